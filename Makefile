@@ -1,0 +1,70 @@
+# Every routine task has a target here; the README's commands are the ones CI runs.
+PYTHON ?= python3.13
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-postgres bench lint format lock migrate chromium clean
+
+help:
+	@echo "make run            set up and start the console on http://127.0.0.1:$${PORT:-8000}"
+	@echo "make test           ruff + the whole test suite (SQLite, browser tests included)"
+	@echo "make test-postgres  the whole test suite against PostgreSQL ($(POSTGRES_URL))"
+	@echo "make bench          print the benchmark figures"
+	@echo "make format         format the code with ruff"
+	@echo "make lock           re-resolve uv.lock after changing pyproject.toml"
+
+$(BIN)/uv:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.13 is required: '$(PYTHON)' was not found (set PYTHON=...)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.runtime-installed: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --quiet --locked --inexact --no-dev
+	@touch $@
+
+$(VENV)/.dev-installed: $(BIN)/uv pyproject.toml uv.lock
+	$(BIN)/uv sync --quiet --locked --inexact
+	@touch $@
+
+run: export DEBUG ?= 1
+run: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python -m codeengine_ui.launch
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install it with: apt-get install chromium"; exit 1; fi; }
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint chromium
+	$(BIN)/pytest
+
+test-postgres: $(VENV)/.dev-installed chromium
+	@$(BIN)/python -c "import psycopg, sys; psycopg.connect('$(POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null || { \
+	  echo "PostgreSQL does not answer at $(POSTGRES_URL)."; \
+	  echo "Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \
+	  echo "(or: sudo service postgresql start), then run make test-postgres again."; exit 1; }
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+bench: $(VENV)/.dev-installed
+	@for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+
+lock: $(BIN)/uv
+	$(BIN)/uv lock
+
+clean:
+	rm -rf $(VENV) var/test*.sqlite3* var/bench*

@@ -1,0 +1,138 @@
+import os
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.domo.demo_package import (
+    DEMO_PACKAGE_ID,
+    LATEST_DEMO_VERSION,
+    PRIVATE_PACKAGE_ID,
+    demo_packages,
+)
+
+DEMO_INSTANCE_NAME = "emulator"
+STARRED_FOR_ADMIN = {"greet", "summariseOrder", "failWithError"}
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo: an admin user, the local emulator as an instance, two access tokens "
+        "and the demo package's functions. Safe to run again."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--username", default=os.environ.get("DEMO_ADMIN_USERNAME", "admin"))
+
+    def handle(self, *, username, **options):
+        if not settings.CODEENGINE_EMULATOR_TOKEN:
+            raise CommandError("CODEENGINE_EMULATOR_TOKEN is empty: set it (or DEBUG=1).")
+        with transaction.atomic():
+            admin, password = self._admin(username)
+            instance = self._instance()
+            developer_token = self._token(
+                instance, "Demo developer", settings.CODEENGINE_EMULATOR_TOKEN, admin
+            )
+            if settings.CODEENGINE_EMULATOR_LIMITED_TOKEN:
+                self._token(
+                    instance,
+                    "Demo analyst (demo package only)",
+                    settings.CODEENGINE_EMULATOR_LIMITED_TOKEN,
+                    admin,
+                )
+            count = self._functions(instance, developer_token, admin)
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: instance {instance.base_url}, {count} functions.")
+        )
+        if password:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Created the admin user. Log in as {username!r} with password {password!r}\n"
+                    "(shown only this once; change it with: .venv/bin/python manage.py "
+                    f"changepassword {username})"
+                )
+            )
+        else:
+            self.stdout.write(
+                f"Log in as {username!r} (password shown when it was created; reset it with "
+                f".venv/bin/python manage.py changepassword {username})."
+            )
+
+    def _admin(self, username: str):
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=username).first()
+        if user:
+            return user, None
+        password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        user = user_model.objects.create_superuser(username=username, password=password, email="")
+        return user, (None if os.environ.get("DEMO_ADMIN_PASSWORD") else password)
+
+    def _instance(self) -> Instance:
+        instance = Instance.objects.filter(name=DEMO_INSTANCE_NAME).first() or Instance(
+            name=DEMO_INSTANCE_NAME
+        )
+        instance.display_name = "Local emulator"
+        instance.custom_base_url = settings.CODEENGINE_EMULATOR_URL
+        try:
+            instance.full_clean()
+        except ValidationError as error:
+            raise CommandError(
+                f"The emulator address is not allowed: {error.messages[0]} "
+                "Add its host:port to CODEENGINE_ALLOWED_HOSTS."
+            ) from None
+        instance.save()
+        return instance
+
+    def _token(self, instance: Instance, label: str, value: str, admin) -> AccessToken:
+        token = AccessToken.objects.filter(instance=instance, label=label).first() or AccessToken(
+            instance=instance, label=label, created_by=admin
+        )
+        token.set_token(value)
+        token.save()
+        return token
+
+    def _functions(self, instance: Instance, token: AccessToken, admin) -> int:
+        wanted = []
+        for package in demo_packages():
+            for version, details in package["versions"].items():
+                if not details["released"]:
+                    continue
+                if package["id"] == DEMO_PACKAGE_ID and version != LATEST_DEMO_VERSION:
+                    wanted += [
+                        (package, version, f)
+                        for f in details["functions"]
+                        if f["definition"]["name"] == "greet"
+                    ]
+                elif package["id"] in (DEMO_PACKAGE_ID, PRIVATE_PACKAGE_ID):
+                    wanted += [(package, version, f) for f in details["functions"]]
+        for package, version, function in wanted:
+            definition = function["definition"]
+            display_name = definition["displayName"]
+            if version != LATEST_DEMO_VERSION or package["id"] != DEMO_PACKAGE_ID:
+                display_name = f"{display_name} ({package['name']} {version})"
+            saved = Function.objects.filter(
+                instance=instance,
+                package_id=package["id"],
+                version=version,
+                function_name=definition["name"],
+            ).first() or Function(
+                instance=instance,
+                package_id=package["id"],
+                version=version,
+                function_name=definition["name"],
+                created_by=admin,
+            )
+            saved.default_token = token
+            saved.display_name = display_name
+            saved.description = definition["description"]
+            saved.parameters = definition["inputs"]
+            saved.output = definition["output"]
+            saved.full_clean()
+            saved.save()
+            if definition["name"] in STARRED_FOR_ADMIN and version == LATEST_DEMO_VERSION:
+                saved.starred_by.add(admin)
+        return len(wanted)

@@ -1,0 +1,232 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
+
+from codeengine_ui.domo.client import CodeEngineClient, check_base_url, path_segment
+from codeengine_ui.domo.errors import InvalidRequestError
+from codeengine_ui.parameters.definitions import (
+    DefinitionError,
+    normalise_output,
+    normalise_parameters,
+)
+
+from .encryption import decrypt_token, encrypt_token
+
+MIN_TOKEN_LENGTH = 12
+
+subdomain_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
+    "Use the Domo subdomain only: lower-case letters, digits and hyphens (acme for acme.domo.com).",
+)
+
+
+@deconstructible
+class PathSegmentValidator:
+    """Package id, version and function name must each be one safe URL path segment."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __call__(self, value: str) -> None:
+        try:
+            path_segment(value, self.what)
+        except InvalidRequestError as error:
+            raise ValidationError(str(error), code="invalid_segment") from None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PathSegmentValidator) and other.what == self.what
+
+
+class Instance(models.Model):
+    name = models.CharField(
+        "subdomain",
+        max_length=63,
+        unique=True,
+        validators=[subdomain_validator],
+        help_text="The Domo subdomain: acme for https://acme.domo.com.",
+    )
+    display_name = models.CharField(max_length=120)
+    custom_base_url = models.CharField(
+        "custom base URL",
+        max_length=200,
+        blank=True,
+        help_text="Leave empty for https://{subdomain}.domo.com. Another address is allowed "
+        "only when its host is listed in CODEENGINE_ALLOWED_HOSTS (e.g. the local emulator).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.name
+
+    @property
+    def base_url(self) -> str:
+        return self.custom_base_url or f"https://{self.name}.domo.com"
+
+    def clean(self) -> None:
+        if self.custom_base_url:
+            try:
+                self.custom_base_url = check_base_url(
+                    self.custom_base_url, settings.CODEENGINE_ALLOWED_HOSTS
+                )
+            except InvalidRequestError as error:
+                raise ValidationError({"custom_base_url": str(error)}) from None
+
+
+class AccessToken(models.Model):
+    """A Domo developer token, encrypted at rest and never shown again after it is saved."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="tokens")
+    label = models.CharField(max_length=100)
+    encrypted_value = models.TextField(editable=False)
+    last_four = models.CharField(max_length=4, editable=False)
+    is_active = models.BooleanField("active", default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["instance__display_name", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "label"], name="token_label_per_instance")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.masked})"
+
+    @property
+    def masked(self) -> str:
+        return f"••••{self.last_four}"
+
+    def set_token(self, token: str) -> None:
+        token = token.strip()
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise ValidationError(
+                f"This token is too short to be a Domo access token ({MIN_TOKEN_LENGTH} "
+                "characters at least); it may have been cut when copied.",
+                code="token_too_short",
+            )
+        self.encrypted_value = encrypt_token(token)
+        self.last_four = token[-4:]
+
+    def client(self) -> CodeEngineClient:
+        """A client for this token's instance; the only place a token is decrypted."""
+        base_url = check_base_url(self.instance.base_url, settings.CODEENGINE_ALLOWED_HOSTS)
+        return CodeEngineClient(
+            base_url,
+            decrypt_token(self.encrypted_value),
+            timeout=settings.CODEENGINE_TIMEOUT_SECONDS,
+            connect_timeout=settings.CODEENGINE_CONNECT_TIMEOUT_SECONDS,
+            max_response_bytes=settings.CODEENGINE_MAX_RESPONSE_BYTES,
+        )
+
+    def record_use(self, user) -> None:
+        AccessToken.objects.filter(pk=self.pk).update(
+            last_used_at=timezone.now(), last_used_by=user
+        )
+
+
+class FunctionQuerySet(models.QuerySet):
+    def for_user_list(self, user):
+        """Every saved function, the user's starred ones first."""
+        return (
+            self.select_related("instance")
+            .annotate(
+                is_starred=models.Exists(
+                    Function.starred_by.through.objects.filter(
+                        function=models.OuterRef("pk"), user=user
+                    )
+                )
+            )
+            .order_by("-is_starred", "display_name", "function_name")
+        )
+
+
+class Function(models.Model):
+    """A Code Engine function the team saved, with its parameter definition."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="functions")
+    default_token = models.ForeignKey(
+        AccessToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    package_id = models.CharField(
+        "package id", max_length=100, validators=[PathSegmentValidator("package id")]
+    )
+    version = models.CharField(max_length=64, validators=[PathSegmentValidator("version")])
+    function_name = models.CharField(
+        max_length=200, validators=[PathSegmentValidator("function name")]
+    )
+    display_name = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    parameters = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Input definition: Domo's function inputs or an app packageMapping's "
+        "parameters; stored normalised.",
+    )
+    output = models.JSONField(null=True, blank=True, help_text="Output definition.")
+    starred_by = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="starred_functions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FunctionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["display_name", "function_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "package_id", "version", "function_name"],
+                name="function_once_per_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.function_name
+
+    def clean(self) -> None:
+        errors = {}
+        try:
+            self.parameters = normalise_parameters(self.parameters)
+        except DefinitionError as error:
+            errors["parameters"] = str(error)
+        try:
+            self.output = normalise_output(self.output)
+        except DefinitionError as error:
+            errors["output"] = str(error)
+        if self.default_token_id and self.default_token.instance_id != self.instance_id:
+            errors["default_token"] = "This token belongs to another instance."
+        if errors:
+            raise ValidationError(errors)

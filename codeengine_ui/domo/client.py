@@ -1,0 +1,440 @@
+"""A small client for the Domo Code Engine API.
+
+Knows nothing of Django: give it a base URL, an access token and, in tests, an httpx
+transport. Every call has one overall deadline (a slow-drip reply still ends), reads at
+most `max_response_bytes`, never follows a redirect and is never retried; every failure
+is raised as one of the exceptions in `errors`.
+"""
+
+import asyncio
+import concurrent.futures
+import json
+import re
+import ssl
+from collections.abc import Coroutine, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .errors import (
+    BadTokenError,
+    CodeEngineError,
+    CodeEngineTimeoutError,
+    InvalidRequestError,
+    NotFoundError,
+    PermissionDeniedError,
+    ResponseTooLargeError,
+    UnreachableError,
+    UpstreamError,
+)
+from .redaction import mask, register_secret
+
+TOKEN_HEADER = "X-DOMO-Developer-Token"
+DEFAULT_TIMEOUT_SECONDS = 330.0
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
+DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
+USER_AGENT = "codeengine-console/0.1"
+
+_DOMO_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.domo\.com")
+# One path segment: no slash, no leading dot, nothing that could change the URL's path.
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9._$+-]{0,199}")
+_DETAIL_LIMIT = 300
+
+
+def check_base_url(base_url: str, allowed_hosts: Iterable[str]) -> str:
+    """The normalised base URL if the console may call it; InvalidRequestError otherwise.
+
+    `https://{subdomain}.domo.com` is always allowed. Any other host is allowed only when
+    listed in `allowed_hosts`, as `host` (default port only) or `host:port`.
+    """
+    refusal = f"The address {base_url!r} is not a Code Engine instance the console may call"
+    try:
+        parts = urlsplit(base_url.strip())
+        port = parts.port
+    except ValueError as error:
+        raise InvalidRequestError(f"{refusal}: {error}.") from error
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host:
+        raise InvalidRequestError(f"{refusal}: it must start with https:// and name a host.")
+    if "@" in parts.netloc or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidRequestError(f"{refusal}: only a scheme and a host are allowed.")
+    netloc = host if port is None else f"{host}:{port}"
+    if parts.scheme == "https" and port is None and _DOMO_HOST.fullmatch(host):
+        return f"https://{host}"
+    allowed = {entry.strip().lower() for entry in allowed_hosts if entry.strip()}
+    if netloc in allowed:
+        return f"{parts.scheme}://{netloc}"
+    raise InvalidRequestError(
+        f"{refusal}: only https://<instance>.domo.com, or a host listed in "
+        "CODEENGINE_ALLOWED_HOSTS, can be called."
+    )
+
+
+def path_segment(value: object, what: str) -> str:
+    """`value` if it is safe as one URL path segment; InvalidRequestError otherwise."""
+    if isinstance(value, str) and _PATH_SEGMENT.fullmatch(value):
+        return value
+    raise InvalidRequestError(
+        f"The {what} {value!r} is not valid: use letters, digits and . _ - $ + only, "
+        "without slashes."
+    )
+
+
+class DeveloperTokenAuth(httpx.Auth):
+    """Puts the token in its header at send time, so it never sits in a URL or a repr."""
+
+    def __init__(self, token: str):
+        token = token.strip() if isinstance(token, str) else ""
+        if not token:
+            raise InvalidRequestError("The access token is empty.")
+        if not token.isascii() or not token.isprintable():
+            raise InvalidRequestError("The access token contains characters a header cannot carry.")
+        self._token = token
+        register_secret(token)
+
+    def auth_flow(self, request: httpx.Request):
+        request.headers[TOKEN_HEADER] = self._token
+        yield request
+
+    def scrub(self, text: str) -> str:
+        return text.replace(self._token, "[redacted token]")
+
+    def __repr__(self) -> str:
+        return f"DeveloperTokenAuth({mask(self._token)})"
+
+
+@dataclass(frozen=True)
+class FunctionExecution:
+    """A Code Engine execution as returned by run and get-execution (HTTP 200).
+
+    `status` is Domo's word for the outcome (SUCCESS, FAILED, RESULT_TYPE_FAILURE, ...):
+    a function that failed still comes back as HTTP 200.
+    """
+
+    status: str
+    execution_id: str = ""
+    result: Any = None
+    stdout: list = field(default_factory=list)
+    stderr: list = field(default_factory=list)
+    error_information: dict | None = None
+    started_on: datetime | None = None
+    completed_on: datetime | None = None
+    started_by: str = ""
+    http_status: int = 200
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "SUCCESS"
+
+    @classmethod
+    def from_reply(cls, body: Any, http_status: int = 200) -> "FunctionExecution":
+        if not isinstance(body, dict):
+            raise UpstreamError(
+                f"Code Engine answered HTTP {http_status} with {type(body).__name__} "
+                "instead of an execution object.",
+                http_status=http_status,
+            )
+        error_information = body.get("errorInformation")
+        return cls(
+            status=str(body.get("status") or "UNDEFINED").upper(),
+            execution_id=str(body.get("executionId") or body.get("id") or ""),
+            result=body.get("result"),
+            stdout=_log_entries(body.get("stdout")),
+            stderr=_log_entries(body.get("stderr")),
+            error_information=error_information if isinstance(error_information, dict) else None,
+            started_on=_parse_timestamp(body.get("startedOn")),
+            completed_on=_parse_timestamp(body.get("completedOn")),
+            started_by=str(body.get("startedBy") or ""),
+            http_status=http_status,
+        )
+
+
+def _log_entries(log: Any) -> list:
+    """Log entries are typed "any" by Domo: accept {"log": [...]}, a list or a string."""
+    if isinstance(log, dict):
+        log = log.get("log")
+    if isinstance(log, list):
+        return log
+    if isinstance(log, str) and log:
+        return log.splitlines()
+    return []
+
+
+def _parse_timestamp(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, tz=UTC)
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def describe_error_body(content: bytes) -> tuple[str, str]:
+    """(detail, trace id) from an error body: JSON {message} or {status, statusReason, toe},
+    plain text such as "Unauthorized", or an HTML error page."""
+    text = content.decode("utf-8", errors="replace").strip()
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        body = None
+    if isinstance(body, dict):
+        detail = next(
+            (
+                str(body[key])
+                for key in ("message", "statusReason", "error", "detail")
+                if body.get(key)
+            ),
+            "",
+        )
+        return _shorten(detail), str(body.get("toe") or "")
+    if re.search(r"<\s*html|<\s*!doctype", text[:500], re.IGNORECASE):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        text = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+    return _shorten(" ".join(text.split())), ""
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
+
+
+class CodeEngineClient:
+    """Calls one Domo instance with one access token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.connect_timeout = min(connect_timeout, timeout)
+        self.max_response_bytes = max_response_bytes
+        self._auth = DeveloperTokenAuth(token)
+        self._transport = transport
+
+    def __repr__(self) -> str:
+        return f"CodeEngineClient({self.base_url!r}, {self._auth!r})"
+
+    # --- Code Engine calls ---------------------------------------------------------------
+
+    def run_function(
+        self,
+        package_id: str,
+        version: str,
+        function_name: str,
+        input_variables: dict[str, Any],
+        *,
+        get_logs: bool = False,
+    ) -> FunctionExecution:
+        path = "/api/codeengine/v2/packages/{}/versions/{}/functions/{}".format(
+            path_segment(package_id, "package id"),
+            path_segment(version, "version"),
+            path_segment(function_name, "function name"),
+        )
+        payload = {"inputVariables": input_variables, "settings": {"getLogs": bool(get_logs)}}
+        status, body = self._call(self._request("POST", path, payload=payload))
+        return FunctionExecution.from_reply(body, status)
+
+    def get_execution(self, package_id: str, execution_id: str) -> FunctionExecution:
+        path = "/api/codeengine/v2/packages/{}/executions/{}".format(
+            path_segment(package_id, "package id"), path_segment(execution_id, "execution id")
+        )
+        status, body = self._call(self._request("GET", path))
+        return FunctionExecution.from_reply(body, status)
+
+    def get_package(self, package_id: str) -> dict:
+        path = f"/api/codeengine/v2/packages/{path_segment(package_id, 'package id')}"
+        return self._object(self._request("GET", path, params={"parts": "versions"}), "package")
+
+    def get_version(self, package_id: str, version: str) -> dict:
+        path = "/api/codeengine/v2/packages/{}/versions/{}".format(
+            path_segment(package_id, "package id"), path_segment(version, "version")
+        )
+        return self._object(self._request("GET", path, params={"parts": "functions"}), "version")
+
+    def list_packages(self) -> list[dict]:
+        status, body = self._call(self._request("GET", "/api/codeengine/v2/packages"))
+        if isinstance(body, dict) and isinstance(body.get("packages"), list):
+            body = body["packages"]
+        if not isinstance(body, list):
+            raise UpstreamError(
+                f"Code Engine answered HTTP {status} with something other than a package list.",
+                http_status=status,
+            )
+        return [package for package in body if isinstance(package, dict)]
+
+    def check_token(self) -> dict:
+        """The Domo user the token belongs to (a cheap identity call)."""
+        return self._object(self._request("GET", "/api/content/v2/users/me"), "user")
+
+    # --- transport -----------------------------------------------------------------------
+
+    def _object(self, request: Coroutine, what: str) -> dict:
+        status, body = self._call(request)
+        if not isinstance(body, dict):
+            raise UpstreamError(
+                f"Code Engine answered HTTP {status} with something other than a {what} object.",
+                http_status=status,
+            )
+        return body
+
+    @staticmethod
+    def _call(coroutine: Coroutine) -> tuple[int, Any]:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine)
+        # Called from a thread that runs an event loop: do the call on a fresh thread.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
+
+    async def _request(
+        self, method: str, path: str, *, params: dict | None = None, payload: Any = None
+    ) -> tuple[int, Any]:
+        host = urlsplit(self.base_url).netloc
+        try:
+            async with asyncio.timeout(self.timeout):
+                status, content = await self._send(method, path, params, payload)
+        except (TimeoutError, httpx.TimeoutException) as error:
+            if isinstance(error, httpx.ConnectTimeout):
+                raise UnreachableError(
+                    f"Could not connect to {host} within {self.connect_timeout:g} seconds. "
+                    "Check the instance address and your network."
+                ) from None
+            raise CodeEngineTimeoutError(
+                f"No complete answer from Code Engine within {self.timeout:g} seconds. "
+                "Functions may run for up to 5 minutes; look for a slow step or an endless loop."
+            ) from None
+        except httpx.ConnectError as error:
+            reason = self._auth.scrub(str(error)) or "connection failed"
+            raise UnreachableError(
+                f"Could not connect to {host} ({reason}). Check the instance address and that "
+                "it is up."
+            ) from None
+        except (httpx.TransportError, httpx.StreamError) as error:
+            raise UpstreamError(
+                f"The connection to {host} broke before the answer was complete "
+                f"({type(error).__name__}). Run again; if it keeps happening, Code Engine "
+                "may be having trouble."
+            ) from None
+        return status, self._interpret(status, content)
+
+    async def _send(
+        self, method: str, path: str, params: dict | None, payload: Any
+    ) -> tuple[int, bytes]:
+        client_options: dict[str, Any] = {
+            "timeout": httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            "follow_redirects": False,
+            "headers": {"Accept": "application/json", "User-Agent": USER_AGENT},
+        }
+        if self._transport is not None:
+            client_options["transport"] = self._transport
+        else:
+            client_options["verify"] = _ssl_context()
+        async with httpx.AsyncClient(**client_options) as client:
+            request = client.build_request(
+                method, self.base_url + path, params=params, json=payload
+            )
+            response = await client.send(request, auth=self._auth, stream=True)
+            try:
+                content = await self._read_capped(response)
+            finally:
+                await response.aclose()
+            if response.is_redirect:
+                location = urlsplit(response.headers.get("location", "")).netloc
+                raise UpstreamError(
+                    f"Code Engine answered with a redirect (HTTP {response.status_code}"
+                    + (f" to {location}" if location else "")
+                    + "). Redirects are not followed: check the instance's address.",
+                    http_status=response.status_code,
+                )
+            return response.status_code, content
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        too_large = ResponseTooLargeError(
+            f"The answer from Code Engine is larger than "
+            f"{self.max_response_bytes / 1024 / 1024:g} MB and was not read. "
+            "Return less data from the function, or raise CODEENGINE_MAX_RESPONSE_BYTES.",
+            http_status=response.status_code,
+        )
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _interpret(self, status: int, content: bytes) -> Any:
+        if 200 <= status < 300:
+            if not content.strip():
+                return None
+            try:
+                return json.loads(content)
+            except (ValueError, RecursionError):
+                raise UpstreamError(
+                    f"Code Engine answered HTTP {status}, but the body is not readable JSON.",
+                    http_status=status,
+                ) from None
+        detail, trace_id = describe_error_body(content)
+        detail = self._auth.scrub(detail)
+        raise _error_for_status(status, detail, trace_id)
+
+
+def _error_for_status(status: int, detail: str, trace_id: str) -> CodeEngineError:
+    said = f' Domo said: "{detail}".' if detail else ""
+    trace = f" (trace id {trace_id})" if trace_id else ""
+    options = {"http_status": status, "detail": detail, "trace_id": trace_id}
+    if status == 401:
+        return BadTokenError(
+            "The access token was refused (HTTP 401): it is wrong, expired or revoked."
+            f"{said} Ask an admin to check or replace the token.",
+            **options,
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            "Access denied (HTTP 403): the token's owner needs EXECUTE permission on this "
+            f"package. If every call is refused, check the instance name.{said}",
+            **options,
+        )
+    if status == 404:
+        return NotFoundError(
+            "Code Engine found no such package, version or function (HTTP 404), or the "
+            f"version is not released; only released versions run from outside Domo.{said}",
+            **options,
+        )
+    if status == 429:
+        return UpstreamError(
+            f"Code Engine is limiting the rate of calls (HTTP 429); wait and run again.{said}",
+            **options,
+        )
+    if 400 <= status < 500:
+        return UpstreamError(
+            f"Code Engine refused the request (HTTP {status}); check the inputs.{said}{trace}",
+            **options,
+        )
+    return UpstreamError(
+        f"Code Engine failed with HTTP {status}.{said}{trace} Run again later; if it keeps "
+        "happening, check the function in Domo.",
+        **options,
+    )

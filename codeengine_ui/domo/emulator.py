@@ -1,0 +1,514 @@
+"""A local Code Engine: a real HTTP server that speaks the documented API.
+
+It is the demo's instance, the tests' upstream and the benchmarks' upstream. It checks the
+developer token (401 unknown token, 403 package not allowed, 404 unknown or unreleased
+package/version/function), validates inputs against the function definition, runs the
+function in-process and answers with Domo's execution shape. Where Domo's behaviour is
+unknown it offers the plausible variants: `input_errors="failed"` answers a wrong input
+type with HTTP 200 and status FAILED, `"http400"` with HTTP 400 and a message.
+"""
+
+import json
+import re
+import threading
+import traceback
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .demo_package import demo_packages
+
+INPUT_ERROR_STYLES = ("failed", "http400")
+_MAX_REQUEST_BYTES = 10 * 1024 * 1024
+_KEPT_EXECUTIONS = 1000
+_CREATED_ON = "2026-01-15T09:30:00.000Z"
+_DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class EmulatorUser:
+    """The Domo user a token belongs to; `executable_packages=None` means every package."""
+
+    id: int
+    display_name: str
+    email: str
+    executable_packages: frozenset[str] | None = None
+
+    def may_execute(self, package_id: str) -> bool:
+        return self.executable_packages is None or package_id in self.executable_packages
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    content_type: str = "application/json;charset=UTF-8"
+
+    def encoded(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str) and not self.content_type.startswith("application/json"):
+            return self.body.encode()
+        return json.dumps(self.body, default=str).encode()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _domo_type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "number"
+    if isinstance(value, float):
+        return "decimal"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "list"
+    return "object"
+
+
+def _is_iso(parse, value: Any) -> bool:
+    try:
+        parse(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _element_fits(type_name: str, value: Any) -> bool:
+    checks = {
+        "text": lambda v: isinstance(v, str),
+        "number": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "decimal": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "boolean": lambda v: isinstance(v, bool),
+        "date": lambda v: isinstance(v, str) and _is_iso(date.fromisoformat, v) and len(v) == 10,
+        "datetime": lambda v: (
+            isinstance(v, str) and "T" in v and _is_iso(datetime.fromisoformat, v)
+        ),
+        "time": lambda v: isinstance(v, str) and _is_iso(time.fromisoformat, v),
+        "duration": lambda v: isinstance(v, str) and bool(_DURATION.fullmatch(v)),
+        "person": lambda v: isinstance(v, str | int) and _DIGITS.fullmatch(str(v)) is not None,
+        "group": lambda v: isinstance(v, str | int) and _DIGITS.fullmatch(str(v)) is not None,
+        "dataset": lambda v: isinstance(v, str) and _is_iso(uuid.UUID, v),
+        "object": lambda v: isinstance(v, dict),
+    }
+    check = checks.get(type_name.lower())
+    return True if check is None else check(value)
+
+
+def type_problem(variable: dict, value: Any, path: str) -> str | None:
+    """Why `value` does not fit the Variable `variable`, or None when it does."""
+    type_name = str(variable.get("type") or "object")
+    wanted = f"a list of {type_name}" if variable.get("isList") else type_name
+    if value is None:
+        return None if variable.get("nullable") else f"{path}: expected {wanted}, got null"
+    items = value if variable.get("isList") else [value]
+    if variable.get("isList") and not isinstance(value, list):
+        return f"{path}: expected {wanted}, got {_domo_type_of(value)}"
+    for index, item in enumerate(items):
+        item_path = f"{path}[{index}]" if variable.get("isList") else path
+        if not _element_fits(type_name, item):
+            return f"{item_path}: expected {type_name}, got {_domo_type_of(item)}"
+        for child in (variable.get("children") or []) if isinstance(item, dict) else []:
+            child_name = child["name"]
+            if child_name not in item and not child.get("nullable"):
+                return f"{item_path}.{child_name}: required but missing"
+            problem = type_problem(child, item.get(child_name), f"{item_path}.{child_name}")
+            if problem:
+                return problem
+    return None
+
+
+class Console:
+    def __init__(self):
+        self.stdout: list = []
+        self.stderr: list = []
+
+    def log(self, entry: Any) -> None:
+        self.stdout.append(entry)
+
+    def error(self, entry: Any) -> None:
+        self.stderr.append(entry)
+
+
+class CodeEngineEmulator:
+    def __init__(
+        self,
+        tokens: dict[str, EmulatorUser],
+        *,
+        packages: list[dict] | None = None,
+        input_errors: str = "failed",
+    ):
+        if input_errors not in INPUT_ERROR_STYLES:
+            raise ValueError(f"input_errors must be one of {INPUT_ERROR_STYLES}")
+        self.tokens = dict(tokens)
+        self.packages = {package["id"]: package for package in packages or demo_packages()}
+        self.input_errors = input_errors
+        self._executions: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+        self.runs_received = 0
+
+    # --- routing -------------------------------------------------------------------------
+
+    _ROUTES = [
+        ("GET", re.compile(r"/api/content/v2/users/me"), "_me"),
+        ("GET", re.compile(r"/api/codeengine/v2/packages/?"), "_list_packages"),
+        ("GET", re.compile(r"/api/codeengine/v2/packages/(?P<package_id>[^/]+)"), "_package"),
+        (
+            "GET",
+            re.compile(
+                r"/api/codeengine/v2/packages/(?P<package_id>[^/]+)/versions/"
+                r"(?P<version>[^/]+)"
+            ),
+            "_version",
+        ),
+        (
+            "POST",
+            re.compile(
+                r"/api/codeengine/v2/packages/(?P<package_id>[^/]+)/versions/"
+                r"(?P<version>[^/]+)/functions/(?P<function_name>[^/]+)"
+            ),
+            "_run",
+        ),
+        (
+            "GET",
+            re.compile(
+                r"/api/codeengine/v2/packages/(?P<package_id>[^/]+)/executions/"
+                r"(?P<execution_id>[^/]+)"
+            ),
+            "_execution",
+        ),
+    ]
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        parts = urlsplit(target)
+        path = parts.path
+        query = parse_qs(parts.query)
+        for route_method, pattern, handler_name in self._ROUTES:
+            match = pattern.fullmatch(path)
+            if not match:
+                continue
+            if method != route_method:
+                return Reply(405, {"message": f"Method {method} not allowed"})
+            user = self.tokens.get(_header(headers, "x-domo-developer-token"))
+            if user is None:
+                if path.startswith("/api/content/"):
+                    return Reply(401, "Unauthorized", "text/plain")
+                return Reply(
+                    401, {"message": "Full authentication is required to access this resource"}
+                )
+            arguments = {name: unquote(value) for name, value in match.groupdict().items()}
+            return getattr(self, handler_name)(user=user, query=query, body=body, **arguments)
+        return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
+
+    # --- endpoints -----------------------------------------------------------------------
+
+    def _me(self, user: EmulatorUser, **_: Any) -> Reply:
+        return Reply(
+            200,
+            {
+                "id": user.id,
+                "displayName": user.display_name,
+                "emailAddress": user.email,
+                "role": "Admin",
+            },
+        )
+
+    def _list_packages(self, **_: Any) -> Reply:
+        return Reply(200, [self._package_summary(package) for package in self.packages.values()])
+
+    def _package(self, user: EmulatorUser, query: dict, package_id: str, **_: Any) -> Reply:
+        package = self.packages.get(package_id)
+        if package is None:
+            return Reply(404, {"message": f"Package {package_id} not found"})
+        if not user.may_execute(package_id):
+            return _forbidden()
+        summary = self._package_summary(package)
+        if "versions" in ",".join(query.get("parts", [])):
+            summary["versions"] = [
+                self._version_summary(package, version) for version in package["versions"]
+            ]
+        return Reply(200, summary)
+
+    def _version(
+        self, user: EmulatorUser, query: dict, package_id: str, version: str, **_: Any
+    ) -> Reply:
+        package, released = self._released_version(package_id, version)
+        if not released:
+            return Reply(
+                404,
+                {"message": f"Version {version} of package {package_id} not found or not released"},
+            )
+        if not user.may_execute(package_id):
+            return _forbidden()
+        reply = self._version_summary(package, version)
+        if "functions" in ",".join(query.get("parts", [])):
+            reply["functions"] = [
+                function["definition"] for function in package["versions"][version]["functions"]
+            ]
+        return Reply(200, reply)
+
+    def _run(
+        self,
+        user: EmulatorUser,
+        body: bytes,
+        package_id: str,
+        version: str,
+        function_name: str,
+        **_: Any,
+    ) -> Reply:
+        package, released = self._released_version(package_id, version)
+        function = None
+        if released:
+            function = next(
+                (
+                    f
+                    for f in package["versions"][version]["functions"]
+                    if f["definition"]["name"] == function_name
+                ),
+                None,
+            )
+        if function is None:
+            return Reply(
+                404,
+                {
+                    "message": f"Function {function_name} not found in package "
+                    f"{package_id} version {version}, or not released"
+                },
+            )
+        if not user.may_execute(package_id):
+            return _forbidden()
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return Reply(400, {"message": "Malformed JSON request body"})
+        if not isinstance(request, dict) or not isinstance(request.get("inputVariables", {}), dict):
+            return Reply(400, {"message": "inputVariables must be an object"})
+        with self._lock:
+            self.runs_received += 1
+        execution = self._execute(user, package_id, version, function, request)
+        if isinstance(execution, Reply):
+            return execution
+        with self._lock:
+            self._executions[execution["executionId"]] = execution
+            while len(self._executions) > _KEPT_EXECUTIONS:
+                self._executions.popitem(last=False)
+        return Reply(200, execution)
+
+    def _execution(self, user: EmulatorUser, package_id: str, execution_id: str, **_: Any) -> Reply:
+        with self._lock:
+            execution = self._executions.get(execution_id)
+        if execution is None or execution["packageId"] != package_id:
+            return Reply(404, {"message": f"Execution {execution_id} not found or expired"})
+        if not user.may_execute(package_id):
+            return _forbidden()
+        return Reply(200, execution)
+
+    # --- running a function --------------------------------------------------------------
+
+    def _execute(
+        self, user: EmulatorUser, package_id: str, version: str, function: dict, request: dict
+    ) -> dict | Reply:
+        definition = function["definition"]
+        get_logs = bool((request.get("settings") or {}).get("getLogs"))
+        sent = request.get("inputVariables") or {}
+        execution = {
+            "executionId": str(uuid.uuid4()),
+            "packageId": package_id,
+            "version": version,
+            "functionName": definition["name"],
+            "status": "SUCCESS",
+            "settings": {"getLogs": get_logs},
+            "startedOn": _now(),
+            "startedBy": str(user.id),
+            "completedOn": None,
+            "result": None,
+            "stdout": {"log": []},
+            "stderr": {"log": []},
+            "errorInformation": None,
+        }
+        inputs, problems = {}, []
+        for variable in definition["inputs"]:
+            name = variable["name"]
+            if name not in sent and not variable.get("nullable"):
+                problems.append(f"{name}: required input is missing")
+                continue
+            inputs[name] = sent.get(name)
+            problem = type_problem(variable, inputs[name], name)
+            if problem:
+                problems.append(problem)
+        if problems:
+            if self.input_errors == "http400":
+                return Reply(400, {"message": "Invalid input: " + "; ".join(problems)})
+            execution.update(
+                status="FAILED",
+                completedOn=_now(),
+                errorInformation={"result": None, "errorMessages": problems},
+            )
+            return execution
+
+        console = Console()
+        output = definition.get("output")
+        try:
+            result = function["implementation"](inputs, console)
+        except Exception as error:
+            console.error("".join(traceback.format_exception_only(error)).strip())
+            execution.update(
+                status="FAILED",
+                errorInformation={
+                    "result": None,
+                    "errorMessages": [f"{type(error).__name__}: {error}"],
+                },
+            )
+        else:
+            execution["result"] = result
+            if output is not None and result is None and not output.get("nullable"):
+                execution["status"] = "OUTPUT_UNDEFINED"
+            elif output is not None and (problem := type_problem(output, result, output["name"])):
+                execution.update(
+                    status="RESULT_TYPE_FAILURE",
+                    errorInformation={
+                        "result": result,
+                        "expectedType": output["type"],
+                        "actualType": "list" if isinstance(result, list) else _domo_type_of(result),
+                        "expectedIsList": bool(output.get("isList")),
+                        "actualIsList": isinstance(result, list),
+                        "expectedAllowNull": bool(output.get("nullable")),
+                        "errorMessages": [problem],
+                    },
+                )
+        execution["completedOn"] = _now()
+        if get_logs:
+            execution["stdout"] = {"log": console.stdout}
+            execution["stderr"] = {"log": console.stderr}
+        return execution
+
+    # --- shapes --------------------------------------------------------------------------
+
+    def _released_version(self, package_id: str, version: str) -> tuple[dict | None, bool]:
+        package = self.packages.get(package_id)
+        if package is None or version not in package["versions"]:
+            return package, False
+        return package, bool(package["versions"][version]["released"])
+
+    @staticmethod
+    def _package_summary(package: dict) -> dict:
+        return {
+            "id": package["id"],
+            "name": package["name"],
+            "description": package["description"],
+            "language": package["language"],
+            "environment": "LAMBDA",
+            "availability": "PRIVATE",
+            "owner": 1001,
+            "createdOn": _CREATED_ON,
+            "updatedOn": _CREATED_ON,
+        }
+
+    @staticmethod
+    def _version_summary(package: dict, version: str) -> dict:
+        released = _CREATED_ON if package["versions"][version]["released"] else None
+        return {
+            "packageId": package["id"],
+            "version": version,
+            "description": "",
+            "released": released,
+            "releasedOn": released,
+            "createdOn": _CREATED_ON,
+            "updatedOn": _CREATED_ON,
+            "createdBy": "1001",
+            "updatedBy": "1001",
+            "configuration": {"accountsMapping": [], "mlModel": [], "externalPackageMapping": {}},
+        }
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> "RunningEmulator":
+        """Serve on (host, port) in a background thread; port 0 picks a free port."""
+        server = _EmulatorHTTPServer((host, port), _RequestHandler, self)
+        thread = threading.Thread(
+            target=server.serve_forever, name="codeengine-emulator", daemon=True
+        )
+        thread.start()
+        return RunningEmulator(server, thread)
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    return next((value for key, value in headers.items() if key.lower() == name), "")
+
+
+def _toe() -> str:
+    return "EMU-" + uuid.uuid4().hex[:16].upper()
+
+
+def _forbidden() -> Reply:
+    return Reply(403, {"status": 403, "statusReason": "Forbidden", "toe": _toe()})
+
+
+class _EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+    def __init__(self, address, handler_class, emulator: CodeEngineEmulator):
+        self.emulator = emulator
+        self.quiet = True
+        super().__init__(address, handler_class)
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: _EmulatorHTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "CodeEngineEmulator/1.0"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > _MAX_REQUEST_BYTES:
+            reply = Reply(413, {"message": "Request body too large"})
+            self.close_connection = True
+        else:
+            body = self.rfile.read(length) if length else b""
+            reply = self.server.emulator.handle(
+                self.command, self.path, dict(self.headers.items()), body
+            )
+        content = reply.encoded()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.server.quiet:
+            super().log_message(format, *args)
+
+
+class RunningEmulator:
+    def __init__(self, server: _EmulatorHTTPServer, thread: threading.Thread):
+        self.server = server
+        self.thread = thread
+        host, port = server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        self.host = f"{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def __enter__(self) -> "RunningEmulator":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()

@@ -1,0 +1,60 @@
+"""What can go wrong when calling Code Engine, in words a user of the console understands.
+
+Every failure of a call ends in one of these; callers never see httpx's exceptions. No
+message ever contains the access token: messages are built from our own text and from
+the reply body, never from the request.
+"""
+
+
+class CodeEngineError(Exception):
+    """Base class: `str(error)` is a complete sentence to show to a user."""
+
+    code = "error"
+
+    def __init__(
+        self, message: str, *, http_status: int | None = None, detail: str = "", trace_id: str = ""
+    ):
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+        self.detail = detail
+        self.trace_id = trace_id
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidRequestError(CodeEngineError, ValueError):
+    """The console refused to build the call (a bad path segment or base URL)."""
+
+    code = "invalid_request"
+
+
+class BadTokenError(CodeEngineError):
+    code = "bad_token"
+
+
+class PermissionDeniedError(CodeEngineError):
+    code = "permission_denied"
+
+
+class NotFoundError(CodeEngineError):
+    code = "not_found"
+
+
+class UpstreamError(CodeEngineError):
+    """Code Engine answered, but not with something usable (5xx, 3xx, 4xx, bad JSON)."""
+
+    code = "upstream_error"
+
+
+class ResponseTooLargeError(UpstreamError):
+    code = "response_too_large"
+
+
+class CodeEngineTimeoutError(CodeEngineError):
+    code = "timeout"
+
+
+class UnreachableError(CodeEngineError):
+    code = "unreachable"

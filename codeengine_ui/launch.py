@@ -1,0 +1,96 @@
+"""Start the whole console for development: web server, run worker and Code Engine emulator.
+
+`python -m codeengine_ui.launch` (what `make run` calls). Output of each process is
+prefixed with its name; Ctrl-C stops all three, and if one stops the others stop too.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+STOP_TIMEOUT_SECONDS = 10
+
+
+def _commands(port: str, emulator_url: str) -> dict[str, list[str]]:
+    manage = [sys.executable, "manage.py"]
+    emulator = urlsplit(emulator_url)
+    return {
+        "emulator": [
+            *manage,
+            "codeengine_emulator",
+            "--host",
+            emulator.hostname or "127.0.0.1",
+            "--port",
+            str(emulator.port or 8765),
+        ],
+        "worker": [*manage, "run_worker"],
+        "web": [*manage, "runserver", f"127.0.0.1:{port}"],
+    }
+
+
+def _relay(name: str, stream) -> None:
+    for line in iter(stream.readline, ""):
+        sys.stdout.write(f"{name:<8}| {line}")
+        sys.stdout.flush()
+
+
+def _stop(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    for process in processes.values():
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "codeengine_ui.settings")
+    from django.conf import settings
+
+    port = os.environ.get("PORT", "8000")
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    processes: dict[str, subprocess.Popen] = {}
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    for name, command in _commands(port, settings.CODEENGINE_EMULATOR_URL).items():
+        process = subprocess.Popen(  # noqa: S603 (fixed commands of this project)
+            command,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        processes[name] = process
+        threading.Thread(target=_relay, args=(name, process.stdout), daemon=True).start()
+
+    print(
+        f"\nCode Engine Console: http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True
+    )
+    exit_code = 0
+    while not stopping.wait(0.5):
+        ended = [name for name, process in processes.items() if process.poll() is not None]
+        if ended:
+            print(
+                f"\n{', '.join(ended)} stopped (exit code "
+                f"{processes[ended[0]].returncode}); stopping the others.",
+                flush=True,
+            )
+            exit_code = 1
+            break
+    print("\nStopping web server, worker and emulator...", flush=True)
+    _stop(processes)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

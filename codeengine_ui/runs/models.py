@@ -1,0 +1,222 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from codeengine_ui.domo.client import FunctionExecution
+
+
+class ExecutionStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    # Domo's outcomes, as Code Engine spells them.
+    SUCCESS = "SUCCESS", "Success"
+    FAILED = "FAILED", "Failed"
+    RESULT_TYPE_FAILURE = "RESULT_TYPE_FAILURE", "Result type failure"
+    OUTPUT_UNDEFINED = "OUTPUT_UNDEFINED", "Output undefined"
+    UNDEFINED = "UNDEFINED", "Undefined"
+    # Ours: the call produced no Domo result, or the worker went away mid-run.
+    ERROR = "error", "Error"
+    INTERRUPTED = "interrupted", "Interrupted"
+
+
+STATUS_EXPLANATIONS = {
+    ExecutionStatus.QUEUED: "Waiting for a worker to pick up this run.",
+    ExecutionStatus.RUNNING: "Code Engine is running the function.",
+    ExecutionStatus.SUCCESS: "The function returned a value that matches its declared output.",
+    ExecutionStatus.FAILED: "The function threw an error or crashed: see the error messages "
+    "and stderr below.",
+    ExecutionStatus.RESULT_TYPE_FAILURE: "The function returned a value whose type does not "
+    "match the output its definition declares.",
+    ExecutionStatus.OUTPUT_UNDEFINED: "The function returned nothing, although its definition "
+    "declares an output.",
+    ExecutionStatus.UNDEFINED: "Code Engine could not determine how the run ended.",
+    ExecutionStatus.ERROR: "The call produced no result from Code Engine.",
+    ExecutionStatus.INTERRUPTED: "The run was cut off before it finished.",
+}
+
+IN_PROGRESS_STATUSES = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
+DOMO_STATUSES = frozenset(
+    {
+        ExecutionStatus.SUCCESS,
+        ExecutionStatus.FAILED,
+        ExecutionStatus.RESULT_TYPE_FAILURE,
+        ExecutionStatus.OUTPUT_UNDEFINED,
+        ExecutionStatus.UNDEFINED,
+    }
+)
+
+
+class Execution(models.Model):
+    """One run of a Code Engine function: what was sent, by whom, and what came back.
+
+    Everything needed to understand the run is copied here (instance, package, version,
+    token label) so the history stays readable after a function or token is deleted. The
+    token itself is never stored here.
+    """
+
+    function = models.ForeignKey(
+        "catalog.Function",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="executions",
+    )
+    instance = models.ForeignKey(
+        "catalog.Instance", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    instance_name = models.CharField(max_length=63)
+    package_id = models.CharField("package id", max_length=100)
+    version = models.CharField(max_length=64)
+    function_name = models.CharField(max_length=200)
+    token = models.ForeignKey(
+        "catalog.AccessToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    token_label = models.CharField(max_length=100)
+    input_variables = models.JSONField("inputVariables sent", default=dict)
+    get_logs = models.BooleanField("getLogs", default=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="executions",
+    )
+    idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
+
+    status = models.CharField(
+        max_length=24, choices=ExecutionStatus.choices, default=ExecutionStatus.QUEUED
+    )
+    http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
+    domo_execution_id = models.CharField("Domo executionId", max_length=100, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    stdout_log = models.JSONField("stdout", default=list, blank=True)
+    stderr_log = models.JSONField("stderr", default=list, blank=True)
+    error_information = models.JSONField("errorInformation", null=True, blank=True)
+    error_message = models.TextField(blank=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    domo_started_on = models.DateTimeField("Domo startedOn", null=True, blank=True)
+    domo_completed_on = models.DateTimeField("Domo completedOn", null=True, blank=True)
+    domo_started_by = models.CharField("Domo startedBy", max_length=100, blank=True)
+
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration = models.DurationField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    worker_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status"], name="execution_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requested_by", "idempotency_key"], name="one_run_per_submission"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.function_name} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in IN_PROGRESS_STATUSES
+
+    @property
+    def status_explanation(self) -> str:
+        return STATUS_EXPLANATIONS.get(self.status, "")
+
+    @property
+    def domo_duration(self) -> timedelta | None:
+        if self.domo_started_on and self.domo_completed_on:
+            return self.domo_completed_on - self.domo_started_on
+        return None
+
+    def elapsed(self) -> timedelta:
+        """Time since the run started (or was queued), up to now or its end."""
+        start = self.started_at or self.queued_at
+        return (self.finished_at or timezone.now()) - start
+
+    def mark_running(self, worker_id: str) -> bool:
+        """Take the run from queued to running; False if something else already did."""
+        now = timezone.now()
+        taken = Execution.objects.filter(pk=self.pk, status=ExecutionStatus.QUEUED).update(
+            status=ExecutionStatus.RUNNING, started_at=now, worker_id=worker_id
+        )
+        if taken:
+            self.status, self.started_at, self.worker_id = ExecutionStatus.RUNNING, now, worker_id
+        return bool(taken)
+
+    def record_outcome(self, outcome: FunctionExecution) -> bool:
+        status, message = outcome.status, ""
+        if status not in DOMO_STATUSES:
+            message = (
+                f'Code Engine answered with status "{status}", which is not a finished outcome '
+                "the console knows; the reply is shown as it came."
+            )
+            status = ExecutionStatus.UNDEFINED
+        return self._finish(
+            status=status,
+            http_status=outcome.http_status,
+            domo_execution_id=outcome.execution_id[:100],
+            result=outcome.result,
+            stdout_log=outcome.stdout,
+            stderr_log=outcome.stderr,
+            error_information=outcome.error_information,
+            error_message=message,
+            domo_started_on=outcome.started_on,
+            domo_completed_on=outcome.completed_on,
+            domo_started_by=outcome.started_by[:100],
+        )
+
+    def record_error(
+        self,
+        message: str,
+        *,
+        code: str,
+        http_status: int | None = None,
+        status: str = ExecutionStatus.ERROR,
+    ) -> bool:
+        return self._finish(
+            status=status, error_message=message, error_code=code, http_status=http_status
+        )
+
+    def _finish(self, **fields) -> bool:
+        """Store the outcome, unless the run was already ended (e.g. marked interrupted)."""
+        now = timezone.now()
+        fields.update(finished_at=now, duration=now - (self.started_at or self.queued_at))
+        updated = Execution.objects.filter(pk=self.pk, status__in=IN_PROGRESS_STATUSES).update(
+            **fields
+        )
+        if updated:
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(updated)
+
+
+class WorkerHeartbeat(models.Model):
+    """Written every few seconds by each running `run_worker` process."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    concurrency = models.PositiveSmallIntegerField()
+    runs_in_flight = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid} ({self.worker_id})"
+
+    @classmethod
+    def live(cls):
+        stale = timezone.now() - timedelta(seconds=settings.RUN_WORKER_STALE_SECONDS)
+        return cls.objects.filter(last_seen_at__gte=stale)

@@ -1,0 +1,224 @@
+"""Settings for Code Engine Console; every knob comes from the environment (see README)."""
+
+import secrets
+from pathlib import Path
+
+import environ
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+DEBUG = env.bool("DEBUG", default=False)
+
+
+def _development_value(filename: str, generate) -> str:
+    """A value generated once and kept under var/, so dev restarts keep sessions and tokens."""
+    path = VAR_DIR / filename
+    VAR_DIR.mkdir(exist_ok=True)
+    try:
+        with path.open("x") as new_file:
+            new_file.write(generate())
+    except FileExistsError:
+        pass
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    SECRET_KEY = _development_value("dev-secret-key", lambda: secrets.token_urlsafe(50))
+
+# Newest key first; older keys still decrypt until `rotate_token_encryption` re-encrypts.
+TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
+if not TOKEN_ENCRYPTION_KEYS and DEBUG:
+    TOKEN_ENCRYPTION_KEYS = [
+        _development_value("dev-token-key", lambda: Fernet.generate_key().decode())
+    ]
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "django_htmx",
+    "django_tasks_db",
+    "codeengine_ui.domo",
+    "codeengine_ui.catalog",
+    "codeengine_ui.parameters",
+    "codeengine_ui.runs",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "codeengine_ui.urls"
+WSGI_APPLICATION = "codeengine_ui.wsgi.application"
+ASGI_APPLICATION = "codeengine_ui.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+            ],
+        },
+    },
+]
+
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'console.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(exist_ok=True)
+    # The web process and every worker thread write at once: WAL lets readers proceed
+    # during a write, IMMEDIATE takes the write lock up front (no upgrade deadlocks),
+    # and the timeout makes a writer wait for the lock instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")}
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "catalog:function_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# No inline script or style anywhere: htmx is configured through a meta tag.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+# --- Code Engine ---------------------------------------------------------------------------
+# Hosts (host or host:port) an instance may use instead of https://{name}.domo.com.
+CODEENGINE_ALLOWED_HOSTS = env.list(
+    "CODEENGINE_ALLOWED_HOSTS", default=["127.0.0.1:8765"] if DEBUG else []
+)
+# Code Engine functions run for up to 5 minutes; the whole call must end within this.
+CODEENGINE_TIMEOUT_SECONDS = env.float("CODEENGINE_TIMEOUT_SECONDS", default=330)
+CODEENGINE_CONNECT_TIMEOUT_SECONDS = env.float("CODEENGINE_CONNECT_TIMEOUT_SECONDS", default=10)
+CODEENGINE_MAX_RESPONSE_BYTES = env.int("CODEENGINE_MAX_RESPONSE_BYTES", default=50 * 1024 * 1024)
+
+# Local emulator used by the demo (`make run`), the tests and the benchmarks.
+CODEENGINE_EMULATOR_URL = env.str("CODEENGINE_EMULATOR_URL", default="http://127.0.0.1:8765")
+CODEENGINE_EMULATOR_TOKEN = env.str("CODEENGINE_EMULATOR_TOKEN", default="")
+if not CODEENGINE_EMULATOR_TOKEN and DEBUG:
+    CODEENGINE_EMULATOR_TOKEN = _development_value(
+        "dev-emulator-token", lambda: "emu-" + secrets.token_hex(20)
+    )
+# A second demo token whose Domo user may execute the demo package only (shows a 403).
+CODEENGINE_EMULATOR_LIMITED_TOKEN = env.str("CODEENGINE_EMULATOR_LIMITED_TOKEN", default="")
+if not CODEENGINE_EMULATOR_LIMITED_TOKEN and DEBUG:
+    CODEENGINE_EMULATOR_LIMITED_TOKEN = _development_value(
+        "dev-emulator-limited-token", lambda: "emu-" + secrets.token_hex(20)
+    )
+
+# --- Runs ----------------------------------------------------------------------------------
+# Runs each worker process keeps in flight at once (threads waiting on Code Engine).
+RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=8)
+RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.1)
+# A worker whose heartbeat is older than this is considered gone (health, interrupted runs).
+RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=30)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_tokens": {"()": "codeengine_ui.domo.redaction.RedactTokensFilter"}},
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from codeengine_ui.runs.views import health
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="catalog:function_list"), name="home"),
+    path("functions/", include("codeengine_ui.catalog.urls")),
+    path("", include("codeengine_ui.runs.urls")),
+    path("health/", health, name="health"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]
