@@ -47,7 +47,7 @@ def function_run(request, function_id: int):
         "inputs_form": inputs_form,
         "recent_executions": function.executions.select_related("requested_by")[:10],
     }
-    return render(request, "runs/function_run.html", context, status=400 if data else 200)
+    return render(request, "runs/function_run.html", context)
 
 
 def _last_inputs(function: Function, user) -> dict | None:

@@ -1,0 +1,156 @@
+import ipaddress
+import socket
+
+import pytest
+from django.conf import settings
+
+from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION, demo_packages
+from codeengine_ui.domo.emulator import CodeEngineEmulator, EmulatorUser
+
+DEVELOPER_TOKEN = "dev-token-6f1d2c3b4a5e6f708192a3b4c5d6e7f8"
+ANALYST_TOKEN = "analyst-token-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+# --- No test may reach the internet --------------------------------------------------------
+
+_blocked_connections: list[str] = []
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+class InternetBlockedError(RuntimeError):
+    """Raised (not an OSError, so no client mistakes it for a network hiccup)."""
+
+
+def _guard(address) -> None:
+    if not isinstance(address, tuple):
+        return  # Unix sockets
+    host = address[0]
+    try:
+        allowed = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        allowed = host == "localhost"
+    if not allowed:
+        _blocked_connections.append(f"{host}:{address[1]}")
+        raise InternetBlockedError(f"Tests may not connect to {host}:{address[1]}")
+
+
+def _guarded_connect(self, address):
+    _guard(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _guard(address)
+    return _real_connect_ex(self, address)
+
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = _guarded_connect_ex
+
+
+@pytest.fixture(autouse=True)
+def no_internet():
+    """Fails a test that tried to reach a non-loopback address, even if the error was caught."""
+    _blocked_connections.clear()
+    yield
+    assert not _blocked_connections, f"Test tried to reach the internet: {_blocked_connections}"
+
+
+# --- The local Code Engine -----------------------------------------------------------------
+
+EMULATOR_USERS = {
+    DEVELOPER_TOKEN: EmulatorUser(1001, "Demo Developer", "developer@example.com"),
+    ANALYST_TOKEN: EmulatorUser(
+        1002,
+        "Demo Analyst",
+        "analyst@example.com",
+        executable_packages=frozenset({DEMO_PACKAGE_ID}),
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def emulator():
+    """The emulator as the tests' upstream; a wrong input type answers 200 FAILED."""
+    running = CodeEngineEmulator(EMULATOR_USERS).start(port=settings.TEST_EMULATOR_PORT)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def strict_emulator():
+    """The variant where a wrong input type answers HTTP 400."""
+    running = CodeEngineEmulator(EMULATOR_USERS, input_errors="http400").start(
+        port=settings.TEST_STRICT_EMULATOR_PORT
+    )
+    yield running
+    running.stop()
+
+
+# --- Catalog data --------------------------------------------------------------------------
+
+
+def demo_function_definition(name: str, version: str = LATEST_DEMO_VERSION) -> dict:
+    package = next(p for p in demo_packages() if p["id"] == DEMO_PACKAGE_ID)
+    return next(
+        f["definition"]
+        for f in package["versions"][version]["functions"]
+        if f["definition"]["name"] == name
+    )
+
+
+@pytest.fixture
+def instance(db, emulator):
+    return Instance.objects.create(
+        name="emulator", display_name="Emulator", custom_base_url=emulator.url
+    )
+
+
+def make_token(instance, label: str, value: str, user=None) -> AccessToken:
+    token = AccessToken(instance=instance, label=label, created_by=user)
+    token.set_token(value)
+    token.save()
+    return token
+
+
+@pytest.fixture
+def developer_token(instance, admin_user):
+    return make_token(instance, "Developer", DEVELOPER_TOKEN, admin_user)
+
+
+@pytest.fixture
+def analyst_token(instance, admin_user):
+    return make_token(instance, "Analyst", ANALYST_TOKEN, admin_user)
+
+
+def save_demo_function(
+    instance,
+    token,
+    name: str,
+    *,
+    version: str = LATEST_DEMO_VERSION,
+    package_id: str = DEMO_PACKAGE_ID,
+) -> Function:
+    definition = demo_function_definition(
+        name, version if package_id == DEMO_PACKAGE_ID else "1.0.0"
+    )
+    function = Function(
+        instance=instance,
+        default_token=token,
+        package_id=package_id,
+        version=version,
+        function_name=name,
+        display_name=definition["displayName"],
+        description=definition["description"],
+        parameters=definition["inputs"],
+        output=definition["output"],
+    )
+    function.full_clean()
+    function.save()
+    return function
+
+
+@pytest.fixture
+def member(django_user_model):
+    return django_user_model.objects.create_user("member", password="member-password")

@@ -1,0 +1,48 @@
+import os
+import re
+import uuid
+
+import pytest
+from django.db import connection
+
+from tests.conftest import save_demo_function
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def greet(instance, developer_token):
+    return save_demo_function(instance, developer_token, "greet")
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+def run_form_data(function, token, inputs: dict, *, get_logs=True, submission_id=None) -> dict:
+    data = {f"input-{name}": value for name, value in inputs.items()}
+    data.update(token=token.pk, submission_id=str(submission_id or uuid.uuid4()))
+    if get_logs:
+        data["get_logs"] = "on"
+    return data
+
+
+def execution_id_from(response) -> int:
+    return int(re.fullmatch(r"/executions/(\d+)/", response["Location"]).group(1))
+
+
+def child_process_environment() -> dict:
+    """What a worker process needs to use this test session's database and emulators."""
+    settings_dict = connection.settings_dict
+    if connection.vendor == "sqlite":
+        database_url = f"sqlite:///{settings_dict['NAME']}"
+    else:
+        database_url = "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(**settings_dict)
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url,
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+    }

@@ -1,0 +1,146 @@
+"""Runs go through the database queue: a real db_worker process, and the concurrent worker."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.conf import settings as django_settings
+
+from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
+from codeengine_ui.runs.tasks import submit_run
+from codeengine_ui.runs.worker import RunWorker, mark_orphaned_runs
+from tests.conftest import save_demo_function
+
+from .conftest import DATABASE_TASKS, child_process_environment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def database_tasks(settings):
+    settings.TASKS = DATABASE_TASKS
+
+
+def _submit(function, token, user, inputs):
+    execution, _ = submit_run(
+        function=function, token=token, input_variables=inputs, get_logs=True, user=user
+    )
+    return execution
+
+
+def _wait_until_finished(executions, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(e.is_finished for e in Execution.objects.filter(pk__in=[x.pk for x in executions])):
+            return
+        time.sleep(0.05)
+    raise AssertionError("runs did not finish in time")
+
+
+@pytest.fixture
+def running_worker(database_tasks):
+    workers = []
+
+    def start(concurrency=8):
+        worker = RunWorker(concurrency=concurrency, poll_interval=0.02)
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        workers.append((worker, thread))
+        return worker
+
+    yield start
+    for worker, thread in workers:
+        worker.stop()
+        thread.join(15)
+        deadline = time.monotonic() + 15
+        while worker.runs_in_flight and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def test_run_waits_queued_until_a_db_worker_starts(database_tasks, greet, developer_token, member):
+    execution = _submit(greet, developer_token, member, {"name": "Ada"})
+    time.sleep(0.3)
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.QUEUED and execution.task_id
+
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+        env=child_process_environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=django_settings.BASE_DIR,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.SUCCESS
+    assert execution.result == "Hello, Ada."
+    assert execution.worker_id
+
+
+def test_worker_keeps_several_slow_runs_in_flight(
+    running_worker, instance, developer_token, member
+):
+    sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    runs = [_submit(sleeper, developer_token, member, {"seconds": 1}) for _ in range(8)]
+    started = time.monotonic()
+
+    running_worker(concurrency=8)
+    _wait_until_finished(runs)
+
+    assert time.monotonic() - started < 4.5, "8 one-second runs should overlap, not queue"
+    assert {e.status for e in Execution.objects.all()} == {ExecutionStatus.SUCCESS}
+
+
+def test_worker_beats_and_health_reports_it(running_worker, client):
+    assert client.get("/health/").status_code == 503
+
+    worker = running_worker()
+    deadline = time.monotonic() + 5
+    while not WorkerHeartbeat.objects.filter(worker_id=worker.worker_id).exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json()["worker"]["live_workers"] == 1
+    assert response.json()["database"]["ok"] is True
+
+
+def test_run_left_by_a_dead_worker_is_marked_interrupted(
+    database_tasks, greet, developer_token, member
+):
+    execution = _submit(greet, developer_token, member, {"name": "Ada"})
+    execution.mark_running("worker-that-crashed")
+
+    assert mark_orphaned_runs() == 1
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.INTERRUPTED
+    assert "stopped before it finished" in execution.error_message
+
+
+def test_stopping_a_worker_marks_its_unfinished_runs_interrupted(
+    running_worker, instance, developer_token, member, monkeypatch
+):
+    monkeypatch.setattr("codeengine_ui.runs.worker.SHUTDOWN_GRACE_SECONDS", 0.2)
+    sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    execution = _submit(sleeper, developer_token, member, {"seconds": 2})
+    worker = running_worker(concurrency=1)
+    deadline = time.monotonic() + 5
+    while Execution.objects.get(pk=execution.pk).status != ExecutionStatus.RUNNING:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+    worker.stop()
+    deadline = time.monotonic() + 5
+    while not Execution.objects.get(pk=execution.pk).is_finished:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.INTERRUPTED
+    assert "worker was stopped" in execution.error_message

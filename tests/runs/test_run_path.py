@@ -1,0 +1,274 @@
+"""Log in, open a function, run it, read the outcome: through the real views and emulator."""
+
+import uuid
+
+from django.utils import timezone
+
+from codeengine_ui.catalog.models import AccessToken, Instance
+from codeengine_ui.runs.models import Execution, ExecutionStatus
+from tests.conftest import make_token, save_demo_function
+
+from .conftest import execution_id_from, run_form_data
+
+
+def _run(client, function, token, inputs, **options):
+    response = client.post(
+        f"/functions/{function.pk}/run/", run_form_data(function, token, inputs, **options)
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Execution.objects.get(pk=execution_id_from(response))
+
+
+def test_every_page_requires_login(client, greet):
+    for url in ("/functions/", f"/functions/{greet.pk}/run/", "/executions/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_function_list_shows_starred_functions_first(
+    member_client, member, instance, developer_token
+):
+    plain = save_demo_function(instance, developer_token, "addNumbers")
+    starred = save_demo_function(instance, developer_token, "sleepFor")
+    starred.starred_by.add(member)
+
+    html = member_client.get("/functions/").content.decode()
+
+    assert html.index(starred.display_name) < html.index(plain.display_name)
+
+
+def test_star_toggles_with_htmx_and_without(member_client, member, greet):
+    response = member_client.post(f"/functions/{greet.pk}/star/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    assert 'aria-pressed="true"' in response.content.decode()
+    assert "<html" not in response.content.decode()
+    assert greet.starred_by.filter(pk=member.pk).exists()
+
+    response = member_client.post(f"/functions/{greet.pk}/star/")
+
+    assert response.status_code == 302
+    assert not greet.starred_by.filter(pk=member.pk).exists()
+
+
+def test_function_page_renders_a_field_per_input_with_defaults(member_client, greet):
+    html = member_client.get(f"/functions/{greet.pk}/run/").content.decode()
+
+    assert 'name="input-name"' in html
+    assert 'name="input-excited"' in html and 'value="false"' in html
+    assert 'name="get_logs"' in html and 'name="submission_id"' in html
+
+
+def test_run_stores_the_exact_inputs_and_the_result(member_client, member, greet, developer_token):
+    execution = _run(member_client, greet, developer_token, {"name": "Ada", "excited": "true"})
+
+    assert execution.status == ExecutionStatus.SUCCESS
+    assert execution.input_variables == {"name": "Ada", "excited": True}
+    assert execution.result == "Hello, Ada!"
+    assert execution.stdout_log[0] == "Greeting Ada"
+    assert execution.http_status == 200 and execution.domo_execution_id
+    assert execution.requested_by == member and execution.token_label == "Developer"
+    assert execution.duration is not None and execution.finished_at >= execution.started_at
+    developer_token.refresh_from_db()
+    assert developer_token.last_used_at is not None and developer_token.last_used_by == member
+
+
+def test_execution_page_shows_result_and_logs(member_client, greet, developer_token):
+    execution = _run(member_client, greet, developer_token, {"name": "Ada"})
+
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert "Success" in html
+    assert "&quot;Hello, Ada.&quot;" in html
+    assert "Greeting Ada" in html
+    assert "{&quot;event&quot;: &quot;greeted&quot;, &quot;name&quot;: &quot;Ada&quot;}" in html
+    assert "The function wrote nothing to stderr." in html
+    assert "hx-trigger" not in html
+
+
+def test_invalid_input_is_refused_at_the_field_and_nothing_runs(
+    member_client, instance, developer_token
+):
+    add = save_demo_function(instance, developer_token, "addNumbers")
+
+    response = member_client.post(
+        f"/functions/{add.pk}/run/", run_form_data(add, developer_token, {"a": "two", "b": "1"})
+    )
+
+    assert response.status_code == 200
+    assert "Enter a whole number." in response.content.decode()
+    assert not Execution.objects.exists()
+
+
+def test_double_submit_creates_one_run(member_client, greet, developer_token):
+    data = run_form_data(greet, developer_token, {"name": "Ada"}, submission_id=uuid.uuid4())
+
+    first = member_client.post(f"/functions/{greet.pk}/run/", data)
+    second = member_client.post(f"/functions/{greet.pk}/run/", data)
+
+    assert first["Location"] == second["Location"]
+    assert Execution.objects.count() == 1
+
+
+def test_failed_function_is_shown_as_a_failed_run(member_client, instance, developer_token):
+    fail = save_demo_function(instance, developer_token, "failWithError")
+
+    execution = _run(member_client, fail, developer_token, {"reason": "disk full"})
+    response = member_client.get(f"/executions/{execution.pk}/")
+
+    assert execution.status == ExecutionStatus.FAILED
+    assert execution.error_information["errorMessages"] == ["RuntimeError: disk full"]
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "The function threw an error or crashed" in html
+    assert "RuntimeError: disk full" in html
+    assert "Something went wrong" in html
+
+
+def test_result_type_failure_shows_expected_and_actual(member_client, instance, developer_token):
+    wrong = save_demo_function(instance, developer_token, "wrongResultType")
+
+    execution = _run(member_client, wrong, developer_token, {})
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert execution.status == ExecutionStatus.RESULT_TYPE_FAILURE
+    assert "Expected type</dt><dd>number" in html and "Actual type</dt><dd>text" in html
+
+
+def test_bad_token_ends_in_an_error_run_with_advice(member_client, greet, instance):
+    wrong = make_token(instance, "Expired", "expired-token-0000000000000000")
+
+    execution = _run(member_client, greet, wrong, {"name": "Ada"})
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert execution.status == ExecutionStatus.ERROR
+    assert execution.http_status == 401 and execution.error_code == "bad_token"
+    assert "Ask an admin to check or replace the token" in html
+
+
+def test_token_without_execute_permission_is_refused(
+    member_client, instance, developer_token, analyst_token
+):
+    private = save_demo_function(
+        instance,
+        developer_token,
+        "greet",
+        package_id="b7e2d9a4-1c3f-4e5a-8b6d-0f9e8d7c6b5a",
+        version="2.0.0",
+    )
+
+    execution = _run(member_client, private, analyst_token, {"name": "Ada"})
+
+    assert execution.status == ExecutionStatus.ERROR
+    assert execution.http_status == 403
+    assert "EXECUTE permission" in execution.error_message
+
+
+def test_unreleased_version_is_explained(member_client, instance, developer_token):
+    unreleased = save_demo_function(instance, developer_token, "greet", version="1.2.0")
+
+    execution = _run(member_client, unreleased, developer_token, {"name": "Ada"})
+
+    assert execution.error_code == "not_found"
+    assert "only released versions run from outside Domo" in execution.error_message
+
+
+def test_unreachable_instance_is_explained(member_client, greet, instance, settings):
+    settings.CODEENGINE_ALLOWED_HOSTS = [*settings.CODEENGINE_ALLOWED_HOSTS, "127.0.0.1:9"]
+    Instance.objects.filter(pk=instance.pk).update(custom_base_url="http://127.0.0.1:9")
+
+    execution = _run(member_client, greet, greet.default_token, {"name": "Ada"})
+
+    assert execution.error_code == "unreachable"
+    assert "Could not connect to 127.0.0.1:9" in execution.error_message
+
+
+def test_instance_whose_host_is_no_longer_allowed_is_not_called(
+    member_client, greet, settings, emulator
+):
+    settings.CODEENGINE_ALLOWED_HOSTS = []
+    runs_before = emulator.server.emulator.runs_received
+
+    execution = _run(member_client, greet, greet.default_token, {"name": "Ada"})
+
+    assert execution.error_code == "invalid_request"
+    assert "CODEENGINE_ALLOWED_HOSTS" in execution.error_message
+    assert emulator.server.emulator.runs_received == runs_before
+
+
+def test_token_no_key_can_open_asks_to_reenter_it(member_client, greet, developer_token):
+    AccessToken.objects.filter(pk=developer_token.pk).update(encrypted_value="garbage")
+
+    execution = _run(member_client, greet, developer_token, {"name": "Ada"})
+
+    assert execution.error_code == "token_unreadable"
+    assert "must be re-entered" in execution.error_message
+
+
+def test_disabled_token_cannot_be_chosen(member_client, greet, developer_token):
+    AccessToken.objects.filter(pk=developer_token.pk).update(is_active=False)
+
+    response = member_client.post(
+        f"/functions/{greet.pk}/run/", run_form_data(greet, developer_token, {"name": "Ada"})
+    )
+
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_token_of_another_instance_cannot_be_forged_in(member_client, greet):
+    other = Instance.objects.create(name="other", display_name="Other")
+    foreign = make_token(other, "Foreign", "foreign-token-000000000000000")
+
+    response = member_client.post(
+        f"/functions/{greet.pk}/run/", run_form_data(greet, foreign, {"name": "Ada"})
+    )
+
+    assert response.status_code == 200
+    assert not Execution.objects.exists()
+
+
+def test_last_inputs_prefill_the_form(member_client, greet, developer_token):
+    _run(member_client, greet, developer_token, {"name": "Grace"})
+
+    html = member_client.get(f"/functions/{greet.pk}/run/").content.decode()
+
+    assert 'value="Grace"' in html
+
+
+def test_polling_returns_only_the_live_fragment(member_client, greet, member):
+    queued = Execution.objects.create(
+        function=greet,
+        instance=greet.instance,
+        instance_name="emulator",
+        package_id=greet.package_id,
+        version=greet.version,
+        function_name="greet",
+        token_label="Developer",
+        requested_by=member,
+        queued_at=timezone.now() - timezone.timedelta(seconds=12),
+    )
+
+    fragment = member_client.get(f"/executions/{queued.pk}/", HTTP_HX_REQUEST="true")
+    page = member_client.get(f"/executions/{queued.pk}/")
+
+    html = fragment.content.decode()
+    assert html.lstrip().startswith('<section id="execution-live"')
+    assert 'hx-trigger="every 1s"' in html
+    assert "Queued for 12.0 s of Code Engine's 5-minute limit" in html
+    assert "<html" in page.content.decode() and "Refresh the page" in page.content.decode()
+
+
+def test_history_lists_runs_newest_first_with_keyset_pages(
+    member_client, greet, developer_token, monkeypatch
+):
+    monkeypatch.setattr("codeengine_ui.runs.views.HISTORY_PAGE_SIZE", 2)
+    runs = [_run(member_client, greet, developer_token, {"name": f"n{i}"}) for i in range(3)]
+
+    first = member_client.get("/executions/").content.decode()
+    second = member_client.get(f"/executions/?before={runs[1].pk}").content.decode()
+
+    assert first.index(f"#{runs[2].pk}<") < first.index(f"#{runs[1].pk}<")
+    assert f"#{runs[0].pk}<" not in first and f"?before={runs[1].pk}" in first
+    assert f"#{runs[0].pk}<" in second and f"#{runs[2].pk}<" not in second
