@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from codeengine_ui.domo.client import FunctionExecution
 
+from .fields import OrderedJSONField
+
 
 class ExecutionStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -78,7 +80,7 @@ class Execution(models.Model):
         related_name="+",
     )
     token_label = models.CharField(max_length=100)
-    input_variables = models.JSONField("inputVariables sent", default=dict)
+    input_variables = OrderedJSONField("inputVariables sent", default=dict)
     get_logs = models.BooleanField("getLogs", default=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -94,10 +96,10 @@ class Execution(models.Model):
     )
     http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
     domo_execution_id = models.CharField("Domo executionId", max_length=100, blank=True)
-    result = models.JSONField(null=True, blank=True)
-    stdout_log = models.JSONField("stdout", default=list, blank=True)
-    stderr_log = models.JSONField("stderr", default=list, blank=True)
-    error_information = models.JSONField("errorInformation", null=True, blank=True)
+    result = OrderedJSONField(null=True, blank=True)
+    stdout_log = OrderedJSONField("stdout", default=list, blank=True)
+    stderr_log = OrderedJSONField("stderr", default=list, blank=True)
+    error_information = OrderedJSONField("errorInformation", null=True, blank=True)
     error_message = models.TextField(blank=True)
     error_code = models.CharField(max_length=40, blank=True)
     domo_started_on = models.DateTimeField("Domo startedOn", null=True, blank=True)

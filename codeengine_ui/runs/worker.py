@@ -14,7 +14,7 @@ from datetime import timedelta
 from traceback import format_exception
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connections
 from django.tasks.base import TaskContext
 from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
@@ -100,7 +100,9 @@ class RunWorker:
             self._claim_loop()
         finally:
             self._drain()
-            close_old_connections()
+            heartbeat.join(HEARTBEAT_SECONDS + 1)
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+            connections.close_all()
             logger.info("Worker %s stopped", self.worker_id)
 
     # --- claiming ------------------------------------------------------------------------
@@ -171,7 +173,7 @@ class RunWorker:
             except Exception:
                 logger.exception("Task %s: could not record the failure", db_task.id)
         finally:
-            close_old_connections()
+            connections.close_all()  # this thread ends here; its connections must not linger
             with self._active_lock:
                 self._active.discard(threading.current_thread())
             self._slots.release()
@@ -190,7 +192,6 @@ class RunWorker:
                 "still have completed the run; run it again to be sure.",
             )
             logger.warning("Worker %s stopped with %d runs in flight", self.worker_id, count)
-        WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
 
     # --- heartbeat -----------------------------------------------------------------------
 
@@ -206,6 +207,7 @@ class RunWorker:
                 logger.exception("Worker %s: heartbeat failed", self.worker_id)
             finally:
                 close_old_connections()
+        connections.close_all()
 
     def _beat(self) -> None:
         now = timezone.now()

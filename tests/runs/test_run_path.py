@@ -272,3 +272,33 @@ def test_history_lists_runs_newest_first_with_keyset_pages(
     assert first.index(f"#{runs[2].pk}<") < first.index(f"#{runs[1].pk}<")
     assert f"#{runs[0].pk}<" not in first and f"?before={runs[1].pk}" in first
     assert f"#{runs[0].pk}<" in second and f"#{runs[2].pk}<" not in second
+
+
+def test_result_and_inputs_keep_their_key_order_and_types(member_client, instance, developer_token):
+    describe = save_demo_function(instance, developer_token, "describeTypes")
+    names = [parameter["name"] for parameter in describe.parameters]
+
+    execution = _run(
+        member_client,
+        describe,
+        developer_token,
+        {
+            "text": "42",
+            "number": "1",
+            "decimal": "0.1",
+            "boolean": "on",
+            "date": "2026-01-02",
+            "dateTime": "2026-01-02T03:04:05Z",
+            "time": "03:04:05",
+            "duration": "PT1M",
+            "person": "1",
+            "group": "2",
+            "dataset": "8c1b5e2a-6f3d-4a9b-b1c7-2d4e6f8a0b1c",
+        },
+    )
+    stored = Execution.objects.get(pk=execution.pk)
+
+    assert list(stored.input_variables) == names
+    assert list(stored.result) == names
+    assert stored.result["text"] == {"value": "42", "pythonType": "str"}
+    assert stored.result["decimal"]["value"] == 0.1
