@@ -28,7 +28,25 @@ def _commands(port: str, emulator_url: str) -> dict[str, list[str]]:
             str(emulator.port or 8765),
         ],
         "worker": [*manage, "run_worker"],
-        "web": [*manage, "runserver", f"127.0.0.1:{port}"],
+        # gunicorn rather than runserver: it takes a burst of submits without resetting
+        # connections, and --reload still restarts it when the code changes.
+        "web": [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "codeengine_ui.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "8",
+            "--reload",
+            "--access-logfile",
+            "-",
+            "--access-logformat",
+            "%(m)s %(U)s%(q)s %(s)s %(M)sms",
+        ],
     }
 
 

@@ -200,7 +200,7 @@ if not CODEENGINE_EMULATOR_LIMITED_TOKEN and DEBUG:
 # --- Runs ----------------------------------------------------------------------------------
 # Runs each worker process keeps in flight at once (threads waiting on Code Engine).
 RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=8)
-RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.1)
+RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.05)
 # A worker whose heartbeat is older than this is considered gone (health, interrupted runs).
 RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=30)
 

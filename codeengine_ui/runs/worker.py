@@ -138,6 +138,10 @@ class RunWorker:
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
+        # A plain read first: an idle worker polls often, and only a ready task is worth
+        # the exclusive transaction that claiming takes.
+        if not tasks.exists():
+            return None
         try:
             with exclusive_transaction(tasks.db):
                 db_task = tasks.get_locked()

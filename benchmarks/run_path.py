@@ -1,0 +1,227 @@
+"""Run-path benchmark against the whole stack as `make run` starts it.
+
+Starts web server, run worker and emulator (the launcher) on a fresh database and free
+ports, then prints:
+
+  run_added_latency_p50 / _p95   submit -> execution finished, minus a direct httpx call
+                                 to the same emulator function in the same run (ms)
+  runs_in_flight_max             50 runs of a 2-second function submitted at once: the most
+                                 running at the same moment (runs)
+  runs_50x2s_wall                first submit -> last run finished (s)
+  database_locked_errors         "database is locked" lines logged meanwhile (count)
+"""
+
+import os
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+LATENCY_SAMPLES = 40
+CONCURRENT_RUNS = 50
+SLOW_SECONDS = 2
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def figure(name: str, value: float, unit: str) -> None:
+    print(f"{name} {value:.1f} {unit}", flush=True)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def prepare_environment() -> dict[str, str]:
+    VAR.mkdir(exist_ok=True)
+    database = VAR / "bench.sqlite3"
+    for leftover in VAR.glob("bench.sqlite3*"):
+        leftover.unlink()
+    emulator_port, web_port = free_port(), free_port()
+    environment = {
+        **os.environ,
+        "DEBUG": "1",
+        "PORT": str(web_port),
+        "DATABASE_URL": f"sqlite:///{database}",
+        "CODEENGINE_EMULATOR_URL": f"http://127.0.0.1:{emulator_port}",
+        "CODEENGINE_ALLOWED_HOSTS": f"127.0.0.1:{emulator_port}",
+        "DEMO_ADMIN_PASSWORD": secrets.token_urlsafe(16),
+        "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
+        "LOG_LEVEL": "WARNING",
+    }
+    os.environ.update(environment)
+    for command in (["migrate", "--noinput"], ["seed_demo"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            capture_output=True,
+        )
+    return environment
+
+
+class Console:
+    """A logged-in browser stand-in: submits the run form like a person would."""
+
+    def __init__(self, base_url: str, password: str):
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+        page = self.http.get("/accounts/login/")
+        self.http.post(
+            "/accounts/login/",
+            data={
+                "username": "admin",
+                "password": password,
+                "csrfmiddlewaretoken": self._csrf(page.text),
+            },
+            headers={"Referer": base_url},
+        )
+
+    @staticmethod
+    def _csrf(html: str) -> str:
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+
+    def run_form(self, function_id: int, inputs: dict) -> dict:
+        page = self.http.get(f"/functions/{function_id}/run/").text
+        return {
+            "csrfmiddlewaretoken": self._csrf(page),
+            "submission_id": re.search(r'name="submission_id" value="([^"]+)"', page).group(1),
+            "token": re.search(r'<option value="(\d+)" selected', page).group(1),
+            **{f"input-{name}": value for name, value in inputs.items()},
+        }
+
+    def submit(self, function_id: int, form: dict) -> int:
+        response = self.http.post(
+            f"/functions/{function_id}/run/",
+            data=form,
+            headers={"Referer": str(self.http.base_url)},
+        )
+        return int(re.search(r"/executions/(\d+)/", response.headers["location"]).group(1))
+
+
+def wait_for_health(base_url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base_url}/health/", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("the console did not become healthy within 60 s (see var/bench-stack.log)")
+
+
+def wait_finished(execution_ids: list[int], timeout: float = 120):
+    from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution
+
+    deadline = time.monotonic() + timeout
+    while Execution.objects.filter(pk__in=execution_ids, status__in=IN_PROGRESS_STATUSES).exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("runs did not finish in time (see var/bench-stack.log)")
+        time.sleep(0.005)
+    return list(Execution.objects.filter(pk__in=execution_ids))
+
+
+def measure_added_latency(console: Console, emulator_url: str, token: str) -> list[float]:
+    from django.utils import timezone
+
+    from codeengine_ui.catalog.models import Function
+
+    greet = Function.objects.get(function_name="greet", version="1.1.0")
+    direct = httpx.Client(base_url=emulator_url, headers={"X-DOMO-Developer-Token": token})
+    body = {"inputVariables": {"name": "Bench", "excited": None}, "settings": {"getLogs": True}}
+    added = []
+    for _ in range(LATENCY_SAMPLES):
+        started = time.perf_counter()
+        direct.post(
+            f"/api/codeengine/v2/packages/{greet.package_id}/versions/1.1.0/functions/greet",
+            json=body,
+        ).raise_for_status()
+        direct_ms = (time.perf_counter() - started) * 1000
+
+        form = console.run_form(greet.pk, {"name": "Bench"})
+        form["get_logs"] = "on"
+        submitted = timezone.now()
+        [execution] = wait_finished([console.submit(greet.pk, form)])
+        assert execution.status == "SUCCESS", execution.error_message
+        console_ms = (execution.finished_at - submitted).total_seconds() * 1000
+        added.append(console_ms - direct_ms)
+    return added
+
+
+def measure_concurrency(console: Console) -> tuple[int, float]:
+    from codeengine_ui.catalog.models import Function
+
+    sleeper = Function.objects.get(function_name="sleepFor")
+    forms = [
+        console.run_form(sleeper.pk, {"seconds": SLOW_SECONDS}) for _ in range(CONCURRENT_RUNS)
+    ]
+    started = time.time()
+    with ThreadPoolExecutor(max_workers=CONCURRENT_RUNS) as pool:
+        ids = list(pool.map(lambda form: console.submit(sleeper.pk, form), forms))
+    executions = wait_finished(ids)
+    assert {e.status for e in executions} == {"SUCCESS"}, {e.error_message for e in executions}
+    events = sorted(
+        [(e.started_at, 1) for e in executions] + [(e.finished_at, -1) for e in executions],
+        key=lambda x: (x[0], x[1]),
+    )
+    in_flight = most = 0
+    for _, change in events:
+        in_flight += change
+        most = max(most, in_flight)
+    wall = max(e.finished_at for e in executions).timestamp() - started
+    return most, wall
+
+
+def main() -> None:
+    environment = prepare_environment()
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+    from django.conf import settings
+
+    log_path = VAR / "bench-stack.log"
+    with log_path.open("w") as log:
+        stack = subprocess.Popen(
+            [sys.executable, "-m", "codeengine_ui.launch"],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            base_url = f"http://127.0.0.1:{environment['PORT']}"
+            wait_for_health(base_url)
+            console = Console(base_url, environment["DEMO_ADMIN_PASSWORD"])
+            added = measure_added_latency(
+                console, settings.CODEENGINE_EMULATOR_URL, settings.CODEENGINE_EMULATOR_TOKEN
+            )
+            figure("run_added_latency_p50", statistics.median(added), "ms")
+            figure("run_added_latency_p95", percentile(added, 0.95), "ms")
+            most, wall = measure_concurrency(console)
+            figure("runs_in_flight_max", most, "runs")
+            figure("runs_50x2s_wall", wall, "s")
+        finally:
+            stack.send_signal(2)
+            stack.wait(30)
+    locked = log_path.read_text().lower().count("database is locked")
+    figure("database_locked_errors", locked, "count")
+
+
+if __name__ == "__main__":
+    main()
