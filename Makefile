@@ -6,10 +6,11 @@ UV_VERSION := 0.13.8
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-postgres bench lint format lock migrate chromium clean
+.PHONY: help install run test test-postgres bench lint format lock chromium clean
 
 help:
 	@echo "make run            set up and start the console on http://127.0.0.1:$${PORT:-8000}"
+	@echo "make install        create .venv with the runtime dependencies only (deployments)"
 	@echo "make test           ruff + the whole test suite (SQLite, browser tests included)"
 	@echo "make test-postgres  the whole test suite against PostgreSQL ($(POSTGRES_URL))"
 	@echo "make bench          print the benchmark figures"
@@ -28,6 +29,8 @@ $(VENV)/.runtime-installed: $(BIN)/uv pyproject.toml uv.lock
 $(VENV)/.dev-installed: $(BIN)/uv pyproject.toml uv.lock
 	$(BIN)/uv sync --quiet --locked --inexact
 	@touch $@
+
+install: $(VENV)/.runtime-installed
 
 run: export DEBUG ?= 1
 run: $(VENV)/.runtime-installed
