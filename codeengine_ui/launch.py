@@ -42,6 +42,7 @@ def _commands(port: str, emulator_url: str) -> dict[str, list[str]]:
             "--threads",
             "8",
             "--reload",
+            "--no-control-socket",
             "--access-logfile",
             "-",
             "--access-logformat",

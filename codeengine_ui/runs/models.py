@@ -134,6 +134,13 @@ class Execution(models.Model):
         return STATUS_EXPLANATIONS.get(self.status, "")
 
     @property
+    def has_result(self) -> bool:
+        """Whether there is a result to show: Domo answered, and not with a failure and no value."""
+        if self.status not in DOMO_STATUSES:
+            return False
+        return not (self.status == ExecutionStatus.FAILED and self.result is None)
+
+    @property
     def domo_duration(self) -> timedelta | None:
         if self.domo_started_on and self.domo_completed_on:
             return self.domo_completed_on - self.domo_started_on

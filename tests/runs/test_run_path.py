@@ -1,5 +1,6 @@
 """Log in, open a function, run it, read the outcome: through the real views and emulator."""
 
+import re
 import uuid
 
 from django.utils import timezone
@@ -85,6 +86,8 @@ def test_execution_page_shows_result_and_logs(member_client, greet, developer_to
     assert "{&quot;event&quot;: &quot;greeted&quot;, &quot;name&quot;: &quot;Ada&quot;}" in html
     assert "The function wrote nothing to stderr." in html
     assert "hx-trigger" not in html
+    assert "<h2>Result</h2>" in html
+    assert re.search(r"Domo startedOn</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC<", html)
 
 
 def test_invalid_input_is_refused_at_the_field_and_nothing_runs(
@@ -124,6 +127,7 @@ def test_failed_function_is_shown_as_a_failed_run(member_client, instance, devel
     assert "The function threw an error or crashed" in html
     assert "RuntimeError: disk full" in html
     assert "Something went wrong" in html
+    assert "<h2>Result</h2>" not in html
 
 
 def test_result_type_failure_shows_expected_and_actual(member_client, instance, developer_token):

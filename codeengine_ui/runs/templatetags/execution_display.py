@@ -1,8 +1,9 @@
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -17,6 +18,15 @@ def pretty_json(value: Any) -> str:
 def log_entry(entry: Any) -> str:
     """Log entries may be strings or objects (Domo types them "any")."""
     return entry if isinstance(entry, str) else json.dumps(entry, ensure_ascii=False, default=str)
+
+
+@register.filter
+def precise_time(moment: datetime | None) -> str:
+    """A timestamp to the millisecond, in the current time zone."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    return f"{local:%Y-%m-%d %H:%M:%S}.{local.microsecond // 1000:03d} {local:%Z}"
 
 
 @register.filter
