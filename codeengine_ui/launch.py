@@ -93,7 +93,11 @@ def main() -> int:
         threading.Thread(target=_relay, args=(name, process.stdout), daemon=True).start()
 
     print(
-        f"\nCode Engine Console: http://127.0.0.1:{port}/  (Ctrl-C stops everything)\n", flush=True
+        f"\nCode Engine Console: http://127.0.0.1:{port}/\n"
+        "Log in as admin with the password printed when the account was created\n"
+        "(reset it with: .venv/bin/python manage.py changepassword admin).\n"
+        "Ctrl-C stops the web server, the worker and the emulator.\n",
+        flush=True,
     )
     exit_code = 0
     while not stopping.wait(0.5):

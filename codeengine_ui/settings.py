@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "codeengine_ui.middleware.HtmxErrorMiddleware",
 ]
 
 ROOT_URLCONF = "codeengine_ui.urls"

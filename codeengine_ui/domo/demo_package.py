@@ -180,6 +180,8 @@ _LATEST_FUNCTIONS = [
             variable("group", "group", value="42"),
             variable("dataset", "dataset", value="8c1b5e2a-6f3d-4a9b-b1c7-2d4e6f8a0b1c"),
             variable("account", "ACCOUNT", nullable=True),
+            variable("file", "FILE", nullable=True),
+            variable("directory", "DIRECTORY", nullable=True),
             variable(
                 "anything",
                 "object",

@@ -306,3 +306,31 @@ def test_result_and_inputs_keep_their_key_order_and_types(member_client, instanc
     assert list(stored.result) == names
     assert stored.result["text"] == {"value": "42", "pythonType": "str"}
     assert stored.result["decimal"]["value"] == 0.1
+
+
+def test_failing_htmx_request_gets_an_error_fragment(
+    member_client, greet, developer_token, monkeypatch
+):
+    execution = _run(member_client, greet, developer_token, {"name": "Ada"})
+    page_url = f"http://testserver/executions/{execution.pk}/"
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("codeengine_ui.runs.views.render", broken)
+
+    response = member_client.get(
+        f"/executions/{execution.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=page_url
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and response["HX-Reswap"] == "outerHTML"
+    assert "The console failed to load this part of the page." in html
+    assert f'href="{page_url}"' in html and "<html" not in html
+
+
+def test_htmx_request_for_something_deleted_says_so(member_client, greet):
+    response = member_client.post(f"/functions/{greet.pk + 1000}/star/", HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+    assert "no longer exists" in response.content.decode()
