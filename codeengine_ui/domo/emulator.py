@@ -15,12 +15,13 @@ import traceback
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .demo_package import demo_packages
+from .values import domo_type_of, type_problem
 
 INPUT_ERROR_STYLES = ("failed", "http400")
 _MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -59,74 +60,6 @@ class Reply:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _domo_type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "number"
-    if isinstance(value, float):
-        return "decimal"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "list"
-    return "object"
-
-
-def _is_iso(parse, value: Any) -> bool:
-    try:
-        parse(value)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _element_fits(type_name: str, value: Any) -> bool:
-    checks = {
-        "text": lambda v: isinstance(v, str),
-        "number": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "decimal": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "boolean": lambda v: isinstance(v, bool),
-        "date": lambda v: isinstance(v, str) and _is_iso(date.fromisoformat, v) and len(v) == 10,
-        "datetime": lambda v: (
-            isinstance(v, str) and "T" in v and _is_iso(datetime.fromisoformat, v)
-        ),
-        "time": lambda v: isinstance(v, str) and _is_iso(time.fromisoformat, v),
-        "duration": lambda v: isinstance(v, str) and bool(_DURATION.fullmatch(v)),
-        "person": lambda v: isinstance(v, str | int) and _DIGITS.fullmatch(str(v)) is not None,
-        "group": lambda v: isinstance(v, str | int) and _DIGITS.fullmatch(str(v)) is not None,
-        "dataset": lambda v: isinstance(v, str) and _is_iso(uuid.UUID, v),
-        "object": lambda v: isinstance(v, dict),
-    }
-    check = checks.get(type_name.lower())
-    return True if check is None else check(value)
-
-
-def type_problem(variable: dict, value: Any, path: str) -> str | None:
-    """Why `value` does not fit the Variable `variable`, or None when it does."""
-    type_name = str(variable.get("type") or "object")
-    wanted = f"a list of {type_name}" if variable.get("isList") else type_name
-    if value is None:
-        return None if variable.get("nullable") else f"{path}: expected {wanted}, got null"
-    items = value if variable.get("isList") else [value]
-    if variable.get("isList") and not isinstance(value, list):
-        return f"{path}: expected {wanted}, got {_domo_type_of(value)}"
-    for index, item in enumerate(items):
-        item_path = f"{path}[{index}]" if variable.get("isList") else path
-        if not _element_fits(type_name, item):
-            return f"{item_path}: expected {type_name}, got {_domo_type_of(item)}"
-        for child in (variable.get("children") or []) if isinstance(item, dict) else []:
-            child_name = child["name"]
-            if child_name not in item and not child.get("nullable"):
-                return f"{item_path}.{child_name}: required but missing"
-            problem = type_problem(child, item.get(child_name), f"{item_path}.{child_name}")
-            if problem:
-                return problem
-    return None
 
 
 class Console:
@@ -380,7 +313,7 @@ class CodeEngineEmulator:
                     errorInformation={
                         "result": result,
                         "expectedType": output["type"],
-                        "actualType": "list" if isinstance(result, list) else _domo_type_of(result),
+                        "actualType": "list" if isinstance(result, list) else domo_type_of(result),
                         "expectedIsList": bool(output.get("isList")),
                         "actualIsList": isinstance(result, list),
                         "expectedAllowNull": bool(output.get("nullable")),

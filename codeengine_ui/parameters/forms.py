@@ -6,16 +6,14 @@ with every declared input present (null when empty and nullable).
 """
 
 import json
-import re
 from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-DURATION_PATTERN = re.compile(
-    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
-)
+from codeengine_ui.domo.values import ISO_DURATION
+
 NULLABLE_BOOLEAN_CHOICES = [("true", "True"), ("false", "False"), ("", "Null")]
 
 
@@ -106,7 +104,7 @@ def _scalar_field(parameter: dict, options: dict) -> tuple[forms.Field, Any]:
         options.setdefault("help_text", "")
         options["help_text"] = (options["help_text"] + " ISO 8601 duration, e.g. PT1H30M.").strip()
         field = forms.RegexField(
-            DURATION_PATTERN,
+            ISO_DURATION,
             error_messages={"invalid": "Enter an ISO 8601 duration, e.g. PT1H30M or P2D."},
             widget=forms.TextInput(attrs={"placeholder": "PT1H30M"}),
             **options,

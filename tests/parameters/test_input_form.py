@@ -83,6 +83,8 @@ def test_empty_required_input_is_an_error_in_words():
         ("dateTime", "2026-04-23T12:00:00", "Add a time zone: Z for UTC, or an offset"),
         ("dateTime", "yesterday", "Enter a date and time in ISO 8601"),
         ("duration", "90 minutes", "Enter an ISO 8601 duration"),
+        ("duration", "about P1D", "Enter an ISO 8601 duration"),
+        ("duration", "P", "Enter an ISO 8601 duration"),
         ("person", "ada@example.com", "Enter the Domo person id: digits only."),
         ("dataset", "not-a-uuid", "Enter the DataSet id (a UUID)."),
         ("object", "{broken", "This is not valid JSON"),
