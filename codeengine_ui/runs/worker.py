@@ -31,18 +31,24 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 def mark_orphaned_runs() -> int:
-    """Runs left running by a worker that no longer beats are marked interrupted."""
-    live_workers = WorkerHeartbeat.live().values_list("worker_id", flat=True)
-    orphans = (
-        Execution.objects.filter(status__in=IN_PROGRESS_STATUSES)
-        .exclude(worker_id="")
-        .exclude(worker_id__in=live_workers)
+    """Runs left in progress by a run worker whose heartbeat stopped are marked interrupted.
+
+    Only workers that beat are judged: a run held by another worker (e.g. `db_worker`,
+    which writes no heartbeat) is left alone.
+    """
+    stale = timezone.now() - timedelta(seconds=settings.RUN_WORKER_STALE_SECONDS)
+    dead_workers = list(
+        WorkerHeartbeat.objects.filter(last_seen_at__lt=stale).values_list("worker_id", flat=True)
     )
-    return _interrupt(
-        orphans,
+    if not dead_workers:
+        return 0
+    count = _interrupt(
+        Execution.objects.filter(status__in=IN_PROGRESS_STATUSES, worker_id__in=dead_workers),
         "The worker running this function stopped before it finished (it crashed or was "
         "shut down). Code Engine may still have completed the run; run it again to be sure.",
     )
+    WorkerHeartbeat.objects.filter(worker_id__in=dead_workers).delete()
+    return count
 
 
 def _interrupt(executions, message: str) -> int:

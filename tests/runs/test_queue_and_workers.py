@@ -4,9 +4,11 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
 from codeengine_ui.runs.tasks import submit_run
@@ -110,9 +112,17 @@ def test_worker_beats_and_health_reports_it(running_worker, client):
     assert response.json()["database"]["ok"] is True
 
 
+def _heartbeat(worker_id: str, seconds_ago: float) -> None:
+    seen = timezone.now() - timedelta(seconds=seconds_ago)
+    WorkerHeartbeat.objects.create(
+        worker_id=worker_id, hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
+    )
+
+
 def test_run_left_by_a_dead_worker_is_marked_interrupted(
-    database_tasks, greet, developer_token, member
+    database_tasks, greet, developer_token, member, settings
 ):
+    _heartbeat("worker-that-crashed", settings.RUN_WORKER_STALE_SECONDS + 5)
     execution = _submit(greet, developer_token, member, {"name": "Ada"})
     execution.mark_running("worker-that-crashed")
 
@@ -121,6 +131,21 @@ def test_run_left_by_a_dead_worker_is_marked_interrupted(
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
     assert "stopped before it finished" in execution.error_message
+    assert not WorkerHeartbeat.objects.filter(worker_id="worker-that-crashed").exists()
+
+
+def test_runs_of_live_workers_and_of_db_worker_are_left_alone(
+    database_tasks, greet, developer_token, member
+):
+    _heartbeat("live-worker", 1)
+    live = _submit(greet, developer_token, member, {"name": "Ada"})
+    live.mark_running("live-worker")
+    by_db_worker = _submit(greet, developer_token, member, {"name": "Grace"})
+    by_db_worker.mark_running("db-worker-without-heartbeat")
+
+    assert mark_orphaned_runs() == 0
+
+    assert {e.status for e in Execution.objects.all()} == {ExecutionStatus.RUNNING}
 
 
 def test_stopping_a_worker_marks_its_unfinished_runs_interrupted(
