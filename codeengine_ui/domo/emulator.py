@@ -433,7 +433,6 @@ class RunningEmulator:
         self.thread = thread
         host, port = server.server_address[:2]
         self.url = f"http://{host}:{port}"
-        self.host = f"{host}:{port}"
 
     def stop(self) -> None:
         self.server.shutdown()

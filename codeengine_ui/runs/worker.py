@@ -79,7 +79,6 @@ class RunWorker:
         self._stopping = threading.Event()
         self._active: set[threading.Thread] = set()
         self._active_lock = threading.Lock()
-        self.tasks_started = 0
 
     @property
     def runs_in_flight(self) -> int:
@@ -137,7 +136,6 @@ class RunWorker:
             )
             with self._active_lock:
                 self._active.add(thread)
-            self.tasks_started += 1
             thread.start()
 
     def _claim_next(self) -> DBTaskResult | None:
@@ -233,12 +231,3 @@ class RunWorker:
                 "started_at": now,
             },
         )
-
-
-def default_worker(**overrides) -> RunWorker:
-    options = {
-        "concurrency": settings.RUN_WORKER_CONCURRENCY,
-        "poll_interval": settings.RUN_WORKER_POLL_SECONDS,
-    }
-    options.update(overrides)
-    return RunWorker(**options)
