@@ -1,0 +1,72 @@
+"""What the task stores when the run cannot go ahead as queued, or Domo answers oddly."""
+
+from codeengine_ui.catalog.models import AccessToken
+from codeengine_ui.domo.client import FunctionExecution
+from codeengine_ui.runs.models import Execution, ExecutionStatus
+from codeengine_ui.runs.tasks import call_code_engine
+
+
+def _running(function, token, user) -> Execution:
+    execution = Execution.objects.create(
+        function=function,
+        instance=function.instance,
+        instance_name=function.instance.name,
+        package_id=function.package_id,
+        version=function.version,
+        function_name=function.function_name,
+        token=token,
+        token_label=token.label,
+        input_variables={"name": "Ada"},
+        requested_by=user,
+    )
+    execution.mark_running("test-worker")
+    return execution
+
+
+def test_token_deleted_after_queueing_is_explained(greet, developer_token, member):
+    execution = _running(greet, developer_token, member)
+    developer_token.delete()
+    execution.refresh_from_db()
+
+    call_code_engine(execution)
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.ERROR
+    assert execution.error_code == "token_missing"
+    assert execution.token_label == "Developer"
+
+
+def test_token_disabled_after_queueing_is_explained(greet, developer_token, member, emulator):
+    execution = _running(greet, developer_token, member)
+    AccessToken.objects.filter(pk=developer_token.pk).update(is_active=False)
+    execution.refresh_from_db()
+    runs_before = emulator.server.emulator.runs_received
+
+    call_code_engine(execution)
+
+    execution.refresh_from_db()
+    assert execution.error_code == "token_disabled"
+    assert '"Developer" is disabled' in execution.error_message
+    assert emulator.server.emulator.runs_received == runs_before
+
+
+def test_unknown_domo_status_is_kept_as_undefined_with_a_note(greet, developer_token, member):
+    execution = _running(greet, developer_token, member)
+
+    execution.record_outcome(FunctionExecution(status="RUNNING", result={"partial": True}))
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.UNDEFINED
+    assert 'status "RUNNING"' in execution.error_message
+    assert execution.result == {"partial": True}
+
+
+def test_outcome_arriving_after_the_run_was_interrupted_is_ignored(greet, developer_token, member):
+    execution = _running(greet, developer_token, member)
+    execution.record_error("stopped", code="interrupted", status=ExecutionStatus.INTERRUPTED)
+
+    stored = execution.record_outcome(FunctionExecution(status="SUCCESS", result="late"))
+
+    execution.refresh_from_db()
+    assert stored is False
+    assert execution.status == ExecutionStatus.INTERRUPTED and execution.result is None
