@@ -125,6 +125,26 @@ class Execution(models.Model):
     def __str__(self) -> str:
         return f"{self.function_name} #{self.pk}"
 
+    @classmethod
+    def for_run(
+        cls, *, function, token, input_variables: dict, get_logs: bool, user, idempotency_key=None
+    ) -> "Execution":
+        """A new, unsaved run of `function`, with what it runs copied onto it."""
+        return cls(
+            function=function,
+            instance=function.instance,
+            instance_name=function.instance.name,
+            package_id=function.package_id,
+            version=function.version,
+            function_name=function.function_name,
+            token=token,
+            token_label=token.label,
+            input_variables=input_variables,
+            get_logs=get_logs,
+            requested_by=user,
+            idempotency_key=idempotency_key,
+        )
+
     @property
     def is_finished(self) -> bool:
         return self.status not in IN_PROGRESS_STATUSES

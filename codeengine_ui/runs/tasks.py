@@ -40,20 +40,15 @@ def submit_run(
             return existing, False
     try:
         with transaction.atomic():
-            execution = Execution.objects.create(
+            execution = Execution.for_run(
                 function=function,
-                instance=function.instance,
-                instance_name=function.instance.name,
-                package_id=function.package_id,
-                version=function.version,
-                function_name=function.function_name,
                 token=token,
-                token_label=token.label,
                 input_variables=input_variables,
                 get_logs=get_logs,
-                requested_by=user,
+                user=user,
                 idempotency_key=idempotency_key,
             )
+            execution.save()
             task_result = run_execution.enqueue(execution.pk)
             Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
     except IntegrityError:

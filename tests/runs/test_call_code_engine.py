@@ -7,18 +7,10 @@ from codeengine_ui.runs.tasks import call_code_engine
 
 
 def _running(function, token, user) -> Execution:
-    execution = Execution.objects.create(
-        function=function,
-        instance=function.instance,
-        instance_name=function.instance.name,
-        package_id=function.package_id,
-        version=function.version,
-        function_name=function.function_name,
-        token=token,
-        token_label=token.label,
-        input_variables={"name": "Ada"},
-        requested_by=user,
+    execution = Execution.for_run(
+        function=function, token=token, user=user, input_variables={"name": "Ada"}, get_logs=True
     )
+    execution.save()
     execution.mark_running("test-worker")
     return execution
 
