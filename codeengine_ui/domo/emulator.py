@@ -13,7 +13,7 @@ import re
 import threading
 import traceback
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .demo_package import demo_packages
-from .values import domo_type_of, type_problem
+from .values import domo_type_of, value_problems
 
 INPUT_ERROR_STYLES = ("failed", "http400")
 _MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -90,6 +90,8 @@ class CodeEngineEmulator:
         self._executions: OrderedDict[str, dict] = OrderedDict()
         self._lock = threading.Lock()
         self.runs_received = 0
+        # The latest run requests as received: (package id, version, function name, body).
+        self.received_runs: deque[tuple[str, str, str, dict]] = deque(maxlen=200)
 
     # --- routing -------------------------------------------------------------------------
 
@@ -229,6 +231,7 @@ class CodeEngineEmulator:
             return Reply(400, {"message": "inputVariables must be an object"})
         with self._lock:
             self.runs_received += 1
+            self.received_runs.append((package_id, version, function_name, request))
         execution = self._execute(user, package_id, version, function, request)
         if isinstance(execution, Reply):
             return execution
@@ -277,9 +280,10 @@ class CodeEngineEmulator:
                 problems.append(f"{name}: required input is missing")
                 continue
             inputs[name] = sent.get(name)
-            problem = type_problem(variable, inputs[name], name)
-            if problem:
-                problems.append(problem)
+            problems += [
+                f"{path}: {message}"
+                for path, message in value_problems(variable, inputs[name], name)
+            ]
         if problems:
             if self.input_errors == "http400":
                 return Reply(400, {"message": "Invalid input: " + "; ".join(problems)})
@@ -307,7 +311,9 @@ class CodeEngineEmulator:
             execution["result"] = result
             if output is not None and result is None and not output.get("nullable"):
                 execution["status"] = "OUTPUT_UNDEFINED"
-            elif output is not None and (problem := type_problem(output, result, output["name"])):
+            elif output is not None and (
+                problems := value_problems(output, result, output["name"])
+            ):
                 execution.update(
                     status="RESULT_TYPE_FAILURE",
                     errorInformation={
@@ -317,7 +323,7 @@ class CodeEngineEmulator:
                         "expectedIsList": bool(output.get("isList")),
                         "actualIsList": isinstance(result, list),
                         "expectedAllowNull": bool(output.get("nullable")),
-                        "errorMessages": [problem],
+                        "errorMessages": [f"{path}: {message}" for path, message in problems],
                     },
                 )
         execution["completedOn"] = _now()

@@ -4,37 +4,30 @@ Domo's own definitions describe a Variable as {name, displayName, description, t
 value|defaultValues, nullable, isList, children, entitySubType}; an app manifest's
 packageMapping as {alias, type, nullable, isList, children}. Both normalise to:
 
-    {"name", "label", "description", "type", "nullable", "is_list", "default",
-     "children", "entity_sub_type"}
+    {"name", "label", "description", "type", "nullable", "isList", "default",
+     "children", "entitySubType", "alias"}
 
-Normalising an already normalised definition gives it back unchanged.
+`name` is the function's input name (what inputVariables use); `alias` is the name an
+app uses for it, when the parameter came from a packageMapping. Type names are compared
+case-insensitively and spelled canonically. Normalising twice changes nothing.
 """
 
+import difflib
+import json
 from typing import Any
 
 # Canonical spelling of every type name Domo uses, keyed by its lower-case form.
 KNOWN_TYPES = {
     name.lower(): name
     for name in (
-        "text",
-        "number",
-        "decimal",
-        "boolean",
-        "date",
-        "dateTime",
-        "time",
-        "duration",
-        "object",
-        "person",
-        "dataset",
-        "group",
-        "account",
-        "file",
-        "directory",
+        "text", "number", "decimal", "boolean", "date", "dateTime", "time", "duration",
+        "object", "person", "dataset", "group", "account", "file", "directory",
     )
-}
+}  # fmt: skip
 MAX_DEPTH = 10
 MAX_PARAMETERS = 500
+# A type name this close to a known one is a typo, not a type the console does not know.
+_TYPO_SIMILARITY = 0.8
 
 
 class DefinitionError(ValueError):
@@ -45,7 +38,20 @@ class DefinitionError(ValueError):
         self.path = path
 
 
-def normalise_parameters(raw: Any) -> list[dict]:
+def parse_definition_text(text: str) -> Any:
+    """The JSON in `text`, or a DefinitionError saying where it stops being JSON."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
+        raise DefinitionError(
+            "", f"not valid JSON: {getattr(error, 'msg', error)}{where}"
+        ) from None
+    except RecursionError:
+        raise DefinitionError("", "not valid JSON: nested too deeply") from None
+
+
+def normalise_parameters(raw: Any, path: str = "parameters") -> list[dict]:
     """The normalised input parameters from a list of Variables, a Domo function definition
     ({inputs: [...]}) or a packageMapping entry ({parameters: [...]})."""
     if raw is None:
@@ -53,22 +59,21 @@ def normalise_parameters(raw: Any) -> list[dict]:
     if isinstance(raw, dict):
         for key in ("inputs", "parameters"):
             if key in raw:
-                return normalise_parameters(raw[key] if raw[key] is not None else [])
+                return normalise_parameters(raw[key], f"{path}.{key}" if path else key)
         raise DefinitionError(
-            "", "expected a list of parameters, or an object with 'inputs' or 'parameters'"
+            path, "expected a list of parameters, or an object with 'inputs' or 'parameters'"
         )
     if not isinstance(raw, list):
-        raise DefinitionError("parameters", f"expected a list, got {type(raw).__name__}")
-    counter = [0]
-    return _normalise_list(raw, "parameters", depth=1, counter=counter)
+        raise DefinitionError(path, f"expected a list, got {_json_type(raw)}")
+    return _normalise_list(raw, path, depth=1, counter=[0])
 
 
-def normalise_output(raw: Any) -> dict | None:
+def normalise_output(raw: Any, path: str = "output") -> dict | None:
     if raw is None or raw == {}:
         return None
     if not isinstance(raw, dict):
-        raise DefinitionError("output", f"expected an object, got {type(raw).__name__}")
-    return _normalise_variable(raw, "output", depth=1, counter=[0], name_required=False)
+        raise DefinitionError(path, f"expected an object, got {_json_type(raw)}")
+    return _normalise_variable(raw, path, depth=1, counter=[0], name_required=False)
 
 
 def _normalise_list(raw: list, path: str, *, depth: int, counter: list[int]) -> list[dict]:
@@ -89,22 +94,21 @@ def _normalise_variable(
     raw: Any, path: str, *, depth: int, counter: list[int], name_required: bool = True
 ) -> dict:
     if not isinstance(raw, dict):
-        raise DefinitionError(path, f"expected an object, got {type(raw).__name__}")
+        raise DefinitionError(path, f"expected an object, got {_json_type(raw)}")
     counter[0] += 1
     if counter[0] > MAX_PARAMETERS:
         raise DefinitionError(path, f"more than {MAX_PARAMETERS} parameters")
-    name = _first(raw, "name", "alias")
-    if not isinstance(name, str) or not name.strip():
+    name = _text(raw, path, "name") or _text(raw, path, "alias")
+    if not name:
         if name_required:
             raise DefinitionError(f"{path}.name", "every parameter needs a name (or alias)")
         name = "output"
-    type_name = raw.get("type") or "object"
-    if not isinstance(type_name, str):
-        raise DefinitionError(f"{path}.type", f"expected a type name, got {type_name!r}")
-    type_name = KNOWN_TYPES.get(type_name.lower(), type_name)
+    type_name = _type_name(raw, path)
     children_raw = raw.get("children")
-    if children_raw not in (None, []) and not isinstance(children_raw, list):
-        raise DefinitionError(f"{path}.children", "expected a list or null")
+    if children_raw is not None and not isinstance(children_raw, list):
+        raise DefinitionError(
+            f"{path}.children", f"expected a list or null, got {_json_type(children_raw)}"
+        )
     if children_raw and type_name != "object":
         raise DefinitionError(
             f"{path}.children",
@@ -115,18 +119,57 @@ def _normalise_variable(
         if children_raw
         else []
     )
-    label = _first(raw, "label", "displayName") or name
+    entity_sub_type = _first(raw, "entitySubType", "entity_sub_type")
     return {
-        "name": name.strip(),
-        "label": str(label),
-        "description": str(raw.get("description") or ""),
+        "name": name,
+        "label": _text(raw, path, "label") or _text(raw, path, "displayName") or name,
+        "description": _text(raw, path, "description"),
         "type": type_name,
-        "nullable": bool(raw.get("nullable")),
-        "is_list": bool(_first(raw, "is_list", "isList")),
+        "nullable": _flag(raw, path, "nullable"),
+        "isList": _flag(raw, path, "isList", "is_list"),
         "default": _first(raw, "default", "value", "defaultValues"),
         "children": children,
-        "entity_sub_type": _first(raw, "entity_sub_type", "entitySubType"),
+        "entitySubType": entity_sub_type if isinstance(entity_sub_type, str) else None,
+        "alias": _text(raw, path, "alias") or None,
     }
+
+
+def _type_name(raw: dict, path: str) -> str:
+    type_name = raw.get("type")
+    if type_name is None:
+        raise DefinitionError(f"{path}.type", "missing; every parameter needs a type")
+    if not isinstance(type_name, str) or not type_name.strip():
+        raise DefinitionError(f"{path}.type", f"expected a type name, got {_show(type_name)}")
+    type_name = type_name.strip()
+    known = KNOWN_TYPES.get(type_name.lower())
+    if known:
+        return known
+    close = difflib.get_close_matches(type_name.lower(), KNOWN_TYPES, n=1, cutoff=_TYPO_SIMILARITY)
+    if close:
+        raise DefinitionError(
+            f"{path}.type", f'unknown value "{type_name}" (did you mean "{KNOWN_TYPES[close[0]]}"?)'
+        )
+    return type_name  # a type the console does not know: entered as JSON, with a note
+
+
+def _text(raw: dict, path: str, key: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise DefinitionError(f"{path}.{key}", f"expected text, got {_json_type(value)}")
+    return value.strip()
+
+
+def _flag(raw: dict, path: str, *keys: str) -> bool:
+    for key in keys:
+        value = raw.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise DefinitionError(f"{path}.{key}", f"expected true or false, got {_show(value)}")
+        return value
+    return False
 
 
 def _first(raw: dict, *keys: str) -> Any:
@@ -134,3 +177,31 @@ def _first(raw: dict, *keys: str) -> Any:
         if raw.get(key) is not None:
             return raw[key]
     return None
+
+
+def _show(value: Any) -> str:
+    shown = json.dumps(value, default=repr, ensure_ascii=False)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def walk(parameters: list[dict]):
+    """Every parameter, children included, depth first."""
+    for parameter in parameters:
+        yield parameter
+        yield from walk(parameter["children"])

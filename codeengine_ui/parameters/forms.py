@@ -1,212 +1,682 @@
-"""The input form generated from a normalised parameter definition.
+"""The inputs editor generated from a normalised parameter definition.
 
-Each parameter becomes one field that accepts exactly what Code Engine expects for its
-type; `InputVariablesForm.input_variables()` returns the JSON to send as inputVariables,
-with every declared input present (null when empty and nullable).
+Every declared input becomes a node: a typed field for a scalar, a nested fieldset for an
+object with children, a repeatable list for `isList`, a JSON field for an object without
+children or an unknown type. The editor reads what the browser posted (or a JSON value),
+turns it into exactly the inputVariables Code Engine expects, and reports every problem
+at the field it belongs to. A second mode edits the inputVariables as JSON directly.
+
+Editing actions (add, remove or move a list item; switch between the form and JSON) are
+posted like a run but only re-render the editor from what was posted, so nothing typed
+is lost; htmx swaps the editor in place, and without JavaScript the page reloads.
 """
 
 import json
-from datetime import datetime
+import math
+import re
+import uuid
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
-from django import forms
-from django.core.exceptions import ValidationError
+from codeengine_ui.domo.values import ISO_DURATION, value_problems
 
-from codeengine_ui.domo.values import ISO_DURATION
-
-NULLABLE_BOOLEAN_CHOICES = [("true", "True"), ("false", "False"), ("", "Null")]
-
-
-class IsoDateTimeField(forms.CharField):
-    """A date-time with an explicit time zone, sent as ISO 8601 (UTC written as Z)."""
-
-    widget = forms.TextInput(attrs={"placeholder": "2026-04-23T12:00:00Z", "spellcheck": "false"})
-
-    def to_python(self, value: Any) -> str | None:
-        value = super().to_python(value)
-        if not value:
-            return None
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationError(
-                "Enter a date and time in ISO 8601, e.g. 2026-04-23T12:00:00Z.", code="invalid"
-            ) from None
-        if parsed.tzinfo is None:
-            raise ValidationError(
-                "Add a time zone: Z for UTC, or an offset such as +02:00.", code="no_timezone"
-            )
-        return parsed.isoformat().replace("+00:00", "Z")
+EDITOR_ACTION = "editor_action"
+MODE_FIELD = "editor_mode"
+JSON_FIELD = "inputs_json"
+_MAX_SAFE_INTEGER = 2**53
 
 
-class JsonValueField(forms.CharField):
-    """A JSON value; `shape` is "list", "object" or None (any JSON)."""
-
-    widget = forms.Textarea(attrs={"rows": 4, "spellcheck": "false", "class": "json-input"})
-
-    def __init__(self, *, shape: str | None, **kwargs: Any):
-        self.shape = shape
-        super().__init__(strip=True, **kwargs)
-
-    def to_python(self, value: Any) -> Any:
-        text = super().to_python(value)
-        if not text:
-            return None
-        try:
-            parsed = json.loads(text)
-        except ValueError as error:
-            raise ValidationError(
-                f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno}).",
-                code="invalid_json",
-            ) from None
-        if self.shape == "list" and not isinstance(parsed, list):
-            raise ValidationError("Enter a JSON list, e.g. [1, 2].", code="not_a_list")
-        if self.shape == "object" and not isinstance(parsed, dict):
-            raise ValidationError('Enter a JSON object, e.g. {"key": "value"}.', code="not_object")
-        return parsed
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, str) or value is None:
-            return value
-        return json.dumps(value, indent=2)
+class Invalid(ValueError):
+    """Text typed into a field that is not a value of the field's type."""
 
 
-def _scalar_field(parameter: dict, options: dict) -> tuple[forms.Field, Any]:
-    """The form field for a scalar parameter and the function turning its value into JSON."""
-    type_name = parameter["type"]
-    if type_name == "number":
-        return forms.IntegerField(**options), int
-    if type_name == "decimal":
-        widget = forms.NumberInput(attrs={"step": "any"})
-        return forms.DecimalField(widget=widget, **options), float
-    if type_name == "boolean":
-        if parameter["nullable"]:
-            options["required"] = False
-            field = forms.TypedChoiceField(
-                choices=NULLABLE_BOOLEAN_CHOICES,
-                coerce=lambda choice: choice == "true",
-                empty_value=None,
-                widget=forms.RadioSelect,
-                **options,
-            )
-            return field, bool
-        options["required"] = False
-        return forms.BooleanField(**options), bool
-    if type_name == "date":
-        widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        return forms.DateField(widget=widget, **options), lambda value: value.isoformat()
-    if type_name == "dateTime":
-        return IsoDateTimeField(**options), str
-    if type_name == "time":
-        widget = forms.TimeInput(attrs={"type": "time", "step": "1"}, format="%H:%M:%S")
-        return forms.TimeField(widget=widget, **options), lambda value: value.strftime("%H:%M:%S")
-    if type_name == "duration":
-        options.setdefault("help_text", "")
-        options["help_text"] = (options["help_text"] + " ISO 8601 duration, e.g. PT1H30M.").strip()
-        field = forms.RegexField(
-            ISO_DURATION,
-            error_messages={"invalid": "Enter an ISO 8601 duration, e.g. PT1H30M or P2D."},
-            widget=forms.TextInput(attrs={"placeholder": "PT1H30M"}),
-            **options,
-        )
-        return field, str
-    if type_name in ("person", "group"):
-        field = forms.RegexField(
-            r"^\d+$",
-            error_messages={"invalid": f"Enter the Domo {type_name} id: digits only."},
-            widget=forms.TextInput(attrs={"inputmode": "numeric"}),
-            **options,
-        )
-        return field, str
-    if type_name == "dataset":
-        widget = forms.TextInput(attrs={"placeholder": "DataSet UUID", "spellcheck": "false"})
-        field = forms.UUIDField(
-            widget=widget,
-            error_messages={"invalid": "Enter the DataSet id (a UUID)."},
-            **options,
-        )
-        return field, str
-    return forms.CharField(strip=False, **options), str
+# --- Codecs: the text in a field <-> the JSON value sent ----------------------------------
 
 
-def field_for(parameter: dict) -> tuple[forms.Field, Any]:
-    options: dict[str, Any] = {
-        "label": parameter["label"],
-        "help_text": parameter["description"],
-        "required": not parameter["nullable"],
-    }
-    type_name = parameter["type"]
-    if parameter["is_list"]:
-        options["help_text"] = f"{options['help_text']} A JSON list of {type_name} values.".strip()
-        return JsonValueField(shape="list", **options), lambda value: value
-    if type_name == "object":
-        if not parameter["children"]:
-            options["help_text"] = f"{options['help_text']} Any JSON object.".strip()
-        return JsonValueField(shape="object", **options), lambda value: value
-    if type_name in ("account", "file", "directory"):
-        options["help_text"] = f"{options['help_text']} The {type_name} id, as text.".strip()
-    elif type_name not in _SCALAR_TYPES:
-        options["help_text"] = (
-            f'{options["help_text"]} Unknown type "{type_name}": enter the value as JSON.'
-        ).strip()
-        return JsonValueField(shape=None, **options), lambda value: value
-    return _scalar_field(parameter, options)
+@dataclass(frozen=True)
+class Codec:
+    widget: str  # how the template draws it: input, checkbox, choice, datetime, json
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str]
+    input_type: str = "text"
+    attrs: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
 
 
-_SCALAR_TYPES = {
-    "text",
-    "number",
-    "decimal",
-    "boolean",
-    "date",
-    "dateTime",
-    "time",
-    "duration",
-    "person",
-    "group",
-    "dataset",
-    "account",
-    "file",
-    "directory",
-}
-
-
-def initial_value(parameter: dict, value: Any) -> Any:
-    """A JSON value (a default, or a value sent before) as the field's initial value."""
+def _as_text(value: Any) -> str:
     if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _parse_text(text: str) -> str:
+    if "\x00" in text:
+        raise Invalid("Text cannot contain the null character.")
+    return text
+
+
+def _parse_number(text: str) -> int:
+    if not re.fullmatch(r"\s*[+-]?\d+\s*", text):
+        raise Invalid("Enter a whole number, e.g. 42.")
+    return int(text)
+
+
+def _parse_decimal(text: str) -> int | float:
+    try:
+        number = Decimal(text.strip())
+    except InvalidOperation:
+        raise Invalid("Enter a number, e.g. 3.14.") from None
+    if not number.is_finite():
+        raise Invalid("Enter a finite number.")
+    literal = text.strip()
+    if re.fullmatch(r"[+-]?\d+", literal) and abs(number) <= _MAX_SAFE_INTEGER:
+        return int(number)
+    as_float = float(number)
+    if not math.isfinite(as_float):
+        raise Invalid(f"{literal} is too large for a JSON number.")
+    if Decimal(repr(as_float)) != number:
+        raise Invalid(
+            f"{literal} has more digits than a JSON number keeps; it would be sent as {as_float!r}."
+        )
+    return as_float
+
+
+def _format_number(value: Any) -> str:
+    if isinstance(value, float):
+        return repr(value)
+    return _as_text(value)
+
+
+def _parse_boolean(text: str) -> bool:
+    return text in ("on", "true", "1")
+
+
+def _parse_nullable_boolean(text: str) -> bool | None:
+    if text in ("", "null"):
         return None
-    if parameter["type"] == "boolean" and parameter["nullable"] and not parameter["is_list"]:
-        return "true" if value else "false"
+    if text in ("true", "false"):
+        return text == "true"
+    raise Invalid("Choose true, false or null.")
+
+
+def _format_nullable_boolean(value: Any) -> str:
+    return {True: "true", False: "false"}.get(value, "") if isinstance(value, bool) else ""
+
+
+def _parse_date(text: str) -> str:
+    text = text.strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise Invalid("Enter a date as YYYY-MM-DD.")
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise Invalid(f"{text} is not a date in the calendar.") from None
+
+
+def _parse_time(text: str) -> str:
+    text = text.strip()
+    if not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", text):
+        raise Invalid("Enter a time as HH:MM:SS.")
+    try:
+        return time.fromisoformat(text).strftime("%H:%M:%S")
+    except ValueError:
+        raise Invalid(f"{text} is not a time of day.") from None
+
+
+def _parse_duration(text: str) -> str:
+    text = text.strip()
+    if not ISO_DURATION.match(text):
+        raise Invalid("Enter an ISO 8601 duration, e.g. PT1H30M (1 h 30 min) or P2D (2 days).")
+    return text
+
+
+def _parse_id(kind: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        text = text.strip()
+        if not re.fullmatch(r"\d+", text):
+            raise Invalid(f"Enter the Domo {kind} id: digits only.")
+        return text
+
+    return parse
+
+
+def _parse_dataset(text: str) -> str:
+    try:
+        return str(uuid.UUID(text.strip()))
+    except ValueError:
+        raise Invalid("Enter the DataSet id (a UUID).") from None
+
+
+def _parse_entity_id(text: str) -> str:
+    return _parse_text(text.strip())
+
+
+def parse_json_exactly(text: str) -> Any:
+    """JSON text as Python values; Invalid if it is not JSON or a number would lose digits."""
+    lossy: list[str] = []
+
+    def parse_float(literal: str) -> float:
+        number = float(literal)
+        if not math.isfinite(number) or Decimal(repr(number)) != Decimal(literal):
+            lossy.append(literal)
+        return number
+
+    def refuse_constant(name: str) -> None:
+        raise Invalid(f"{name} is not a JSON value.")
+
+    try:
+        value = json.loads(text, parse_float=parse_float, parse_constant=refuse_constant)
+    except json.JSONDecodeError as error:
+        raise Invalid(
+            f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+        ) from None
+    except RecursionError:
+        raise Invalid("This JSON is nested too deeply.") from None
+    if lossy:
+        literal = lossy[0]
+        if not math.isfinite(float(literal)):
+            raise Invalid(f"{literal} is too large for a JSON number.")
+        raise Invalid(
+            f"{literal} has more digits than a JSON number keeps; it would be sent as "
+            f"{float(literal)!r}."
+        )
     return value
 
 
-class InputVariablesForm(forms.Form):
-    """One field per declared input; `input_variables()` is what Code Engine receives."""
+def _format_json(value: Any) -> str:
+    return "" if value is None else json.dumps(value, indent=2, ensure_ascii=False)
 
-    template_name = "parameters/input_form.html"
+
+_ENTITY_HINT = "The {type} id, as text (Code Engine does not document this encoding)."
+
+CODECS: dict[str, Codec] = {
+    "text": Codec("input", _parse_text, _as_text),
+    "number": Codec("input", _parse_number, _format_number, "number", (("step", "1"),)),
+    "decimal": Codec("input", _parse_decimal, _format_number, "number", (("step", "any"),)),
+    "date": Codec("input", _parse_date, _as_text, "date"),
+    "time": Codec("input", _parse_time, _as_text, "time", (("step", "1"),)),
+    "duration": Codec(
+        "input", _parse_duration, _as_text, "text",
+        (("placeholder", "PT1H30M"), ("spellcheck", "false")),
+        "ISO 8601 duration: P1D is a day, PT1H30M an hour and a half.",
+    ),
+    "person": Codec("input", _parse_id("person"), _as_text, "text",
+                    (("inputmode", "numeric"), ("pattern", r"\d+"))),
+    "group": Codec("input", _parse_id("group"), _as_text, "text",
+                   (("inputmode", "numeric"), ("pattern", r"\d+"))),
+    "dataset": Codec("input", _parse_dataset, _as_text, "text",
+                     (("placeholder", "DataSet id (UUID)"), ("spellcheck", "false"))),
+    "account": Codec("input", _parse_entity_id, _as_text, hint=_ENTITY_HINT.format(type="account")),
+    "file": Codec("input", _parse_entity_id, _as_text, hint=_ENTITY_HINT.format(type="file")),
+    "directory": Codec("input", _parse_entity_id, _as_text,
+                       hint=_ENTITY_HINT.format(type="directory")),
+    "boolean": Codec("checkbox", _parse_boolean, lambda value: "on" if value is True else ""),
+    "nullable-boolean": Codec("choice", _parse_nullable_boolean, _format_nullable_boolean),
+    "json": Codec("json", parse_json_exactly, _format_json),
+}  # fmt: skip
+
+
+# --- Date-times: a local date-time plus an explicit time zone ------------------------------
+
+
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    return ("UTC", *sorted(zoneinfo.available_timezones() - {"UTC"}))
+
+
+def _zone(text: str) -> timezone | zoneinfo.ZoneInfo:
+    text = text.strip()
+    if text.upper() in ("Z", "UTC"):
+        return UTC
+    offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", text)
+    if offset:
+        sign, hours, minutes = offset.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta > timedelta(hours=18):
+            raise Invalid(f"{text} is not a time-zone offset.")
+        return timezone(-delta if sign == "-" else delta)
+    try:
+        return zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise Invalid(
+            f'"{text}" is not a time zone: use UTC, an offset such as +02:00, or a name '
+            "such as Europe/Paris."
+        ) from None
+
+
+def parse_date_time(local: str, zone: str) -> str:
+    local = local.strip()
+    try:
+        moment = datetime.fromisoformat(local)
+    except ValueError:
+        raise Invalid("Enter a date and time, e.g. 2026-04-23 12:00:00.") from None
+    if moment.tzinfo is not None or ("T" not in local and " " not in local):
+        raise Invalid("Enter a date and time, e.g. 2026-04-23 12:00:00.")
+    if not zone.strip():
+        raise Invalid("Choose a time zone: UTC, an offset such as +02:00, or a name.")
+    sent = moment.replace(tzinfo=_zone(zone)).isoformat()
+    return sent[:-6] + "Z" if sent.endswith("+00:00") else sent
+
+
+def split_date_time(value: Any) -> tuple[str, str]:
+    """(local date-time, zone) to show for a value; a value that does not parse is kept."""
+    if not isinstance(value, str) or not value:
+        return ("" if value is None else _as_text(value)), ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value, ""
+    if moment.tzinfo is None:
+        return moment.isoformat(), ""
+    local = moment.replace(tzinfo=None).isoformat()
+    if value.endswith("Z") or moment.utcoffset() == timedelta(0):
+        return local, "UTC"
+    return local, moment.isoformat()[-6:]
+
+
+# --- The node tree ------------------------------------------------------------------------
+
+_INVALID = object()
+
+
+@dataclass
+class Node:
+    """One declared input, object child or list item, as shown in the form."""
+
+    parameter: dict
+    name: str  # the HTML name: index-based, so any parameter name is safe in it
+    path: str  # the value path used in messages: order.lines[0].sku
+    label: str
+    kind: str  # scalar, json, object, list
+    codec: Codec | None = None
+    text: str = ""
+    zone: str = ""
+    zone_is_default: bool = False
+    children: list["Node"] = field(default_factory=list)
+    is_null: bool = False
+    in_list: bool = False
+    required: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def html_id(self) -> str:
+        return "f-" + self.name.replace(".", "-")
+
+    @property
+    def optional_null(self) -> bool:
+        return bool(self.parameter["nullable"]) and not self.in_list
+
+    @property
+    def hint(self) -> str:
+        parts = [self.parameter["description"]] if not self.in_list else []
+        if self.kind == "scalar" and self.codec and self.codec.hint:
+            parts.append(self.codec.hint)
+        elif self.kind == "json" and self.parameter["type"] == "object":
+            parts.append("Any JSON object.")
+        elif self.kind == "json":
+            parts.append(f'Unknown type "{self.parameter["type"]}": enter the value as JSON.')
+        return " ".join(part for part in parts if part)
+
+    @property
+    def element_label(self) -> str:
+        return self.parameter["label"]
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def _element(parameter: dict) -> dict:
+    return {**parameter, "isList": False, "nullable": False}
+
+
+def _kind(parameter: dict) -> str:
+    if parameter["isList"]:
+        return "list"
+    if parameter["type"] == "object":
+        return "object" if parameter["children"] else "json"
+    return "scalar" if parameter["type"] in CODECS or parameter["type"] == "dateTime" else "json"
+
+
+def _codec(parameter: dict, kind: str) -> Codec | None:
+    if kind == "json":
+        return CODECS["json"]
+    if kind != "scalar":
+        return None
+    if parameter["type"] == "boolean" and parameter["nullable"]:
+        return CODECS["nullable-boolean"]
+    if parameter["type"] == "dateTime":
+        return Codec("datetime", str, _as_text, "datetime-local", (("step", "1"),))
+    return CODECS[parameter["type"]]
+
+
+class _Builder:
+    """Builds nodes from a JSON value (defaults, last inputs, the JSON tab) or from what the
+    browser posted."""
+
+    def __init__(self, data=None):
+        self.data = data
+
+    def node(
+        self,
+        parameter: dict,
+        name: str,
+        path: str,
+        value: Any = None,
+        *,
+        in_list: bool = False,
+        required: bool = True,
+        label: str | None = None,
+    ) -> Node:
+        kind = _kind(parameter)
+        node = Node(
+            parameter,
+            name,
+            path,
+            label or parameter["label"],
+            kind,
+            _codec(parameter, kind),
+            in_list=in_list,
+        )
+        node.required = required and not parameter["nullable"]
+        if kind == "list":
+            self._list(node, value)
+        elif kind == "object":
+            self._object(node, value)
+        elif node.codec.widget == "datetime":
+            node.text, node.zone = self._date_time(node, value)
+            if self.data is None and not node.text:
+                node.zone, node.zone_is_default = "UTC", True
+        else:
+            node.text = self._text(node, value)
+        return node
+
+    def _text(self, node: Node, value: Any) -> str:
+        if self.data is not None:
+            return self.data.get(node.name, "")
+        return node.codec.format(value)
+
+    def _date_time(self, node: Node, value: Any) -> tuple[str, str]:
+        if self.data is not None:
+            return self.data.get(node.name, ""), self.data.get(f"{node.name}.tz", "")
+        return split_date_time(value)
+
+    def _object(self, node: Node, value: Any) -> None:
+        if self.data is not None:
+            node.is_null = node.optional_null and self.data.get(f"{node.name}.null") == "on"
+        else:
+            node.is_null = node.optional_null and value is None
+        values = value if isinstance(value, dict) else {}
+        for index, child in enumerate(node.parameter["children"]):
+            child_value = values.get(child["name"], child["default"])
+            node.children.append(
+                self.node(
+                    child,
+                    f"{node.name}.{index}",
+                    f"{node.path}.{child['name']}",
+                    child_value,
+                    required=node.required,
+                )
+            )
+
+    def _list(self, node: Node, value: Any) -> None:
+        element = _element(node.parameter)
+        if self.data is not None:
+            node.is_null = node.optional_null and self.data.get(f"{node.name}.null") == "on"
+            count = self.data.get(f"{node.name}.count", "0")
+            items = [None] * min(int(count) if count.isdigit() else 0, 1000)
+        else:
+            node.is_null = node.optional_null and value is None
+            items = value if isinstance(value, list) else ([] if value is None else [value])
+        for index, item in enumerate(items):
+            node.children.append(self.item(node, element, index, item))
+
+    def item(self, node: Node, element: dict, index: int, value: Any) -> Node:
+        return self.node(
+            element,
+            f"{node.name}.{index}",
+            f"{node.path}[{index}]",
+            value,
+            in_list=True,
+            required=node.required,
+            label=f"{node.parameter['label']} {index + 1}",
+        )
+
+
+def _clean(node: Node, lenient: bool = False) -> Any:
+    """The node's JSON value; problems go to node.errors and give _INVALID. When lenient,
+    text that does not parse is kept as text instead (for switching to the JSON tab)."""
+    if node.kind in ("object", "list") and node.is_null:
+        return None
+    if node.kind == "object":
+        values = {child.parameter["name"]: _clean(child, lenient) for child in node.children}
+        return _INVALID if _INVALID in values.values() else values
+    if node.kind == "list":
+        items = [_clean(child, lenient) for child in node.children]
+        return _INVALID if _INVALID in items else items
+    if node.codec.widget in ("checkbox", "choice"):
+        return node.codec.parse(node.text)
+    # Only text keeps whitespace as a value; anywhere else blank means empty.
+    empty = node.text == "" if node.parameter["type"] == "text" else not node.text.strip()
+    try:
+        if empty:
+            value = None
+        elif node.codec.widget == "datetime":
+            value = parse_date_time(node.text, node.zone)
+        else:
+            value = node.codec.parse(node.text)
+    except Invalid as error:
+        if lenient:
+            return node.text
+        node.errors.append(str(error))
+        return _INVALID
+    if value is None:
+        if node.optional_null or lenient:
+            return None
+        node.errors.append(
+            "Fill in this item or remove it." if node.in_list else "This field is required."
+        )
+        return _INVALID
+    if node.kind == "json" and node.parameter["type"] == "object" and not isinstance(value, dict):
+        if lenient:
+            return value
+        node.errors.append('Enter a JSON object, e.g. {"key": "value"}.')
+        return _INVALID
+    return value
+
+
+class InputsEditor:
+    """The inputs of one run: a typed form, or the inputVariables as JSON."""
 
     def __init__(
-        self, parameters: list[dict], *args: Any, initial_values: dict | None = None, **kwargs: Any
+        self, parameters: list[dict], data=None, *, values: dict | None = None, prefix: str = "in"
     ):
-        kwargs.setdefault("prefix", "input")
-        super().__init__(*args, **kwargs)
         self.parameters = parameters
-        self._to_json = {}
-        values = initial_values if initial_values is not None else {}
-        for parameter in parameters:
-            name = parameter["name"]
-            field, to_json = field_for(parameter)
-            field.initial = initial_value(parameter, values.get(name, parameter["default"]))
-            self.fields[name] = field
-            self._to_json[name] = to_json
+        self.prefix = prefix
+        self.general_errors: list[str] = []
+        self.json_problems: list[str] = []
+        self.mode = "form"
+        self.json_text = ""
+        self._cleaned: dict | None = None
+        if data is not None and data.get(MODE_FIELD) == "json":
+            self.mode = "json"
+            self.json_text = data.get(JSON_FIELD, "")
+            self.nodes: list[Node] = []
+        else:
+            builder = _Builder(data)
+            source = values if values is not None else {}
+            self.nodes = [
+                builder.node(
+                    parameter,
+                    f"{prefix}.{index}",
+                    parameter["name"],
+                    source.get(parameter["name"], parameter["default"]) if data is None else None,
+                )
+                for index, parameter in enumerate(parameters)
+            ]
+
+    # --- editing actions -----------------------------------------------------------------
+
+    def perform(self, action: str) -> None:
+        """Apply an editing action posted by a button: list:add:<name>,
+        list:remove|up|down:<name>:<index>, mode:json, mode:form."""
+        kind, _, rest = action.partition(":")
+        if kind == "mode":
+            self._switch(rest)
+        elif kind == "list" and self.mode == "form":
+            operation, _, target = rest.partition(":")
+            name, _, index = target.partition(":")
+            node = next((n for n in self.all_nodes() if n.name == name and n.kind == "list"), None)
+            if node is not None:
+                self._edit_list(node, operation, int(index) if index.isdigit() else -1)
+
+    def _edit_list(self, node: Node, operation: str, index: int) -> None:
+        items = node.children
+        if operation == "add":
+            element = _element(node.parameter)
+            items.append(_Builder().item(node, element, len(items), element["default"]))
+            node.is_null = False
+        elif operation == "remove" and 0 <= index < len(items):
+            del items[index]
+        elif operation == "up" and 0 < index < len(items):
+            items[index - 1], items[index] = items[index], items[index - 1]
+        elif operation == "down" and 0 <= index < len(items) - 1:
+            items[index], items[index + 1] = items[index + 1], items[index]
+        for position, item in enumerate(items):
+            _rename(
+                item,
+                f"{node.name}.{position}",
+                f"{node.path}[{position}]",
+                f"{node.parameter['label']} {position + 1}",
+            )
+
+    def _switch(self, mode: str) -> None:
+        if mode == "json" and self.mode == "form":
+            values = {
+                node.parameter["name"]: (
+                    None if (v := _clean(node, lenient=True)) is _INVALID else v
+                )
+                for node in self.nodes
+            }
+            self.json_text = json.dumps(values, indent=2, ensure_ascii=False)
+            self.mode, self.nodes = "json", []
+        elif mode == "form" and self.mode == "json":
+            values = self._parse_json_text()
+            if values is None:
+                return
+            builder = _Builder()
+            self.mode = "form"
+            self.nodes = [
+                builder.node(
+                    parameter,
+                    f"{self.prefix}.{index}",
+                    parameter["name"],
+                    values.get(parameter["name"]),
+                )
+                for index, parameter in enumerate(self.parameters)
+            ]
+            self._attach_problems(values)
+
+    # --- validation ----------------------------------------------------------------------
+
+    def is_valid(self) -> bool:
+        if self.mode == "json":
+            values = self._parse_json_text()
+            if values is None:
+                return False
+            problems = self._json_value_problems(values)
+            self.json_problems = [f"{path}: {message}" for path, message in problems]
+            if problems:
+                return False
+            self._cleaned = {p["name"]: values.get(p["name"]) for p in self.parameters}
+            return True
+        cleaned = {node.parameter["name"]: _clean(node) for node in self.nodes}
+        if _INVALID in cleaned.values():
+            return False
+        self._cleaned = cleaned
+        return True
 
     def input_variables(self) -> dict[str, Any]:
-        variables = {}
+        """What Code Engine receives; call after is_valid()."""
+        if self._cleaned is None:
+            raise ValueError("input_variables() needs a valid editor")
+        return self._cleaned
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(
+            self.general_errors
+            or self.json_problems
+            or any(node.errors for node in self.all_nodes())
+        )
+
+    def _parse_json_text(self) -> dict | None:
+        try:
+            values = parse_json_exactly(self.json_text or "{}")
+        except Invalid as error:
+            self.general_errors.append(str(error))
+            return None
+        if not isinstance(values, dict):
+            self.general_errors.append(
+                "inputVariables must be a JSON object with one key per input."
+            )
+            return None
+        return values
+
+    def _json_value_problems(self, values: dict) -> list[tuple[str, str]]:
+        declared = {p["name"] for p in self.parameters}
+        problems = [(key, "not an input of this function") for key in values if key not in declared]
         for parameter in self.parameters:
-            name = parameter["name"]
-            value = self.cleaned_data.get(name)
-            if value is None or (value == "" and parameter["nullable"]):
-                variables[name] = None
+            if parameter["name"] not in values and not parameter["nullable"]:
+                problems.append((parameter["name"], "required but missing"))
+            elif parameter["name"] in values:
+                problems += value_problems(parameter, values[parameter["name"]], parameter["name"])
+        return problems
+
+    def _attach_problems(self, values: dict) -> None:
+        by_path = {node.path: node for node in self.all_nodes()}
+        for path, message in self._json_value_problems(values):
+            node = by_path.get(path)
+            if node is None:
+                self.general_errors.append(f"{path}: {message}")
             else:
-                variables[name] = self._to_json[name](value)
-        return variables
+                node.errors.append(_sentence(message))
+
+    def all_nodes(self):
+        for node in self.nodes:
+            yield from node.walk()
+
+    @property
+    def time_zones(self) -> tuple[str, ...]:
+        """Time-zone names to suggest, when the form has a date-time field."""
+        if any(node.codec and node.codec.widget == "datetime" for node in self.all_nodes()):
+            return time_zone_names()
+        return ()
+
+
+def _sentence(message: str) -> str:
+    return message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+def _rename(node: Node, name: str, path: str, label: str | None = None) -> None:
+    node.name, node.path = name, path
+    if label is not None:
+        node.label = label
+    for index, child in enumerate(node.children):
+        if node.kind == "list":
+            _rename(
+                child,
+                f"{name}.{index}",
+                f"{path}[{index}]",
+                f"{node.parameter['label']} {index + 1}",
+            )
+        else:
+            _rename(child, f"{name}.{index}", f"{path}.{child.parameter['name']}")

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from codeengine_ui.catalog.models import Function
-from codeengine_ui.parameters.forms import InputVariablesForm
+from codeengine_ui.parameters.forms import EDITOR_ACTION, InputsEditor
 
 from .forms import RunOptionsForm
 from .models import Execution, ExecutionStatus, WorkerHeartbeat
@@ -22,20 +22,29 @@ CODE_ENGINE_LIMIT_SECONDS = 300
 
 @require_http_methods(["GET", "POST"])
 def function_run(request, function_id: int):
-    """A saved function's page: its input form; a valid POST queues a run."""
+    """A saved function's page: its inputs editor; a POST either edits the inputs (add a
+    list item, switch to JSON...) or, when valid, queues a run."""
     function = get_object_or_404(
         Function.objects.select_related("instance", "default_token"), pk=function_id
     )
     data = request.POST if request.method == "POST" else None
     options_form = RunOptionsForm(function, data)
-    inputs_form = InputVariablesForm(
-        function.parameters, data, initial_values=_last_inputs(function, request.user)
+    editor = InputsEditor(
+        function.parameters,
+        data,
+        values=_last_inputs(function, request.user) if data is None else None,
     )
-    if data is not None and options_form.is_valid() and inputs_form.is_valid():
+    editor_url = reverse("runs:function_run", args=[function.pk])
+    if data is not None and data.get(EDITOR_ACTION):
+        editor.perform(data[EDITOR_ACTION])
+        if request.htmx:
+            context = {"editor": editor, "editor_url": editor_url}
+            return render(request, "parameters/inputs_editor.html", context)
+    elif data is not None and (options_form.is_valid() & editor.is_valid()):
         execution, _created = submit_run(
             function=function,
             token=options_form.cleaned_data["token"],
-            input_variables=inputs_form.input_variables(),
+            input_variables=editor.input_variables(),
             get_logs=options_form.cleaned_data["get_logs"],
             user=request.user,
             idempotency_key=options_form.cleaned_data["submission_id"],
@@ -44,7 +53,8 @@ def function_run(request, function_id: int):
     context = {
         "function": function,
         "options_form": options_form,
-        "inputs_form": inputs_form,
+        "editor": editor,
+        "editor_url": editor_url,
         "recent_executions": function.executions.select_related("requested_by")[:10],
     }
     return render(request, "runs/function_run.html", context)

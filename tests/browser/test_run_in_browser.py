@@ -27,15 +27,3 @@ def test_log_in_run_a_function_and_watch_its_result(
     expect(page.locator("#result-json")).to_have_text('"Slept 1 seconds"')
     expect(page.locator(".log-stdout")).to_contain_text("Sleeping 1 seconds")
     assert page.problems == []
-
-
-def test_invalid_input_is_shown_at_the_field(page, member, instance, developer_token):
-    save_demo_function(instance, developer_token, "addNumbers")
-    log_in(page, "member", "member-password")
-
-    page.get_by_role("link", name="Add two numbers").first.click()
-    page.get_by_label("a", exact=True).fill("")
-    page.get_by_role("button", name="Run function").click()
-
-    expect(page.locator(".field.has-error .field-error")).to_have_text("This field is required.")
-    assert page.problems == []

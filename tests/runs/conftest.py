@@ -22,7 +22,13 @@ def member_client(client, member):
 
 
 def run_form_data(function, token, inputs: dict, *, get_logs=True, submission_id=None) -> dict:
-    data = {f"input-{name}": value for name, value in inputs.items()}
+    """POST data for a run, `inputs` giving the text typed into top-level fields by name
+    (`when.tz` for the time zone of the date-time input `when`)."""
+    positions = {parameter["name"]: index for index, parameter in enumerate(function.parameters)}
+    data = {}
+    for key, value in inputs.items():
+        name, dot, part = key.partition(".")
+        data[f"in.{positions[name]}{dot}{part}"] = value
     data.update(token=token.pk, submission_id=str(submission_id or uuid.uuid4()))
     if get_logs:
         data["get_logs"] = "on"

@@ -1,0 +1,83 @@
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import save_demo_function
+
+from .conftest import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_nested_list_of_objects_is_edited_in_place_and_sent_exactly(
+    page, worker_thread, member, instance, developer_token, emulator
+):
+    save_demo_function(instance, developer_token, "summariseOrder")
+    log_in(page, "member", "member-password")
+    page.get_by_role("link", name="Summarise an order").first.click()
+    page.evaluate("window.pageLoadMarker = 'still the same page'")
+
+    order = page.get_by_role("group", name="order")
+    order.get_by_label("orderId").fill("B-7")
+    order.get_by_label("customer").fill("42")
+    add_line = page.get_by_role("button", name="Add lines item")
+    for _ in range(3):
+        add_line.click()
+    for number, (sku, quantity, price) in enumerate(
+        [("A", "2", "1.5"), ("B", "9", "9.99"), ("C", "1", "0.1")], start=1
+    ):
+        line = page.get_by_role("group", name=f"lines {number}")
+        expect(line).to_be_visible()
+        line.get_by_label("sku").fill(sku)
+        line.get_by_label("quantity").fill(quantity)
+        line.get_by_label("unitPrice").fill(price)
+    page.get_by_role("button", name="Remove lines 2").click()
+    page.get_by_role("button", name="Move lines 2 up").click()
+    page.get_by_role("button", name="Add tags item").click()
+    page.get_by_role("textbox", name="tags 1", exact=True).fill("rush")
+    expect(page.get_by_role("group", name="lines 1").get_by_label("sku")).to_have_value("C")
+
+    assert page.evaluate("window.pageLoadMarker") == "still the same page"
+    page.get_by_role("button", name="Run function").click()
+    expect(page.locator("#execution-live .badge")).to_have_text("Success", timeout=10_000)
+
+    _package, _version, function, body = emulator.server.emulator.received_runs[-1]
+    assert function == "summariseOrder"
+    assert body["inputVariables"] == {
+        "order": {
+            "orderId": "B-7",
+            "customer": "42",
+            "lines": [
+                {"sku": "C", "quantity": 1, "unitPrice": 0.1},
+                {"sku": "A", "quantity": 2, "unitPrice": 1.5},
+            ],
+        },
+        "notes": None,
+        "tags": ["rush"],
+    }
+    assert page.problems == []
+
+
+def test_json_tab_round_trip_reports_misfits_at_their_fields(
+    page, member, instance, developer_token
+):
+    save_demo_function(instance, developer_token, "addNumbers")
+    log_in(page, "member", "member-password")
+    page.get_by_role("link", name="Add two numbers").first.click()
+
+    page.get_by_role("button", name="JSON").click()
+    editor = page.get_by_label("inputVariables sent to Code Engine")
+    expect(editor).to_be_visible()
+    assert json.loads(editor.input_value()) == {"a": 1, "b": 2}
+    editor.fill('{"a": "seven", "b": 5}')
+    page.get_by_role("button", name="Form").click()
+
+    expect(page.get_by_label("b", exact=True)).to_have_value("5")
+    expect(page.locator(".field.has-error .field-error")).to_have_text(
+        'Expected a whole number, got text "seven".'
+    )
+    expect(page.get_by_role("button", name="Form")).to_have_attribute("aria-pressed", "true")
+    assert re.search(r"/functions/\d+/run/$", page.url)
+    assert page.problems == []
