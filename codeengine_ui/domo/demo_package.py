@@ -186,7 +186,7 @@ _LATEST_FUNCTIONS = [
                 "anything",
                 "object",
                 nullable=True,
-                description="Any JSON object (no declared children)",
+                description="Free-form settings (an object without declared children)",
             ),
         ],
         variable("echo", "object"),

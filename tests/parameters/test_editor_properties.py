@@ -1,0 +1,212 @@
+"""Property-based tests: for random definitions and values that fit them, the editor renders,
+takes back what a browser posts and sends exactly the value; random malformed definitions
+only ever raise the definition error."""
+
+import json
+import string
+from datetime import UTC, timedelta, timezone
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from codeengine_ui.domo.values import ISO_DURATION
+from codeengine_ui.parameters.definitions import DefinitionError, normalise_parameters
+from codeengine_ui.parameters.forms import InputsEditor
+from tests.html_forms import submitted_fields
+
+from .editor_helpers import render
+
+PROPERTY_SETTINGS = settings(
+    max_examples=120, deadline=None, database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)  # fmt: skip
+
+SCALAR_TYPES = ["text", "number", "decimal", "boolean", "date", "dateTime", "time", "duration",
+                "person", "group", "dataset", "account", "file", "directory"]  # fmt: skip
+
+# What a browser can carry in a one-line text input: no control characters or newlines.
+_one_line = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=20
+)
+_names = st.text(alphabet=string.ascii_letters + "_é中", min_size=1, max_size=8)
+
+
+@st.composite
+def variables(draw, depth: int = 0) -> dict:
+    kinds = SCALAR_TYPES + ["object-json", "queue"] + (["object"] if depth < 3 else [])
+    kind = draw(st.sampled_from(kinds))
+    variable = {
+        "name": "",
+        "type": "object" if kind.startswith("object") else kind,
+        "nullable": draw(st.booleans()),
+        "isList": draw(st.booleans()),
+    }
+    if kind == "object":
+        variable["children"] = draw(variable_lists(depth + 1, min_size=1))
+    return variable
+
+
+@st.composite
+def variable_lists(draw, depth: int = 0, min_size: int = 0) -> list[dict]:
+    names = draw(st.lists(_names, min_size=min_size, max_size=4, unique=True))
+    found = []
+    for name in names:
+        variable = draw(variables(depth))
+        variable["name"] = name
+        found.append(variable)
+    return found
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**60), 2**60)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _one_line,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_one_line, inner, max_size=3),
+    max_leaves=8,
+)
+_zones = st.sampled_from(
+    [UTC]
+    + [
+        timezone(timedelta(hours=h, minutes=m))
+        for h, m in [(2, 0), (-5, 0), (5, 30), (-3, -30), (14, 0)]
+    ]
+)
+
+
+def _date_time(moment) -> str:
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+ELEMENTS = {
+    "text": _one_line,
+    "number": st.integers(),
+    "decimal": st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53), 2**53),
+    "boolean": st.booleans(),
+    "date": st.dates().map(lambda day: day.isoformat()),
+    "dateTime": st.datetimes(timezones=_zones).map(_date_time),
+    "time": st.times().map(lambda moment: moment.strftime("%H:%M:%S")),
+    "duration": st.from_regex(ISO_DURATION, fullmatch=True),
+    "person": st.from_regex(r"\A\d{1,12}\Z", fullmatch=True),
+    "group": st.from_regex(r"\A\d{1,12}\Z", fullmatch=True),
+    "dataset": st.uuids().map(str),
+    "account": _one_line.map(str.strip).filter(bool),
+    "file": _one_line.map(str.strip).filter(bool),
+    "directory": _one_line.map(str.strip).filter(bool),
+}
+
+
+def values_for(parameter: dict, *, in_list: bool = False):
+    """Values that fit a normalised parameter, in the form Code Engine receives."""
+    if parameter["isList"] and not in_list:
+        items = st.lists(values_for(parameter, in_list=True), max_size=3)
+        return st.none() | items if parameter["nullable"] else items
+    if parameter["type"] == "object" and parameter["children"]:
+        element = st.fixed_dictionaries(
+            {child["name"]: values_for(child) for child in parameter["children"]}
+        )
+    elif parameter["type"] == "object":
+        element = st.dictionaries(_one_line, json_values, max_size=3)
+    else:
+        element = ELEMENTS.get(parameter["type"], json_values.filter(lambda v: v is not None))
+    if parameter["nullable"] and not in_list:
+        return st.none() | element
+    return element
+
+
+@st.composite
+def definitions_with_values(draw):
+    parameters = normalise_parameters(draw(variable_lists()))
+    values = draw(st.fixed_dictionaries({p["name"]: values_for(p) for p in parameters}))
+    return parameters, values
+
+
+def _exactly(value) -> str:
+    """JSON text, so 1 and 1.0 (or False and 0) are not equal as they are for ==; inputs are
+    sent in the definition's order, so keys are compared sorted."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@PROPERTY_SETTINGS
+@given(definitions_with_values())
+def test_form_sends_exactly_the_value_it_was_filled_with(case):
+    parameters, values = case
+
+    shown = InputsEditor(parameters, values=values)
+    posted = InputsEditor(parameters, submitted_fields(render(shown)))
+
+    assert posted.is_valid(), [(n.path, n.errors) for n in posted.all_nodes() if n.errors]
+    assert _exactly(posted.input_variables()) == _exactly(values)
+
+
+@PROPERTY_SETTINGS
+@given(definitions_with_values())
+def test_json_tab_sends_exactly_the_value_written(case):
+    parameters, values = case
+    data = submitted_fields(render(InputsEditor(parameters)))
+    data["editor_mode"], data["inputs_json"] = "json", _exactly(values)
+
+    editor = InputsEditor(parameters, data)
+
+    assert editor.is_valid(), editor.json_problems + editor.general_errors
+    assert _exactly(editor.input_variables()) == _exactly(values)
+
+
+@PROPERTY_SETTINGS
+@given(definitions_with_values())
+def test_switching_to_json_and_back_keeps_the_value(case):
+    parameters, values = case
+    data = submitted_fields(render(InputsEditor(parameters, values=values)))
+    to_json = InputsEditor(parameters, data)
+    to_json.perform("mode:json")
+    data = submitted_fields(render(to_json))
+
+    back = InputsEditor(parameters, data)
+    back.perform("mode:form")
+    posted = InputsEditor(parameters, submitted_fields(render(back)))
+
+    assert posted.is_valid()
+    assert _exactly(posted.input_variables()) == _exactly(values)
+
+
+_definition_keys = st.sampled_from(
+    [
+        "name",
+        "alias",
+        "type",
+        "nullable",
+        "isList",
+        "children",
+        "value",
+        "displayName",
+        "inputs",
+        "parameters",
+    ]
+)
+_definition_noise = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=8)
+    | st.sampled_from(["text", "object", "nummber", "TEXT", "queue"]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(_definition_keys | st.text(max_size=5), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+
+
+@PROPERTY_SETTINGS
+@given(_definition_noise)
+def test_malformed_definitions_only_raise_the_definition_error(definition):
+    try:
+        parameters = normalise_parameters(definition)
+    except DefinitionError as error:
+        assert str(error)
+        return
+    editor = InputsEditor(parameters)
+    render(editor)
+    InputsEditor(parameters, submitted_fields(render(editor))).is_valid()
