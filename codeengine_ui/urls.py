@@ -7,7 +7,7 @@ from codeengine_ui.runs.views import health
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="catalog:function_list"), name="home"),
-    path("functions/", include("codeengine_ui.catalog.urls")),
+    path("", include("codeengine_ui.catalog.urls")),
     path("", include("codeengine_ui.runs.urls")),
     path("health/", health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -7,6 +7,7 @@ from django.utils.deconstruct import deconstructible
 
 from codeengine_ui.domo.client import CodeEngineClient, check_base_url, path_segment
 from codeengine_ui.domo.errors import InvalidRequestError
+from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import (
     DefinitionError,
     normalise_output,
@@ -178,6 +179,12 @@ class Function(models.Model):
     )
     display_name = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
+    app_alias = models.CharField(
+        "app alias",
+        max_length=200,
+        blank=True,
+        help_text="The alias an app's packageMapping gives this function, when it came from one.",
+    )
     parameters = models.JSONField(
         default=list,
         blank=True,
@@ -215,6 +222,14 @@ class Function(models.Model):
     @property
     def label(self) -> str:
         return self.display_name or self.function_name
+
+    def app_call(self, values: dict | None = None) -> str:
+        """What an app posts to run this function through its alias ("" without an alias)."""
+        if not self.app_alias:
+            return ""
+        if values is None:
+            values = {parameter["name"]: parameter["default"] for parameter in self.parameters}
+        return app_call_snippet(self.app_alias, self.parameters, values)
 
     def clean(self) -> None:
         errors = {}

@@ -4,6 +4,27 @@ from . import views
 
 app_name = "catalog"
 urlpatterns = [
-    path("", views.function_list, name="function_list"),
-    path("<int:function_id>/star/", views.toggle_star, name="toggle_star"),
+    path("functions/", views.function_list, name="function_list"),
+    path("functions/import/", views.import_functions, name="import_functions"),
+    path("functions/import/sample-manifest.json", views.sample_manifest, name="sample_manifest"),
+    path("functions/<int:function_id>/star/", views.toggle_star, name="toggle_star"),
+    path(
+        "functions/<int:function_id>/refresh/", views.refresh_definition, name="refresh_definition"
+    ),
+    path("instances/<int:instance_id>/browse/", views.browse_instance, name="browse_instance"),
+    path(
+        "instances/<int:instance_id>/browse/<str:package_id>/",
+        views.browse_instance,
+        name="browse_package",
+    ),
+    path(
+        "instances/<int:instance_id>/browse/<str:package_id>/<str:version>/",
+        views.browse_instance,
+        name="browse_version",
+    ),
+    path(
+        "instances/<int:instance_id>/browse/<str:package_id>/<str:version>/save/",
+        views.save_browsed_function,
+        name="save_browsed_function",
+    ),
 ]

@@ -1,7 +1,29 @@
+from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .models import Function
+from codeengine_ui.domo.demo_package import demo_app_manifest
+from codeengine_ui.domo.errors import CodeEngineError
+
+from .encryption import TokenDecryptionError
+from .forms import AppDocumentForm
+from .importing import (
+    DefinitionNotFound,
+    definition_changes,
+    fetch_definition,
+    import_plans,
+    output_change,
+    prepare_mappings,
+    refreshed_parameters,
+    save_function,
+    save_plans,
+)
+from .models import AccessToken, Function, Instance
+
+# Every failure to reach or read an instance ends as a message on the page.
+INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
 
 
 @require_GET
@@ -21,3 +43,151 @@ def toggle_star(request, function_id: int):
     if request.htmx:
         return render(request, "catalog/function_list.html#star-button", {"function": function})
     return redirect("catalog:function_list")
+
+
+@require_http_methods(["GET", "POST"])
+def import_functions(request):
+    """Read an app's manifest, wire each function to a package, map its aliases, save."""
+    document_form = AppDocumentForm(request.POST or None, request.FILES or None)
+    context = {"document_form": document_form, "instances": Instance.objects.all(), "step": "read"}
+    if request.method == "GET" or not document_form.is_valid():
+        return render(request, "catalog/import_functions.html", context)
+    step = request.POST.get("step")
+    plans = import_plans(document_form.functions, request.POST if step else None)
+    context.update(plans=plans, step="wire")
+    if step in ("map", "save") and all(plan.wiring.is_valid() for plan in plans):
+        prepare_mappings(plans, request.POST if step == "save" else None)
+        context["step"] = "map"
+        if step == "save" and all(p.mapping.is_valid() for p in plans if p.included):
+            saved = save_plans(plans, request.user)
+            for function, created in saved:
+                verb = "Saved" if created else "Updated"
+                messages.success(request, f"{verb} {function.label}.")
+            return redirect("catalog:function_list")
+    return render(request, "catalog/import_functions.html", context)
+
+
+@require_GET
+def sample_manifest(request):
+    """A manifest whose aliases call the demo package's functions, to try the import with."""
+    response = JsonResponse(demo_app_manifest(), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = 'attachment; filename="sales-helper-manifest.json"'
+    return response
+
+
+def _browse_token(request, instance: Instance) -> tuple[AccessToken | None, list[AccessToken]]:
+    tokens = list(AccessToken.objects.filter(instance=instance, is_active=True))
+    chosen = request.GET.get("token", "")
+    token = next((t for t in tokens if str(t.pk) == chosen), tokens[0] if tokens else None)
+    return token, tokens
+
+
+@require_GET
+def browse_instance(request, instance_id: int, package_id: str = "", version: str = ""):
+    """An instance's packages, a package's versions, or a version's functions."""
+    instance = get_object_or_404(Instance, pk=instance_id)
+    token, tokens = _browse_token(request, instance)
+    context = {
+        "instance": instance,
+        "token": token,
+        "tokens": tokens,
+        "package_id": package_id,
+        "version": version,
+        "problem": "",
+    }
+    if token is None:
+        context["problem"] = "This instance has no active access token yet: an admin must add one."
+        return render(request, "catalog/browse.html", context)
+    try:
+        client = token.client()
+        if version:
+            details = client.get_version(package_id, version)
+            saved = {
+                f.function_name: f
+                for f in Function.objects.filter(
+                    instance=instance, package_id=package_id, version=version
+                )
+            }
+            context["functions"] = [
+                (f, saved.get(f.get("name")))
+                for f in details.get("functions") or []
+                if isinstance(f, dict)
+            ]
+        elif package_id:
+            context["package"] = client.get_package(package_id)
+        else:
+            context["packages"] = client.list_packages()
+        token.record_use(request.user)
+    except INSTANCE_PROBLEMS as error:
+        context["problem"] = str(error)
+    return render(request, "catalog/browse.html", context)
+
+
+@require_POST
+def save_browsed_function(request, instance_id: int, package_id: str, version: str):
+    instance = get_object_or_404(Instance, pk=instance_id)
+    token = get_object_or_404(
+        AccessToken, pk=request.POST.get("token"), instance=instance, is_active=True
+    )
+    name = request.POST.get("function_name", "")
+    browse_url = reverse("catalog:browse_version", args=[instance.pk, package_id, version])
+    try:
+        definition = fetch_definition(token, package_id, version, name)
+    except INSTANCE_PROBLEMS as error:
+        messages.error(request, str(error))
+        return redirect(f"{browse_url}?token={token.pk}")
+    function, created = save_function(
+        instance=instance,
+        token=token,
+        package_id=package_id,
+        version=version,
+        function_name=name,
+        definition=definition,
+        user=request.user,
+    )
+    messages.success(request, f"{'Saved' if created else 'Updated'} {function.label}.")
+    return redirect("runs:function_run", function.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def refresh_definition(request, function_id: int):
+    """Fetch the function's definition again, show what changed, apply it on confirmation."""
+    function = get_object_or_404(
+        Function.objects.select_related("instance", "default_token"), pk=function_id
+    )
+    context = {"function": function, "problem": ""}
+    token = function.default_token
+    if token is None or not token.is_active:
+        context["problem"] = "This function has no active default token to fetch it with."
+        return render(request, "catalog/refresh_definition.html", context)
+    try:
+        definition = fetch_definition(
+            token, function.package_id, function.version, function.function_name
+        )
+    except INSTANCE_PROBLEMS as error:
+        context["problem"] = str(error)
+        return render(request, "catalog/refresh_definition.html", context)
+    parameters, output = refreshed_parameters(function, definition)
+    if request.method == "POST":
+        save_function(
+            instance=function.instance,
+            token=token,
+            package_id=function.package_id,
+            version=function.version,
+            function_name=function.function_name,
+            definition=definition,
+            parameters=parameters,
+            output=output,
+        )
+        messages.success(request, f"The definition of {function.label} is up to date.")
+        return redirect("runs:function_run", function.pk)
+    context.update(
+        changes=definition_changes(function.parameters, parameters),
+        output_change=output_change(function.output, output),
+        text_changed=(
+            definition.get("displayName") or function.display_name,
+            definition.get("description") or function.description,
+        )
+        != (function.display_name, function.description),
+    )
+    return render(request, "catalog/refresh_definition.html", context)

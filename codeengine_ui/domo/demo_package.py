@@ -12,6 +12,7 @@ from typing import Any
 
 DEMO_PACKAGE_ID = "5f0c6b1e-8a4d-4c2b-9e71-3d2a1f6c9b80"
 PRIVATE_PACKAGE_ID = "b7e2d9a4-1c3f-4e5a-8b6d-0f9e8d7c6b5a"
+GLOBAL_PACKAGE_ID = "0d6f3a2b-9c8e-4b7a-a1f2-3e4d5c6b7a89"
 LATEST_DEMO_VERSION = "1.1.0"
 
 
@@ -302,6 +303,15 @@ def demo_packages() -> list[dict]:
             },
         },
         {
+            # Like Domo's own global packages, whose versions may list no functions.
+            "id": GLOBAL_PACKAGE_ID,
+            "name": "Domo Global Utilities",
+            "description": "A global package whose functions are not listed.",
+            "language": "JAVASCRIPT",
+            "availability": "GLOBAL",
+            "versions": {"3.1.0": {"released": True, "functions": []}},
+        },
+        {
             "id": PRIVATE_PACKAGE_ID,
             "name": "Finance Private Tools",
             "description": "Only some tokens may execute this package.",
@@ -311,3 +321,53 @@ def demo_packages() -> list[dict]:
             },
         },
     ]
+
+
+def demo_app_manifest() -> dict:
+    """An app manifest whose packageMapping calls demo functions by its own aliases."""
+    return {
+        "name": "Sales Helper",
+        "version": "1.0.0",
+        "packageMapping": [
+            {
+                "alias": "sayHello",
+                "parameters": [
+                    {
+                        "alias": "personName",
+                        "type": "text",
+                        "nullable": False,
+                        "isList": False,
+                        "children": None,
+                    },
+                    {
+                        "alias": "shout",
+                        "type": "boolean",
+                        "nullable": True,
+                        "isList": False,
+                        "children": None,
+                    },
+                ],
+                "output": {"alias": "message", "type": "text", "children": None},
+            },
+            {
+                "alias": "averageAmount",
+                "parameters": [
+                    {
+                        "alias": "amounts",
+                        "type": "decimal",
+                        "nullable": False,
+                        "isList": True,
+                        "children": None,
+                    },
+                    {
+                        "alias": "digits",
+                        "type": "number",
+                        "nullable": True,
+                        "isList": False,
+                        "children": None,
+                    },
+                ],
+                "output": {"alias": "average", "type": "decimal", "children": None},
+            },
+        ],
+    }

@@ -348,7 +348,7 @@ class CodeEngineEmulator:
             "description": package["description"],
             "language": package["language"],
             "environment": "LAMBDA",
-            "availability": "PRIVATE",
+            "availability": package.get("availability", "PRIVATE"),
             "owner": 1001,
             "createdOn": _CREATED_ON,
             "updatedOn": _CREATED_ON,

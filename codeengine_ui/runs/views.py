@@ -28,12 +28,9 @@ def function_run(request, function_id: int):
         Function.objects.select_related("instance", "default_token"), pk=function_id
     )
     data = request.POST if request.method == "POST" else None
+    last_inputs = _last_inputs(function, request.user)
     options_form = RunOptionsForm(function, data)
-    editor = InputsEditor(
-        function.parameters,
-        data,
-        values=_last_inputs(function, request.user) if data is None else None,
-    )
+    editor = InputsEditor(function.parameters, data, values=last_inputs if data is None else None)
     editor_url = reverse("runs:function_run", args=[function.pk])
     if data is not None and data.get(EDITOR_ACTION):
         editor.perform(data[EDITOR_ACTION])
@@ -56,6 +53,7 @@ def function_run(request, function_id: int):
         "editor": editor,
         "editor_url": editor_url,
         "recent_executions": function.executions.select_related("requested_by")[:10],
+        "app_call": function.app_call(last_inputs),
     }
     return render(request, "runs/function_run.html", context)
 
@@ -74,6 +72,8 @@ def execution_detail(request, execution_id: int):
     if request.htmx:
         template += "#execution-live"
     context = {"execution": execution, "limit_seconds": CODE_ENGINE_LIMIT_SECONDS}
+    if execution.function and not request.htmx:
+        context["app_call"] = execution.function.app_call(execution.input_variables)
     return render(request, template, context)
 
 

@@ -3,7 +3,11 @@
 import pytest
 
 from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, PRIVATE_PACKAGE_ID
+from codeengine_ui.domo.demo_package import (
+    DEMO_PACKAGE_ID,
+    GLOBAL_PACKAGE_ID,
+    PRIVATE_PACKAGE_ID,
+)
 from codeengine_ui.domo.errors import (
     BadTokenError,
     InvalidRequestError,
@@ -156,7 +160,7 @@ def test_list_get_package_and_get_version(client):
     package = client.get_package(DEMO_PACKAGE_ID)
     version = client.get_version(DEMO_PACKAGE_ID, VERSION)
 
-    assert {p["id"] for p in packages} == {DEMO_PACKAGE_ID, PRIVATE_PACKAGE_ID}
+    assert {p["id"] for p in packages} == {DEMO_PACKAGE_ID, PRIVATE_PACKAGE_ID, GLOBAL_PACKAGE_ID}
     assert [(v["version"], v["released"] is not None) for v in package["versions"]] == [
         ("1.0.0", True),
         ("1.1.0", True),

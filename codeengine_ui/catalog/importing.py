@@ -1,0 +1,288 @@
+"""Getting functions into the catalog without typing definitions by hand.
+
+From an instance: a function's own definition is fetched with its version
+(`GET .../versions/{v}?parts=functions`). From an app: each packageMapping alias is mapped
+to the function input it stands for, matched automatically when the function's own
+definition is known, and inputVariables always use the input names.
+"""
+
+from dataclasses import dataclass, field
+
+from codeengine_ui.domo.errors import CodeEngineError
+from codeengine_ui.parameters.app_calls import app_call_snippet
+from codeengine_ui.parameters.definitions import normalise_output, normalise_parameters
+from codeengine_ui.parameters.manifests import AppFunction
+
+from .encryption import TokenDecryptionError
+from .forms import AliasMappingForm, WiringForm
+from .models import AccessToken, Function, Instance
+
+
+class DefinitionNotFound(Exception):
+    """The version answered, but has no function of that name (or none at all)."""
+
+
+def fetch_definition(token: AccessToken, package_id: str, version: str, name: str) -> dict:
+    """The function's own definition from its instance; CodeEngineError or DefinitionNotFound."""
+    details = token.client().get_version(package_id, version)
+    functions = [f for f in details.get("functions") or [] if isinstance(f, dict)]
+    if not functions:
+        raise DefinitionNotFound(
+            f"Version {version} lists no functions for this token (Domo's own global packages "
+            "may not show theirs)."
+        )
+    for function in functions:
+        if function.get("name") == name:
+            return function
+    raise DefinitionNotFound(f"Version {version} has no function named {name!r}.")
+
+
+def match_aliases(app_parameters: list[dict], inputs: list[dict]) -> dict[str, str]:
+    """The function input each app alias stands for ("" when no match is found): same name,
+    then the same name in another case, then the same position and type, then the only
+    remaining input of that type."""
+    matched: dict[str, str] = {}
+    free = [parameter["name"] for parameter in inputs]
+    by_name = {parameter["name"]: parameter for parameter in inputs}
+
+    def take(alias: str, name: str) -> None:
+        matched[alias] = name
+        free.remove(name)
+
+    def same_shape(app: dict, name: str) -> bool:
+        target = by_name[name]
+        return (app["type"], app["isList"]) == (target["type"], target["isList"])
+
+    for app in app_parameters:
+        if app["name"] in free:
+            take(app["name"], app["name"])
+    for app in app_parameters:
+        if app["name"] not in matched:
+            name = next((n for n in free if n.lower() == app["name"].lower()), None)
+            if name:
+                take(app["name"], name)
+    for position, app in enumerate(app_parameters):
+        if app["name"] not in matched and position < len(inputs):
+            name = inputs[position]["name"]
+            if name in free and same_shape(app, name):
+                take(app["name"], name)
+    for app in app_parameters:
+        if app["name"] not in matched:
+            candidates = [name for name in free if same_shape(app, name)]
+            if len(candidates) == 1:
+                take(app["name"], candidates[0])
+    return {app["name"]: matched.get(app["name"], "") for app in app_parameters}
+
+
+def parameters_with_aliases(
+    app_parameters: list[dict], mapping: dict[str, str], definition: dict | None
+) -> list[dict]:
+    """The parameters to save: the function's own inputs carrying the app's aliases when the
+    definition is known, else the app's parameters renamed to the mapped input names."""
+    alias_of = {name: alias for alias, name in mapping.items() if name}
+    if definition is not None:
+        parameters = normalise_parameters(definition.get("inputs") or [])
+        app_by_alias = {app["name"]: app for app in app_parameters}
+        for parameter in parameters:
+            alias = alias_of.get(parameter["name"])
+            parameter["alias"] = alias
+            app = app_by_alias.get(alias)
+            if app and app["children"] and parameter["children"]:
+                parameter["children"] = parameters_with_aliases(
+                    app["children"],
+                    match_aliases(app["children"], parameter["children"]),
+                    {"inputs": parameter["children"]},
+                )
+        return parameters
+    renamed = []
+    for app in app_parameters:
+        renamed.append(
+            {**app, "name": mapping.get(app["name"]) or app["name"], "alias": app["name"]}
+        )
+    return normalise_parameters(renamed)
+
+
+def save_function(
+    *,
+    instance,
+    token,
+    package_id: str,
+    version: str,
+    function_name: str,
+    definition: dict | None,
+    parameters: list[dict] | None = None,
+    output: dict | None = None,
+    app_alias: str = "",
+    user=None,
+) -> tuple[Function, bool]:
+    """Create or update the saved function; (function, created)."""
+    function = Function.objects.filter(
+        instance=instance, package_id=package_id, version=version, function_name=function_name
+    ).first()
+    created = function is None
+    if created:
+        function = Function(
+            instance=instance,
+            package_id=package_id,
+            version=version,
+            function_name=function_name,
+            created_by=user,
+        )
+    function.default_token = token if token is not None else function.default_token
+    if definition is not None:
+        function.display_name = definition.get("displayName") or function.display_name
+        function.description = definition.get("description") or function.description
+        function.parameters = (
+            parameters if parameters is not None else definition.get("inputs") or []
+        )
+        function.output = output if output is not None else definition.get("output")
+    else:
+        function.parameters = parameters or []
+        function.output = output
+    if app_alias:
+        function.app_alias = app_alias
+        function.display_name = function.display_name or app_alias
+    function.full_clean()
+    function.save()
+    return function, created
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # added, removed, retyped
+    path: str
+    detail: str
+
+
+def _shape(parameter: dict) -> str:
+    shape = f"list of {parameter['type']}" if parameter["isList"] else parameter["type"]
+    return shape + (" or null" if parameter["nullable"] else "")
+
+
+def definition_changes(old: list[dict], new: list[dict], prefix: str = "") -> list[Change]:
+    """What a refreshed definition changes: inputs added, removed or retyped, at any depth."""
+    changes = []
+    old_by_name = {parameter["name"]: parameter for parameter in old}
+    new_by_name = {parameter["name"]: parameter for parameter in new}
+    for name, parameter in new_by_name.items():
+        path = f"{prefix}{name}"
+        before = old_by_name.get(name)
+        if before is None:
+            changes.append(Change("added", path, _shape(parameter)))
+            continue
+        if _shape(before) != _shape(parameter):
+            changes.append(Change("retyped", path, f"{_shape(before)} → {_shape(parameter)}"))
+        changes += definition_changes(before["children"], parameter["children"], f"{path}.")
+    for name, parameter in old_by_name.items():
+        if name not in new_by_name:
+            changes.append(Change("removed", f"{prefix}{name}", _shape(parameter)))
+    return changes
+
+
+def output_change(old: dict | None, new: dict | None) -> str:
+    """How the declared output changes, in words ("" when it does not)."""
+    before = _shape(old) if old else "nothing"
+    after = _shape(new) if new else "nothing"
+    return "" if before == after else f"{before} → {after}"
+
+
+def refreshed_parameters(function: Function, definition: dict) -> tuple[list[dict], dict | None]:
+    """The fetched definition, normalised, keeping the aliases of inputs that still exist."""
+    aliases = {parameter["name"]: parameter["alias"] for parameter in function.parameters}
+    parameters = normalise_parameters(definition.get("inputs") or [])
+    for parameter in parameters:
+        parameter["alias"] = aliases.get(parameter["name"]) or parameter["alias"]
+    return parameters, normalise_output(definition.get("output"))
+
+
+@dataclass
+class ImportPlan:
+    """One app function on its way into the catalog: where it runs, its own definition (when
+    the instance gave it) and how its aliases map to the function's inputs."""
+
+    function: AppFunction
+    wiring: WiringForm
+    definition: dict | None = None
+    problem: str = ""
+    mapping: AliasMappingForm | None = None
+    inputs: list[dict] | None = field(default=None, repr=False)
+
+    @property
+    def included(self) -> bool:
+        return self.wiring.is_valid() and self.wiring.cleaned_data["include"]
+
+    def app_call(self) -> str:
+        parameters = self.function.parameters
+        values = {p["name"]: p["default"] for p in parameters}
+        return app_call_snippet(self.function.alias, parameters, values)
+
+
+def import_plans(functions: list[AppFunction], data=None) -> list[ImportPlan]:
+    """A plan per function; `data` binds the wiring forms (unbound: the first step)."""
+    instance = Instance.objects.first()
+    token = AccessToken.objects.filter(instance=instance, is_active=True).first()
+    plans = []
+    for index, function in enumerate(functions):
+        initial = {
+            "instance": instance,
+            "token": token,
+            "package_id": function.package_id,
+            "version": function.version,
+            "function_name": function.function_name,
+        }
+        plans.append(ImportPlan(function, WiringForm(data, prefix=f"fn{index}", initial=initial)))
+    return plans
+
+
+def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
+    """Fetch each included function's definition and build its alias mapping form."""
+    for index, plan in enumerate(plans):
+        if not plan.included:
+            continue
+        wiring = plan.wiring.cleaned_data
+        if wiring["token"] is not None:
+            try:
+                plan.definition = fetch_definition(
+                    wiring["token"],
+                    wiring["package_id"],
+                    wiring["version"],
+                    wiring["function_name"],
+                )
+            except (CodeEngineError, DefinitionNotFound, TokenDecryptionError) as error:
+                plan.problem = str(error)
+        else:
+            plan.problem = "No token chosen, so the function's own definition was not fetched."
+        if plan.definition is not None:
+            plan.inputs = normalise_parameters(plan.definition.get("inputs") or [])
+            proposal = match_aliases(plan.function.parameters, plan.inputs)
+        else:
+            proposal = {p["name"]: p["name"] for p in plan.function.parameters}
+        plan.mapping = AliasMappingForm(
+            plan.function, plan.inputs, proposal, data, prefix=f"map{index}"
+        )
+
+
+def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
+    saved = []
+    for plan in plans:
+        if not plan.included:
+            continue
+        wiring = plan.wiring.cleaned_data
+        parameters = parameters_with_aliases(
+            plan.function.parameters, plan.mapping.mapping, plan.definition
+        )
+        saved.append(
+            save_function(
+                instance=wiring["instance"],
+                token=wiring["token"],
+                package_id=wiring["package_id"],
+                version=wiring["version"],
+                function_name=wiring["function_name"],
+                definition=plan.definition,
+                parameters=parameters,
+                output=None if plan.definition else plan.function.output,
+                app_alias=plan.function.alias,
+                user=user,
+            )
+        )
+    return saved
