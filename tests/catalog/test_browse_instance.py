@@ -1,0 +1,101 @@
+"""Browse an instance package > version > function and save a function with its definition."""
+
+import pytest
+
+from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, GLOBAL_PACKAGE_ID, PRIVATE_PACKAGE_ID
+from tests.conftest import make_token
+
+
+@pytest.fixture
+def logged_in(client, member):
+    client.force_login(member)
+    return client
+
+
+def test_packages_are_listed(logged_in, instance, developer_token):
+    html = logged_in.get(f"/instances/{instance.pk}/browse/").content.decode()
+
+    assert "Console Demo" in html and "Finance Private Tools" in html
+    assert f"/instances/{instance.pk}/browse/{DEMO_PACKAGE_ID}/?token={developer_token.pk}" in html
+
+
+def test_versions_show_which_are_released(logged_in, instance, developer_token):
+    html = logged_in.get(f"/instances/{instance.pk}/browse/{DEMO_PACKAGE_ID}/").content.decode()
+
+    assert f"browse/{DEMO_PACKAGE_ID}/1.1.0/" in html
+    assert "Not released: cannot be run from outside Domo" in html
+    assert f"browse/{DEMO_PACKAGE_ID}/1.2.0/" not in html
+
+
+def test_functions_of_a_version_are_listed_and_saved_with_their_definition(
+    logged_in, instance, developer_token
+):
+    url = f"/instances/{instance.pk}/browse/{DEMO_PACKAGE_ID}/1.1.0/"
+    html = logged_in.get(url).content.decode()
+    assert "Summarise an order" in html and "order: object" in html
+
+    response = logged_in.post(
+        url + "save/", {"token": developer_token.pk, "function_name": "summariseOrder"}
+    )
+
+    function = Function.objects.get(function_name="summariseOrder")
+    assert response["Location"] == f"/functions/{function.pk}/run/"
+    assert function.display_name == "Summarise an order"
+    assert [p["name"] for p in function.parameters] == ["order", "notes", "tags"]
+    assert function.parameters[0]["children"][2]["isList"] is True
+    assert function.output["type"] == "object"
+    assert "Save again" in logged_in.get(url).content.decode()
+
+
+def test_a_version_without_functions_says_so(logged_in, instance, developer_token):
+    url = f"/instances/{instance.pk}/browse/{GLOBAL_PACKAGE_ID}/3.1.0/"
+
+    html = logged_in.get(url).content.decode()
+
+    assert "No functions" in html and "global packages may not show theirs" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (f"{PRIVATE_PACKAGE_ID}/", "Access denied (HTTP 403)"),
+        ("00000000-0000-0000-0000-000000000000/", "no such package, version or function"),
+        (f"{DEMO_PACKAGE_ID}/1.2.0/", "not released"),
+    ],
+)
+def test_refusals_are_explained_on_the_page(logged_in, instance, analyst_token, path, message):
+    response = logged_in.get(f"/instances/{instance.pk}/browse/{path}?token={analyst_token.pk}")
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_bad_token_is_explained(logged_in, instance):
+    make_token(instance, "Stale", "stale-token-00000000000000000")
+
+    html = logged_in.get(f"/instances/{instance.pk}/browse/").content.decode()
+
+    assert "The access token was refused (HTTP 401)" in html
+
+
+def test_instance_without_token_says_what_to_do(logged_in, instance):
+    html = logged_in.get(f"/instances/{instance.pk}/browse/").content.decode()
+
+    assert "no active access token yet" in html
+
+
+def test_saving_with_a_token_of_another_instance_is_refused(logged_in, instance, developer_token):
+    from codeengine_ui.catalog.models import Instance
+
+    other = Instance.objects.create(name="other", display_name="Other")
+    foreign = make_token(other, "Foreign", "foreign-token-0000000000000000")
+
+    response = logged_in.post(
+        f"/instances/{instance.pk}/browse/{DEMO_PACKAGE_ID}/1.1.0/save/",
+        {"token": foreign.pk, "function_name": "greet"},
+    )
+
+    assert response.status_code == 404
+    assert not Function.objects.exists()
+    assert AccessToken.objects.count() == 2
