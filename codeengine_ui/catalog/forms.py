@@ -49,7 +49,7 @@ class WiringForm(forms.Form):
     include = forms.BooleanField(label="Save", required=False, initial=True)
     instance = forms.ModelChoiceField(Instance.objects.all(), empty_label=None)
     token = forms.ModelChoiceField(
-        AccessToken.objects.filter(is_active=True).select_related("instance"),
+        AccessToken.objects.usable().select_related("instance"),
         required=False,
         empty_label="(none: map the aliases by hand)",
         help_text="Used to fetch the function's own definition and as its default token.",

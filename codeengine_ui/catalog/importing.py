@@ -220,7 +220,7 @@ class ImportPlan:
 def import_plans(functions: list[AppFunction], data=None) -> list[ImportPlan]:
     """A plan per function; `data` binds the wiring forms (unbound: the first step)."""
     instance = Instance.objects.first()
-    token = AccessToken.objects.filter(instance=instance, is_active=True).first()
+    token = AccessToken.objects.usable(instance).first()
     plans = []
     for index, function in enumerate(functions):
         initial = {

@@ -80,6 +80,15 @@ class Instance(models.Model):
                 raise ValidationError({"custom_base_url": str(error)}) from None
 
 
+class AccessTokenQuerySet(models.QuerySet):
+    def usable(self, instance=None):
+        """Active tokens, the most recently used first: the sensible default to offer."""
+        tokens = self.filter(is_active=True)
+        if instance is not None:
+            tokens = tokens.filter(instance=instance)
+        return tokens.order_by(models.F("last_used_at").desc(nulls_last=True), "label")
+
+
 class AccessToken(models.Model):
     """A Domo developer token, encrypted at rest and never shown again after it is saved."""
 
@@ -105,6 +114,8 @@ class AccessToken(models.Model):
         related_name="+",
         editable=False,
     )
+
+    objects = AccessTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ["instance__display_name", "label"]

@@ -76,7 +76,7 @@ def sample_manifest(request):
 
 
 def _browse_token(request, instance: Instance) -> tuple[AccessToken | None, list[AccessToken]]:
-    tokens = list(AccessToken.objects.filter(instance=instance, is_active=True))
+    tokens = list(AccessToken.objects.usable(instance))
     chosen = request.GET.get("token", "")
     token = next((t for t in tokens if str(t.pk) == chosen), tokens[0] if tokens else None)
     return token, tokens

@@ -22,7 +22,7 @@ class RunOptionsForm(forms.Form):
 
     def __init__(self, function: Function, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        tokens = AccessToken.objects.filter(instance=function.instance, is_active=True)
+        tokens = AccessToken.objects.usable(function.instance)
         self.fields["token"].queryset = tokens
         if function.default_token_id and function.default_token.is_active:
             self.fields["token"].initial = function.default_token_id

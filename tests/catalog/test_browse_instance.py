@@ -99,3 +99,14 @@ def test_saving_with_a_token_of_another_instance_is_refused(logged_in, instance,
     assert response.status_code == 404
     assert not Function.objects.exists()
     assert AccessToken.objects.count() == 2
+
+
+def test_the_most_recently_used_token_is_offered_first(
+    logged_in, instance, developer_token, analyst_token, member
+):
+    developer_token.record_use(member)
+
+    html = logged_in.get(f"/instances/{instance.pk}/browse/").content.decode()
+
+    assert list(AccessToken.objects.usable(instance)) == [developer_token, analyst_token]
+    assert f'<option value="{developer_token.pk}" selected>' in html
