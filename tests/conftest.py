@@ -4,6 +4,7 @@ import socket
 import pytest
 from django.conf import settings
 
+from codeengine_ui.catalog.importing import save_function
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION, demo_packages
 from codeengine_ui.domo.emulator import CodeEngineEmulator, EmulatorUser
@@ -132,22 +133,15 @@ def save_demo_function(
     version: str = LATEST_DEMO_VERSION,
     package_id: str = DEMO_PACKAGE_ID,
 ) -> Function:
-    definition = demo_function_definition(
-        name, version if package_id == DEMO_PACKAGE_ID else "1.0.0"
-    )
-    function = Function(
+    definition_version = version if package_id == DEMO_PACKAGE_ID else "1.0.0"
+    function, _ = save_function(
         instance=instance,
-        default_token=token,
+        token=token,
         package_id=package_id,
         version=version,
         function_name=name,
-        display_name=definition["displayName"],
-        description=definition["description"],
-        parameters=definition["inputs"],
-        output=definition["output"],
+        definition=demo_function_definition(name, definition_version),
     )
-    function.full_clean()
-    function.save()
     return function
 
 

@@ -16,6 +16,8 @@ import difflib
 import json
 from typing import Any
 
+from codeengine_ui.domo.values import describe
+
 # Canonical spelling of every type name Domo uses, keyed by its lower-case form.
 KNOWN_TYPES = {
     name.lower(): name
@@ -64,7 +66,7 @@ def normalise_parameters(raw: Any, path: str = "parameters") -> list[dict]:
             path, "expected a list of parameters, or an object with 'inputs' or 'parameters'"
         )
     if not isinstance(raw, list):
-        raise DefinitionError(path, f"expected a list, got {_json_type(raw)}")
+        raise DefinitionError(path, f"expected a list, got {describe(raw)}")
     return _normalise_list(raw, path, depth=1, counter=[0])
 
 
@@ -72,7 +74,7 @@ def normalise_output(raw: Any, path: str = "output") -> dict | None:
     if raw is None or raw == {}:
         return None
     if not isinstance(raw, dict):
-        raise DefinitionError(path, f"expected an object, got {_json_type(raw)}")
+        raise DefinitionError(path, f"expected an object, got {describe(raw)}")
     return _normalise_variable(raw, path, depth=1, counter=[0], name_required=False)
 
 
@@ -94,7 +96,7 @@ def _normalise_variable(
     raw: Any, path: str, *, depth: int, counter: list[int], name_required: bool = True
 ) -> dict:
     if not isinstance(raw, dict):
-        raise DefinitionError(path, f"expected an object, got {_json_type(raw)}")
+        raise DefinitionError(path, f"expected an object, got {describe(raw)}")
     counter[0] += 1
     if counter[0] > MAX_PARAMETERS:
         raise DefinitionError(path, f"more than {MAX_PARAMETERS} parameters")
@@ -107,7 +109,7 @@ def _normalise_variable(
     children_raw = raw.get("children")
     if children_raw is not None and not isinstance(children_raw, list):
         raise DefinitionError(
-            f"{path}.children", f"expected a list or null, got {_json_type(children_raw)}"
+            f"{path}.children", f"expected a list or null, got {describe(children_raw)}"
         )
     if children_raw and type_name != "object":
         raise DefinitionError(
@@ -157,7 +159,7 @@ def _text(raw: dict, path: str, key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise DefinitionError(f"{path}.{key}", f"expected text, got {_json_type(value)}")
+        raise DefinitionError(f"{path}.{key}", f"expected text, got {describe(value)}")
     return value.strip()
 
 
@@ -182,22 +184,6 @@ def _first(raw: dict, *keys: str) -> Any:
 def _show(value: Any) -> str:
     shown = json.dumps(value, default=repr, ensure_ascii=False)
     return shown if len(shown) <= 40 else shown[:39] + "…"
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def walk(parameters: list[dict]):

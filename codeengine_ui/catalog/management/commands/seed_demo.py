@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.catalog.importing import save_function
+from codeengine_ui.catalog.models import AccessToken, Instance
 from codeengine_ui.domo.demo_package import (
     DEMO_PACKAGE_ID,
     LATEST_DEMO_VERSION,
@@ -111,28 +112,20 @@ class Command(BaseCommand):
                     wanted += [(package, version, f) for f in details["functions"]]
         for package, version, function in wanted:
             definition = function["definition"]
-            display_name = definition["displayName"]
             if version != LATEST_DEMO_VERSION or package["id"] != DEMO_PACKAGE_ID:
-                display_name = f"{display_name} ({package['name']} {version})"
-            saved = Function.objects.filter(
+                definition = {
+                    **definition,
+                    "displayName": f"{definition['displayName']} ({package['name']} {version})",
+                }
+            saved, _ = save_function(
                 instance=instance,
+                token=token,
                 package_id=package["id"],
                 version=version,
                 function_name=definition["name"],
-            ).first() or Function(
-                instance=instance,
-                package_id=package["id"],
-                version=version,
-                function_name=definition["name"],
-                created_by=admin,
+                definition=definition,
+                user=admin,
             )
-            saved.default_token = token
-            saved.display_name = display_name
-            saved.description = definition["description"]
-            saved.parameters = definition["inputs"]
-            saved.output = definition["output"]
-            saved.full_clean()
-            saved.save()
             if definition["name"] in STARRED_FOR_ADMIN and version == LATEST_DEMO_VERSION:
                 saved.starred_by.add(admin)
         return len(wanted)
