@@ -25,6 +25,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.html_forms import submitted_fields  # noqa: E402
+
 VAR = ROOT / "var"
 LATENCY_SAMPLES = 40
 CONCURRENT_RUNS = 50
@@ -95,22 +99,27 @@ class Console:
     def _csrf(html: str) -> str:
         return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
-    def run_form(self, function_id: int, inputs: dict) -> dict:
-        page = self.http.get(f"/functions/{function_id}/run/").text
-        return {
-            "csrfmiddlewaretoken": self._csrf(page),
-            "submission_id": re.search(r'name="submission_id" value="([^"]+)"', page).group(1),
-            "token": re.search(r'<option value="(\d+)" selected', page).group(1),
-            **{f"input-{name}": value for name, value in inputs.items()},
-        }
+    def run_form(self, function, inputs: dict) -> dict:
+        """The function's run form as a browser would post it, with `inputs` typed into the
+        top-level fields named."""
+        page = self.http.get(f"/functions/{function.pk}/run/").text
+        form = {name: values for name, values in submitted_fields(page).lists()}
+        positions = {p["name"]: index for index, p in enumerate(function.parameters)}
+        for name, value in inputs.items():
+            form[f"in.{positions[name]}"] = [str(value)]
+        return form
 
-    def submit(self, function_id: int, form: dict) -> int:
+    def submit(self, function, form: dict) -> int:
         response = self.http.post(
-            f"/functions/{function_id}/run/",
+            f"/functions/{function.pk}/run/",
             data=form,
             headers={"Referer": str(self.http.base_url)},
         )
-        return int(re.search(r"/executions/(\d+)/", response.headers["location"]).group(1))
+        location = response.headers.get("location", "")
+        if not location:
+            errors = re.findall(r'class="field-error"[^>]*>([^<]+)<', response.text)
+            raise SystemExit(f"the run was not accepted: {errors or response.status_code}")
+        return int(re.search(r"/executions/(\d+)/", location).group(1))
 
 
 def wait_for_health(base_url: str) -> None:
@@ -153,10 +162,9 @@ def measure_added_latency(console: Console, emulator_url: str, token: str) -> li
         ).raise_for_status()
         direct_ms = (time.perf_counter() - started) * 1000
 
-        form = console.run_form(greet.pk, {"name": "Bench"})
-        form["get_logs"] = "on"
+        form = console.run_form(greet, {"name": "Bench"})
         submitted = timezone.now()
-        [execution] = wait_finished([console.submit(greet.pk, form)])
+        [execution] = wait_finished([console.submit(greet, form)])
         assert execution.status == "SUCCESS", execution.error_message
         console_ms = (execution.finished_at - submitted).total_seconds() * 1000
         added.append(console_ms - direct_ms)
@@ -168,11 +176,11 @@ def measure_concurrency(console: Console) -> tuple[int, float]:
 
     sleeper = Function.objects.get(function_name="sleepFor")
     forms = [
-        console.run_form(sleeper.pk, {"seconds": SLOW_SECONDS}) for _ in range(CONCURRENT_RUNS)
+        console.run_form(sleeper, {"seconds": SLOW_SECONDS}) for _ in range(CONCURRENT_RUNS)
     ]
     started = time.time()
     with ThreadPoolExecutor(max_workers=CONCURRENT_RUNS) as pool:
-        ids = list(pool.map(lambda form: console.submit(sleeper.pk, form), forms))
+        ids = list(pool.map(lambda form: console.submit(sleeper, form), forms))
     executions = wait_finished(ids)
     assert {e.status for e in executions} == {"SUCCESS"}, {e.error_message for e in executions}
     events = sorted(
@@ -191,7 +199,6 @@ def main() -> None:
     environment = prepare_environment()
     import django
 
-    sys.path.insert(0, str(ROOT))
     django.setup()
     from django.conf import settings
 
