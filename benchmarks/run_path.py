@@ -175,9 +175,7 @@ def measure_concurrency(console: Console) -> tuple[int, float]:
     from codeengine_ui.catalog.models import Function
 
     sleeper = Function.objects.get(function_name="sleepFor")
-    forms = [
-        console.run_form(sleeper, {"seconds": SLOW_SECONDS}) for _ in range(CONCURRENT_RUNS)
-    ]
+    forms = [console.run_form(sleeper, {"seconds": SLOW_SECONDS}) for _ in range(CONCURRENT_RUNS)]
     started = time.time()
     with ThreadPoolExecutor(max_workers=CONCURRENT_RUNS) as pool:
         ids = list(pool.map(lambda form: console.submit(sleeper, form), forms))

@@ -201,6 +201,8 @@ CODECS: dict[str, Codec] = {
     "number": Codec("input", _parse_number, _format_number, "number", (("step", "1"),)),
     "decimal": Codec("input", _parse_decimal, _format_number, "number", (("step", "any"),)),
     "date": Codec("input", _parse_date, _as_text, "date"),
+    # Two inputs (local date-time, zone), read together by parse_date_time.
+    "dateTime": Codec("datetime", str, _as_text, "datetime-local", (("step", "1"),)),
     "time": Codec("input", _parse_time, _as_text, "time", (("step", "1"),)),
     "duration": Codec(
         "input", _parse_duration, _as_text, "text",
@@ -324,10 +326,6 @@ class Node:
             parts.append(f'Unknown type "{self.parameter["type"]}": enter the value as JSON.')
         return " ".join(part for part in parts if part)
 
-    @property
-    def element_label(self) -> str:
-        return self.parameter["label"]
-
     def walk(self):
         yield self
         for child in self.children:
@@ -343,7 +341,7 @@ def _kind(parameter: dict) -> str:
         return "list"
     if parameter["type"] == "object":
         return "object" if parameter["children"] else "json"
-    return "scalar" if parameter["type"] in CODECS or parameter["type"] == "dateTime" else "json"
+    return "scalar" if parameter["type"] in CODECS else "json"
 
 
 def _codec(parameter: dict, kind: str) -> Codec | None:
@@ -353,8 +351,6 @@ def _codec(parameter: dict, kind: str) -> Codec | None:
         return None
     if parameter["type"] == "boolean" and parameter["nullable"]:
         return CODECS["nullable-boolean"]
-    if parameter["type"] == "dateTime":
-        return Codec("datetime", str, _as_text, "datetime-local", (("step", "1"),))
     return CODECS[parameter["type"]]
 
 
