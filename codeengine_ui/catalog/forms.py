@@ -1,10 +1,20 @@
+import json
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
+from codeengine_ui.parameters.forms import InputsEditor
 from codeengine_ui.parameters.manifests import AppFunction, app_functions
 
-from .models import AccessToken, Instance, PathSegmentValidator
+from .models import (
+    MAX_KEY_INPUTS,
+    AccessToken,
+    Function,
+    InputPreset,
+    Instance,
+    PathSegmentValidator,
+)
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 
@@ -129,3 +139,59 @@ class AliasMappingForm(forms.Form):
             parameter["name"]: self.cleaned_data.get(f"alias{index}", "")
             for index, parameter in enumerate(self.app_function.parameters)
         }
+
+
+class PresetForm(forms.ModelForm):
+    """A preset's name and inputs; the inputs are checked against the function's definition."""
+
+    inputs_json = forms.CharField(
+        label="inputVariables",
+        widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "false", "class": "json-input"}),
+    )
+
+    class Meta:
+        model = InputPreset
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["inputs_json"] = json.dumps(
+                self.instance.input_variables, indent=2, ensure_ascii=False
+            )
+
+    def clean_inputs_json(self):
+        editor = InputsEditor(
+            self.instance.function.parameters,
+            {"editor_mode": "json", "inputs_json": self.cleaned_data["inputs_json"]},
+        )
+        if not editor.is_valid():
+            raise ValidationError(editor.general_errors + editor.json_problems)
+        return editor.input_variables()
+
+    def save(self, commit=True):
+        self.instance.input_variables = self.cleaned_data["inputs_json"]
+        return super().save(commit)
+
+
+class KeyInputsForm(forms.Form):
+    key_inputs = forms.MultipleChoiceField(
+        label="Key inputs",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=f"Up to {MAX_KEY_INPUTS} inputs whose values label this function's runs in "
+        "the history.",
+    )
+
+    def __init__(self, function: Function, *args, **kwargs):
+        kwargs.setdefault("initial", {"key_inputs": function.key_inputs})
+        super().__init__(*args, **kwargs)
+        self.fields["key_inputs"].choices = [
+            (p["name"], p["label"]) for p in function.parameters if not p["children"]
+        ]
+
+    def clean_key_inputs(self):
+        chosen = self.cleaned_data["key_inputs"]
+        if len(chosen) > MAX_KEY_INPUTS:
+            raise ValidationError(f"Choose at most {MAX_KEY_INPUTS}.")
+        return chosen

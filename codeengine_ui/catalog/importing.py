@@ -6,7 +6,11 @@ to the function input it stands for, matched automatically when the function's o
 definition is known, and inputVariables always use the input names.
 """
 
+import logging
 from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
 
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.parameters.app_calls import app_call_snippet
@@ -15,7 +19,9 @@ from codeengine_ui.parameters.manifests import AppFunction
 
 from .encryption import TokenDecryptionError
 from .forms import AliasMappingForm, WiringForm
-from .models import AccessToken, Function, Instance
+from .models import AccessToken, Function, Instance, version_key
+
+logger = logging.getLogger(__name__)
 
 
 class DefinitionNotFound(Exception):
@@ -286,3 +292,56 @@ def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
             )
         )
     return saved
+
+
+def newest_released_version(token: AccessToken, package_id: str) -> str:
+    """The package's newest released version on the instance ("" when none is released)."""
+    package = token.client().get_package(package_id)
+    released = [
+        entry["version"]
+        for entry in package.get("versions") or []
+        if isinstance(entry, dict)
+        and entry.get("released")
+        and isinstance(entry.get("version"), str)
+    ]
+    return max(released, key=version_key, default="")
+
+
+def check_newest_versions(functions=None, *, checked_before=None) -> int:
+    """Record each function's newest released version, one call per package; functions
+    whose instance cannot be asked are left as they were. The number of functions checked."""
+    functions = (
+        Function.objects.select_related("instance", "default_token")
+        if functions is None
+        else functions
+    )
+    if checked_before is not None:
+        functions = functions.filter(
+            Q(versions_checked_at__isnull=True) | Q(versions_checked_at__lt=checked_before)
+        )
+    packages: dict[tuple[int, str], list[Function]] = {}
+    for function in functions:
+        packages.setdefault((function.instance_id, function.package_id), []).append(function)
+    checked = 0
+    for (instance_id, package_id), group in packages.items():
+        token = (
+            next(
+                (f.default_token for f in group if f.default_token and f.default_token.is_active),
+                None,
+            )
+            or AccessToken.objects.usable(group[0].instance).first()
+        )
+        if token is None:
+            continue
+        try:
+            newest = newest_released_version(token, package_id)
+        except (CodeEngineError, TokenDecryptionError) as error:
+            logger.info(
+                "Could not check versions of %s on instance %s: %s", package_id, instance_id, error
+            )
+            continue
+        Function.objects.filter(pk__in=[f.pk for f in group]).update(
+            newest_version=newest, versions_checked_at=timezone.now()
+        )
+        checked += len(group)
+    return checked

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -17,6 +19,7 @@ from codeengine_ui.parameters.definitions import (
 from .encryption import decrypt_token, encrypt_token
 
 MIN_TOKEN_LENGTH = 12
+MAX_KEY_INPUTS = 3
 
 subdomain_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
@@ -25,6 +28,13 @@ subdomain_validator = RegexValidator(
 
 
 @deconstructible
+def version_key(version: str) -> tuple:
+    """Versions in release order: 1.10.0 after 1.9.0."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\-+]", version)
+    )
+
+
 class PathSegmentValidator:
     """Package id, version and function name must each be one safe URL path segment."""
 
@@ -203,6 +213,18 @@ class Function(models.Model):
         "parameters; stored normalised.",
     )
     output = models.JSONField(null=True, blank=True, help_text="Output definition.")
+    key_inputs = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Up to three input names whose values label this function's runs in the history.",
+    )
+    newest_version = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The newest released version on the instance, when last checked.",
+    )
+    versions_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     starred_by = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="starred_functions"
     )
@@ -234,6 +256,13 @@ class Function(models.Model):
     def label(self) -> str:
         return self.display_name or self.function_name
 
+    @property
+    def is_outdated(self) -> bool:
+        """Whether a newer version than the pinned one was released on the instance."""
+        return bool(self.newest_version) and (
+            version_key(self.newest_version) > version_key(self.version)
+        )
+
     def app_call(self, values: dict | None = None) -> str:
         """What an app posts to run this function through its alias ("" without an alias)."""
         if not self.app_alias:
@@ -252,7 +281,38 @@ class Function(models.Model):
             self.output = normalise_output(self.output)
         except DefinitionError as error:
             errors["output"] = str(error)
+        names = {parameter["name"] for parameter in self.parameters or []}
+        if not isinstance(self.key_inputs, list) or len(self.key_inputs) > MAX_KEY_INPUTS:
+            errors["key_inputs"] = f"Name at most {MAX_KEY_INPUTS} inputs."
+        elif unknown := [name for name in self.key_inputs if name not in names]:
+            errors["key_inputs"] = f"Not inputs of this function: {', '.join(map(str, unknown))}."
         if self.default_token_id and self.default_token.instance_id != self.instance_id:
             errors["default_token"] = "This token belongs to another instance."
         if errors:
             raise ValidationError(errors)
+
+
+class InputPreset(models.Model):
+    """A named set of inputs for a function, shared with the team (like a saved test event)."""
+
+    function = models.ForeignKey(Function, on_delete=models.CASCADE, related_name="presets")
+    name = models.CharField(max_length=100)
+    input_variables = models.JSONField("inputVariables", default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["function", "name"], name="preset_name_per_function")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

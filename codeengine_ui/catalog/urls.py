@@ -11,6 +11,10 @@ urlpatterns = [
     path(
         "functions/<int:function_id>/refresh/", views.refresh_definition, name="refresh_definition"
     ),
+    path("functions/<int:function_id>/key-inputs/", views.set_key_inputs, name="set_key_inputs"),
+    path("functions/<int:function_id>/check-version/", views.check_version, name="check_version"),
+    path("presets/<int:preset_id>/", views.edit_preset, name="edit_preset"),
+    path("presets/<int:preset_id>/delete/", views.delete_preset, name="delete_preset"),
     path("instances/<int:instance_id>/browse/", views.browse_instance, name="browse_instance"),
     path(
         "instances/<int:instance_id>/browse/<str:package_id>/",

@@ -8,9 +8,10 @@ from codeengine_ui.domo.demo_package import demo_app_manifest
 from codeengine_ui.domo.errors import CodeEngineError
 
 from .encryption import TokenDecryptionError
-from .forms import AppDocumentForm
+from .forms import AppDocumentForm, KeyInputsForm, PresetForm
 from .importing import (
     DefinitionNotFound,
+    check_newest_versions,
     definition_changes,
     fetch_definition,
     import_plans,
@@ -20,7 +21,7 @@ from .importing import (
     save_function,
     save_plans,
 )
-from .models import AccessToken, Function, Instance
+from .models import AccessToken, Function, InputPreset, Instance
 
 # Every failure to reach or read an instance ends as a message on the page.
 INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
@@ -191,3 +192,62 @@ def refresh_definition(request, function_id: int):
         != (function.display_name, function.description),
     )
     return render(request, "catalog/refresh_definition.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def edit_preset(request, preset_id: int):
+    preset = get_object_or_404(
+        InputPreset.objects.select_related("function", "created_by"), pk=preset_id
+    )
+    form = PresetForm(request.POST or None, instance=preset)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f'Saved the preset "{preset.name}".')
+        return redirect(
+            f"{reverse('runs:function_run', args=[preset.function_id])}?preset={preset.pk}"
+        )
+    return render(request, "catalog/preset_form.html", {"form": form, "preset": preset})
+
+
+@require_POST
+def delete_preset(request, preset_id: int):
+    preset = get_object_or_404(InputPreset, pk=preset_id)
+    preset.delete()
+    messages.success(request, f'Deleted the preset "{preset.name}".')
+    return redirect("runs:function_run", preset.function_id)
+
+
+@require_POST
+def set_key_inputs(request, function_id: int):
+    function = get_object_or_404(Function, pk=function_id)
+    form = KeyInputsForm(function, request.POST)
+    if form.is_valid():
+        function.key_inputs = form.cleaned_data["key_inputs"]
+        function.save(update_fields=["key_inputs", "updated_at"])
+        messages.success(request, "The key inputs now label this function's runs in the history.")
+    else:
+        messages.error(request, " ".join(form.errors["key_inputs"]))
+    return redirect("runs:function_run", function.pk)
+
+
+@require_POST
+def check_version(request, function_id: int):
+    function = get_object_or_404(
+        Function.objects.select_related("instance", "default_token"), pk=function_id
+    )
+    if not check_newest_versions(Function.objects.filter(pk=function.pk)):
+        messages.error(
+            request,
+            f"{function.instance} could not be asked for the package's versions; check its token.",
+        )
+    else:
+        function.refresh_from_db()
+        if function.is_outdated:
+            messages.warning(
+                request,
+                f"Version {function.newest_version} is released; this "
+                f"function runs {function.version}.",
+            )
+        else:
+            messages.success(request, f"{function.version} is the newest released version.")
+    return redirect("runs:function_run", function.pk)

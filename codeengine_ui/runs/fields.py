@@ -1,4 +1,14 @@
+import json
+
 from django.db import models
+
+
+class ReadableJSONEncoder(json.JSONEncoder):
+    """Stores text as written (not as \\u escapes), so searching stored JSON finds "Zoë"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
 
 
 class OrderedJSONField(models.JSONField):
@@ -8,6 +18,16 @@ class OrderedJSONField(models.JSONField):
     in another order than Code Engine returned it. A json column keeps the text; the app
     config loads it as text so Python's dicts keep the order. SQLite keeps text anyway.
     """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("encoder", ReadableJSONEncoder)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("encoder") is ReadableJSONEncoder:
+            del kwargs["encoder"]
+        return name, path, args, kwargs
 
     def db_type(self, connection):
         if connection.vendor == "postgresql":

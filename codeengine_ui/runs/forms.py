@@ -1,8 +1,14 @@
 import uuid
+from datetime import datetime, time, timedelta
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
-from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.catalog.models import AccessToken, Function, Instance
+
+from .history import search
+from .models import ExecutionStatus
 
 
 class RunOptionsForm(forms.Form):
@@ -30,3 +36,76 @@ class RunOptionsForm(forms.Form):
             self.fields[
                 "token"
             ].help_text = "No active token for this instance yet: an admin must add one first."
+
+
+class HistoryFilterForm(forms.Form):
+    """The history's filters; they live in the URL so a filtered view can be shared."""
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Function or input value"}),
+    )
+    function = forms.ModelChoiceField(
+        Function.objects.select_related("instance"), required=False, empty_label="All functions"
+    )
+    instance = forms.ModelChoiceField(
+        Instance.objects.all(), required=False, empty_label="All instances"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "All statuses"), *ExecutionStatus.choices], required=False
+    )
+    version = forms.CharField(required=False, max_length=64)
+    user = forms.ModelChoiceField(
+        get_user_model().objects.order_by("username"),
+        required=False,
+        empty_label="Everyone",
+        label="Run by",
+    )
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    mine = forms.BooleanField(required=False, label="Only mine")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        since, until = cleaned_data.get("since"), cleaned_data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned_data
+
+    def apply(self, executions, user):
+        """`executions` narrowed by the valid filters (all of them when the form is invalid)."""
+        if not self.is_valid():
+            return executions
+        data = self.cleaned_data
+        for field in ("function", "instance", "status"):
+            if data[field]:
+                executions = executions.filter(**{field: data[field]})
+        if data["version"]:
+            executions = executions.filter(version=data["version"].strip())
+        if data["mine"]:
+            executions = executions.filter(requested_by=user)
+        elif data["user"]:
+            executions = executions.filter(requested_by=data["user"])
+        if data["since"]:
+            executions = executions.filter(queued_at__gte=_day_start(data["since"]))
+        if data["until"]:
+            executions = executions.filter(
+                queued_at__lt=_day_start(data["until"] + timedelta(days=1))
+            )
+        if data["q"].strip():
+            executions = search(executions, data["q"].strip())
+        return executions
+
+    @property
+    def is_filtered(self) -> bool:
+        return self.is_valid() and any(self.cleaned_data.values())
+
+
+def _day_start(day):
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -60,13 +60,19 @@ class Execution(models.Model):
 
     function = models.ForeignKey(
         "catalog.Function",
+        db_index=False,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="executions",
     )
     instance = models.ForeignKey(
-        "catalog.Instance", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "catalog.Instance",
+        db_index=False,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     instance_name = models.CharField(max_length=63)
     package_id = models.CharField("package id", max_length=100)
@@ -84,6 +90,7 @@ class Execution(models.Model):
     get_logs = models.BooleanField("getLogs", default=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        db_index=False,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -115,7 +122,16 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status"], name="execution_status_idx")]
+        # The history lists newest first (by id) under one filter at a time: each filter
+        # has an index that ends in id, so a page is a short range scan at any depth.
+        indexes = [
+            models.Index(fields=["status", "id"], name="execution_status_recent"),
+            models.Index(fields=["function", "id"], name="execution_function_recent"),
+            models.Index(fields=["instance", "id"], name="execution_instance_recent"),
+            models.Index(fields=["requested_by", "id"], name="execution_user_recent"),
+            models.Index(fields=["version", "id"], name="execution_version_recent"),
+            models.Index(fields=["queued_at"], name="execution_queued_at"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["requested_by", "idempotency_key"], name="one_run_per_submission"
@@ -127,15 +143,24 @@ class Execution(models.Model):
 
     @classmethod
     def for_run(
-        cls, *, function, token, input_variables: dict, get_logs: bool, user, idempotency_key=None
+        cls,
+        *,
+        function,
+        token,
+        input_variables: dict,
+        get_logs: bool,
+        user,
+        idempotency_key=None,
+        version: str | None = None,
     ) -> "Execution":
-        """A new, unsaved run of `function`, with what it runs copied onto it."""
+        """A new, unsaved run of `function` (at `version`, by default the one it pins), with
+        what it runs copied onto it."""
         return cls(
             function=function,
             instance=function.instance,
             instance_name=function.instance.name,
             package_id=function.package_id,
-            version=function.version,
+            version=version or function.version,
             function_name=function.function_name,
             token=token,
             token_label=token.label,

@@ -29,6 +29,7 @@ def submit_run(
     get_logs: bool,
     user,
     idempotency_key: uuid.UUID | None = None,
+    version: str | None = None,
 ) -> tuple[Execution, bool]:
     """Queue a run of `function`; (execution, created). A repeated idempotency key returns
     the run created the first time instead of a second one."""
@@ -47,6 +48,7 @@ def submit_run(
                 get_logs=get_logs,
                 user=user,
                 idempotency_key=idempotency_key,
+                version=version,
             )
             execution.save()
             task_result = run_execution.enqueue(execution.pk)

@@ -1,42 +1,68 @@
+import json
+import uuid
+
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.db.models import Count, Max, Q
-from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from codeengine_ui.catalog.models import Function
+from codeengine_ui.catalog.forms import KeyInputsForm
+from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
 from codeengine_ui.parameters.forms import EDITOR_ACTION, InputsEditor
 
-from .forms import RunOptionsForm
+from . import history
+from .comparison import json_differences
+from .explanations import input_problems, next_step, result_type_failure
+from .forms import HistoryFilterForm, RunOptionsForm
 from .models import Execution, ExecutionStatus, WorkerHeartbeat
+from .snippets import curl_snippet, httpx_snippet
 from .tasks import submit_run
 
-HISTORY_PAGE_SIZE = 50
 CODE_ENGINE_LIMIT_SECONDS = 300
+# Above this size a result is shown as text, not as a tree; above the next it is cut.
+RESULT_TREE_LIMIT = 256 * 1024
+RESULT_SHOWN_LIMIT = 1024 * 1024
+LOG_LINES_SHOWN = 2000
+
+
+# --- The function page: inputs editor and run ---------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 def function_run(request, function_id: int):
-    """A saved function's page: its inputs editor; a POST either edits the inputs (add a
-    list item, switch to JSON...) or, when valid, queues a run."""
+    """A saved function's page: its inputs editor; a POST edits the inputs (add a list item,
+    switch to JSON...), saves them as a preset, or, when valid, queues a run."""
     function = get_object_or_404(
         Function.objects.select_related("instance", "default_token"), pk=function_id
     )
     data = request.POST if request.method == "POST" else None
-    last_inputs = _last_inputs(function, request.user)
-    options_form = RunOptionsForm(function, data)
-    editor = InputsEditor(function.parameters, data, values=last_inputs if data is None else None)
+    start = _starting_point(request, function)
+    options_form = RunOptionsForm(function, data, initial=start["options"])
+    editor = InputsEditor(function.parameters, data, values=start["values"])
     editor_url = reverse("runs:function_run", args=[function.pk])
     if data is not None and data.get(EDITOR_ACTION):
         editor.perform(data[EDITOR_ACTION])
         if request.htmx:
             context = {"editor": editor, "editor_url": editor_url}
             return render(request, "parameters/inputs_editor.html", context)
+    elif data is not None and "save_preset" in data:
+        if editor.is_valid():
+            return _save_preset(
+                request, function, data.get("preset_name", ""), editor.input_variables()
+            )
     elif data is not None and (options_form.is_valid() & editor.is_valid()):
         execution, _created = submit_run(
             function=function,
@@ -52,47 +78,251 @@ def function_run(request, function_id: int):
         "options_form": options_form,
         "editor": editor,
         "editor_url": editor_url,
+        "from_run": start["run"],
+        "from_preset": start["preset"],
+        "presets": function.presets.select_related("created_by"),
+        "key_inputs_form": KeyInputsForm(function),
         "recent_executions": function.executions.select_related("requested_by")[:10],
-        "app_call": function.app_call(last_inputs),
+        "app_call": function.app_call(start["values"]),
     }
     return render(request, "runs/function_run.html", context)
 
 
-def _last_inputs(function: Function, user) -> dict | None:
-    last = function.executions.filter(requested_by=user).only("input_variables").first()
-    return last.input_variables if last else None
+def _starting_point(request, function: Function) -> dict:
+    """What the form starts from: a past run (?from=), a preset (?preset=), or the inputs
+    this user sent last. Never a token or a secret: only ids go in the URL."""
+    start = {"values": None, "options": {}, "run": None, "preset": None}
+    from_run, preset = request.GET.get("from", ""), request.GET.get("preset", "")
+    if from_run.isdigit():
+        execution = function.executions.filter(pk=int(from_run)).first()
+        if execution:
+            start.update(
+                values=execution.input_variables,
+                source=execution,
+                options={"get_logs": execution.get_logs},
+            )
+            if execution.token_id and execution.token and execution.token.is_active:
+                start["options"]["token"] = execution.token_id
+            return start
+    if preset.isdigit():
+        chosen = function.presets.filter(pk=int(preset)).first()
+        if chosen:
+            start.update(values=chosen.input_variables, preset=chosen)
+            return start
+    last = function.executions.filter(requested_by=request.user).only("input_variables").first()
+    start["values"] = last.input_variables if last else None
+    return start
+
+
+def _save_preset(request, function: Function, name: str, values: dict):
+    name = name.strip()
+    if not name:
+        messages.error(request, "Give the preset a name.")
+        return redirect("runs:function_run", function.pk)
+    try:
+        preset = InputPreset.objects.create(
+            function=function, name=name[:100], input_variables=values, created_by=request.user
+        )
+    except IntegrityError:
+        messages.error(request, f'A preset named "{name}" already exists for this function.')
+        return redirect("runs:function_run", function.pk)
+    messages.success(request, f'Saved the inputs as preset "{preset.name}".')
+    return redirect(f"{reverse('runs:function_run', args=[function.pk])}?preset={preset.pk}")
+
+
+# --- One execution ------------------------------------------------------------------------
+
+
+def _execution(execution_id: int) -> Execution:
+    return get_object_or_404(
+        Execution.objects.select_related("function", "instance", "requested_by", "token"),
+        pk=execution_id,
+    )
 
 
 @require_GET
 def execution_detail(request, execution_id: int):
-    execution = get_object_or_404(
-        Execution.objects.select_related("function", "requested_by"), pk=execution_id
-    )
-    template = "runs/execution_detail.html"
-    if request.htmx:
-        template += "#execution-live"
+    execution = _execution(execution_id)
     context = {"execution": execution, "limit_seconds": CODE_ENGINE_LIMIT_SECONDS}
-    if execution.function and not request.htmx:
+    context.update(_outcome_context(execution))
+    if request.htmx:
+        return render(request, "runs/execution_detail.html#execution-live", context)
+    if execution.function:
         context["app_call"] = execution.function.app_call(execution.input_variables)
-    return render(request, template, context)
+        context["prefilled_form_url"] = (
+            reverse("runs:function_run", args=[execution.function_id]) + f"?from={execution.pk}"
+        )
+    context.update(
+        curl=curl_snippet(execution),
+        httpx=httpx_snippet(execution),
+        rerun_key=uuid.uuid4(),
+    )
+    return render(request, "runs/execution_detail.html", context)
+
+
+def _outcome_context(execution: Execution) -> dict:
+    """How to show a finished run: result (tree, text or cut), logs, and explanations."""
+    if not execution.is_finished:
+        return {}
+    result_text = json.dumps(execution.result, indent=2, ensure_ascii=False, default=str)
+    size = len(result_text.encode())
+    return {
+        "result_size": size,
+        "result_as_tree": size <= RESULT_TREE_LIMIT and isinstance(execution.result, dict | list),
+        "result_text": result_text[:RESULT_SHOWN_LIMIT] if size > RESULT_TREE_LIMIT else None,
+        "result_cut": size > RESULT_SHOWN_LIMIT,
+        "log_lines_shown": LOG_LINES_SHOWN,
+        "type_failure": result_type_failure(execution),
+        "input_problems": input_problems(execution),
+        "next_step": next_step(execution),
+    }
+
+
+@require_GET
+def execution_result(request, execution_id: int):
+    """The whole result as a JSON file, whatever its size."""
+    execution = _execution(execution_id)
+    if not execution.is_finished:
+        raise Http404("This run has not finished.")
+    response = HttpResponse(
+        json.dumps(execution.result, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="execution-{execution.pk}-result.json"'
+    return response
+
+
+@require_GET
+def execution_log(request, execution_id: int, stream: str):
+    execution = _execution(execution_id)
+    entries = execution.stdout_log if stream == "stdout" else execution.stderr_log
+    text = "\n".join(
+        entry if isinstance(entry, str) else json.dumps(entry, ensure_ascii=False)
+        for entry in entries or []
+    )
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="execution-{execution.pk}-{stream}.txt"'
+    return response
+
+
+@require_POST
+def run_again(request, execution_id: int):
+    """The same function, version and inputs, one click; the same token when still usable."""
+    execution = _execution(execution_id)
+    function = execution.function
+    if function is None:
+        messages.error(request, "The function of this run was deleted: it cannot run again.")
+        return redirect("runs:execution_detail", execution.pk)
+    token = execution.token
+    if token is None or not token.is_active or token.instance_id != function.instance_id:
+        token = AccessToken.objects.usable(function.instance).first()
+    if token is None:
+        messages.error(request, "No active token for this instance: an admin must add one.")
+        return redirect("runs:execution_detail", execution.pk)
+    key = request.POST.get("submission_id", "")
+    rerun, _created = submit_run(
+        function=function,
+        token=token,
+        input_variables=execution.input_variables,
+        get_logs=execution.get_logs,
+        user=request.user,
+        version=execution.version,
+        idempotency_key=uuid.UUID(key) if _is_uuid(key) else None,
+    )
+    return redirect("runs:execution_detail", rerun.pk)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+@require_POST
+def save_execution_preset(request, execution_id: int):
+    execution = _execution(execution_id)
+    if execution.function is None:
+        raise Http404("The function of this run was deleted.")
+    return _save_preset(
+        request, execution.function, request.POST.get("preset_name", ""), execution.input_variables
+    )
+
+
+@require_GET
+def compare_executions(request):
+    """Two runs side by side: inputs and results as structural differences."""
+    ids = [request.GET.get(side, "") for side in ("a", "b")]
+    if not ids[0].isdigit():
+        raise Http404("Choose the runs to compare.")
+    left = _execution(int(ids[0]))
+    if not ids[1].isdigit():
+        candidates = (
+            Execution.objects.select_related("requested_by")
+            .defer(*history.LARGE_COLUMNS)
+            .exclude(pk=left.pk)
+            .filter(function_name=left.function_name)[:20]
+        )
+        return render(request, "runs/compare.html", {"left": left, "candidates": candidates})
+    right = _execution(int(ids[1]))
+    context = {
+        "left": left,
+        "right": right,
+        "input_differences": json_differences(left.input_variables, right.input_variables),
+        "result_differences": json_differences(left.result, right.result),
+    }
+    return render(request, "runs/compare.html", context)
+
+
+# --- The history --------------------------------------------------------------------------
 
 
 @require_GET
 def execution_list(request):
-    """The team's runs, newest first; `?before=<id>` pages back (keyset, never OFFSET)."""
-    executions = Execution.objects.select_related("requested_by", "function")
+    """The team's runs, newest first; filters in the URL, pages continue with ?before=."""
+    filters = HistoryFilterForm(request.GET or None)
+    executions = filters.apply(history.history_queryset(), request.user)
     before = request.GET.get("before", "")
-    if before.isdigit():
-        executions = executions.filter(pk__lt=int(before))
-    page = list(executions[: HISTORY_PAGE_SIZE + 1])
-    has_more = len(page) > HISTORY_PAGE_SIZE
-    page = page[:HISTORY_PAGE_SIZE]
+    page = history.page(executions, int(before) if before.isdigit() else None)
+    query = request.GET.copy()
+    query.pop("before", None)
     context = {
-        "executions": page,
-        "next_before": page[-1].pk if has_more else None,
+        "filters": filters,
+        "page": page,
+        "rows": [(e, history.key_input_labels(e)) for e in page.executions],
+        "query": query.urlencode(),
         "is_first_page": not before,
     }
     return render(request, "runs/execution_list.html", context)
+
+
+@require_GET
+def execution_row(request, execution_id: int):
+    """One history row, for rows of runs still in progress to update themselves."""
+    execution = get_object_or_404(history.history_queryset(), pk=execution_id)
+    context = {"execution": execution, "labels": history.key_input_labels(execution)}
+    return render(request, "runs/execution_list.html#history-row", context)
+
+
+@require_GET
+def export_executions(request, file_format: str):
+    filters = HistoryFilterForm(request.GET or None)
+    executions = filters.apply(history.history_queryset(), request.user)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            history.csv_lines(executions), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = StreamingHttpResponse(
+            history.json_lines(executions), content_type="application/x-ndjson; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="executions-{stamp}.{file_format}"'
+    return response
+
+
+# --- Health -------------------------------------------------------------------------------
 
 
 @login_not_required

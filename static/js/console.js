@@ -2,15 +2,48 @@
 (function () {
   "use strict";
 
+  // Copy buttons: the text of an element, the value of an input, or a file from the server
+  // (results and logs, whose page shows only part of them).
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(function () { button.textContent = label; }, 1500);
+  }
   document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-copy-target]");
-    if (!button) return;
-    var source = document.getElementById(button.dataset.copyTarget);
-    if (!source || !navigator.clipboard) return;
-    navigator.clipboard.writeText(source.textContent).then(function () {
-      var label = button.textContent;
-      button.textContent = "Copied";
-      setTimeout(function () { button.textContent = label; }, 1500);
+    var button = event.target.closest("[data-copy-target], [data-copy-url], [data-copy-value-of]");
+    if (!button || !navigator.clipboard) return;
+    var text;
+    if (button.dataset.copyUrl) {
+      text = fetch(button.dataset.copyUrl, { credentials: "same-origin" }).then(function (response) {
+        return response.text();
+      });
+    } else if (button.dataset.copyValueOf) {
+      text = Promise.resolve(document.getElementById(button.dataset.copyValueOf).value);
+    } else {
+      text = Promise.resolve(document.getElementById(button.dataset.copyTarget).textContent);
+    }
+    text.then(function (value) { return navigator.clipboard.writeText(value); })
+      .then(function () { copied(button); });
+  });
+
+  // Searching the logs hides the lines that do not contain the words typed.
+  document.addEventListener("input", function (event) {
+    var input = event.target.closest("[data-log-filter]");
+    if (!input) return;
+    var needle = input.value.trim().toLowerCase();
+    input.closest(".block").querySelectorAll(".log").forEach(function (log) {
+      var lines = log.querySelectorAll(".log-lines li");
+      var shown = 0;
+      lines.forEach(function (line) {
+        var match = !needle || line.textContent.toLowerCase().indexOf(needle) !== -1;
+        line.hidden = !match;
+        if (match) shown += 1;
+      });
+      var count = log.querySelector(".log-filter-count");
+      if (count) {
+        count.hidden = !needle;
+        count.textContent = shown + " of " + lines.length + " lines match.";
+      }
     });
   });
 

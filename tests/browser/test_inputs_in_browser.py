@@ -74,7 +74,7 @@ def test_json_tab_round_trip_reports_misfits_at_their_fields(
     editor.fill('{"a": "seven", "b": 5}')
     page.get_by_role("button", name="Form").click()
 
-    expect(page.get_by_label("b", exact=True)).to_have_value("5")
+    expect(page.get_by_role("spinbutton", name="b", exact=True)).to_have_value("5")
     expect(page.locator(".field.has-error .field-error")).to_have_text(
         'Expected a whole number, got text "seven".'
     )

@@ -17,7 +17,7 @@ def test_log_in_run_a_function_and_watch_its_result(
     log_in(page, "member", "member-password")
 
     page.get_by_role("link", name="Sleep for a while").first.click()
-    page.get_by_label("seconds").fill("1")
+    page.get_by_role("spinbutton", name="seconds").fill("1")
     page.get_by_role("button", name="Run function").click()
 
     expect(page).to_have_url(re.compile(r"/executions/\d+/$"))

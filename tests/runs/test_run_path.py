@@ -270,7 +270,7 @@ def test_polling_returns_only_the_live_fragment(member_client, greet, member):
 def test_history_lists_runs_newest_first_with_keyset_pages(
     member_client, greet, developer_token, monkeypatch
 ):
-    monkeypatch.setattr("codeengine_ui.runs.views.HISTORY_PAGE_SIZE", 2)
+    monkeypatch.setattr("codeengine_ui.runs.history.PAGE_SIZE", 2)
     runs = [_run(member_client, greet, developer_token, {"name": f"n{i}"}) for i in range(3)]
 
     first = member_client.get("/executions/").content.decode()

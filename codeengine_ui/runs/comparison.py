@@ -1,0 +1,51 @@
+"""A structural diff of two JSON values: what was added, removed or changed, by path."""
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Difference:
+    path: str
+    kind: str  # added, removed, changed
+    left: Any = None
+    right: Any = None
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Equal as JSON: 1 and 1.0, or 0 and false, differ."""
+    return json.dumps(left, sort_keys=True, default=str) == json.dumps(
+        right, sort_keys=True, default=str
+    )
+
+
+def json_differences(left: Any, right: Any, path: str = "") -> list[Difference]:
+    if isinstance(left, dict) and isinstance(right, dict):
+        differences = []
+        for key in [*left, *(k for k in right if k not in left)]:
+            child = f"{path}.{key}" if path else str(key)
+            before, after = left.get(key, _MISSING), right.get(key, _MISSING)
+            if before is _MISSING:
+                differences.append(Difference(child, "added", right=after))
+            elif after is _MISSING:
+                differences.append(Difference(child, "removed", left=before))
+            else:
+                differences += json_differences(before, after, child)
+        return differences
+    if isinstance(left, list) and isinstance(right, list):
+        differences = []
+        for index in range(max(len(left), len(right))):
+            child = f"{path}[{index}]"
+            if index >= len(left):
+                differences.append(Difference(child, "added", right=right[index]))
+            elif index >= len(right):
+                differences.append(Difference(child, "removed", left=left[index]))
+            else:
+                differences += json_differences(left[index], right[index], child)
+        return differences
+    if _same(left, right):
+        return []
+    return [Difference(path or "(value)", "changed", left, right)]

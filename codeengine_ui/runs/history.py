@@ -1,0 +1,133 @@
+"""The team's history of runs: filtering, keyset pages and streamed exports.
+
+Pages go newest first by id and continue below the last id seen (keyset), so page 500
+costs what page 1 costs; every filter has an index ending in id. Listing never loads the
+large columns (result, logs, errorInformation).
+"""
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from .models import Execution
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+LARGE_COLUMNS = ("result", "stdout_log", "stderr_log", "error_information")
+
+
+def history_queryset() -> QuerySet:
+    return Execution.objects.select_related("function", "requested_by").defer(*LARGE_COLUMNS)
+
+
+def search(executions: QuerySet, text: str) -> QuerySet:
+    """Runs whose function name, display name or inputs contain `text` (any case)."""
+    return executions.annotate(inputs_text=Cast("input_variables", TextField())).filter(
+        Q(function_name__icontains=text)
+        | Q(function__display_name__icontains=text)
+        | Q(inputs_text__icontains=text)
+    )
+
+
+@dataclass
+class Page:
+    executions: list[Execution]
+    next_before: int | None
+
+
+def page(executions: QuerySet, before: int | None) -> Page:
+    size = PAGE_SIZE
+    if before is not None:
+        executions = executions.filter(pk__lt=before)
+    rows = list(executions.order_by("-id")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return Page(rows, rows[-1].pk if more and rows else None)
+
+
+def key_input_labels(execution: Execution) -> list[tuple[str, str]]:
+    """(input, value) pairs for the function's key inputs: what tells its runs apart."""
+    if execution.function is None:
+        return []
+    labels = []
+    for name in execution.function.key_inputs or []:
+        value = (execution.input_variables or {}).get(name)
+        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        labels.append((name, shown if len(shown) <= 40 else shown[:39] + "…"))
+    return labels
+
+
+def _batches(executions: QuerySet) -> Iterator[Execution]:
+    """Every execution, newest first, a batch at a time: memory stays flat at any size."""
+    before = None
+    while True:
+        batch = list(
+            (executions.filter(pk__lt=before) if before else executions).order_by("-id")[
+                :EXPORT_BATCH
+            ]
+        )
+        yield from batch
+        if len(batch) < EXPORT_BATCH:
+            return
+        before = batch[-1].pk
+
+
+EXPORT_COLUMNS = [
+    "id", "queued_at", "status", "function_name", "instance", "package_id", "version",
+    "requested_by", "token_label", "get_logs", "duration_ms", "http_status",
+    "domo_execution_id", "error_message", "input_variables",
+]  # fmt: skip
+
+
+def _export_record(execution: Execution) -> dict:
+    return {
+        "id": execution.pk,
+        "queued_at": execution.queued_at.isoformat(),
+        "status": execution.status,
+        "function_name": execution.function_name,
+        "instance": execution.instance_name,
+        "package_id": execution.package_id,
+        "version": execution.version,
+        "requested_by": execution.requested_by.get_username() if execution.requested_by else "",
+        "token_label": execution.token_label,
+        "get_logs": execution.get_logs,
+        "duration_ms": round(execution.duration.total_seconds() * 1000)
+        if execution.duration is not None
+        else None,
+        "http_status": execution.http_status,
+        "domo_execution_id": execution.domo_execution_id,
+        "error_message": execution.error_message,
+        "input_variables": execution.input_variables,
+    }
+
+
+def csv_lines(executions: QuerySet) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    for execution in _batches(executions):
+        record = _export_record(execution)
+        record["input_variables"] = json.dumps(record["input_variables"], ensure_ascii=False)
+        writer.writerow(record)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_lines(executions: QuerySet) -> Iterator[str]:
+    """One JSON object per run, with its result, logs and errorInformation."""
+    for execution in _batches(executions.defer(None)):
+        record = _export_record(execution)
+        record.update(
+            result=execution.result,
+            stdout=execution.stdout_log,
+            stderr=execution.stderr_log,
+            error_information=execution.error_information,
+        )
+        yield json.dumps(record, ensure_ascii=False, default=str) + "\n"

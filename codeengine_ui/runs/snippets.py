@@ -1,0 +1,56 @@
+"""The same call as a run, to paste into a terminal or a script; never with the token."""
+
+import json
+import pprint
+
+from .models import Execution
+
+TOKEN_VARIABLE = "DOMO_DEVELOPER_TOKEN"
+
+
+def _url(execution: Execution) -> str:
+    base = (
+        execution.instance.base_url
+        if execution.instance
+        else (f"https://{execution.instance_name}.domo.com")
+    )
+    return (
+        f"{base}/api/codeengine/v2/packages/{execution.package_id}/versions/"
+        f"{execution.version}/functions/{execution.function_name}"
+    )
+
+
+def _body(execution: Execution) -> dict:
+    return {
+        "inputVariables": execution.input_variables,
+        "settings": {"getLogs": execution.get_logs},
+    }
+
+
+def curl_snippet(execution: Execution) -> str:
+    body = json.dumps(_body(execution), indent=2, ensure_ascii=False)
+    return (
+        f"curl -sS -X POST '{_url(execution)}' \\\n"
+        f'  -H "X-DOMO-Developer-Token: ${TOKEN_VARIABLE}" \\\n'
+        "  -H 'Content-Type: application/json' \\\n"
+        "  --max-time 330 \\\n"
+        "  --data-binary @- <<'JSON'\n"
+        f"{body}\nJSON"
+    )
+
+
+def httpx_snippet(execution: Execution) -> str:
+    body = pprint.pformat(_body(execution), sort_dicts=False, width=88)
+    body = "\n".join("    " + line for line in body.splitlines()).lstrip()
+    return (
+        "import os\n\nimport httpx\n\n"
+        "response = httpx.post(\n"
+        f"    {_url(execution)!r},\n"
+        f'    headers={{"X-DOMO-Developer-Token": os.environ[{TOKEN_VARIABLE!r}]}},\n'
+        f"    json={body},\n"
+        "    timeout=330,\n"
+        ")\n"
+        "response.raise_for_status()\n"
+        "execution = response.json()  # a FAILED function is HTTP 200 too: check the status\n"
+        'print(execution["status"], execution.get("result"))\n'
+    )
