@@ -204,6 +204,10 @@ RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=8)
 RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.05)
 # A worker whose heartbeat is older than this is considered gone (health, interrupted runs).
 RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=30)
+# Executions older than this many days are pruned (hourly by the worker, or with
+# `manage.py prune_executions`); empty keeps everything.
+_retention = env.str("EXECUTION_RETENTION_DAYS", default="").strip()
+EXECUTION_RETENTION_DAYS = int(_retention) if _retention else None
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,6 @@ import threading
 from datetime import timedelta
 from traceback import format_exception
 
-from django.conf import settings
 from django.db import OperationalError, close_old_connections, connections
 from django.tasks.base import TaskContext
 from django.tasks.signals import task_finished, task_started
@@ -22,40 +21,15 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
+from .housekeeping import interrupt, mark_orphaned_runs, queue_periodic_jobs
+from .models import IN_PROGRESS_STATUSES, Execution, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 5.0
+ORPHAN_CHECK_BEATS = 6  # every 30 s
+PERIODIC_JOBS_BEATS = 720  # hourly, starting with the first beat
 SHUTDOWN_GRACE_SECONDS = 5.0
-
-
-def mark_orphaned_runs() -> int:
-    """Runs left in progress by a run worker whose heartbeat stopped are marked interrupted.
-
-    Only workers that beat are judged: a run held by another worker (e.g. `db_worker`,
-    which writes no heartbeat) is left alone.
-    """
-    stale = timezone.now() - timedelta(seconds=settings.RUN_WORKER_STALE_SECONDS)
-    dead_workers = list(
-        WorkerHeartbeat.objects.filter(last_seen_at__lt=stale).values_list("worker_id", flat=True)
-    )
-    if not dead_workers:
-        return 0
-    count = _interrupt(
-        Execution.objects.filter(status__in=IN_PROGRESS_STATUSES, worker_id__in=dead_workers),
-        "The worker running this function stopped before it finished (it crashed or was "
-        "shut down). Code Engine may still have completed the run; run it again to be sure.",
-    )
-    WorkerHeartbeat.objects.filter(worker_id__in=dead_workers).delete()
-    return count
-
-
-def _interrupt(executions, message: str) -> int:
-    return sum(
-        execution.record_error(message, code="interrupted", status=ExecutionStatus.INTERRUPTED)
-        for execution in executions
-    )
 
 
 class RunWorker:
@@ -194,7 +168,7 @@ class RunWorker:
         for thread in active:
             thread.join(max(0.0, (deadline - timezone.now()).total_seconds()))
         if self.runs_in_flight:
-            count = _interrupt(
+            count = interrupt(
                 Execution.objects.filter(worker_id=self.worker_id, status__in=IN_PROGRESS_STATUSES),
                 "The worker was stopped while this function was running. Code Engine may "
                 "still have completed the run; run it again to be sure.",
@@ -209,8 +183,10 @@ class RunWorker:
             try:
                 self._beat()
                 beats += 1
-                if beats % 6 == 0:
+                if beats % ORPHAN_CHECK_BEATS == 0:
                     mark_orphaned_runs()
+                if beats % PERIODIC_JOBS_BEATS == 1:
+                    queue_periodic_jobs()
             except Exception:
                 logger.exception("Worker %s: heartbeat failed", self.worker_id)
             finally:
