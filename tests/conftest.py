@@ -148,3 +148,14 @@ def save_demo_function(
 @pytest.fixture
 def member(django_user_model):
     return django_user_model.objects.create_user("member", password="member-password")
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def greet(instance, developer_token):
+    return save_demo_function(instance, developer_token, "greet")

@@ -45,8 +45,8 @@ def httpx_snippet(execution: Execution) -> str:
     return (
         "import os\n\nimport httpx\n\n"
         "response = httpx.post(\n"
-        f"    {_url(execution)!r},\n"
-        f'    headers={{"X-DOMO-Developer-Token": os.environ[{TOKEN_VARIABLE!r}]}},\n'
+        f'    "{_url(execution)}",\n'
+        f'    headers={{"X-DOMO-Developer-Token": os.environ["{TOKEN_VARIABLE}"]}},\n'
         f"    json={body},\n"
         "    timeout=330,\n"
         ")\n"

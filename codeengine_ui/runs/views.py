@@ -4,7 +4,7 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.http import (
     Http404,
@@ -98,7 +98,7 @@ def _starting_point(request, function: Function) -> dict:
         if execution:
             start.update(
                 values=execution.input_variables,
-                source=execution,
+                run=execution,
                 options={"get_logs": execution.get_logs},
             )
             if execution.token_id and execution.token and execution.token.is_active:
@@ -120,9 +120,13 @@ def _save_preset(request, function: Function, name: str, values: dict):
         messages.error(request, "Give the preset a name.")
         return redirect("runs:function_run", function.pk)
     try:
-        preset = InputPreset.objects.create(
-            function=function, name=name[:100], input_variables=values, created_by=request.user
-        )
+        with transaction.atomic():  # a savepoint: a duplicate name must not break the request
+            preset = InputPreset.objects.create(
+                function=function,
+                name=name[:100],
+                input_variables=values,
+                created_by=request.user,
+            )
     except IntegrityError:
         messages.error(request, f'A preset named "{name}" already exists for this function.')
         return redirect("runs:function_run", function.pk)

@@ -2,23 +2,9 @@ import os
 import re
 import uuid
 
-import pytest
 from django.db import connection
 
-from tests.conftest import save_demo_function
-
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@pytest.fixture
-def greet(instance, developer_token):
-    return save_demo_function(instance, developer_token, "greet")
-
-
-@pytest.fixture
-def member_client(client, member):
-    client.force_login(member)
-    return client
 
 
 def run_form_data(function, token, inputs: dict, *, get_logs=True, submission_id=None) -> dict:

@@ -10,9 +10,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
+from codeengine_ui.runs.housekeeping import mark_orphaned_runs
 from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
 from codeengine_ui.runs.tasks import submit_run
-from codeengine_ui.runs.worker import RunWorker, mark_orphaned_runs
+from codeengine_ui.runs.worker import RunWorker
 from tests.conftest import save_demo_function
 
 from .conftest import DATABASE_TASKS, child_process_environment

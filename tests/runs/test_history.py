@@ -1,0 +1,184 @@
+"""The history list: filters in the URL, key inputs, live rows, exports, query count."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from codeengine_ui.catalog.models import Function, Instance
+from codeengine_ui.runs.models import Execution, ExecutionStatus
+from tests.conftest import make_token, save_demo_function
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("grace", password="grace-password")
+
+
+def _execution(function, token, user, inputs, **fields) -> Execution:
+    execution = Execution.for_run(
+        function=function, token=token, user=user, input_variables=inputs, get_logs=True
+    )
+    for name, value in {"status": ExecutionStatus.SUCCESS, **fields}.items():
+        setattr(execution, name, value)
+    execution.save()
+    return execution
+
+
+@pytest.fixture
+def runs(greet, instance, developer_token, member, other_user):
+    add = save_demo_function(instance, developer_token, "addNumbers")
+    other_instance = Instance.objects.create(name="prod", display_name="Production")
+    other_token = make_token(other_instance, "Prod", "prod-token-00000000000000000")
+    greet_prod = Function.objects.create(
+        instance=other_instance,
+        package_id=greet.package_id,
+        version="1.0.0",
+        function_name="greet",
+        parameters=greet.parameters,
+    )
+    old = timezone.now() - timedelta(days=10)
+    return {
+        "ada": _execution(greet, developer_token, member, {"name": "Ada"}),
+        "zoe": _execution(
+            greet, developer_token, other_user, {"name": "Zoë"}, status=ExecutionStatus.FAILED
+        ),
+        "sum": _execution(add, developer_token, member, {"a": 1, "b": 2}, queued_at=old),
+        "prod": _execution(greet_prod, other_token, other_user, {"name": "Prod"}),
+    }
+
+
+def _listed(client, query: str = "") -> list[int]:
+    response = client.get(f"/executions/{query}")
+    assert response.status_code == 200
+    return [execution.pk for execution, _labels in response.context["rows"]]
+
+
+def test_newest_first_by_default(member_client, runs):
+    assert _listed(member_client) == [runs[n].pk for n in ("prod", "sum", "zoe", "ada")]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("?status=FAILED", ["zoe"]),
+        ("?version=1.0.0", ["prod"]),
+        ("?q=numbers", ["sum"]),
+        ("?q=zo%C3%AB", ["zoe"]),
+        ("?q=PROD", ["prod"]),
+        ("?mine=on", ["sum", "ada"]),
+    ],
+)
+def test_filters(member_client, runs, query, expected):
+    assert _listed(member_client, query) == [runs[name].pk for name in expected]
+
+
+def test_filters_by_function_instance_user_and_dates(member_client, runs, greet, other_user):
+    prod = runs["prod"].instance
+    today = timezone.localdate()
+
+    assert _listed(member_client, f"?function={greet.pk}") == [runs["zoe"].pk, runs["ada"].pk]
+    assert _listed(member_client, f"?instance={prod.pk}") == [runs["prod"].pk]
+    assert _listed(member_client, f"?user={other_user.pk}") == [runs["prod"].pk, runs["zoe"].pk]
+    since = (today - timedelta(days=11)).isoformat()
+    until = (today - timedelta(days=9)).isoformat()
+    assert _listed(member_client, f"?since={since}&until={until}") == [runs["sum"].pk]
+
+
+def test_an_impossible_date_range_is_explained(member_client, runs):
+    response = member_client.get("/executions/?since=2026-05-02&until=2026-05-01")
+
+    assert "The end date is before the start date." in response.content.decode()
+
+
+def test_filters_stay_in_page_and_export_links(member_client, runs, monkeypatch):
+    monkeypatch.setattr("codeengine_ui.runs.history.PAGE_SIZE", 1)
+
+    html = member_client.get("/executions/?status=SUCCESS").content.decode()
+
+    assert f"?status=SUCCESS&amp;before={runs['prod'].pk}" in html
+    assert "/executions/export.csv?status=SUCCESS" in html
+    assert "/executions/export.jsonl?status=SUCCESS" in html
+
+
+def test_key_inputs_label_the_rows(member_client, runs, greet):
+    Function.objects.filter(pk=greet.pk).update(key_inputs=["name"])
+
+    html = member_client.get("/executions/").content.decode()
+
+    assert '<span class="chip" title="name">name: Ada</span>' in html
+    assert '<span class="chip" title="name">name: Zoë</span>' in html
+
+
+def test_functions_pinned_to_an_older_version_are_flagged(member_client, runs, greet):
+    Function.objects.filter(pk=greet.pk).update(newest_version="1.10.0")
+
+    html = member_client.get("/executions/").content.decode()
+
+    assert 'title="Version 1.10.0 is released">older</span>' in html
+
+
+def test_rows_of_runs_in_progress_update_themselves(member_client, runs):
+    Execution.objects.filter(pk=runs["ada"].pk).update(status=ExecutionStatus.RUNNING)
+
+    html = member_client.get("/executions/").content.decode()
+    row = member_client.get(f"/executions/{runs['ada'].pk}/row/", HTTP_HX_REQUEST="true")
+
+    assert f'hx-get="/executions/{runs["ada"].pk}/row/" hx-trigger="every 2s"' in html
+    assert html.count('hx-trigger="every 2s"') == 1
+    assert row.content.decode().lstrip().startswith(f'<tr id="execution-row-{runs["ada"].pk}"')
+    Execution.objects.filter(pk=runs["ada"].pk).update(status=ExecutionStatus.SUCCESS)
+    finished = member_client.get(f"/executions/{runs['ada'].pk}/row/").content.decode()
+    assert "hx-trigger" not in finished
+
+
+def test_export_csv_streams_the_filtered_runs(member_client, runs, monkeypatch):
+    monkeypatch.setattr("codeengine_ui.runs.history.EXPORT_BATCH", 1)
+
+    response = member_client.get("/executions/export.csv?function=&mine=on")
+
+    assert response.streaming
+    assert response["Content-Disposition"].startswith('attachment; filename="executions-')
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [int(row["id"]) for row in rows] == [runs["sum"].pk, runs["ada"].pk]
+    assert json.loads(rows[1]["input_variables"]) == {"name": "Ada"}
+    assert rows[1]["requested_by"] == "member" and rows[1]["status"] == "SUCCESS"
+
+
+def test_export_json_lines_includes_results_and_logs(member_client, runs):
+    Execution.objects.filter(pk=runs["zoe"].pk).update(result={"ok": False}, stderr_log=["boom"])
+
+    response = member_client.get("/executions/export.jsonl?status=FAILED")
+
+    [line] = b"".join(response.streaming_content).decode().splitlines()
+    record = json.loads(line)
+    assert (record["id"], record["result"], record["stderr"]) == (
+        runs["zoe"].pk,
+        {"ok": False},
+        ["boom"],
+    )
+    assert record["input_variables"] == {"name": "Zoë"}
+
+
+def test_history_page_runs_a_constant_number_of_queries(
+    member_client, greet, developer_token, member
+):
+    Function.objects.filter(pk=greet.pk).update(key_inputs=["name"])
+    _execution(greet, developer_token, member, {"name": "one"})
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert member_client.get("/executions/?status=SUCCESS").status_code == 200
+        return len(captured.captured_queries)
+
+    with_one_row = queries()
+    for index in range(30):
+        _execution(greet, developer_token, member, {"name": f"n{index}"})
+
+    assert queries() == with_one_row
+    assert with_one_row <= 6  # session, user, the page, and the filter menus' options

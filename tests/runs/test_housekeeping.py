@@ -1,0 +1,125 @@
+"""Pruning old runs and ending runs that no worker will finish."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.tasks.base import TaskResultStatus
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from codeengine_ui.runs.housekeeping import (
+    mark_orphaned_runs,
+    prune_executions,
+    prune_old_executions,
+)
+from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
+from codeengine_ui.runs.tasks import submit_run
+
+from .conftest import DATABASE_TASKS
+
+
+def _run(function, token, user, *, days_old: int, status=ExecutionStatus.SUCCESS):
+    execution = Execution.for_run(
+        function=function, token=token, user=user, input_variables={}, get_logs=True
+    )
+    execution.status = status
+    execution.queued_at = timezone.now() - timedelta(days=days_old)
+    execution.save()
+    return execution
+
+
+@pytest.fixture
+def aged_runs(greet, developer_token, member):
+    return {
+        "old": [_run(greet, developer_token, member, days_old=40) for _ in range(5)],
+        "old_running": _run(
+            greet, developer_token, member, days_old=40, status=ExecutionStatus.RUNNING
+        ),
+        "recent": _run(greet, developer_token, member, days_old=2),
+    }
+
+
+def test_prune_deletes_old_finished_runs_in_batches(aged_runs):
+    report = prune_executions(30, batch=2)
+
+    assert report.executions == 5
+    assert set(Execution.objects.values_list("pk", flat=True)) == {
+        aged_runs["old_running"].pk,
+        aged_runs["recent"].pk,
+    }
+
+
+def test_dry_run_only_counts(aged_runs, capsys):
+    call_command("prune_executions", "--days", "30", "--dry-run")
+
+    assert "Would delete 5 runs queued before" in capsys.readouterr().out
+    assert Execution.objects.count() == 7
+
+
+def test_retention_comes_from_settings_and_empty_keeps_everything(aged_runs, settings, capsys):
+    with pytest.raises(CommandError, match="No retention set"):
+        call_command("prune_executions")
+    assert prune_old_executions.enqueue().return_value == 0
+
+    settings.EXECUTION_RETENTION_DAYS = 30
+
+    assert prune_old_executions.enqueue().return_value == 5
+
+
+def test_pruning_removes_the_finished_task_records_too(settings, greet, developer_token, member):
+    settings.TASKS = DATABASE_TASKS
+    execution, _ = submit_run(
+        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
+    )
+    Execution.objects.filter(pk=execution.pk).update(
+        status=ExecutionStatus.SUCCESS, queued_at=timezone.now() - timedelta(days=40)
+    )
+    DBTaskResult.objects.update(status=TaskResultStatus.SUCCESSFUL)
+
+    report = prune_executions(30)
+
+    assert (report.executions, report.task_results) == (1, 1)
+    assert not DBTaskResult.objects.exists()
+
+
+def test_queued_run_whose_task_ended_is_marked_interrupted(
+    settings, greet, developer_token, member
+):
+    settings.TASKS = DATABASE_TASKS
+    execution, _ = submit_run(
+        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
+    )
+    DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
+
+    assert mark_orphaned_runs() == 1
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.INTERRUPTED
+
+
+def test_queued_run_claimed_by_a_dead_worker_is_marked_interrupted(
+    settings, greet, developer_token, member
+):
+    settings.TASKS = DATABASE_TASKS
+    execution, _ = submit_run(
+        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
+    )
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, worker_ids=["gone"])
+    seen = timezone.now() - timedelta(minutes=5)
+    WorkerHeartbeat.objects.create(
+        worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
+    )
+
+    assert mark_orphaned_runs() == 1
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.INTERRUPTED
+
+
+def test_queued_run_waiting_for_a_worker_is_left_alone(settings, greet, developer_token, member):
+    settings.TASKS = DATABASE_TASKS
+    submit_run(
+        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
+    )
+
+    assert mark_orphaned_runs() == 0
