@@ -1,0 +1,243 @@
+"""History benchmark: the history page over 1,000,000 executions, through the real view.
+
+  history_first_page_p95      GET /executions/                           (ms)
+  history_filtered_page_p95   GET /executions/?function=..&status=FAILED (ms)
+  history_page_500_p95        GET /executions/?before=<id of row 25,000> (ms)
+
+for SQLite, then the same names ending _postgres for PostgreSQL (skipped, with a note on
+stderr, when it does not answer). The filled databases are kept and reused between runs:
+var/bench-history.sqlite3 and the PostgreSQL database codeengine_bench_history.
+"""
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = 1_000_000
+INSERT_BATCH = 10_000
+SAMPLES = 40
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+POSTGRES_DATABASE = "codeengine_bench_history"
+STATUSES = (
+    ["SUCCESS"] * 85 + ["FAILED"] * 8 + ["RESULT_TYPE_FAILURE"] * 3 + ["error"] * 2
+    + ["OUTPUT_UNDEFINED", "interrupted"]
+)  # fmt: skip
+
+
+def main() -> None:
+    if os.environ.get("BENCH_DATABASE_URL"):
+        measure(os.environ["BENCH_SUFFIX"])
+        return
+    sqlite_url = f"sqlite:///{ROOT / 'var' / 'bench-history.sqlite3'}"
+    run_part(sqlite_url, "")
+    if postgres_ready():
+        run_part(f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}", "_postgres")
+
+
+def run_part(database_url: str, suffix: str) -> None:
+    environment = {**os.environ, "BENCH_DATABASE_URL": database_url, "BENCH_SUFFIX": suffix}
+    subprocess.run([sys.executable, __file__], env=environment, check=True, cwd=ROOT)
+
+
+def postgres_ready() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(
+            f"{POSTGRES_SERVER}/postgres", connect_timeout=3, autocommit=True
+        ) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [POSTGRES_DATABASE]
+            ).fetchone()
+            if not exists:
+                connection.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
+    except psycopg.Error as error:
+        print(
+            f"PostgreSQL does not answer at {POSTGRES_SERVER} ({error}); the _postgres "
+            "figures are skipped.",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
+def setup_django() -> None:
+    from cryptography.fernet import Fernet
+
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "benchmark-only-secret",
+            "ALLOWED_HOSTS": "testserver",
+            "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
+            "LOG_LEVEL": "WARNING",
+            "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
+        }
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def measure(suffix: str) -> None:
+    setup_django()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+
+    from codeengine_ui.runs.models import Execution
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production storage
+    if Execution.objects.count() < ROWS:
+        fill()
+    user = get_user_model().objects.get(username="bench-user-0")
+    client = Client()
+    client.force_login(user)
+    busiest = (
+        Execution.objects.filter(status="FAILED").values("function").order_by().first()["function"]
+    )
+    row_25000 = Execution.objects.order_by("-id").values_list("id", flat=True)[25_000]
+    pages = {
+        "history_first_page": "/executions/",
+        "history_filtered_page": f"/executions/?function={busiest}&status=FAILED",
+        "history_page_500": f"/executions/?before={row_25000}",
+    }
+    for name, url in pages.items():
+        timings = []
+        for attempt in range(SAMPLES + 3):
+            started = time.perf_counter()
+            response = client.get(url, secure=True)
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 200 and b"execution-row-" in response.content
+            if attempt >= 3:  # the first requests warm caches
+                timings.append(elapsed)
+        p95 = statistics.quantiles(timings, n=20)[-1]
+        print(f"{name}_p95{suffix} {p95:.1f} ms", flush=True)
+
+
+def fill() -> None:
+    """Bulk-insert ROWS executions with realistic payloads, oldest first."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from codeengine_ui.catalog.models import Function, Instance
+    from codeengine_ui.runs.models import Execution
+
+    print(f"Filling {connection.vendor} with {ROWS:,} executions (once)...", file=sys.stderr)
+    Execution.objects.all().delete()
+    users = [
+        get_user_model().objects.get_or_create(username=f"bench-user-{n}")[0] for n in range(10)
+    ]
+    instances = [
+        Instance.objects.get_or_create(name=name, defaults={"display_name": name})[0]
+        for name in ("acme", "acme-dev", "acme-test")
+    ]
+    functions = []
+    for index in range(20):
+        function, _ = Function.objects.get_or_create(
+            instance=instances[index % 3],
+            package_id=f"pkg-{index // 4}",
+            version=f"1.{index % 4}.0",
+            function_name=f"function{index}",
+            defaults={
+                "display_name": f"Function {index}",
+                "key_inputs": ["customer", "region"],
+                "parameters": [],
+            },
+        )
+        functions.append(function)
+    fields = [f for f in Execution._meta.concrete_fields if f.name != "id"]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = connection.ops.quote_name(Execution._meta.db_table)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (model names)
+    rng = random.Random(42)
+    start = timezone.now() - timedelta(days=365)
+    step = timedelta(days=365) / ROWS
+    for offset in range(0, ROWS, INSERT_BATCH):
+        rows = []
+        for number in range(offset, min(offset + INSERT_BATCH, ROWS)):
+            record = _record(rng, number, start + step * number, functions, users)
+            # Each field adapts its own value, as the ORM would (datetimes, JSON, durations).
+            rows.append(tuple(f.get_db_prep_value(record[f.attname], connection) for f in fields))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _record(rng: random.Random, number: int, queued_at, functions, users) -> dict:
+    function = rng.choice(functions)
+    status = rng.choice(STATUSES)
+    duration = timedelta(milliseconds=rng.randint(80, 20_000))
+    inputs = {
+        "customer": f"C-{rng.randint(1000, 99999)}",
+        "region": rng.choice(["EMEA", "AMER", "APAC"]),
+        "amount": round(rng.uniform(1, 10_000), 2),
+        "tags": rng.sample(["rush", "vip", "trial", "renewal", "partner"], k=rng.randint(0, 3)),
+        "options": {"dryRun": rng.random() < 0.3, "limit": rng.randint(1, 500)},
+    }
+    result = None
+    error_information = None
+    if status == "SUCCESS":
+        result = {
+            "ok": True,
+            "count": rng.randint(0, 5000),
+            "items": [
+                {"id": rng.randint(1, 10**6), "label": f"item {n}", "score": rng.random()}
+                for n in range(rng.randint(1, 6))
+            ],
+        }
+    elif status in ("FAILED", "RESULT_TYPE_FAILURE"):
+        error_information = {
+            "errorMessages": [f"Error {rng.randint(1, 99)}: lookup failed"],
+            "expectedType": "object",
+            "actualType": "text",
+        }
+    return {
+        "function_id": function.pk,
+        "instance_id": function.instance_id,
+        "instance_name": f"acme-{function.instance_id}",
+        "package_id": function.package_id,
+        "version": function.version,
+        "function_name": function.function_name,
+        "token_id": None,
+        "token_label": "Bench token",
+        "input_variables": inputs,
+        "get_logs": True,
+        "requested_by_id": rng.choice(users).pk,
+        "idempotency_key": None,
+        "status": status,
+        "http_status": None if status in ("error", "interrupted") else 200,
+        "domo_execution_id": f"exec-{number}",
+        "result": result,
+        "stdout_log": [f"step {n}" for n in range(rng.randint(0, 4))],
+        "stderr_log": ["warning: slow lookup"] if rng.random() < 0.1 else [],
+        "error_information": error_information,
+        "error_message": "Code Engine failed with HTTP 502." if status == "error" else "",
+        "error_code": "upstream_error" if status == "error" else "",
+        "domo_started_on": queued_at,
+        "domo_completed_on": queued_at + duration,
+        "domo_started_by": "1001",
+        "queued_at": queued_at,
+        "started_at": queued_at,
+        "finished_at": queued_at + duration,
+        "duration": duration,
+        "task_id": "",
+        "worker_id": "",
+    }
+
+
+if __name__ == "__main__":
+    main()
