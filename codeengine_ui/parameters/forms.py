@@ -579,7 +579,7 @@ class InputsEditor:
                 )
                 for index, parameter in enumerate(self.parameters)
             ]
-            self._attach_problems(values)
+            self.report_misfits(values)
 
     # --- validation ----------------------------------------------------------------------
 
@@ -637,7 +637,9 @@ class InputsEditor:
                 problems += value_problems(parameter, values[parameter["name"]], parameter["name"])
         return problems
 
-    def _attach_problems(self, values: dict) -> None:
+    def report_misfits(self, values: dict) -> None:
+        """Show, at each field, how `values` (what the form was filled with) does not fit
+        the definition; keys that are not inputs are reported above the form."""
         by_path = {node.path: node for node in self.all_nodes()}
         for path, message in self._json_value_problems(values):
             node = by_path.get(path)

@@ -52,6 +52,8 @@ def function_run(request, function_id: int):
     start = _starting_point(request, function)
     options_form = RunOptionsForm(function, data, initial=start["options"])
     editor = InputsEditor(function.parameters, data, values=start["values"])
+    if data is None and start["run"] is not None:
+        editor.report_misfits(start["values"] or {})
     editor_url = reverse("runs:function_run", args=[function.pk])
     if data is not None and data.get(EDITOR_ACTION):
         editor.perform(data[EDITOR_ACTION])

@@ -216,3 +216,23 @@ def test_log_downloads_need_login(client, greet, developer_token, member, stream
     execution.save()
 
     assert client.get(f"/executions/{execution.pk}/{stream}.txt").status_code == 302
+
+
+def test_edit_and_run_shows_the_misfits_of_a_failed_run_at_their_fields(
+    member_client, instance, developer_token, member
+):
+    add = save_demo_function(instance, developer_token, "addNumbers")
+    execution = Execution.for_run(
+        function=add,
+        token=developer_token,
+        user=member,
+        input_variables={"a": "two", "b": 1},
+        get_logs=True,
+    )
+    execution.status = ExecutionStatus.FAILED
+    execution.save()
+
+    html = member_client.get(f"/functions/{add.pk}/run/?from={execution.pk}").content.decode()
+
+    assert "Expected a whole number, got text &quot;two&quot;." in html
+    assert 'name="in.1" value="1"' in html
