@@ -105,7 +105,10 @@ class AliasMappingForm(forms.Form):
         self.app_function = app_function
         for index, parameter in enumerate(app_function.parameters):
             alias = parameter["name"]
-            label = f"{alias} ({parameter['type']}{' list' if parameter['isList'] else ''})"
+            label = (
+                f"Alias {alias} ({parameter['type']}"
+                f"{' list' if parameter['isList'] else ''}) is input"
+            )
             if inputs is not None:
                 choices = [("", "— not an input of this function —")] + [
                     (i["name"], f"{i['name']} ({i['type']}{' list' if i['isList'] else ''})")
