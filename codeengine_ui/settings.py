@@ -1,6 +1,7 @@
 """Settings for Code Engine Console; every knob comes from the environment (see README)."""
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,7 +39,12 @@ if not SECRET_KEY:
 
 # Newest key first; older keys still decrypt until `rotate_token_encryption` re-encrypts.
 TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEYS", default=[])
-if not TOKEN_ENCRYPTION_KEYS and DEBUG:
+if not TOKEN_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "TOKEN_ENCRYPTION_KEYS must be set when DEBUG is off: access tokens are stored "
+            "encrypted with it (see README, Deploying)."
+        )
     TOKEN_ENCRYPTION_KEYS = [
         _development_value("dev-token-key", lambda: Fernet.generate_key().decode())
     ]
@@ -56,10 +62,12 @@ INSTALLED_APPS = [
     "django.forms",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "codeengine_ui.domo",
     "codeengine_ui.catalog",
     "codeengine_ui.parameters",
     "codeengine_ui.runs",
+    "codeengine_ui.access",
 ]
 
 MIDDLEWARE = [
@@ -74,8 +82,24 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "codeengine_ui.access.audit.AuditRequestMiddleware",
     "codeengine_ui.middleware.HtmxErrorMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after this many failures for one username from one address, that
+# pair is locked out for the cool-off time.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "codeengine_ui.urls"
 WSGI_APPLICATION = "codeengine_ui.wsgi.application"
@@ -92,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "codeengine_ui.access.context_processors.role",
             ],
         },
     },
@@ -225,5 +250,6 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="catalog:function_list"), name="home"),
     path("", include("codeengine_ui.catalog.urls")),
     path("", include("codeengine_ui.runs.urls")),
+    path("", include("codeengine_ui.access.urls")),
     path("health/", health, name="health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -3,6 +3,7 @@ import socket
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 
 from codeengine_ui.catalog.importing import save_function
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
@@ -108,8 +109,8 @@ def instance(db, emulator):
     )
 
 
-def make_token(instance, label: str, value: str, user=None) -> AccessToken:
-    token = AccessToken(instance=instance, label=label, created_by=user)
+def make_token(instance, label: str, value: str, user=None, *, shared=True) -> AccessToken:
+    token = AccessToken(instance=instance, label=label, created_by=user, shared_with_members=shared)
     token.set_token(value)
     token.save()
     return token
@@ -145,9 +146,21 @@ def save_demo_function(
     return function
 
 
+def user_with_role(django_user_model, username: str, role: str):
+    user = django_user_model.objects.create_user(username, password=f"{username}-password")
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
 @pytest.fixture
 def member(django_user_model):
-    return django_user_model.objects.create_user("member", password="member-password")
+    return user_with_role(django_user_model, "member", "member")
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    return user_with_role(django_user_model, "viewer", "viewer")
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ class WiringForm(forms.Form):
     include = forms.BooleanField(label="Save", required=False, initial=True)
     instance = forms.ModelChoiceField(Instance.objects.all(), empty_label=None)
     token = forms.ModelChoiceField(
-        AccessToken.objects.usable().select_related("instance"),
+        AccessToken.objects.none(),
         required=False,
         empty_label="(none: map the aliases by hand)",
         help_text="Used to fetch the function's own definition and as its default token.",
@@ -76,6 +76,12 @@ class WiringForm(forms.Form):
     function_name = forms.CharField(
         max_length=200, required=False, validators=[PathSegmentValidator("function name")]
     )
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].queryset = AccessToken.objects.usable_by(user).select_related(
+            "instance"
+        )
 
     def clean(self):
         cleaned_data = super().clean()

@@ -223,10 +223,10 @@ class ImportPlan:
         return app_call_snippet(self.function.alias, parameters, values)
 
 
-def import_plans(functions: list[AppFunction], data=None) -> list[ImportPlan]:
+def import_plans(functions: list[AppFunction], user, data=None) -> list[ImportPlan]:
     """A plan per function; `data` binds the wiring forms (unbound: the first step)."""
     instance = Instance.objects.first()
-    token = AccessToken.objects.usable(instance).first()
+    token = AccessToken.objects.usable_by(user, instance).first()
     plans = []
     for index, function in enumerate(functions):
         initial = {
@@ -236,7 +236,8 @@ def import_plans(functions: list[AppFunction], data=None) -> list[ImportPlan]:
             "version": function.version,
             "function_name": function.function_name,
         }
-        plans.append(ImportPlan(function, WiringForm(data, prefix=f"fn{index}", initial=initial)))
+        wiring = WiringForm(user, data, prefix=f"fn{index}", initial=initial)
+        plans.append(ImportPlan(function, wiring))
     return plans
 
 
@@ -307,9 +308,10 @@ def newest_released_version(token: AccessToken, package_id: str) -> str:
     return max(released, key=version_key, default="")
 
 
-def check_newest_versions(functions=None, *, checked_before=None) -> int:
+def check_newest_versions(functions=None, *, checked_before=None, user=None) -> int:
     """Record each function's newest released version, one call per package; functions
-    whose instance cannot be asked are left as they were. The number of functions checked."""
+    whose instance cannot be asked are left as they were. With `user`, only tokens granted
+    to them are used. The number of functions checked."""
     functions = (
         Function.objects.select_related("instance", "default_token")
         if functions is None
@@ -324,13 +326,12 @@ def check_newest_versions(functions=None, *, checked_before=None) -> int:
         packages.setdefault((function.instance_id, function.package_id), []).append(function)
     checked = 0
     for (instance_id, package_id), group in packages.items():
-        token = (
-            next(
-                (f.default_token for f in group if f.default_token and f.default_token.is_active),
-                None,
-            )
-            or AccessToken.objects.usable(group[0].instance).first()
-        )
+        if user is not None:
+            token = group[0].token_for(user)
+        else:
+            usable = AccessToken.objects.usable(group[0].instance)
+            defaults = [f.default_token_id for f in group if f.default_token_id]
+            token = usable.filter(pk__in=defaults).first() or usable.first()
         if token is None:
             continue
         try:

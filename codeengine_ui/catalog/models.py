@@ -1,12 +1,15 @@
 import re
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 
+from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.domo.client import CodeEngineClient, check_base_url, path_segment
 from codeengine_ui.domo.errors import InvalidRequestError
 from codeengine_ui.parameters.app_calls import app_call_snippet
@@ -19,6 +22,7 @@ from codeengine_ui.parameters.definitions import (
 from .encryption import decrypt_token, encrypt_token
 
 MIN_TOKEN_LENGTH = 12
+EXPIRY_WARNING_DAYS = 7
 MAX_KEY_INPUTS = 3
 
 subdomain_validator = RegexValidator(
@@ -92,11 +96,27 @@ class Instance(models.Model):
 
 class AccessTokenQuerySet(models.QuerySet):
     def usable(self, instance=None):
-        """Active tokens, the most recently used first: the sensible default to offer."""
-        tokens = self.filter(is_active=True)
+        """Active, unexpired tokens, the most recently used first (the sensible default)."""
+        tokens = self.filter(is_active=True).exclude(expires_on__lt=timezone.localdate())
         if instance is not None:
             tokens = tokens.filter(instance=instance)
         return tokens.order_by(models.F("last_used_at").desc(nulls_last=True), "label")
+
+    def usable_by(self, user, instance=None):
+        """The usable tokens `user` may run with: admins all of them, members those granted
+        to them (to all members, to them, or to one of their groups), viewers none."""
+        tokens = self.usable(instance)
+        role = role_of(user)
+        if role >= Role.ADMIN:
+            return tokens
+        if role < Role.MEMBER:
+            return tokens.none()
+        granted = (
+            models.Q(shared_with_members=True)
+            | models.Q(granted_users=user)
+            | models.Q(granted_groups__in=user.groups.all())
+        )
+        return tokens.filter(pk__in=AccessToken.objects.filter(granted).values("pk"))
 
 
 class AccessToken(models.Model):
@@ -116,6 +136,23 @@ class AccessToken(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="After this day the token is not used; it is flagged a week before.",
+    )
+    shared_with_members = models.BooleanField(
+        "granted to all members",
+        default=False,
+        help_text="Every member may run with it; otherwise only the users and groups chosen.",
+    )
+    granted_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="granted_tokens"
+    )
+    granted_groups = models.ManyToManyField(Group, blank=True, related_name="granted_tokens")
+    last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_check_ok = models.BooleanField(null=True, editable=False)
+    last_check_message = models.CharField(max_length=300, blank=True, editable=False)
     last_used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -139,6 +176,19 @@ class AccessToken(models.Model):
     @property
     def masked(self) -> str:
         return f"••••{self.last_four}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_on is not None and self.expires_on < timezone.localdate()
+
+    @property
+    def expires_soon(self) -> bool:
+        """Expires within a week (and has not yet)."""
+        return (
+            self.expires_on is not None
+            and not self.is_expired
+            and self.expires_on <= timezone.localdate() + timedelta(days=EXPIRY_WARNING_DAYS)
+        )
 
     def set_token(self, token: str) -> None:
         token = token.strip()
@@ -262,6 +312,12 @@ class Function(models.Model):
         return bool(self.newest_version) and (
             version_key(self.newest_version) > version_key(self.version)
         )
+
+    def token_for(self, user) -> "AccessToken | None":
+        """The token to use on `user`'s behalf: the default one when granted to them, else
+        another token of the instance granted to them."""
+        tokens = AccessToken.objects.usable_by(user, self.instance)
+        return tokens.filter(pk=self.default_token_id).first() or tokens.first()
 
     def app_call(self, values: dict | None = None) -> str:
         """What an app posts to run this function through its alias ("" without an alias)."""

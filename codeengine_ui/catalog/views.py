@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.domo.demo_package import demo_app_manifest
 from codeengine_ui.domo.errors import CodeEngineError
 
@@ -27,12 +28,14 @@ from .models import AccessToken, Function, InputPreset, Instance
 INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def function_list(request):
     functions = Function.objects.for_user_list(request.user)
     return render(request, "catalog/function_list.html", {"functions": functions})
 
 
+@role_required(Role.VIEWER)
 @require_POST
 def toggle_star(request, function_id: int):
     function = get_object_or_404(Function, pk=function_id)
@@ -46,6 +49,7 @@ def toggle_star(request, function_id: int):
     return redirect("catalog:function_list")
 
 
+@role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def import_functions(request):
     """Read an app's manifest, wire each function to a package, map its aliases, save."""
@@ -54,7 +58,7 @@ def import_functions(request):
     if request.method == "GET" or not document_form.is_valid():
         return render(request, "catalog/import_functions.html", context)
     step = request.POST.get("step")
-    plans = import_plans(document_form.functions, request.POST if step else None)
+    plans = import_plans(document_form.functions, request.user, request.POST if step else None)
     context.update(plans=plans, step="wire")
     if step in ("map", "save") and all(plan.wiring.is_valid() for plan in plans):
         prepare_mappings(plans, request.POST if step == "save" else None)
@@ -68,6 +72,7 @@ def import_functions(request):
     return render(request, "catalog/import_functions.html", context)
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def sample_manifest(request):
     """A manifest whose aliases call the demo package's functions, to try the import with."""
@@ -77,12 +82,13 @@ def sample_manifest(request):
 
 
 def _browse_token(request, instance: Instance) -> tuple[AccessToken | None, list[AccessToken]]:
-    tokens = list(AccessToken.objects.usable(instance))
+    tokens = list(AccessToken.objects.usable_by(request.user, instance))
     chosen = request.GET.get("token", "")
     token = next((t for t in tokens if str(t.pk) == chosen), tokens[0] if tokens else None)
     return token, tokens
 
 
+@role_required(Role.MEMBER)
 @require_GET
 def browse_instance(request, instance_id: int, package_id: str = "", version: str = ""):
     """An instance's packages, a package's versions, or a version's functions."""
@@ -97,7 +103,7 @@ def browse_instance(request, instance_id: int, package_id: str = "", version: st
         "problem": "",
     }
     if token is None:
-        context["problem"] = "This instance has no active access token yet: an admin must add one."
+        context["problem"] = "No token of this instance is granted to you yet: ask an admin."
         return render(request, "catalog/browse.html", context)
     try:
         client = token.client()
@@ -124,11 +130,14 @@ def browse_instance(request, instance_id: int, package_id: str = "", version: st
     return render(request, "catalog/browse.html", context)
 
 
+@role_required(Role.MEMBER)
 @require_POST
 def save_browsed_function(request, instance_id: int, package_id: str, version: str):
     instance = get_object_or_404(Instance, pk=instance_id)
+    token_id = request.POST.get("token", "")
     token = get_object_or_404(
-        AccessToken, pk=request.POST.get("token"), instance=instance, is_active=True
+        AccessToken.objects.usable_by(request.user, instance),
+        pk=int(token_id) if token_id.isdigit() else 0,
     )
     name = request.POST.get("function_name", "")
     browse_url = reverse("catalog:browse_version", args=[instance.pk, package_id, version])
@@ -150,6 +159,7 @@ def save_browsed_function(request, instance_id: int, package_id: str, version: s
     return redirect("runs:function_run", function.pk)
 
 
+@role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def refresh_definition(request, function_id: int):
     """Fetch the function's definition again, show what changed, apply it on confirmation."""
@@ -157,9 +167,9 @@ def refresh_definition(request, function_id: int):
         Function.objects.select_related("instance", "default_token"), pk=function_id
     )
     context = {"function": function, "problem": ""}
-    token = function.default_token
-    if token is None or not token.is_active:
-        context["problem"] = "This function has no active default token to fetch it with."
+    token = function.token_for(request.user)
+    if token is None:
+        context["problem"] = "No token of this instance is granted to you to fetch it with."
         return render(request, "catalog/refresh_definition.html", context)
     try:
         definition = fetch_definition(
@@ -194,6 +204,7 @@ def refresh_definition(request, function_id: int):
     return render(request, "catalog/refresh_definition.html", context)
 
 
+@role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def edit_preset(request, preset_id: int):
     preset = get_object_or_404(
@@ -209,6 +220,7 @@ def edit_preset(request, preset_id: int):
     return render(request, "catalog/preset_form.html", {"form": form, "preset": preset})
 
 
+@role_required(Role.MEMBER)
 @require_POST
 def delete_preset(request, preset_id: int):
     preset = get_object_or_404(InputPreset, pk=preset_id)
@@ -217,6 +229,7 @@ def delete_preset(request, preset_id: int):
     return redirect("runs:function_run", preset.function_id)
 
 
+@role_required(Role.MEMBER)
 @require_POST
 def set_key_inputs(request, function_id: int):
     function = get_object_or_404(Function, pk=function_id)
@@ -230,12 +243,13 @@ def set_key_inputs(request, function_id: int):
     return redirect("runs:function_run", function.pk)
 
 
+@role_required(Role.MEMBER)
 @require_POST
 def check_version(request, function_id: int):
     function = get_object_or_404(
         Function.objects.select_related("instance", "default_token"), pk=function_id
     )
-    if not check_newest_versions(Function.objects.filter(pk=function.pk)):
+    if not check_newest_versions(Function.objects.filter(pk=function.pk), user=request.user):
         messages.error(
             request,
             f"{function.instance} could not be asked for the package's versions; check its token.",

@@ -25,6 +25,8 @@ NEXT_STEPS = {
     "address, in the catalog.",
     "token_missing": "Run again with another token.",
     "token_disabled": "Ask an admin to enable the token, or run again with another token.",
+    "token_expired": "Ask an admin to renew the token in Domo and rotate it here, or run "
+    "again with another token.",
     "token_unreadable": "An admin must re-enter the token (or add the old key back to "
     "TOKEN_ENCRYPTION_KEYS).",
     "interrupted": "Run it again; check the execution in Domo if the run changes data.",

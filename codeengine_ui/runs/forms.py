@@ -3,6 +3,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
@@ -26,16 +27,25 @@ class RunOptionsForm(forms.Form):
     # A new id each time the form is shown: a double-clicked submit is one run, not two.
     submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def __init__(self, function: Function, *args, **kwargs):
+    def __init__(self, function: Function, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        tokens = AccessToken.objects.usable(function.instance)
+        tokens = AccessToken.objects.usable_by(user, function.instance)
         self.fields["token"].queryset = tokens
-        if function.default_token_id and function.default_token.is_active:
+        if function.default_token_id and tokens.filter(pk=function.default_token_id).exists():
             self.fields["token"].initial = function.default_token_id
         if not tokens.exists():
             self.fields[
                 "token"
-            ].help_text = "No active token for this instance yet: an admin must add one first."
+            ].help_text = "No token of this instance is granted to you: ask an admin to grant one."
+
+    @staticmethod
+    def refuse_ungranted_token(data, function: Function, user) -> None:
+        """403 for a token id that exists but is not granted to `user`, however it was sent."""
+        token_id = data.get("token", "")
+        if not token_id.isdigit() or not AccessToken.objects.filter(pk=token_id).exists():
+            return
+        if not AccessToken.objects.usable_by(user, function.instance).filter(pk=token_id).exists():
+            raise PermissionDenied("This token is not granted to you (or is disabled or expired).")
 
 
 class HistoryFilterForm(forms.Form):

@@ -93,6 +93,12 @@ def call_code_engine(execution: Execution) -> None:
                 "to enable it, or run with another token.",
                 "token_disabled",
             )
+        if token.is_expired:
+            raise _RunRefused(
+                f'The access token "{token.label}" expired on {token.expires_on:%Y-%m-%d}. '
+                "Ask an admin to renew it, or run with another token.",
+                "token_expired",
+            )
         client = token.client()
         token.record_use(execution.requested_by)
         outcome = client.run_function(

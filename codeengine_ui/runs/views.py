@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
 from codeengine_ui.parameters.forms import EDITOR_ACTION, InputsEditor
@@ -41,6 +42,7 @@ LOG_LINES_SHOWN = 2000
 # --- The function page: inputs editor and run ---------------------------------------------
 
 
+@role_required(Role.VIEWER)
 @require_http_methods(["GET", "POST"])
 def function_run(request, function_id: int):
     """A saved function's page: its inputs editor; a POST edits the inputs (add a list item,
@@ -50,7 +52,7 @@ def function_run(request, function_id: int):
     )
     data = request.POST if request.method == "POST" else None
     start = _starting_point(request, function)
-    options_form = RunOptionsForm(function, data, initial=start["options"])
+    options_form = RunOptionsForm(function, request.user, data, initial=start["options"])
     editor = InputsEditor(function.parameters, data, values=start["values"])
     if data is None and start["run"] is not None:
         editor.report_misfits(start["values"] or {})
@@ -61,11 +63,16 @@ def function_run(request, function_id: int):
             context = {"editor": editor, "editor_url": editor_url}
             return render(request, "parameters/inputs_editor.html", context)
     elif data is not None and "save_preset" in data:
+        require_role(request.user, Role.MEMBER)
         if editor.is_valid():
             return _save_preset(
                 request, function, data.get("preset_name", ""), editor.input_variables()
             )
-    elif data is not None and (options_form.is_valid() & editor.is_valid()):
+    elif (
+        data is not None
+        and _may_run(request, function, data)
+        and (options_form.is_valid() & editor.is_valid())
+    ):
         execution, _created = submit_run(
             function=function,
             token=options_form.cleaned_data["token"],
@@ -90,6 +97,13 @@ def function_run(request, function_id: int):
     return render(request, "runs/function_run.html", context)
 
 
+def _may_run(request, function: Function, data) -> bool:
+    """Runs need the member role and a token granted to the user; anything else is a 403."""
+    require_role(request.user, Role.MEMBER)
+    RunOptionsForm.refuse_ungranted_token(data, function, request.user)
+    return True
+
+
 def _starting_point(request, function: Function) -> dict:
     """What the form starts from: a past run (?from=), a preset (?preset=), or the inputs
     this user sent last. Never a token or a secret: only ids go in the URL."""
@@ -103,8 +117,8 @@ def _starting_point(request, function: Function) -> dict:
                 run=execution,
                 options={"get_logs": execution.get_logs},
             )
-            if execution.token_id and execution.token and execution.token.is_active:
-                start["options"]["token"] = execution.token_id
+            if execution.token_id:
+                start["options"]["token"] = execution.token_id  # ignored unless granted
             return start
     if preset.isdigit():
         chosen = function.presets.filter(pk=int(preset)).first()
@@ -146,6 +160,7 @@ def _execution(execution_id: int) -> Execution:
     )
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def execution_detail(request, execution_id: int):
     execution = _execution(execution_id)
@@ -184,6 +199,7 @@ def _outcome_context(execution: Execution) -> dict:
     }
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def execution_result(request, execution_id: int):
     """The whole result as a JSON file, whatever its size."""
@@ -198,6 +214,7 @@ def execution_result(request, execution_id: int):
     return response
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def execution_log(request, execution_id: int, stream: str):
     execution = _execution(execution_id)
@@ -211,6 +228,7 @@ def execution_log(request, execution_id: int, stream: str):
     return response
 
 
+@role_required(Role.MEMBER)
 @require_POST
 def run_again(request, execution_id: int):
     """The same function, version and inputs, one click; the same token when still usable."""
@@ -219,11 +237,10 @@ def run_again(request, execution_id: int):
     if function is None:
         messages.error(request, "The function of this run was deleted: it cannot run again.")
         return redirect("runs:execution_detail", execution.pk)
-    token = execution.token
-    if token is None or not token.is_active or token.instance_id != function.instance_id:
-        token = AccessToken.objects.usable(function.instance).first()
+    usable = AccessToken.objects.usable_by(request.user, function.instance)
+    token = usable.filter(pk=execution.token_id).first() or usable.first()
     if token is None:
-        messages.error(request, "No active token for this instance: an admin must add one.")
+        messages.error(request, "No token of this instance is granted to you: ask an admin.")
         return redirect("runs:execution_detail", execution.pk)
     key = request.POST.get("submission_id", "")
     rerun, _created = submit_run(
@@ -246,6 +263,7 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
+@role_required(Role.MEMBER)
 @require_POST
 def save_execution_preset(request, execution_id: int):
     execution = _execution(execution_id)
@@ -256,6 +274,7 @@ def save_execution_preset(request, execution_id: int):
     )
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def compare_executions(request):
     """Two runs side by side: inputs and results as structural differences."""
@@ -284,6 +303,7 @@ def compare_executions(request):
 # --- The history --------------------------------------------------------------------------
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def execution_list(request):
     """The team's runs, newest first; filters in the URL, pages continue with ?before=."""
@@ -303,6 +323,7 @@ def execution_list(request):
     return render(request, "runs/execution_list.html", context)
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def execution_row(request, execution_id: int):
     """One history row, for rows of runs still in progress to update themselves."""
@@ -311,6 +332,7 @@ def execution_row(request, execution_id: int):
     return render(request, "runs/execution_list.html#history-row", context)
 
 
+@role_required(Role.VIEWER)
 @require_GET
 def export_executions(request, file_format: str):
     filters = HistoryFilterForm(request.GET or None)

@@ -82,7 +82,7 @@ def test_bad_token_is_explained(logged_in, instance):
 def test_instance_without_token_says_what_to_do(logged_in, instance):
     html = logged_in.get(f"/instances/{instance.pk}/browse/").content.decode()
 
-    assert "no active access token yet" in html
+    assert "No token of this instance is granted to you yet" in html
 
 
 def test_saving_with_a_token_of_another_instance_is_refused(logged_in, instance, developer_token):

@@ -181,4 +181,4 @@ def test_history_page_runs_a_constant_number_of_queries(
         _execution(greet, developer_token, member, {"name": f"n{index}"})
 
     assert queries() == with_one_row
-    assert with_one_row <= 6  # session, user, the page, and the filter menus' options
+    assert with_one_row <= 7  # session, user, role, the page, and the filter menus' options

@@ -93,6 +93,7 @@ class Command(BaseCommand):
             instance=instance, label=label, created_by=admin
         )
         token.set_token(value)
+        token.shared_with_members = True
         token.save()
         return token
 
