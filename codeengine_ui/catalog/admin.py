@@ -2,6 +2,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from codeengine_ui.access.audit import record
+from codeengine_ui.access.models import AuditAction
+
 from .models import AccessToken, Function, Instance
 
 
@@ -25,7 +28,16 @@ class AccessTokenAdminForm(forms.ModelForm):
 
     class Meta:
         model = AccessToken
-        fields = ["instance", "label", "secret", "is_active"]
+        fields = [
+            "instance",
+            "label",
+            "secret",
+            "is_active",
+            "expires_on",
+            "shared_with_members",
+            "granted_users",
+            "granted_groups",
+        ]
 
     def clean(self):
         cleaned_data = super().clean()
@@ -48,13 +60,24 @@ class AccessTokenAdmin(admin.ModelAdmin):
         "instance",
         "masked",
         "is_active",
-        "created_by",
+        "expires_on",
+        "last_check_ok",
         "last_used_at",
         "last_used_by",
     ]
+    filter_horizontal = ["granted_users", "granted_groups"]
     list_filter = ["instance", "is_active"]
     search_fields = ["label", "instance__name", "instance__display_name"]
-    readonly_fields = ["masked", "created_by", "created_at", "last_used_at", "last_used_by"]
+    readonly_fields = [
+        "masked",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "last_used_by",
+        "last_check_at",
+        "last_check_ok",
+        "last_check_message",
+    ]
 
     @admin.display(description="Token")
     def masked(self, token: AccessToken) -> str:
@@ -64,6 +87,25 @@ class AccessTokenAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        target = f"{obj.label} on {obj.instance} ({obj.masked})"
+        if not change:
+            record(AuditAction.TOKEN_CREATED, target, request=request)
+        elif form.cleaned_data.get("secret"):
+            record(AuditAction.TOKEN_ROTATED, target, request=request)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        grants = {"shared_with_members", "granted_users", "granted_groups"}
+        if change and grants & set(form.changed_data):
+            token = form.instance
+            record(
+                AuditAction.TOKEN_GRANTED,
+                f"{token.label} on {token.instance}",
+                request=request,
+                all_members=token.shared_with_members,
+                users=sorted(token.granted_users.values_list("username", flat=True)),
+                groups=sorted(token.granted_groups.values_list("name", flat=True)),
+            )
 
 
 @admin.register(Function)
