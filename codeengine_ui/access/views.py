@@ -183,7 +183,7 @@ def set_role(request, user_id: int):
         role = form.cleaned_data["role"]
         with transaction.atomic():
             names = [r.group_name for r in ASSIGNABLE_ROLES]
-            user.groups.remove(*Group.objects.filter(name__in=names))
+            user.groups.remove(*user.groups.filter(name__in=names))
             if role != Role.NONE:
                 user.groups.add(Group.objects.get_or_create(name=role.group_name)[0])
             user.is_staff = role == Role.ADMIN  # admins may use the Django admin too

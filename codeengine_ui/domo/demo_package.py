@@ -118,6 +118,18 @@ def large_result(inputs, console):
     ]
 
 
+def echo_markup(inputs, console):
+    """Returns and logs markup: the console must show it as text and never run it."""
+    console.log("<script>window.injected = 'stdout'</script>")
+    console.error('<img src="x" onerror="window.injected = \'stderr\'">')
+    console.log({"html": "<b onmouseover=\"window.injected = 'object log'\">hover</b>"})
+    return {
+        "label": inputs["label"],
+        "html": "<img src=x onerror=\"window.injected = 'result'\">",
+        "<script>key</script>": "</div></details><script>window.injected = 'key'</script>",
+    }
+
+
 def return_nothing(inputs, console):
     console.log("This function forgets to return")
     return None
@@ -265,6 +277,14 @@ _LATEST_FUNCTIONS = [
         [variable("rows", "number", value=20000)],
         variable("rows", "object", is_list=True),
         large_result,
+    ),
+    _function(
+        "echoMarkup",
+        "Echo markup",
+        "Returns and logs HTML and script tags, which the console shows as text.",
+        [variable("label", "text", value="<b>bold?</b><script>window.injected = 'input'</script>")],
+        variable("echo", "object"),
+        echo_markup,
     ),
     _function(
         "returnNothing",

@@ -1,0 +1,177 @@
+"""Every URL of the project, as every kind of user: each view must declare the least role
+it needs, and that role must be enforced. A new view without a declaration fails here."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from codeengine_ui.access.roles import Role
+from codeengine_ui.catalog.models import InputPreset
+from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID
+from codeengine_ui.runs.models import Execution, ExecutionStatus
+from tests.conftest import user_with_role
+
+# Sample values for the URL parameters, by name (the URLs themselves come from the resolver).
+SAMPLE_VALUES = {
+    "package_id": lambda objects: DEMO_PACKAGE_ID,
+    "version": lambda objects: "1.1.0",
+    "stream": lambda objects: "stdout",
+    "file_format": lambda objects: "csv",
+    "function_id": lambda objects: objects["function"].pk,
+    "execution_id": lambda objects: objects["execution"].pk,
+    "instance_id": lambda objects: objects["instance"].pk,
+    "token_id": lambda objects: objects["token"].pk,
+    "preset_id": lambda objects: objects["preset"].pk,
+    "user_id": lambda objects: objects["target_user"].pk,
+}
+
+
+def project_patterns(patterns=None, prefix=""):
+    """(route, name, view) for every URL of the project, Django's admin aside."""
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue
+            yield from project_patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name, pattern.callback
+
+
+def _concrete(route: str, objects: dict) -> str:
+    def value(match):
+        name = match.group(2)
+        assert name in SAMPLE_VALUES, f"add a sample value for URL parameter <{name}>"
+        return str(SAMPLE_VALUES[name](objects))
+
+    return "/" + re.sub(r"<(?:(\w+):)?(\w+)>", value, route)
+
+
+def _is_public(view) -> bool:
+    return getattr(view, "login_required", True) is False
+
+
+ALL_PATTERNS = list(project_patterns())
+
+
+def test_every_view_declares_who_may_use_it():
+    undeclared = [
+        name
+        for _route, name, view in ALL_PATTERNS
+        if not _is_public(view) and not hasattr(view, "required_role") and name != "logout"
+    ]
+    assert undeclared == [], "views without role_required (or login_not_required)"
+
+
+def test_token_team_and_audit_pages_are_for_admins_only():
+    from django.urls import reverse
+
+    for route, name, view in ALL_PATTERNS:
+        if route.startswith(("tokens/", "team/", "audit/")):
+            assert view.required_role == Role.ADMIN, name
+    assert reverse("access:token_list") == "/tokens/"
+
+
+def test_only_login_and_health_are_public():
+    public = sorted(name for _route, name, view in ALL_PATTERNS if _is_public(view))
+    assert public == ["health", "login"]
+
+
+@pytest.fixture
+def objects(db, greet, developer_token, instance, member, django_user_model):
+    execution = Execution.for_run(
+        function=greet,
+        token=developer_token,
+        user=member,
+        input_variables={"name": "Ada"},
+        get_logs=True,
+    )
+    execution.status, execution.result = ExecutionStatus.SUCCESS, "Hello"
+    execution.save()
+    return {
+        "function": greet,
+        "execution": execution,
+        "instance": instance,
+        "token": developer_token,
+        "target_user": member,
+        "preset": InputPreset.objects.create(function=greet, name="p", input_variables={}),
+    }
+
+
+@pytest.fixture
+def users(django_user_model, member, viewer):
+    admin = user_with_role(django_user_model, "team-admin", "admin")
+    return {
+        Role.NONE: user_with_role(django_user_model, "newcomer", ""),
+        Role.VIEWER: viewer,
+        Role.MEMBER: member,
+        Role.ADMIN: admin,
+    }
+
+
+def _as(client, user):
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("route", "name", "view"), ALL_PATTERNS, ids=[name for _, name, _ in ALL_PATTERNS]
+)
+def test_each_url_answers_each_role_as_declared(client, objects, users, route, name, view):
+    url = _concrete(route, objects)
+    anonymous = _as(client, None).get(url)
+    if _is_public(view):
+        assert anonymous.status_code != 302 or "/accounts/login/" not in anonymous["Location"]
+        return
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    required = getattr(view, "required_role", Role.NONE)
+    for role, user in users.items():
+        status = _as(client, user).get(url).status_code
+        if role >= required:
+            assert status != 403, f"{name} refused a {role.label} ({url})"
+        else:
+            assert status == 403, f"{name} let a {role.label} in ({url}): {status}"
+
+
+def test_viewers_cannot_run_or_save_presets_even_by_posting(client, objects, viewer):
+    _as(client, viewer)
+    url = f"/functions/{objects['function'].pk}/run/"
+    form = {"in.0": "Ada", "token": objects["token"].pk, "submission_id": "x"}
+
+    assert client.post(url, form).status_code == 403
+    assert client.post(url, {**form, "save_preset": "1", "preset_name": "n"}).status_code == 403
+    assert client.post(url, {**form, "editor_action": "mode:json"}).status_code == 200
+    assert Execution.objects.count() == 1
+
+
+def test_a_member_only_gets_tokens_granted_to_them(client, objects, member, instance):
+    from tests.conftest import make_token
+
+    private = make_token(instance, "Private", "private-token-000000000000000", shared=False)
+    granted = make_token(instance, "Granted", "granted-token-000000000000000", shared=False)
+    granted.granted_users.add(member)
+    by_group = make_token(instance, "Team", "team-token-000000000000000000", shared=False)
+    group = Group.objects.create(name="finance")
+    member.groups.add(group)
+    by_group.granted_groups.add(group)
+    _as(client, member)
+
+    page = client.get(f"/functions/{objects['function'].pk}/run/").content.decode()
+    forged = client.post(
+        f"/functions/{objects['function'].pk}/run/",
+        {"in.0": "Ada", "token": private.pk, "submission_id": "x"},
+    )
+
+    assert "Granted (" in page and "Team (" in page and "Private (" not in page
+    assert forged.status_code == 403
+
+
+def test_the_admin_site_is_for_staff_only(client, users):
+    assert _as(client, users[Role.MEMBER]).get("/admin/").status_code == 302
+    superuser = users[Role.ADMIN]
+    superuser.is_staff, superuser.is_superuser = True, True
+    superuser.save()
+    assert _as(client, superuser).get("/admin/").status_code == 200
