@@ -12,6 +12,8 @@ from codeengine_ui.domo.emulator import CodeEngineEmulator, EmulatorUser
 
 DEVELOPER_TOKEN = "dev-token-6f1d2c3b4a5e6f708192a3b4c5d6e7f8"
 ANALYST_TOKEN = "analyst-token-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+# A token whose every appearance outside its encrypted column is a leak.
+LEAK_MARKER_TOKEN = "LEAKMARKER-b4f1e09c7d2a53e6a8c1f0d9e2b7a4c3"
 
 # --- No test may reach the internet --------------------------------------------------------
 
@@ -63,6 +65,7 @@ def no_internet():
 
 EMULATOR_USERS = {
     DEVELOPER_TOKEN: EmulatorUser(1001, "Demo Developer", "developer@example.com"),
+    LEAK_MARKER_TOKEN: EmulatorUser(1003, "Leak Check", "leak@example.com"),
     ANALYST_TOKEN: EmulatorUser(
         1002,
         "Demo Analyst",

@@ -23,8 +23,9 @@ def test_an_admin_changes_a_role_and_it_is_recorded(client, team_admin, member):
     member = type(member).objects.get(pk=member.pk)
     assert response["Location"] == "/team/"
     assert role_of(member) == Role.ADMIN and member.is_staff
-    changes = AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGED,
-                                        actor=team_admin).order_by("id")
+    changes = AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGED, actor=team_admin).order_by(
+        "id"
+    )
     assert [e.details for e in changes] == [{"removed": ["member"]}, {"added": ["admin"]}]
     assert {e.actor for e in changes} == {team_admin}
 

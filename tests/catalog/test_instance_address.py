@@ -68,3 +68,63 @@ def test_listed_host_without_port_allows_only_the_default_port():
     assert check_base_url("https://ce.internal", ["ce.internal"]) == "https://ce.internal"
     with pytest.raises(InvalidRequestError):
         check_base_url("https://ce.internal:8443", ["ce.internal"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://acme.domo.com.",  # a trailing dot
+        "https://\u0430cme.domo.com",  # a Cyrillic a
+        "https://acme.domo.com%2f@evil.example.com",  # encoded slash before userinfo
+        "https://2130706433",  # 127.0.0.1 as a decimal number
+        "https://[::ffff:127.0.0.1]",  # IPv4 mapped into IPv6
+        "https://0x7f.0.0.1",  # hexadecimal octet
+        "https://localhost",
+        "https://acme.domo.com\\@evil.example.com",
+        "http://127.0.0.1:8766",  # the emulator's host on another port
+    ],
+)
+def test_tricky_addresses_are_refused(url):
+    with pytest.raises(InvalidRequestError):
+        check_base_url(url, ["127.0.0.1:8765"])
+
+
+def test_upper_case_domo_host_is_normalised():
+    assert check_base_url("https://ACME.Domo.com", []) == "https://acme.domo.com"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "evil.example.com/x",
+        "acme.domo.com@evil.example.com",
+        "acme:8443",
+        "10.0.0.1",
+        "acme.evil.example.com#",
+    ],
+)
+def test_a_subdomain_that_slipped_past_validation_is_still_not_called(db, name):
+    from codeengine_ui.catalog.models import AccessToken
+
+    instance = Instance.objects.create(name=name, display_name="x")  # validation bypassed
+    token = AccessToken(instance=instance, label="t")
+    token.set_token("some-token-1234567890")
+
+    with pytest.raises(InvalidRequestError):
+        token.client()
+
+
+def test_the_admin_refuses_an_address_that_is_not_allowed(admin_client, settings):
+    settings.CODEENGINE_ALLOWED_HOSTS = []
+
+    response = admin_client.post(
+        "/admin/catalog/instance/add/",
+        {
+            "name": "local",
+            "display_name": "Local",
+            "custom_base_url": "http://169.254.169.254",
+        },
+    )
+
+    assert "only https://&lt;instance&gt;.domo.com" in response.content.decode()
+    assert not Instance.objects.filter(name="local").exists()
