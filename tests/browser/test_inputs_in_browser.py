@@ -25,6 +25,7 @@ def test_nested_list_of_objects_is_edited_in_place_and_sent_exactly(
     add_line = page.get_by_role("button", name="Add lines item")
     for _ in range(3):
         add_line.click()
+    expect(page.get_by_role("group", name="lines 3")).to_be_visible()  # the last add landed
     for number, (sku, quantity, price) in enumerate(
         [("A", "2", "1.5"), ("B", "9", "9.99"), ("C", "1", "0.1")], start=1
     ):
