@@ -91,6 +91,7 @@ def setup_django() -> None:
 def measure(suffix: str) -> None:
     setup_django()
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.test import Client
 
@@ -101,6 +102,7 @@ def measure(suffix: str) -> None:
     if Execution.objects.count() < ROWS:
         fill()
     user = get_user_model().objects.get(username="bench-user-0")
+    user.groups.add(Group.objects.get_or_create(name="viewer")[0])  # history is for viewers
     client = Client()
     client.force_login(user)
     busiest = (
