@@ -38,7 +38,7 @@ def token_add(request):
         token = form.save()
         record(
             AuditAction.TOKEN_CREATED,
-            _label(token),
+            token.description,
             request=request,
             **_grants(token),
             expires_on=_day(token.expires_on),
@@ -69,7 +69,7 @@ def _record_changes(request, token: AccessToken, before: dict) -> None:
     if before["label"] != after["label"]:
         record(
             AuditAction.TOKEN_RENAMED,
-            _label(token),
+            token.description,
             request=request,
             before=before["label"],
             after=after["label"],
@@ -77,7 +77,7 @@ def _record_changes(request, token: AccessToken, before: dict) -> None:
     if before["expires_on"] != after["expires_on"]:
         record(
             AuditAction.TOKEN_EXPIRY_CHANGED,
-            _label(token),
+            token.description,
             request=request,
             before=before["expires_on"],
             after=after["expires_on"],
@@ -86,7 +86,7 @@ def _record_changes(request, token: AccessToken, before: dict) -> None:
     if grants_before != _grants(token):
         record(
             AuditAction.TOKEN_GRANTED,
-            _label(token),
+            token.description,
             request=request,
             before=grants_before,
             after=_grants(token),
@@ -102,7 +102,7 @@ def token_rotate(request, token_id: int):
     if form.is_valid():
         token.last_check_at, token.last_check_ok, token.last_check_message = None, None, ""
         token.save()
-        record(AuditAction.TOKEN_ROTATED, _label(token), request=request)
+        record(AuditAction.TOKEN_ROTATED, token.description, request=request)
         messages.success(request, f"Replaced the secret of {token.label}; test it below.")
         return redirect("access:token_detail", token.pk)
     context = {"form": TokenForm(instance=token), "token": token, "rotate_form": form}
@@ -116,7 +116,7 @@ def token_toggle(request, token_id: int):
     token.is_active = not token.is_active
     token.save(update_fields=["is_active"])
     action = AuditAction.TOKEN_ENABLED if token.is_active else AuditAction.TOKEN_DISABLED
-    record(action, _label(token), request=request)
+    record(action, token.description, request=request)
     state = "enabled" if token.is_active else "disabled: no run can use it"
     messages.success(request, f"{token.label} is {state}.")
     return redirect("access:token_detail", token.pk)
@@ -130,7 +130,7 @@ def token_test(request, token_id: int):
     )
     record(
         AuditAction.TOKEN_TESTED,
-        _label(token),
+        token.description,
         request=request,
         ok=token.last_check_ok,
         result=token.last_check_message,
@@ -147,7 +147,7 @@ def token_test(request, token_id: int):
 def token_delete(request, token_id: int):
     token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
     if request.method == "POST":
-        label = _label(token)
+        label = token.description
         token.delete()
         record(AuditAction.TOKEN_DELETED, label, request=request)
         messages.success(request, f"Deleted the token {label}. Past runs keep its name.")
@@ -210,10 +210,6 @@ def audit_log(request):
         "action": action,
     }
     return render(request, "access/audit_log.html", context)
-
-
-def _label(token: AccessToken) -> str:
-    return f"{token.label} on {token.instance} ({token.masked})"
 
 
 def _grants(token: AccessToken) -> dict:

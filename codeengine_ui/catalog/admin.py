@@ -87,7 +87,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        target = f"{obj.label} on {obj.instance} ({obj.masked})"
+        target = obj.description
         if not change:
             record(AuditAction.TOKEN_CREATED, target, request=request)
         elif form.cleaned_data.get("secret"):
@@ -100,7 +100,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
             token = form.instance
             record(
                 AuditAction.TOKEN_GRANTED,
-                f"{token.label} on {token.instance}",
+                token.description,
                 request=request,
                 all_members=token.shared_with_members,
                 users=sorted(token.granted_users.values_list("username", flat=True)),

@@ -174,6 +174,11 @@ class AccessToken(models.Model):
         return f"{self.label} ({self.masked})"
 
     @property
+    def description(self) -> str:
+        """How a token is named in messages and the audit log: never with its secret."""
+        return f"{self.label} on {self.instance} ({self.masked})"
+
+    @property
     def masked(self) -> str:
         return f"••••{self.last_four}"
 

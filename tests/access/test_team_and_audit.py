@@ -108,7 +108,7 @@ def test_key_rotation_reencrypts_every_token_under_the_newest_key(
     assert "Re-encrypted 1 token under the newest key." in output.out
     assert "Lost on Emulator (••••1234) cannot be decrypted" in output.err
     assert AuditEvent.objects.get(action=AuditAction.TOKENS_REENCRYPTED).details == {
-        "unreadable": ["Lost on Emulator"]
+        "unreadable": ["Lost on Emulator (••••1234)"]
     }
     assert lost.encrypted_value == "not-decryptable"
     assert encrypt_token("x")

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         record(
             AuditAction.TOKENS_REENCRYPTED,
             f"{done} tokens",
-            unreadable=[f"{t.label} on {t.instance}" for t in unreadable],
+            unreadable=[token.description for token in unreadable],
         )
         self.stdout.write(
             self.style.SUCCESS(
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         )
         for token in unreadable:
             self.stderr.write(
-                f"{token.label} on {token.instance} ({token.masked}) cannot be decrypted with "
+                f"{token.description} cannot be decrypted with "
                 "any configured key: an admin must re-enter it."
             )
         if unreadable:
