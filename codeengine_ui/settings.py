@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "codeengine_ui.timezones.ViewerTimezoneMiddleware",
     "codeengine_ui.access.audit.AuditRequestMiddleware",
     "codeengine_ui.middleware.HtmxErrorMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.

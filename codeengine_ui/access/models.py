@@ -42,3 +42,40 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target}"
+
+
+class Theme(models.TextChoices):
+    AUTO = "auto", "Follow the system"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
+
+
+class UserPreferences(models.Model):
+    """What a user chose for how the console looks, wherever they log in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="console_preferences"
+    )
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.AUTO)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.theme}"
+
+    SESSION_KEY = "console_theme"
+
+    @classmethod
+    def theme_for(cls, request) -> str:
+        """The user's theme, kept in the session so pages do not ask the database each time."""
+        user = getattr(request, "user", None)
+        if not getattr(user, "is_authenticated", False):
+            return Theme.AUTO
+        session = request.session
+        if session.get(cls.SESSION_KEY) not in Theme.values:
+            preferences = cls.objects.filter(user=user).only("theme").first()
+            session[cls.SESSION_KEY] = preferences.theme if preferences else Theme.AUTO
+        return session[cls.SESSION_KEY]
+
+    @classmethod
+    def choose_theme(cls, request, theme: str) -> None:
+        cls.objects.update_or_create(user=request.user, defaults={"theme": theme})
+        request.session[cls.SESSION_KEY] = theme

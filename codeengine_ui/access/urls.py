@@ -14,4 +14,5 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/<int:user_id>/role/", views.set_role, name="set_role"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("preferences/theme/", views.set_theme, name="set_theme"),
 ]

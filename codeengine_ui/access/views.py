@@ -1,17 +1,21 @@
 """Admin pages of the console: tokens, the team's roles, and the audit log."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codeengine_ui.catalog.models import AccessToken
 
 from .audit import record
+from .context_processors import THEME_CYCLE
 from .forms import RoleForm, RotateTokenForm, TokenForm
-from .models import AuditAction, AuditEvent
+from .models import AuditAction, AuditEvent, Theme, UserPreferences
 from .roles import ASSIGNABLE_ROLES, Role, role_of, role_required
 from .tokens import test_connection
 
@@ -222,3 +226,25 @@ def _grants(token: AccessToken) -> dict:
 
 def _day(value) -> str | None:
     return value.isoformat() if value else None
+
+
+@role_required(Role.NONE)
+@require_POST
+def set_theme(request):
+    """Remember the theme a user picked; htmx gets the new toggle, others go back."""
+    theme = request.POST.get("theme", "")
+    if theme in Theme.values:
+        UserPreferences.choose_theme(request, theme)
+    else:
+        theme = UserPreferences.theme_for(request)
+    if request.htmx:
+        context = {"theme": theme, "next_theme": THEME_CYCLE[Theme(theme)]}
+        response = render(request, "base.html#theme-toggle", context)
+        response["HX-Trigger"] = json.dumps({"themeChanged": theme})
+        return response
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    return redirect(back)

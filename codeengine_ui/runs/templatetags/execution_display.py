@@ -4,8 +4,9 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -73,6 +74,20 @@ def compact_json(value: Any) -> str:
 def log_entry(entry: Any) -> str:
     """Log entries may be strings or objects (Domo types them "any")."""
     return entry if isinstance(entry, str) else json.dumps(entry, ensure_ascii=False, default=str)
+
+
+@register.filter
+def timestamp(moment: datetime | None) -> str:
+    """When, as a reader wants it: "5 minutes ago", with the absolute time (in the
+    viewer's time zone) on hover and in the datetime attribute."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment)
+    absolute = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+    ago = timesince(moment).split(",")[0]
+    return format_html(
+        '<time datetime="{}" title="{}">{} ago</time>', moment.isoformat(), absolute, ago
+    )
 
 
 @register.filter
