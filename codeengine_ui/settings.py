@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "codeengine_ui.parameters",
     "codeengine_ui.runs",
     "codeengine_ui.access",
+    "codeengine_ui.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -1,17 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from codeengine_ui.access.roles import Role, role_required
+from codeengine_ui.dashboard import views as dashboard_views
 from codeengine_ui.runs.views import health
 
 urlpatterns = [
-    path(
-        "",
-        role_required(Role.NONE)(RedirectView.as_view(pattern_name="catalog:function_list")),
-        name="home",
-    ),
+    path("", dashboard_views.home, name="home"),
+    path("", include("codeengine_ui.dashboard.urls")),
     path("", include("codeengine_ui.catalog.urls")),
     path("", include("codeengine_ui.runs.urls")),
     path("", include("codeengine_ui.access.urls")),

@@ -36,7 +36,8 @@ def token_list(request):
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def token_add(request):
-    form = TokenForm(request.POST or None)
+    chosen = request.GET.get("instance", "")
+    form = TokenForm(request.POST or None, initial={"instance": chosen} if chosen.isdigit() else {})
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
         token = form.save()

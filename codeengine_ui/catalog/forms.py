@@ -150,6 +150,16 @@ class AliasMappingForm(forms.Form):
         }
 
 
+class InstanceForm(forms.ModelForm):
+    """A Domo instance: its subdomain, the name the team knows it by, and (rarely) another
+    address, such as the local emulator's."""
+
+    class Meta:
+        model = Instance
+        fields = ["name", "display_name", "custom_base_url"]
+        widgets = {"name": forms.TextInput(attrs={"placeholder": "acme", "autocomplete": "off"})}
+
+
 class PresetForm(forms.ModelForm):
     """A preset's name and inputs; the inputs are checked against the function's definition."""
 

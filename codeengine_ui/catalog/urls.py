@@ -15,6 +15,9 @@ urlpatterns = [
     path("functions/<int:function_id>/check-version/", views.check_version, name="check_version"),
     path("presets/<int:preset_id>/", views.edit_preset, name="edit_preset"),
     path("presets/<int:preset_id>/delete/", views.delete_preset, name="delete_preset"),
+    path("instances/", views.instance_list, name="instance_list"),
+    path("instances/add/", views.instance_form, name="instance_add"),
+    path("instances/<int:instance_id>/", views.instance_form, name="instance_edit"),
     path("instances/<int:instance_id>/browse/", views.browse_instance, name="browse_instance"),
     path(
         "instances/<int:instance_id>/browse/<str:package_id>/",

@@ -1,15 +1,18 @@
 from django.contrib import messages
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codeengine_ui.access.roles import Role, role_required
+from codeengine_ui.dashboard.charts import sparkline
+from codeengine_ui.dashboard.stats import recent_runs_by_function
 from codeengine_ui.domo.demo_package import demo_app_manifest
 from codeengine_ui.domo.errors import CodeEngineError
 
 from .encryption import TokenDecryptionError
-from .forms import AppDocumentForm, KeyInputsForm, PresetForm
+from .forms import AppDocumentForm, InstanceForm, KeyInputsForm, PresetForm
 from .importing import (
     DefinitionNotFound,
     check_newest_versions,
@@ -31,8 +34,12 @@ INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
 @role_required(Role.VIEWER)
 @require_GET
 def function_list(request):
-    functions = Function.objects.for_user_list(request.user)
-    return render(request, "catalog/function_list.html", {"functions": functions})
+    """Every saved function, with the durations and failures of its last runs."""
+    functions = list(Function.objects.for_user_list(request.user))
+    recent = recent_runs_by_function([function.pk for function in functions])
+    history_url = reverse("runs:execution_list")
+    rows = [(f, sparkline(f.pk, recent[f.pk], history_url)) for f in functions]
+    return render(request, "catalog/function_list.html", {"rows": rows})
 
 
 @role_required(Role.VIEWER)
@@ -86,6 +93,31 @@ def _browse_token(request, instance: Instance) -> tuple[AccessToken | None, list
     chosen = request.GET.get("token", "")
     token = next((t for t in tokens if str(t.pk) == chosen), tokens[0] if tokens else None)
     return token, tokens
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def instance_list(request):
+    instances = Instance.objects.annotate(
+        function_count=Count("functions", distinct=True),
+        token_count=Count("tokens", distinct=True),
+    )
+    return render(request, "catalog/instance_list.html", {"instances": instances})
+
+
+@role_required(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def instance_form(request, instance_id: int | None = None):
+    """Add an instance, or change its name or address (the audit log records both)."""
+    instance = get_object_or_404(Instance, pk=instance_id) if instance_id else None
+    form = InstanceForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        verb = "Changed" if instance else "Added"
+        next_step = "" if instance else " Next, add an access token for it."
+        messages.success(request, f"{verb} the instance {saved}.{next_step}")
+        return redirect("catalog:instance_list")
+    return render(request, "catalog/instance_form.html", {"form": form, "instance": instance})
 
 
 @role_required(Role.MEMBER)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 
 from .history import search
-from .models import ExecutionStatus
+from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome
 
 
 class RunOptionsForm(forms.Form):
@@ -55,7 +55,14 @@ class HistoryFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Function or input value"}),
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "Function or input value",
+                "data-history-search": "",
+                "aria-keyshortcuts": "/",
+            }
+        ),
     )
     function = forms.ModelChoiceField(
         Function.objects.select_related("instance"), required=False, empty_label="All functions"
@@ -66,6 +73,7 @@ class HistoryFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "All statuses"), *ExecutionStatus.choices], required=False
     )
+    outcome = forms.ChoiceField(choices=[("", "Any outcome"), *Outcome.choices], required=False)
     version = forms.CharField(required=False, max_length=64)
     user = forms.ModelChoiceField(
         get_user_model().objects.order_by("username"),
@@ -80,12 +88,18 @@ class HistoryFilterForm(forms.Form):
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
     mine = forms.BooleanField(required=False, label="Only mine")
+    # A precise time window (a chart bar's): set by links, shown as a notice, not edited.
+    start = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    end = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
         cleaned_data = super().clean()
         since, until = cleaned_data.get("since"), cleaned_data.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")
+        start, end = cleaned_data.get("start"), cleaned_data.get("end")
+        if start and end and start >= end:
+            self.add_error("end", "The time window ends before it starts.")
         return cleaned_data
 
     def apply(self, executions, user):
@@ -96,6 +110,12 @@ class HistoryFilterForm(forms.Form):
         for field in ("function", "instance", "status"):
             if data[field]:
                 executions = executions.filter(**{field: data[field]})
+        if data["outcome"]:
+            executions = executions.filter(status__in=OUTCOME_STATUSES[Outcome(data["outcome"])])
+        if data["start"]:
+            executions = executions.filter(queued_at__gte=data["start"])
+        if data["end"]:
+            executions = executions.filter(queued_at__lt=data["end"])
         if data["version"]:
             executions = executions.filter(version=data["version"].strip())
         if data["mine"]:
@@ -115,6 +135,16 @@ class HistoryFilterForm(forms.Form):
     @property
     def is_filtered(self) -> bool:
         return self.is_valid() and any(self.cleaned_data.values())
+
+    @property
+    def time_window(self) -> tuple[datetime | None, datetime | None] | None:
+        if not self.is_valid() or not (self.cleaned_data["start"] or self.cleaned_data["end"]):
+            return None
+        return self.cleaned_data["start"], self.cleaned_data["end"]
+
+    @property
+    def hidden_errors(self) -> list[str]:
+        return [error for field in self.hidden_fields() for error in field.errors]
 
 
 def _day_start(day):

@@ -313,11 +313,15 @@ def execution_list(request):
     page = history.page(executions, int(before) if before.isdigit() else None)
     query = request.GET.copy()
     query.pop("before", None)
+    without_window = query.copy()
+    for name in ("start", "end"):
+        without_window.pop(name, None)
     context = {
         "filters": filters,
         "page": page,
         "rows": [(e, history.key_input_labels(e)) for e in page.executions],
         "query": query.urlencode(),
+        "query_without_window": without_window.urlencode(),
         "is_first_page": not before,
     }
     return render(request, "runs/execution_list.html", context)

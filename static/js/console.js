@@ -81,4 +81,65 @@
       button.textContent = "Starting…";
     }
   });
+
+  // Times are shown in the viewer's time zone: the server reads it from this cookie.
+  (function rememberTimeZone() {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone) return;
+    var cookie = "console_tz=" + encodeURIComponent(zone);
+    if (document.cookie.split("; ").indexOf(cookie) === -1) {
+      document.cookie = cookie + "; path=/; max-age=31536000; SameSite=Lax";
+    }
+  })();
+
+  // The theme toggle answers with the theme chosen; the page follows without reloading.
+  document.addEventListener("themeChanged", function (event) {
+    document.documentElement.dataset.theme = event.detail.value;
+  });
+
+  // Keyboard shortcuts (listed in the help overlay).
+  function isTyping(target) {
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+  }
+  function historySearch() {
+    return document.querySelector("[data-history-search]");
+  }
+  function openShortcuts() {
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      var forms = document.querySelectorAll("form.run-form");
+      var form = event.target.closest ? event.target.closest("form.run-form") : null;
+      if (!form && forms.length === 1 && !isTyping(event.target)) form = forms[0];
+      if (!form) return;
+      event.preventDefault();
+      var button = form.querySelector(".run-button");
+      if (button && !button.disabled) form.requestSubmit(button);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (event.key === "/") {
+      event.preventDefault();
+      var search = historySearch();
+      if (search) {
+        search.focus();
+        search.select();
+      } else if (document.body.dataset.historyUrl) {
+        window.location.assign(document.body.dataset.historyUrl + "#search");
+      }
+    } else if (event.key === "?") {
+      event.preventDefault();
+      openShortcuts();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-shortcuts-open]")) openShortcuts();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var search = historySearch();
+    if (search && window.location.hash === "#search") search.focus();
+  });
 })();

@@ -1,0 +1,66 @@
+"""The home page: is everything working? Counts, a chart, the runs to look at."""
+
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from codeengine_ui.access.roles import Role, has_role, role_of, role_required
+from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
+
+from . import stats
+from .charts import runs_chart
+
+
+@role_required(Role.NONE)
+@require_GET
+def home(request):
+    if role_of(request.user) == Role.NONE:
+        return render(request, "dashboard/no_role.html")
+    if not Function.objects.exists():
+        return render(request, "dashboard/getting_started.html", _first_steps(request.user))
+    chart_range = request.GET.get("range", "")
+    if chart_range not in stats.RANGES:
+        chart_range = stats.DEFAULT_RANGE
+    summary = stats.summary(chart_range)
+    history_url = reverse("runs:execution_list")
+    context = {
+        "summary": summary,
+        "chart": runs_chart(summary.buckets, chart_range, history_url),
+        "chart_range": chart_range,
+        "range_label": stats.RANGES[chart_range],
+        "ranges": stats.RANGES,
+        "outcomes": [(outcome, OUTCOME_DESCRIPTIONS[outcome]) for outcome in OUTCOME_DESCRIPTIONS],
+        "in_flight": stats.in_flight(),
+        "history_url": history_url,
+    }
+    if (
+        request.htmx
+        and request.htmx.target == "runs-chart"
+        and not request.htmx.history_restore_request
+    ):
+        return render(request, "dashboard/home.html#runs-chart", context)
+    context.update(
+        my_runs=stats.recent_runs_of(request.user),
+        failed_runs=stats.recently_failed(),
+        outdated_functions=stats.outdated_functions(),
+    )
+    if has_role(request.user, Role.ADMIN):
+        context["tokens_needing_attention"] = stats.tokens_needing_attention()
+    return render(request, "dashboard/home.html", context)
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def in_flight(request):
+    context = {"in_flight": stats.in_flight(), "history_url": reverse("runs:execution_list")}
+    return render(request, "dashboard/home.html#in-flight", context)
+
+
+def _first_steps(user) -> dict:
+    """What a new install has and lacks, so the page can say what to do next."""
+    return {
+        "has_instance": Instance.objects.exists(),
+        "has_token": AccessToken.objects.exists(),
+        "may_manage": has_role(user, Role.ADMIN),
+    }
