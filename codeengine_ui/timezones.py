@@ -1,6 +1,7 @@
 """Times are shown in the viewer's own time zone: the browser names it in a cookie."""
 
 import zoneinfo
+from urllib.parse import unquote
 
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ class ViewerTimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = _zone(request.COOKIES.get(COOKIE, ""))
+        zone = _zone(unquote(request.COOKIES.get(COOKIE, "")))
         if zone is None:
             timezone.deactivate()
         else:

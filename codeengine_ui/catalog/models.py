@@ -1,6 +1,7 @@
 import re
 from datetime import timedelta
 
+import httpx
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -206,7 +207,7 @@ class AccessToken(models.Model):
         self.encrypted_value = encrypt_token(token)
         self.last_four = token[-4:]
 
-    def client(self) -> CodeEngineClient:
+    def client(self, transport: httpx.AsyncBaseTransport | None = None) -> CodeEngineClient:
         """A client for this token's instance; the only place a token is decrypted."""
         base_url = check_base_url(self.instance.base_url, settings.CODEENGINE_ALLOWED_HOSTS)
         return CodeEngineClient(
@@ -215,6 +216,7 @@ class AccessToken(models.Model):
             timeout=settings.CODEENGINE_TIMEOUT_SECONDS,
             connect_timeout=settings.CODEENGINE_CONNECT_TIMEOUT_SECONDS,
             max_response_bytes=settings.CODEENGINE_MAX_RESPONSE_BYTES,
+            transport=transport,
         )
 
     def record_use(self, user) -> None:

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .demo_package import demo_packages
+from .demo_package import DEMO_PACKAGE_ID, demo_packages
 from .values import domo_type_of, value_problems
 
 INPUT_ERROR_STYLES = ("failed", "http400")
@@ -42,6 +42,20 @@ class EmulatorUser:
 
     def may_execute(self, package_id: str) -> bool:
         return self.executable_packages is None or package_id in self.executable_packages
+
+
+def demo_users(token: str, limited_token: str = "") -> dict[str, EmulatorUser]:
+    """The demo's Domo users by token: a developer who may run every package and, with a
+    second token, an analyst limited to the demo package."""
+    users = {token: EmulatorUser(1001, "Demo Developer", "developer@example.com")}
+    if limited_token:
+        users[limited_token] = EmulatorUser(
+            1002,
+            "Demo Analyst",
+            "analyst@example.com",
+            executable_packages=frozenset({DEMO_PACKAGE_ID}),
+        )
+    return users
 
 
 @dataclass(frozen=True)

@@ -3,33 +3,44 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.importing import save_function
-from codeengine_ui.catalog.models import AccessToken, Instance
+from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.domo.demo_package import (
     DEMO_PACKAGE_ID,
     LATEST_DEMO_VERSION,
     PRIVATE_PACKAGE_ID,
     demo_packages,
 )
+from codeengine_ui.runs.demo_history import add_demo_history
+from codeengine_ui.runs.models import Execution
 
 DEMO_INSTANCE_NAME = "emulator"
 STARRED_FOR_ADMIN = {"greet", "summariseOrder", "failWithError"}
+DEMO_TEAMMATES = ("dana.analyst", "sam.developer")
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo: an admin user, the local emulator as an instance, two access tokens "
-        "and the demo package's functions. Safe to run again."
+        "Load the demo: an admin user, the local emulator as an instance, two access tokens, "
+        "the demo package's functions and, while the history is empty, a month of past runs. "
+        "Safe to run again."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--username", default=os.environ.get("DEMO_ADMIN_USERNAME", "admin"))
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Do not add the month of past runs (added only while the history is empty).",
+        )
 
-    def handle(self, *, username, **options):
+    def handle(self, *, username, no_history, **options):
         if not settings.CODEENGINE_EMULATOR_TOKEN:
             raise CommandError("CODEENGINE_EMULATOR_TOKEN is empty: set it (or DEBUG=1).")
         with transaction.atomic():
@@ -46,8 +57,14 @@ class Command(BaseCommand):
                     admin,
                 )
             count = self._functions(instance, developer_token, admin)
+            past_runs = 0
+            if not no_history and not Execution.objects.exists():
+                past_runs = self._history(instance, developer_token, admin)
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready: instance {instance.base_url}, {count} functions.")
+            self.style.SUCCESS(
+                f"Demo data ready: instance {instance.base_url}, {count} functions"
+                + (f", {past_runs} past runs." if past_runs else ".")
+            )
         )
         if password:
             self.stdout.write(
@@ -96,6 +113,22 @@ class Command(BaseCommand):
         token.shared_with_members = True
         token.save()
         return token
+
+    def _history(self, instance: Instance, token: AccessToken, admin) -> int:
+        """A month of runs by the admin and two teammates (who cannot log in)."""
+        teammates = []
+        for username in DEMO_TEAMMATES:
+            user, created = get_user_model().objects.get_or_create(username=username)
+            if created:
+                user.set_unusable_password()
+                user.save()
+                user.groups.add(Group.objects.get_or_create(name=Role.MEMBER.group_name)[0])
+            teammates.append(user)
+        latest = Function.objects.filter(
+            instance=instance, package_id=DEMO_PACKAGE_ID, version=LATEST_DEMO_VERSION
+        )
+        functions = {function.function_name: function for function in latest}
+        return add_demo_history(functions, token, [admin, admin, *teammates])
 
     def _functions(self, instance: Instance, token: AccessToken, admin) -> int:
         wanted = []

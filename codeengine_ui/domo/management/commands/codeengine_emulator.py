@@ -4,8 +4,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID
-from codeengine_ui.domo.emulator import INPUT_ERROR_STYLES, CodeEngineEmulator, EmulatorUser
+from codeengine_ui.domo.emulator import INPUT_ERROR_STYLES, CodeEngineEmulator, demo_users
 
 
 class Command(BaseCommand):
@@ -26,16 +25,7 @@ class Command(BaseCommand):
         token = settings.CODEENGINE_EMULATOR_TOKEN
         if not token:
             raise CommandError("Set CODEENGINE_EMULATOR_TOKEN: the token the emulator accepts.")
-        users = {
-            token: EmulatorUser(1001, "Demo Developer", "developer@example.com"),
-        }
-        if settings.CODEENGINE_EMULATOR_LIMITED_TOKEN:
-            users[settings.CODEENGINE_EMULATOR_LIMITED_TOKEN] = EmulatorUser(
-                1002,
-                "Demo Analyst",
-                "analyst@example.com",
-                executable_packages=frozenset({DEMO_PACKAGE_ID}),
-            )
+        users = demo_users(token, settings.CODEENGINE_EMULATOR_LIMITED_TOKEN)
         emulator = CodeEngineEmulator(users, input_errors=input_errors)
         try:
             running = emulator.start(host, port)
