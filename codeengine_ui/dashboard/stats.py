@@ -43,8 +43,8 @@ class WholeHoursSince(Func):
 
     def as_sqlite(self, compiler, connection, **extra_context):
         column, params = compiler.compile(self.source_expressions[0])
-        # Datetimes are UTC text; %s gives their whole seconds since the epoch.
-        sql = f"((CAST(strftime('%%s', {column}) AS INTEGER) - %s) / 3600)"
+        # Datetimes are UTC text; whole seconds (SQLite would round microseconds up).
+        sql = f"((CAST(strftime('%%s', substr({column}, 1, 19)) AS INTEGER) - %s) / 3600)"
         return sql, (*params, self.start_epoch)
 
     def as_postgresql(self, compiler, connection, **extra_context):

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -88,6 +89,40 @@ def test_filters_by_function_instance_user_and_dates(member_client, runs, greet,
     since = (today - timedelta(days=11)).isoformat()
     until = (today - timedelta(days=9)).isoformat()
     assert _listed(member_client, f"?since={since}&until={until}") == [runs["sum"].pk]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [("success", ["prod", "sum", "ada"]), ("failure", ["zoe"]), ("unsuccessful", ["zoe"]),
+     ("error", []), ("in_flight", [])],
+)  # fmt: skip
+def test_filters_by_outcome(member_client, runs, outcome, expected):
+    assert _listed(member_client, f"?outcome={outcome}") == [runs[name].pk for name in expected]
+
+
+def test_a_time_window_is_shown_and_can_be_dropped(member_client, runs):
+    start = (runs["sum"].queued_at - timedelta(minutes=1)).isoformat()
+    end = (runs["sum"].queued_at + timedelta(minutes=1)).isoformat()
+    query = urlencode({"start": start, "end": end, "status": "SUCCESS"})
+
+    response = member_client.get(f"/executions/?{query}")
+
+    assert [e.pk for e, _ in response.context["rows"]] == [runs["sum"].pk]
+    html = response.content.decode()
+    assert "Runs queued from" in html
+    assert '<a href="?status=SUCCESS">Any time</a>' in html
+    assert f'<input type="hidden" name="start" value="{start}"' in html  # kept when filtering
+
+
+def test_a_broken_time_window_is_explained(member_client, runs):
+    response = member_client.get("/executions/?start=yesterday&end=2026-01-01T00:00:00Z")
+    backwards = member_client.get(
+        "/executions/?start=2026-02-01T00:00:00Z&end=2026-01-01T00:00:00Z"
+    )
+
+    assert response.status_code == backwards.status_code == 200
+    assert "Enter a valid date/time." in response.content.decode()
+    assert "The time window ends before it starts." in backwards.content.decode()
 
 
 def test_an_impossible_date_range_is_explained(member_client, runs):

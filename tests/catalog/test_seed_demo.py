@@ -1,0 +1,53 @@
+"""The demo data fills every page: functions, tokens and a month of real past runs."""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.runs.models import OUTCOME_OF_STATUS, Execution, Outcome
+from tests.conftest import ANALYST_TOKEN, DEVELOPER_TOKEN
+
+
+@pytest.fixture
+def demo_settings(settings, emulator):
+    settings.CODEENGINE_EMULATOR_URL = emulator.url
+    settings.CODEENGINE_EMULATOR_TOKEN = DEVELOPER_TOKEN
+    settings.CODEENGINE_EMULATOR_LIMITED_TOKEN = ANALYST_TOKEN
+    return settings
+
+
+def test_the_demo_has_a_month_of_runs_of_every_outcome(db, demo_settings, monkeypatch):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-password-123")
+    call_command("seed_demo", verbosity=0)
+
+    runs = Execution.objects.all()
+    assert runs.count() == 64
+    assert AccessToken.objects.count() == 2 and Function.objects.count() == 13
+    outcomes = Counter(
+        OUTCOME_OF_STATUS[status] for status in runs.values_list("status", flat=True)
+    )
+    assert set(outcomes) == {Outcome.SUCCESS, Outcome.DOMO_FAILURE, Outcome.CALL_ERROR}
+    assert outcomes[Outcome.SUCCESS] > outcomes[Outcome.DOMO_FAILURE] + outcomes[Outcome.CALL_ERROR]
+    now = timezone.now()
+    assert all(now - timedelta(days=31) < run.queued_at <= now for run in runs)
+    assert runs.filter(queued_at__gte=now - timedelta(days=1)).exists()
+    assert len(set(runs.values_list("requested_by", flat=True))) == 3
+    greeting = runs.filter(function_name="greet", status="SUCCESS").first()
+    assert greeting.result.startswith("Hello, ") and greeting.stdout_log  # the real function ran
+    assert greeting.duration == greeting.finished_at - greeting.queued_at
+    timed_out = runs.filter(status="error").first()
+    assert timed_out.error_code == "timeout" and "No complete answer" in timed_out.error_message
+
+    call_command("seed_demo", verbosity=0)
+    assert Execution.objects.count() == 64  # the history is added only once
+
+
+def test_the_demo_history_can_be_left_out(db, demo_settings, monkeypatch):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-password-123")
+    call_command("seed_demo", "--no-history", verbosity=0)
+
+    assert not Execution.objects.exists()
