@@ -16,6 +16,7 @@ def test_nested_list_of_objects_is_edited_in_place_and_sent_exactly(
 ):
     save_demo_function(instance, developer_token, "summariseOrder")
     log_in(page, "member", "member-password")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Functions").click()
     page.get_by_role("link", name="Summarise an order").first.click()
     page.evaluate("window.pageLoadMarker = 'still the same page'")
 
@@ -66,6 +67,7 @@ def test_json_tab_round_trip_reports_misfits_at_their_fields(
 ):
     save_demo_function(instance, developer_token, "addNumbers")
     log_in(page, "member", "member-password")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Functions").click()
     page.get_by_role("link", name="Add two numbers").first.click()
 
     page.get_by_role("button", name="JSON").click()

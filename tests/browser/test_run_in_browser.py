@@ -16,6 +16,7 @@ def test_log_in_run_a_function_and_watch_its_result(
     save_demo_function(instance, developer_token, "sleepFor")
     log_in(page, "member", "member-password")
 
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Functions").click()
     page.get_by_role("link", name="Sleep for a while").first.click()
     page.get_by_role("spinbutton", name="seconds").fill("1")
     page.get_by_role("button", name="Run function").click()
