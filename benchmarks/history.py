@@ -3,10 +3,14 @@
   history_first_page_p95      GET /executions/                           (ms)
   history_filtered_page_p95   GET /executions/?function=..&status=FAILED (ms)
   history_page_500_p95        GET /executions/?before=<id of row 25,000> (ms)
+  dashboard_home_p95          GET /  (cards, 7-day chart, lists)         (ms)
+  dashboard_home_30d_p95      GET /?range=30d                            (ms)
 
 for SQLite, then the same names ending _postgres for PostgreSQL (skipped, with a note on
 stderr, when it does not answer). The filled databases are kept and reused between runs:
-var/bench-history.sqlite3 and the PostgreSQL database codeengine_bench_history.
+var/bench-history.sqlite3 and the PostgreSQL database codeengine_bench_history. The runs
+span a year up to now: a reused database is topped up to the present at the same rate
+first, so the home page's "today" and "last 7 days" hold a realistic number of runs.
 """
 
 import os
@@ -21,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 1_000_000
 INSERT_BATCH = 10_000
+YEAR = timedelta(days=365)
 SAMPLES = 40
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_DATABASE = "codeengine_bench_history"
@@ -101,6 +106,7 @@ def measure(suffix: str) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)  # production storage
     if Execution.objects.count() < ROWS:
         fill()
+    top_up()
     user = get_user_model().objects.get(username="bench-user-0")
     user.groups.add(Group.objects.get_or_create(name="viewer")[0])  # history is for viewers
     client = Client()
@@ -110,17 +116,22 @@ def measure(suffix: str) -> None:
     )
     row_25000 = Execution.objects.order_by("-id").values_list("id", flat=True)[25_000]
     pages = {
-        "history_first_page": "/executions/",
-        "history_filtered_page": f"/executions/?function={busiest}&status=FAILED",
-        "history_page_500": f"/executions/?before={row_25000}",
+        "history_first_page": ("/executions/", b"execution-row-"),
+        "history_filtered_page": (
+            f"/executions/?function={busiest}&status=FAILED",
+            b"execution-row-",
+        ),
+        "history_page_500": (f"/executions/?before={row_25000}", b"execution-row-"),
+        "dashboard_home": ("/", b"bar-success"),
+        "dashboard_home_30d": ("/?range=30d", b"bar-success"),
     }
-    for name, url in pages.items():
+    for name, (url, expected) in pages.items():
         timings = []
         for attempt in range(SAMPLES + 3):
             started = time.perf_counter()
             response = client.get(url, secure=True)
             elapsed = (time.perf_counter() - started) * 1000
-            assert response.status_code == 200 and b"execution-row-" in response.content
+            assert response.status_code == 200 and expected in response.content, url
             if attempt >= 3:  # the first requests warm caches
                 timings.append(elapsed)
         p95 = statistics.quantiles(timings, n=20)[-1]
@@ -128,16 +139,38 @@ def measure(suffix: str) -> None:
 
 
 def fill() -> None:
-    """Bulk-insert ROWS executions with realistic payloads, oldest first."""
-    from django.contrib.auth import get_user_model
-    from django.db import connection, transaction
+    """Bulk-insert ROWS executions with realistic payloads over the last year, oldest first."""
+    from django.db import connection
     from django.utils import timezone
 
-    from codeengine_ui.catalog.models import Function, Instance
     from codeengine_ui.runs.models import Execution
 
     print(f"Filling {connection.vendor} with {ROWS:,} executions (once)...", file=sys.stderr)
     Execution.objects.all().delete()
+    insert_runs(timezone.now() - YEAR, ROWS, random.Random(42))
+
+
+def top_up() -> None:
+    """Runs from the newest stored one up to now, at the year's rate."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from codeengine_ui.runs.models import Execution
+
+    newest = Execution.objects.aggregate(newest=Max("queued_at"))["newest"]
+    missing = int((timezone.now() - newest) / (YEAR / ROWS))
+    if missing > 0:
+        print(f"Topping up {missing:,} executions to the present...", file=sys.stderr)
+        insert_runs(newest + YEAR / ROWS, missing, random.Random(missing))
+
+
+def insert_runs(start, count: int, rng: random.Random) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from codeengine_ui.catalog.models import Function, Instance
+    from codeengine_ui.runs.models import Execution
+
     users = [
         get_user_model().objects.get_or_create(username=f"bench-user-{n}")[0] for n in range(10)
     ]
@@ -164,12 +197,10 @@ def fill() -> None:
     placeholders = ", ".join(["%s"] * len(fields))
     table = connection.ops.quote_name(Execution._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (model names)
-    rng = random.Random(42)
-    start = timezone.now() - timedelta(days=365)
-    step = timedelta(days=365) / ROWS
-    for offset in range(0, ROWS, INSERT_BATCH):
+    step = YEAR / ROWS
+    for offset in range(0, count, INSERT_BATCH):
         rows = []
-        for number in range(offset, min(offset + INSERT_BATCH, ROWS)):
+        for number in range(offset, min(offset + INSERT_BATCH, count)):
             record = _record(rng, number, start + step * number, functions, users)
             # Each field adapts its own value, as the ORM would (datetimes, JSON, durations).
             rows.append(tuple(f.get_db_prep_value(record[f.attname], connection) for f in fields))
