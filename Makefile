@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-postgres bench lint format lock chromium clean
+.PHONY: help install run test test-postgres bench screenshots lint format lock chromium clean
 
 help:
 	@echo "make run            set up and start the console on http://127.0.0.1:$${PORT:-8000}"
@@ -14,6 +14,7 @@ help:
 	@echo "make test           ruff + the whole test suite (SQLite, browser tests included)"
 	@echo "make test-postgres  the whole test suite against PostgreSQL ($(POSTGRES_URL))"
 	@echo "make bench          print the benchmark figures"
+	@echo "make screenshots    retake the README's screenshots from the demo data"
 	@echo "make format         format the code with ruff"
 	@echo "make lock           re-resolve uv.lock after changing pyproject.toml"
 
@@ -62,6 +63,9 @@ test-postgres: $(VENV)/.dev-installed chromium
 	  echo "Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \
 	  echo "(or: sudo service postgresql start), then run make test-postgres again."; exit 1; }
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+
+screenshots: $(VENV)/.dev-installed chromium
+	$(BIN)/python docs/take_screenshots.py
 
 bench: $(VENV)/.dev-installed
 	@for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done

@@ -13,10 +13,7 @@ ports, then prints:
 
 import os
 import re
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,18 +24,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from codeengine_ui.launch import DemoStack  # noqa: E402
 from tests.html_forms import submitted_fields  # noqa: E402
 
 VAR = ROOT / "var"
 LATENCY_SAMPLES = 40
 CONCURRENT_RUNS = 50
 SLOW_SECONDS = 2
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def figure(name: str, value: float, unit: str) -> None:
@@ -48,35 +40,6 @@ def figure(name: str, value: float, unit: str) -> None:
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
-def prepare_environment() -> dict[str, str]:
-    VAR.mkdir(exist_ok=True)
-    database = VAR / "bench.sqlite3"
-    for leftover in VAR.glob("bench.sqlite3*"):
-        leftover.unlink()
-    emulator_port, web_port = free_port(), free_port()
-    environment = {
-        **os.environ,
-        "DEBUG": "1",
-        "PORT": str(web_port),
-        "DATABASE_URL": f"sqlite:///{database}",
-        "CODEENGINE_EMULATOR_URL": f"http://127.0.0.1:{emulator_port}",
-        "CODEENGINE_ALLOWED_HOSTS": f"127.0.0.1:{emulator_port}",
-        "DEMO_ADMIN_PASSWORD": secrets.token_urlsafe(16),
-        "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
-        "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(environment)
-    for command in (["migrate", "--noinput"], ["seed_demo"]):
-        subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-            capture_output=True,
-        )
-    return environment
 
 
 class Console:
@@ -120,18 +83,6 @@ class Console:
             errors = re.findall(r'class="field-error"[^>]*>([^<]+)<', response.text)
             raise SystemExit(f"the run was not accepted: {errors or response.status_code}")
         return int(re.search(r"/executions/(\d+)/", location).group(1))
-
-
-def wait_for_health(base_url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/health/", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the console did not become healthy within 60 s (see var/bench-stack.log)")
 
 
 def wait_finished(execution_ids: list[int], timeout: float = 120):
@@ -194,36 +145,23 @@ def measure_concurrency(console: Console) -> tuple[int, float]:
 
 
 def main() -> None:
-    environment = prepare_environment()
-    import django
-
-    django.setup()
-    from django.conf import settings
-
     log_path = VAR / "bench-stack.log"
-    with log_path.open("w") as log:
-        stack = subprocess.Popen(
-            [sys.executable, "-m", "codeengine_ui.launch"],
-            cwd=ROOT,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+    with DemoStack(VAR / "bench.sqlite3", log_path, history=False) as stack:
+        os.environ.update(stack.environment)
+        import django
+
+        django.setup()
+        from django.conf import settings
+
+        console = Console(stack.base_url, stack.admin_password)
+        added = measure_added_latency(
+            console, settings.CODEENGINE_EMULATOR_URL, settings.CODEENGINE_EMULATOR_TOKEN
         )
-        try:
-            base_url = f"http://127.0.0.1:{environment['PORT']}"
-            wait_for_health(base_url)
-            console = Console(base_url, environment["DEMO_ADMIN_PASSWORD"])
-            added = measure_added_latency(
-                console, settings.CODEENGINE_EMULATOR_URL, settings.CODEENGINE_EMULATOR_TOKEN
-            )
-            figure("run_added_latency_p50", statistics.median(added), "ms")
-            figure("run_added_latency_p95", percentile(added, 0.95), "ms")
-            most, wall = measure_concurrency(console)
-            figure("runs_in_flight_max", most, "runs")
-            figure("runs_50x2s_wall", wall, "s")
-        finally:
-            stack.send_signal(2)
-            stack.wait(30)
+        figure("run_added_latency_p50", statistics.median(added), "ms")
+        figure("run_added_latency_p95", percentile(added, 0.95), "ms")
+        most, wall = measure_concurrency(console)
+        figure("runs_in_flight_max", most, "runs")
+        figure("runs_50x2s_wall", wall, "s")
     locked = log_path.read_text().lower().count("database is locked")
     figure("database_locked_errors", locked, "count")
 

@@ -84,9 +84,12 @@ def timestamp(moment: datetime | None) -> str:
         return "—"
     local = timezone.localtime(moment)
     absolute = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
-    ago = timesince(moment).split(",")[0]
+    if timezone.now() - moment < timedelta(minutes=1):
+        when = "just now"
+    else:
+        when = timesince(moment).split(",")[0] + " ago"
     return format_html(
-        '<time datetime="{}" title="{}">{} ago</time>', moment.isoformat(), absolute, ago
+        '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), absolute, when
     )
 
 

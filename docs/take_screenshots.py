@@ -1,0 +1,93 @@
+"""The README's screenshots, taken from the demo data so they never go stale.
+
+`make screenshots` starts the whole console on a fresh database with the demo (a month of
+past runs included), logs in with Playwright in Debian's Chromium, and writes the PNG files
+of docs/screenshots/.
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from codeengine_ui.launch import DemoStack  # noqa: E402
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
+def main() -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    var = ROOT / "var"
+    stack = DemoStack(var / "screenshots.sqlite3", var / "screenshots-stack.log")
+    with stack, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--disable-background-networking"]
+        )
+        take(browser, stack, "light", DESKTOP, desktop_pages)
+        take(browser, stack, "dark", DESKTOP, dark_pages)
+        take(browser, stack, "light", PHONE, phone_pages)
+        browser.close()
+    for path in sorted(SCREENSHOTS.glob("*.png")):
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+def take(browser, stack: DemoStack, scheme: str, viewport: dict, pages) -> None:
+    context = browser.new_context(
+        base_url=stack.base_url,
+        viewport=viewport,
+        color_scheme=scheme,
+        timezone_id="Europe/Paris",
+        locale="en-GB",
+    )
+    page = context.new_page()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(stack.admin_password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Home").wait_for()
+    pages(page)
+    context.close()
+
+
+def shoot(page, name: str, *, full_page: bool = False) -> None:
+    page.wait_for_load_state("networkidle")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
+
+
+def desktop_pages(page) -> None:
+    page.reload()  # the browser's time zone is known from the second page on
+    shoot(page, "home", full_page=True)
+
+    page.goto("/functions/")
+    shoot(page, "functions")
+
+    page.get_by_role("link", name="Summarise an order").first.click()
+    page.get_by_role("textbox", name="orderId").fill("SO-2041")
+    page.get_by_role("button", name="Add tags item").click()
+    page.locator("#f-in-2").get_by_role("textbox").last.fill("priority")
+    shoot(page, "function-form", full_page=True)
+
+    page.goto("/executions/")
+    shoot(page, "history")
+
+
+def dark_pages(page) -> None:
+    page.goto("/executions/?q=summariseOrder")
+    page.locator("table.history a").first.click()
+    shoot(page, "execution")
+
+
+def phone_pages(page) -> None:
+    page.reload()
+    shoot(page, "home-phone")
+
+
+if __name__ == "__main__":
+    main()
