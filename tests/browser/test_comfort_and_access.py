@@ -172,3 +172,22 @@ def test_axe_finds_no_serious_problems(browser, live_server, member, team_histor
     context.close()
 
     assert problems == {}
+
+
+def test_the_chart_period_switches_in_place(page, member, team_history):
+    log_in(page, "member", "member-password")
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    page.evaluate("window.samePage = true")
+
+    page.get_by_role("navigation", name="Period of the chart").get_by_role(
+        "link", name="30d"
+    ).click()
+
+    expect(page).to_have_url(re.compile(r"/\?range=30d$"))
+    expect(page.locator("#runs-chart-svg-title")).to_have_text(re.compile("last 30 days$"))
+    assert page.evaluate("window.samePage") is True
+    page.locator("#runs-chart summary").click()
+    first_day = page.locator("#runs-chart tbody tr").first
+    expect(first_day.locator("th")).to_be_visible()
+    assert page.locator("#runs-chart tbody tr").count() == 30
+    assert page.problems == []

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
 from codeengine_ui.runs.models import OUTCOME_OF_STATUS, Execution, Outcome
 from tests.conftest import ANALYST_TOKEN, DEVELOPER_TOKEN
 
@@ -42,8 +42,12 @@ def test_the_demo_has_a_month_of_runs_of_every_outcome(db, demo_settings, monkey
     timed_out = runs.filter(status="error").first()
     assert timed_out.error_code == "timeout" and "No complete answer" in timed_out.error_message
 
+    assert InputPreset.objects.count() == 3
+    assert Function.objects.get(function_name="greet", version="1.1.0").key_inputs == ["name"]
+
     call_command("seed_demo", verbosity=0)
     assert Execution.objects.count() == 64  # the history is added only once
+    assert InputPreset.objects.count() == 3
 
 
 def test_the_demo_history_can_be_left_out(db, demo_settings, monkeypatch):

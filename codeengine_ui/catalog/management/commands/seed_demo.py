@@ -10,7 +10,7 @@ from django.db import transaction
 
 from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.importing import save_function
-from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, Instance
 from codeengine_ui.domo.demo_package import (
     DEMO_PACKAGE_ID,
     LATEST_DEMO_VERSION,
@@ -23,6 +23,35 @@ from codeengine_ui.runs.models import Execution
 DEMO_INSTANCE_NAME = "emulator"
 STARRED_FOR_ADMIN = {"greet", "summariseOrder", "failWithError"}
 DEMO_TEAMMATES = ("dana.analyst", "sam.developer")
+DEMO_KEY_INPUTS = {"greet": ["name"], "failWithError": ["reason"], "addNumbers": ["a", "b"]}
+DEMO_PRESETS = [
+    ("greet", "Ada, excited", {"name": "Ada", "excited": True}),
+    (
+        "summariseOrder",
+        "Rush order, two lines",
+        {
+            "order": {
+                "orderId": "SO-2041",
+                "customer": "481303514",
+                "lines": [
+                    {"sku": "WIDGET-S", "quantity": 3, "unitPrice": 19.5},
+                    {"sku": "GADGET-XL", "quantity": 1, "unitPrice": 249.0},
+                ],
+            },
+            "notes": "Deliver before Friday",
+            "tags": ["rush"],
+        },
+    ),
+    (
+        "summariseOrder",
+        "Empty order",
+        {
+            "order": {"orderId": "SO-0", "customer": "481303514", "lines": []},
+            "notes": None,
+            "tags": None,
+        },
+    ),
+]
 
 
 class Command(BaseCommand):
@@ -57,6 +86,7 @@ class Command(BaseCommand):
                     admin,
                 )
             count = self._functions(instance, developer_token, admin)
+            self._presets_and_labels(instance, admin)
             past_runs = 0
             if not no_history and not Execution.objects.exists():
                 past_runs = self._history(instance, developer_token, admin)
@@ -124,11 +154,28 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.add(Group.objects.get_or_create(name=Role.MEMBER.group_name)[0])
             teammates.append(user)
+        return add_demo_history(self._latest(instance), token, [admin, admin, *teammates])
+
+    def _presets_and_labels(self, instance: Instance, admin) -> None:
+        """Presets a team would have saved, and the inputs that label the history's rows."""
+        functions = self._latest(instance)
+        for name, inputs in DEMO_KEY_INPUTS.items():
+            if not functions[name].key_inputs:
+                functions[name].key_inputs = inputs
+                functions[name].save(update_fields=["key_inputs"])
+        for function_name, preset_name, values in DEMO_PRESETS:
+            InputPreset.objects.get_or_create(
+                function=functions[function_name],
+                name=preset_name,
+                defaults={"input_variables": values, "created_by": admin},
+            )
+
+    @staticmethod
+    def _latest(instance: Instance) -> dict[str, Function]:
         latest = Function.objects.filter(
             instance=instance, package_id=DEMO_PACKAGE_ID, version=LATEST_DEMO_VERSION
         )
-        functions = {function.function_name: function for function in latest}
-        return add_demo_history(functions, token, [admin, admin, *teammates])
+        return {function.function_name: function for function in latest}
 
     def _functions(self, instance: Instance, token: AccessToken, admin) -> int:
         wanted = []
