@@ -9,6 +9,7 @@ from codeengine_ui.catalog.importing import save_function
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION, demo_packages
 from codeengine_ui.domo.emulator import CodeEngineEmulator, EmulatorUser
+from codeengine_ui.runs.models import Execution
 
 DEVELOPER_TOKEN = "dev-token-6f1d2c3b4a5e6f708192a3b4c5d6e7f8"
 ANALYST_TOKEN = "analyst-token-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
@@ -147,6 +148,22 @@ def save_demo_function(
         definition=demo_function_definition(name, definition_version),
     )
     return function
+
+
+def stored_run(function, token, user, inputs=None, **fields) -> Execution:
+    """A run of `function` saved as it would be queued, with `fields` set (status, result,
+    queued_at...)."""
+    execution = Execution.for_run(
+        function=function,
+        token=token,
+        user=user,
+        input_variables={} if inputs is None else inputs,
+        get_logs=fields.pop("get_logs", True),
+    )
+    for name, value in fields.items():
+        setattr(execution, name, value)
+    execution.save()
+    return execution
 
 
 def user_with_role(django_user_model, username: str, role: str):

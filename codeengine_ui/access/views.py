@@ -71,22 +71,12 @@ def token_detail(request, token_id: int):
 
 def _record_changes(request, token: AccessToken, before: dict) -> None:
     after = {"label": token.label, "expires_on": _day(token.expires_on), **_grants(token)}
-    if before["label"] != after["label"]:
-        record(
-            AuditAction.TOKEN_RENAMED,
-            token.description,
-            request=request,
-            before=before["label"],
-            after=after["label"],
-        )
-    if before["expires_on"] != after["expires_on"]:
-        record(
-            AuditAction.TOKEN_EXPIRY_CHANGED,
-            token.description,
-            request=request,
-            before=before["expires_on"],
-            after=after["expires_on"],
-        )
+    for key, action in (
+        ("label", AuditAction.TOKEN_RENAMED),
+        ("expires_on", AuditAction.TOKEN_EXPIRY_CHANGED),
+    ):
+        if before[key] != after[key]:
+            record(action, token.description, request=request, before=before[key], after=after[key])
     grants_before = {key: before[key] for key in _grants(token)}
     if grants_before != _grants(token):
         record(

@@ -10,7 +10,7 @@ from django.utils import dateformat, timezone
 from codeengine_ui.runs.models import FINISHED_OUTCOMES, Outcome
 from codeengine_ui.runs.templatetags.execution_display import human_duration
 
-from .stats import Bucket, RecentRun
+from .stats import SPARKLINE_RUNS, Bucket, RecentRun
 
 # The bar chart's drawing area, in SVG user units (it scales to the card's width).
 CHART_WIDTH, CHART_HEIGHT = 720, 210
@@ -153,7 +153,6 @@ def _axis_label(bucket: Bucket, hourly: bool) -> str:
 # --- Sparklines: a function's last runs in the function list ------------------------------
 
 SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 32, 4
-SPARK_SLOTS = 20
 
 
 @dataclass(frozen=True)
@@ -186,12 +185,13 @@ class Sparkline:
 def sparkline(function_id: int, runs: list[RecentRun], history_url: str) -> Sparkline:
     """The durations of a function's last runs, oldest first, newest at the right edge.
     A point opens the history at that run."""
-    timed = [run for run in runs if run.duration is not None]
-    longest = max((run.duration.total_seconds() for run in timed), default=0) or 1
-    step = (SPARK_WIDTH - 2 * SPARK_PAD) / (SPARK_SLOTS - 1)
+    longest = max((run.duration.total_seconds() for run in runs if run.duration), default=0) or 1
+    step = (SPARK_WIDTH - 2 * SPARK_PAD) / (SPARKLINE_RUNS - 1)
     points = []
-    for slot, run in enumerate(timed[-SPARK_SLOTS:]):
-        x = SPARK_WIDTH - SPARK_PAD - step * (len(timed[-SPARK_SLOTS:]) - 1 - slot)
+    for index, run in enumerate(runs):
+        if run.duration is None:  # no point, but a gap where it stands
+            continue
+        x = SPARK_WIDTH - SPARK_PAD - step * (len(runs) - 1 - index)
         seconds = run.duration.total_seconds()
         y = SPARK_HEIGHT - SPARK_PAD - (SPARK_HEIGHT - 2 * SPARK_PAD) * seconds / longest
         query = urlencode({"function": function_id, "before": run.pk + 1})
@@ -203,7 +203,7 @@ def sparkline(function_id: int, runs: list[RecentRun], history_url: str) -> Spar
                 href=f"{history_url}?{query}",
                 title=f"Run #{run.pk} {outcome}, {human_duration(run.duration)}",
                 failed=not run.succeeded,
-            )
+            ),
         )
     failures = sum(1 for run in runs if not run.succeeded)
     title = (

@@ -11,7 +11,7 @@ from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.models import InputPreset
 from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID
 from codeengine_ui.runs.models import Execution, ExecutionStatus
-from tests.conftest import user_with_role
+from tests.conftest import stored_run, user_with_role
 
 # Sample values for the URL parameters, by name (the URLs themselves come from the resolver).
 SAMPLE_VALUES = {
@@ -80,15 +80,14 @@ def test_only_login_and_health_are_public():
 
 @pytest.fixture
 def objects(db, greet, developer_token, instance, member, django_user_model):
-    execution = Execution.for_run(
-        function=greet,
-        token=developer_token,
-        user=member,
-        input_variables={"name": "Ada"},
-        get_logs=True,
+    execution = stored_run(
+        greet,
+        developer_token,
+        member,
+        {"name": "Ada"},
+        status=ExecutionStatus.SUCCESS,
+        result="Hello",
     )
-    execution.status, execution.result = ExecutionStatus.SUCCESS, "Hello"
-    execution.save()
     return {
         "function": greet,
         "execution": execution,

@@ -9,7 +9,7 @@ from codeengine_ui.access.models import AuditAction, AuditEvent
 from codeengine_ui.catalog.encryption import decrypt_token
 from codeengine_ui.catalog.models import AccessToken, Instance
 from codeengine_ui.runs.models import Execution
-from tests.conftest import DEVELOPER_TOKEN, make_token
+from tests.conftest import DEVELOPER_TOKEN, make_token, stored_run
 from tests.html_forms import submitted_fields
 
 SECRET = "fresh-token-9f8e7d6c5b4a39281706"
@@ -80,10 +80,7 @@ def test_rename_expiry_and_grants_are_recorded(admin_client, developer_token, me
 def test_rotation_replaces_the_secret_and_keeps_the_history(
     admin_client, greet, developer_token, member
 ):
-    run = Execution.for_run(
-        function=greet, token=developer_token, user=member, input_variables={}, get_logs=True
-    )
-    run.save()
+    run = stored_run(greet, developer_token, member)
 
     response = admin_client.post(f"/tokens/{developer_token.pk}/rotate/", {"secret": SECRET})
 
@@ -111,10 +108,7 @@ def test_disabled_token_is_refused_and_can_be_enabled_again(admin_client, develo
 def test_delete_asks_first_and_keeps_past_runs_readable(
     admin_client, greet, developer_token, member
 ):
-    run = Execution.for_run(
-        function=greet, token=developer_token, user=member, input_variables={}, get_logs=True
-    )
-    run.save()
+    run = stored_run(greet, developer_token, member)
 
     confirm = admin_client.get(f"/tokens/{developer_token.pk}/delete/")
     admin_client.post(f"/tokens/{developer_token.pk}/delete/")
@@ -171,14 +165,7 @@ def test_expiring_and_expired_tokens_are_flagged_and_expired_ones_refused(
 def test_a_run_whose_token_expired_after_queueing_is_refused(greet, developer_token, member):
     from codeengine_ui.runs.tasks import call_code_engine
 
-    run = Execution.for_run(
-        function=greet,
-        token=developer_token,
-        user=member,
-        input_variables={"name": "Ada"},
-        get_logs=False,
-    )
-    run.save()
+    run = stored_run(greet, developer_token, member, {"name": "Ada"}, get_logs=False)
     run.mark_running("w")
     AccessToken.objects.filter(pk=developer_token.pk).update(
         expires_on=timezone.localdate() - timedelta(days=1)

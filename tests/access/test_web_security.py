@@ -10,7 +10,8 @@ from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 from django.test import Client
 
-from codeengine_ui.runs.models import Execution, ExecutionStatus
+from codeengine_ui.runs.models import ExecutionStatus
+from tests.conftest import stored_run
 
 
 def test_check_deploy_passes_with_production_settings():
@@ -59,16 +60,14 @@ def test_the_app_refuses_to_start_without_an_encryption_key():
 
 @pytest.fixture
 def finished_run(greet, developer_token, member):
-    execution = Execution.for_run(
-        function=greet,
-        token=developer_token,
-        user=member,
-        input_variables={"name": "Ada"},
-        get_logs=True,
+    return stored_run(
+        greet,
+        developer_token,
+        member,
+        {"name": "Ada"},
+        status=ExecutionStatus.SUCCESS,
+        result={"a": [1, {"b": None}]},
     )
-    execution.status, execution.result = ExecutionStatus.SUCCESS, {"a": [1, {"b": None}]}
-    execution.save()
-    return execution
 
 
 def _pages(greet, finished_run, developer_token) -> list[str]:

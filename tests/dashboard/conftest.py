@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from codeengine_ui.runs.models import Execution, ExecutionStatus
+from tests.conftest import stored_run
 
 NEW_YORK = ZoneInfo("America/New_York")
 # A Wednesday, three days after New York moved its clocks forward (Sunday 8 March, 02:00).
@@ -19,18 +20,15 @@ def record_run(greet, developer_token, member):
     """Stores a run of greet that was queued at `queued_at` and ended with `status`."""
 
     def record(queued_at, status, seconds=None, *, function=greet, user=member) -> Execution:
-        execution = Execution.for_run(
-            function=function,
-            token=developer_token,
-            input_variables={"name": f"run at {queued_at:%d %H:%M}"},
-            get_logs=True,
-            user=user,
+        return stored_run(
+            function,
+            developer_token,
+            user,
+            {"name": f"run at {queued_at:%d %H:%M}"},
+            queued_at=queued_at,
+            status=status,
+            duration=None if seconds is None else timedelta(seconds=seconds),
         )
-        execution.queued_at = queued_at
-        execution.status = status
-        execution.duration = None if seconds is None else timedelta(seconds=seconds)
-        execution.save()
-        return execution
 
     return record
 

@@ -4,13 +4,11 @@ from codeengine_ui.catalog.models import AccessToken
 from codeengine_ui.domo.client import FunctionExecution
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from codeengine_ui.runs.tasks import call_code_engine
+from tests.conftest import stored_run
 
 
 def _running(function, token, user) -> Execution:
-    execution = Execution.for_run(
-        function=function, token=token, user=user, input_variables={"name": "Ada"}, get_logs=True
-    )
-    execution.save()
+    execution = stored_run(function, token, user, {"name": "Ada"})
     execution.mark_running("test-worker")
     return execution
 

@@ -1,5 +1,6 @@
 from codeengine_ui.runs.comparison import Difference, json_differences
-from codeengine_ui.runs.models import Execution, ExecutionStatus
+from codeengine_ui.runs.models import ExecutionStatus
+from tests.conftest import stored_run
 
 
 def test_structural_differences_by_path():
@@ -22,14 +23,9 @@ def test_scalars_and_identical_values():
 
 
 def _finished(function, token, user, inputs, result, **fields):
-    execution = Execution.for_run(
-        function=function, token=token, user=user, input_variables=inputs, get_logs=True
+    return stored_run(
+        function, token, user, inputs, status=ExecutionStatus.SUCCESS, result=result, **fields
     )
-    execution.status, execution.result = ExecutionStatus.SUCCESS, result
-    for name, value in fields.items():
-        setattr(execution, name, value)
-    execution.save()
-    return execution
 
 
 def test_compare_page_shows_input_and_result_differences(

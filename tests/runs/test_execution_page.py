@@ -7,10 +7,16 @@ import pytest
 
 from codeengine_ui.catalog.models import Function, InputPreset
 from codeengine_ui.runs.models import Execution, ExecutionStatus
-from tests.conftest import DEVELOPER_TOKEN, make_token, save_demo_function
+from tests.conftest import DEVELOPER_TOKEN, make_token, save_demo_function, stored_run
 from tests.html_forms import submitted_fields
 
 from .conftest import execution_id_from, run_form_data
+
+
+def _failed_with_misfits(add, token, user, **fields) -> Execution:
+    """A FAILED run of addNumbers whose `a` is text."""
+    inputs = {"a": "two", "b": 1}
+    return stored_run(add, token, user, inputs, status=ExecutionStatus.FAILED, **fields)
 
 
 def _run(client, function, token, inputs, **options) -> Execution:
@@ -91,16 +97,8 @@ def test_failed_run_names_the_inputs_that_do_not_fit(
     member_client, instance, developer_token, member
 ):
     add = save_demo_function(instance, developer_token, "addNumbers")
-    execution = Execution.for_run(
-        function=add,
-        token=developer_token,
-        user=member,
-        input_variables={"a": "two", "b": 1},
-        get_logs=True,
-    )
-    execution.status = ExecutionStatus.FAILED
-    execution.error_information = {"errorMessages": ["b overflowed"]}
-    execution.save()
+    errors = {"errorMessages": ["b overflowed"]}
+    execution = _failed_with_misfits(add, developer_token, member, error_information=errors)
 
     html = member_client.get(f"/executions/{execution.pk}/").content.decode()
 
@@ -210,10 +208,7 @@ def test_share_link_opens_the_filled_form_without_secrets(member_client, greet, 
 
 @pytest.mark.parametrize("stream", ["stdout", "stderr"])
 def test_log_downloads_need_login(client, greet, developer_token, member, stream):
-    execution = Execution.for_run(
-        function=greet, token=developer_token, user=member, input_variables={}, get_logs=True
-    )
-    execution.save()
+    execution = stored_run(greet, developer_token, member)
 
     assert client.get(f"/executions/{execution.pk}/{stream}.txt").status_code == 302
 
@@ -222,15 +217,7 @@ def test_edit_and_run_shows_the_misfits_of_a_failed_run_at_their_fields(
     member_client, instance, developer_token, member
 ):
     add = save_demo_function(instance, developer_token, "addNumbers")
-    execution = Execution.for_run(
-        function=add,
-        token=developer_token,
-        user=member,
-        input_variables={"a": "two", "b": 1},
-        get_logs=True,
-    )
-    execution.status = ExecutionStatus.FAILED
-    execution.save()
+    execution = _failed_with_misfits(add, developer_token, member)
 
     html = member_client.get(f"/functions/{add.pk}/run/?from={execution.pk}").content.decode()
 

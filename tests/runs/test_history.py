@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from codeengine_ui.catalog.models import Function, Instance
 from codeengine_ui.runs.models import Execution, ExecutionStatus
-from tests.conftest import make_token, save_demo_function
+from tests.conftest import make_token, save_demo_function, stored_run
 
 
 @pytest.fixture
@@ -22,13 +22,8 @@ def other_user(django_user_model):
 
 
 def _execution(function, token, user, inputs, **fields) -> Execution:
-    execution = Execution.for_run(
-        function=function, token=token, user=user, input_variables=inputs, get_logs=True
-    )
-    for name, value in {"status": ExecutionStatus.SUCCESS, **fields}.items():
-        setattr(execution, name, value)
-    execution.save()
-    return execution
+    fields.setdefault("status", ExecutionStatus.SUCCESS)
+    return stored_run(function, token, user, inputs, **fields)
 
 
 @pytest.fixture

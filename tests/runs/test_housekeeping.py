@@ -16,18 +16,14 @@ from codeengine_ui.runs.housekeeping import (
 )
 from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
 from codeengine_ui.runs.tasks import submit_run
+from tests.conftest import stored_run
 
 from .conftest import DATABASE_TASKS
 
 
 def _run(function, token, user, *, days_old: int, status=ExecutionStatus.SUCCESS):
-    execution = Execution.for_run(
-        function=function, token=token, user=user, input_variables={}, get_logs=True
-    )
-    execution.status = status
-    execution.queued_at = timezone.now() - timedelta(days=days_old)
-    execution.save()
-    return execution
+    queued_at = timezone.now() - timedelta(days=days_old)
+    return stored_run(function, token, user, status=status, queued_at=queued_at)
 
 
 @pytest.fixture
