@@ -3,10 +3,15 @@
   form_render_200_params_p50    normalise the definition, build the editor, render its HTML (ms)
   form_validate_200_params_p50  read what the browser posts back, validate it, build the
                                 inputVariables (ms)
+  editor_json_to_form_10k_items_ms  switch from the JSON tab to the form with a list of
+                                10,000 numbers and render the editor htmx swaps in (p50, ms)
+  editor_form_at_field_limit_ms the same with the longest list the form draws item by item
+                                (the worst case any request can ask for; p50, ms)
 
 Runs with production settings (DEBUG off, cached templates); no server is needed.
 """
 
+import json
 import os
 import statistics
 import sys
@@ -81,10 +86,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.http import QueryDict
     from django.template.loader import render_to_string
 
     from codeengine_ui.parameters.definitions import normalise_parameters, walk
-    from codeengine_ui.parameters.forms import InputsEditor
+    from codeengine_ui.parameters.forms import MAX_FORM_FIELDS, InputsEditor
     from tests.html_forms import submitted_fields
 
     raw = definition()
@@ -106,9 +112,29 @@ def main() -> None:
         return editor.input_variables()
 
     assert validate() == values
+
+    numbers = normalise_parameters([{"name": "values", "type": "number", "isList": True}])
+
+    def json_to_form(count: int):
+        def step() -> str:
+            data = QueryDict(mutable=True)
+            data.update(
+                {"editor_mode": "json", "inputs_json": json.dumps({"values": list(range(count))})}
+            )
+            editor = InputsEditor(numbers, data)
+            editor.perform("mode:form")
+            return render_to_string(
+                "parameters/inputs_editor.html",
+                {"editor": editor, "editor_url": "/functions/1/run/"},
+            )
+
+        return step
+
     for name, step in (
         ("form_render_200_params_p50", render),
         ("form_validate_200_params_p50", validate),
+        ("editor_json_to_form_10k_items_ms", json_to_form(10_000)),
+        ("editor_form_at_field_limit_ms", json_to_form(MAX_FORM_FIELDS - 1)),
     ):
         step()
         timings = []

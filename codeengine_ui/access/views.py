@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codeengine_ui.catalog.models import AccessToken
+from codeengine_ui.request_values import row_id
 
 from .audit import record
 from .context_processors import THEME_CYCLE
@@ -36,8 +37,8 @@ def token_list(request):
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def token_add(request):
-    chosen = request.GET.get("instance", "")
-    form = TokenForm(request.POST or None, initial={"instance": chosen} if chosen.isdigit() else {})
+    chosen = row_id(request.GET.get("instance"))
+    form = TokenForm(request.POST or None, initial={"instance": chosen} if chosen else {})
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
         token = form.save()
@@ -194,9 +195,9 @@ def audit_log(request):
     action = request.GET.get("action", "")
     if action in AuditAction.values:
         events = events.filter(action=action)
-    before = request.GET.get("before", "")
-    if before.isdigit():
-        events = events.filter(pk__lt=int(before))
+    before = row_id(request.GET.get("before"))
+    if before is not None:
+        events = events.filter(pk__lt=before)
     page = list(events.order_by("-id")[: AUDIT_PAGE_SIZE + 1])
     context = {
         "events": page[:AUDIT_PAGE_SIZE],

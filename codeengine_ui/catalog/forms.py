@@ -1,8 +1,7 @@
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 
+from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
 from codeengine_ui.parameters.forms import InputsEditor
 from codeengine_ui.parameters.manifests import AppFunction, app_functions
@@ -175,9 +174,7 @@ class PresetForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial["inputs_json"] = json.dumps(
-                self.instance.input_variables, indent=2, ensure_ascii=False
-            )
+            self.initial["inputs_json"] = indented(self.instance.input_variables)
 
     def clean_inputs_json(self):
         editor = InputsEditor(

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from codeengine_ui.domo.errors import CodeEngineError
+from codeengine_ui.domo.client import path_segment
+from codeengine_ui.domo.errors import CodeEngineError, InvalidRequestError
 from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import normalise_output, normalise_parameters
 from codeengine_ui.parameters.manifests import AppFunction
@@ -301,11 +302,18 @@ def newest_released_version(token: AccessToken, package_id: str) -> str:
     released = [
         entry["version"]
         for entry in package.get("versions") or []
-        if isinstance(entry, dict)
-        and entry.get("released")
-        and isinstance(entry.get("version"), str)
+        if isinstance(entry, dict) and entry.get("released") and _is_version(entry.get("version"))
     ]
     return max(released, key=version_key, default="")
+
+
+def _is_version(value: object) -> bool:
+    """Whether an upstream version string is one the console could pin and call."""
+    try:
+        path_segment(value, "version")
+    except InvalidRequestError:
+        return False
+    return len(value) <= Function._meta.get_field("version").max_length
 
 
 def check_newest_versions(functions=None, *, checked_before=None, user=None) -> int:

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.deconstruct import deconstructible
 
 from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.domo.client import CodeEngineClient, check_base_url, path_segment
@@ -25,6 +24,8 @@ from .encryption import decrypt_token, encrypt_token
 MIN_TOKEN_LENGTH = 12
 EXPIRY_WARNING_DAYS = 7
 MAX_KEY_INPUTS = 3
+# A version part compared as a number; longer digit runs compare as text.
+_VERSION_NUMBER = re.compile(r"[0-9]{1,30}")
 
 subdomain_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
@@ -32,11 +33,11 @@ subdomain_validator = RegexValidator(
 )
 
 
-@deconstructible
 def version_key(version: str) -> tuple:
     """Versions in release order: 1.10.0 after 1.9.0."""
     return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"[.\-+]", version)
+        (0, int(part)) if _VERSION_NUMBER.fullmatch(part) else (1, part)
+        for part in re.split(r"[.\-+]", version)
     )
 
 

@@ -10,6 +10,7 @@ from codeengine_ui.dashboard.charts import sparkline
 from codeengine_ui.dashboard.stats import recent_runs_by_function
 from codeengine_ui.domo.demo_package import demo_app_manifest
 from codeengine_ui.domo.errors import CodeEngineError
+from codeengine_ui.request_values import row_id
 
 from .encryption import TokenDecryptionError
 from .forms import AppDocumentForm, InstanceForm, KeyInputsForm, PresetForm
@@ -169,7 +170,7 @@ def save_browsed_function(request, instance_id: int, package_id: str, version: s
     token_id = request.POST.get("token", "")
     token = get_object_or_404(
         AccessToken.objects.usable_by(request.user, instance),
-        pk=int(token_id) if token_id.isdigit() else 0,
+        pk=row_id(token_id) or 0,
     )
     name = request.POST.get("function_name", "")
     browse_url = reverse("catalog:browse_version", args=[instance.pk, package_id, version])

@@ -20,6 +20,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from codeengine_ui.json_text import (
+    MAX_DEPTH,
+    deeper_than,
+    may_hold_lone_surrogates,
+    replace_lone_surrogates,
+)
+
 from .errors import (
     BadTokenError,
     CodeEngineError,
@@ -198,6 +205,7 @@ def describe_error_body(content: bytes) -> tuple[str, str]:
             ),
             "",
         )
+        detail, _ = replace_lone_surrogates(detail)
         return _shorten(detail), str(body.get("toe") or "")
     if re.search(r"<\s*html|<\s*!doctype", text[:500], re.IGNORECASE):
         title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
@@ -390,12 +398,23 @@ class CodeEngineClient:
             if not content.strip():
                 return None
             try:
-                return json.loads(content)
+                body = json.loads(content)
             except (ValueError, RecursionError):
                 raise UpstreamError(
                     f"Code Engine answered HTTP {status}, but the body is not readable JSON.",
                     http_status=status,
                 ) from None
+            # The reply wraps the result in one more level.
+            if deeper_than(body, MAX_DEPTH + 1):
+                raise UpstreamError(
+                    f"Code Engine answered HTTP {status} with JSON nested deeper than "
+                    f"{MAX_DEPTH:,} levels, which the console cannot keep. Return a flatter "
+                    "value from the function.",
+                    http_status=status,
+                )
+            if may_hold_lone_surrogates(content):
+                body, _ = replace_lone_surrogates(body)
+            return body
         detail, trace_id = describe_error_body(content)
         detail = self._auth.scrub(detail)
         raise _error_for_status(status, detail, trace_id)

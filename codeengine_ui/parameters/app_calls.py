@@ -5,8 +5,9 @@ object keyed by the app's parameter aliases; Domo renames them to the function's
 names. This builds that body from inputVariables, so an app developer can copy it.
 """
 
-import json
 from typing import Any
+
+from codeengine_ui.json_text import indented
 
 
 def app_call_body(parameters: list[dict], values: dict[str, Any]) -> dict[str, Any]:
@@ -27,5 +28,5 @@ def app_call_body(parameters: list[dict], values: dict[str, Any]) -> dict[str, A
 
 
 def app_call_snippet(app_alias: str, parameters: list[dict], values: dict[str, Any]) -> str:
-    body = json.dumps(app_call_body(parameters, values), indent=2, ensure_ascii=False)
+    body = indented(app_call_body(parameters, values))
     return f"domo.post('/domo/codeengine/v2/packages/{app_alias}', {body})"

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from codeengine_ui.domo.values import describe
+from codeengine_ui.json_text import may_hold_lone_surrogates, replace_lone_surrogates
 
 # Canonical spelling of every type name Domo uses, keyed by its lower-case form.
 KNOWN_TYPES = {
@@ -43,7 +44,7 @@ class DefinitionError(ValueError):
 def parse_definition_text(text: str) -> Any:
     """The JSON in `text`, or a DefinitionError saying where it stops being JSON."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except ValueError as error:
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
         raise DefinitionError(
@@ -51,6 +52,9 @@ def parse_definition_text(text: str) -> Any:
         ) from None
     except RecursionError:
         raise DefinitionError("", "not valid JSON: nested too deeply") from None
+    if may_hold_lone_surrogates(text) and replace_lone_surrogates(value)[1]:
+        raise DefinitionError("", "not valid JSON text: it escapes half of a character")
+    return value
 
 
 def normalise_parameters(raw: Any, path: str = "parameters") -> list[dict]:

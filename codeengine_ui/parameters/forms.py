@@ -19,16 +19,30 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from codeengine_ui.domo.values import ISO_DURATION, value_problems
+from codeengine_ui.json_text import (
+    MAX_DEPTH,
+    deeper_than,
+    indented,
+    may_hold_lone_surrogates,
+    replace_lone_surrogates,
+)
+from codeengine_ui.request_values import small_count
 
 EDITOR_ACTION = "editor_action"
 MODE_FIELD = "editor_mode"
 JSON_FIELD = "inputs_json"
+# The form draws one field per value, and each costs time and HTML: past this many fields
+# a list is shown as one JSON field instead (the JSON tab takes lists of any length).
+MAX_FORM_FIELDS = 1000
 _MAX_SAFE_INTEGER = 2**53
+# No JSON number (a double) reaches 1e309; longer literals are refused before any parsing.
+_MAX_NUMBER_DIGITS = 309
+_MAX_NUMBER_LITERAL = 340
 
 
 class Invalid(ValueError):
@@ -62,21 +76,30 @@ def _parse_text(text: str) -> str:
     return text
 
 
+def _too_long(literal: str) -> Invalid:
+    return Invalid(f"This number is {len(literal):,} characters long; no JSON number can carry it.")
+
+
 def _parse_number(text: str) -> int:
-    if not re.fullmatch(r"\s*[+-]?\d+\s*", text):
+    literal = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]+", literal):
         raise Invalid("Enter a whole number, e.g. 42.")
-    return int(text)
+    if len(literal.lstrip("+-")) > _MAX_NUMBER_DIGITS:
+        raise _too_long(literal)
+    return int(literal)
 
 
 def _parse_decimal(text: str) -> int | float:
+    literal = text.strip()
+    if len(literal) > _MAX_NUMBER_LITERAL:
+        raise _too_long(literal)
     try:
-        number = Decimal(text.strip())
-    except InvalidOperation:
+        number = Decimal(literal)
+    except ArithmeticError:
         raise Invalid("Enter a number, e.g. 3.14.") from None
     if not number.is_finite():
         raise Invalid("Enter a finite number.")
-    literal = text.strip()
-    if re.fullmatch(r"[+-]?\d+", literal) and abs(number) <= _MAX_SAFE_INTEGER:
+    if re.fullmatch(r"[+-]?[0-9]+", literal) and abs(number) <= _MAX_SAFE_INTEGER:
         return int(number)
     as_float = float(number)
     if not math.isfinite(as_float):
@@ -159,10 +182,18 @@ def _parse_entity_id(text: str) -> str:
 
 
 def parse_json_exactly(text: str) -> Any:
-    """JSON text as Python values; Invalid if it is not JSON or a number would lose digits."""
+    """JSON text as Python values; Invalid if it is not JSON, a number would lose digits,
+    or it is nested deeper than the console keeps."""
     lossy: list[str] = []
 
+    def parse_int(literal: str) -> int:
+        if len(literal.lstrip("-")) > _MAX_NUMBER_DIGITS:
+            raise _too_long(literal)
+        return int(literal)
+
     def parse_float(literal: str) -> float:
+        if len(literal) > _MAX_NUMBER_LITERAL:
+            raise _too_long(literal)
         number = float(literal)
         if not math.isfinite(number) or Decimal(repr(number)) != Decimal(literal):
             lossy.append(literal)
@@ -172,13 +203,22 @@ def parse_json_exactly(text: str) -> Any:
         raise Invalid(f"{name} is not a JSON value.")
 
     try:
-        value = json.loads(text, parse_float=parse_float, parse_constant=refuse_constant)
+        value = json.loads(
+            text, parse_int=parse_int, parse_float=parse_float, parse_constant=refuse_constant
+        )
     except json.JSONDecodeError as error:
         raise Invalid(
             f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
         ) from None
     except RecursionError:
-        raise Invalid("This JSON is nested too deeply.") from None
+        raise Invalid(f"This JSON is nested deeper than {MAX_DEPTH:,} levels.") from None
+    if deeper_than(value, MAX_DEPTH):
+        raise Invalid(f"This JSON is nested deeper than {MAX_DEPTH:,} levels.")
+    if may_hold_lone_surrogates(text) and replace_lone_surrogates(value)[1]:
+        raise Invalid(
+            "This JSON escapes half of a character (a lone surrogate such as \\uD800), "
+            "which is not text."
+        )
     if lossy:
         literal = lossy[0]
         if not math.isfinite(float(literal)):
@@ -191,7 +231,7 @@ def parse_json_exactly(text: str) -> Any:
 
 
 def _format_json(value: Any) -> str:
-    return "" if value is None else json.dumps(value, indent=2, ensure_ascii=False)
+    return "" if value is None else indented(value)
 
 
 _ENTITY_HINT = "The {type} id, as text (Code Engine does not document this encoding)."
@@ -306,6 +346,9 @@ class Node:
     in_list: bool = False
     required: bool = False
     errors: list[str] = field(default_factory=list)
+    # A list with more items than the form draws, edited as one JSON field instead.
+    as_json: bool = False
+    notice: str = ""
 
     @property
     def html_id(self) -> str:
@@ -320,6 +363,8 @@ class Node:
         parts = [self.parameter["description"]] if not self.in_list else []
         if self.kind == "scalar" and self.codec and self.codec.hint:
             parts.append(self.codec.hint)
+        elif self.as_json:
+            parts.append(f"A JSON list of {self.parameter['type']}.")
         elif self.kind == "json" and self.parameter["type"] == "object":
             parts.append("Any JSON object.")
         elif self.kind == "json":
@@ -356,10 +401,11 @@ def _codec(parameter: dict, kind: str) -> Codec | None:
 
 class _Builder:
     """Builds nodes from a JSON value (defaults, last inputs, the JSON tab) or from what the
-    browser posted."""
+    browser posted, drawing at most MAX_FORM_FIELDS nodes inside lists."""
 
     def __init__(self, data=None):
         self.data = data
+        self.built = 0
 
     def node(
         self,
@@ -372,6 +418,7 @@ class _Builder:
         required: bool = True,
         label: str | None = None,
     ) -> Node:
+        self.built += 1
         kind = _kind(parameter)
         node = Node(
             parameter,
@@ -426,14 +473,51 @@ class _Builder:
     def _list(self, node: Node, value: Any) -> None:
         element = _element(node.parameter)
         if self.data is not None:
+            if self.data.get(f"{node.name}.as_json") == "on":
+                self._list_as_json(node, self.data.get(node.name, ""))
+                return
             node.is_null = node.optional_null and self.data.get(f"{node.name}.null") == "on"
-            count = self.data.get(f"{node.name}.count", "0")
-            items = [None] * min(int(count) if count.isdigit() else 0, 1000)
+            count = small_count(self.data.get(f"{node.name}.count", "0"), MAX_FORM_FIELDS)
+            if count is None:
+                node.errors.append(
+                    f"The form shows up to {MAX_FORM_FIELDS:,} fields: use the JSON tab "
+                    "for a list this long."
+                )
+                return
+            items = [None] * count
         else:
             node.is_null = node.optional_null and value is None
             items = value if isinstance(value, list) else ([] if value is None else [value])
+        built_before = self.built
         for index, item in enumerate(items):
+            if self.built >= MAX_FORM_FIELDS:
+                break
             node.children.append(self.item(node, element, index, item))
+        else:
+            return
+        # Too many to draw: the list becomes one JSON field (only a forged post has no JSON).
+        node.children, self.built = [], built_before
+        if self.data is not None:
+            node.errors.append(
+                f"The form shows up to {MAX_FORM_FIELDS:,} fields: use the JSON tab for a "
+                "list this long."
+            )
+            return
+        self._list_as_json(node, indented(value))
+        node.notice = (
+            f"This list has {len(items):,} items; the form shows up to {MAX_FORM_FIELDS:,} "
+            "fields, so it is edited here as JSON. The JSON tab takes it too."
+        )
+
+    @staticmethod
+    def _list_as_json(node: Node, text: str) -> None:
+        node.kind, node.codec, node.as_json, node.text = "json", CODECS["json"], True, text
+        node.is_null = False
+        if not node.notice:
+            node.notice = (
+                f"The form shows up to {MAX_FORM_FIELDS:,} fields, so this list is edited "
+                "here as JSON. The JSON tab takes it too."
+            )
 
     def item(self, node: Node, element: dict, index: int, value: Any) -> Node:
         return self.node(
@@ -457,7 +541,7 @@ def _clean(node: Node, lenient: bool = False) -> Any:
         return _INVALID if _INVALID in values.values() else values
     if node.kind == "list":
         items = [_clean(child, lenient) for child in node.children]
-        return _INVALID if _INVALID in items else items
+        return _INVALID if _INVALID in items or node.errors else items
     if node.codec.widget in ("checkbox", "choice"):
         return node.codec.parse(node.text)
     # Only text keeps whitespace as a value; anywhere else blank means empty.
@@ -481,6 +565,10 @@ def _clean(node: Node, lenient: bool = False) -> Any:
             "Fill in this item or remove it." if node.in_list else "This field is required."
         )
         return _INVALID
+    if node.as_json and not lenient:
+        problems = value_problems(node.parameter, value, node.path)
+        node.errors += [f"{path}: {message}" for path, message in problems[:10]]
+        return _INVALID if problems else value
     if node.kind == "json" and node.parameter["type"] == "object" and not isinstance(value, dict):
         if lenient:
             return value
@@ -532,13 +620,21 @@ class InputsEditor:
             name, _, index = target.partition(":")
             node = next((n for n in self.all_nodes() if n.name == name and n.kind == "list"), None)
             if node is not None:
-                self._edit_list(node, operation, int(index) if index.isdigit() else -1)
+                position = small_count(index, MAX_FORM_FIELDS)
+                self._edit_list(node, operation, -1 if position is None else position)
 
     def _edit_list(self, node: Node, operation: str, index: int) -> None:
         items = node.children
         if operation == "add":
             element = _element(node.parameter)
-            items.append(_Builder().item(node, element, len(items), element["default"]))
+            item = _Builder().item(node, element, len(items), element["default"])
+            if sum(1 for _ in self.all_nodes()) + sum(1 for _ in item.walk()) > MAX_FORM_FIELDS:
+                node.errors.append(
+                    f"The form shows up to {MAX_FORM_FIELDS:,} fields: add more items in the "
+                    "JSON tab."
+                )
+                return
+            items.append(item)
             node.is_null = False
         elif operation == "remove" and 0 <= index < len(items):
             del items[index]
@@ -562,7 +658,7 @@ class InputsEditor:
                 )
                 for node in self.nodes
             }
-            self.json_text = json.dumps(values, indent=2, ensure_ascii=False)
+            self.json_text = indented(values)
             self.mode, self.nodes = "json", []
         elif mode == "form" and self.mode == "json":
             values = self._parse_json_text()
@@ -596,6 +692,12 @@ class InputsEditor:
             return True
         cleaned = {node.parameter["name"]: _clean(node) for node in self.nodes}
         if _INVALID in cleaned.values():
+            return False
+        if deeper_than(cleaned, MAX_DEPTH):
+            self.general_errors.append(
+                f"These inputs are nested deeper than {MAX_DEPTH:,} levels: the console "
+                "cannot keep them."
+            )
             return False
         self._cleaned = cleaned
         return True
@@ -642,11 +744,16 @@ class InputsEditor:
         the definition; keys that are not inputs are reported above the form."""
         by_path = {node.path: node for node in self.all_nodes()}
         for path, message in self._json_value_problems(values):
-            node = by_path.get(path)
+            field_path = path
+            while field_path not in by_path and _PARENT_PATH.match(field_path):
+                field_path = _PARENT_PATH.match(field_path).group(1)
+            node = by_path.get(field_path)
             if node is None:
                 self.general_errors.append(f"{path}: {message}")
-            else:
+            elif field_path == path:
                 node.errors.append(_sentence(message))
+            else:  # inside a list shown as JSON
+                node.errors.append(f"{path}: {message}")
 
     def all_nodes(self):
         for node in self.nodes:
@@ -658,6 +765,10 @@ class InputsEditor:
         if any(node.codec and node.codec.widget == "datetime" for node in self.all_nodes()):
             return time_zone_names()
         return ()
+
+
+# "order.lines[2].sku" -> "order.lines[2]" -> "order.lines" -> "order"
+_PARENT_PATH = re.compile(r"(.+)(?:\[\d+\]|\.[^.\[]+)\Z")
 
 
 def _sentence(message: str) -> str:

@@ -1,8 +1,13 @@
-"""A structural diff of two JSON values: what was added, removed or changed, by path."""
+"""A structural diff of two JSON values: what was added, removed or changed, by path.
+
+Past FOLD_DEPTH levels two subtrees are compared whole, so any depth is safe.
+"""
 
 import json
 from dataclasses import dataclass
 from typing import Any
+
+from codeengine_ui.json_text import FOLD_DEPTH
 
 _MISSING = object()
 
@@ -22,7 +27,9 @@ def _same(left: Any, right: Any) -> bool:
     )
 
 
-def json_differences(left: Any, right: Any, path: str = "") -> list[Difference]:
+def json_differences(left: Any, right: Any, path: str = "", depth: int = 0) -> list[Difference]:
+    if depth >= FOLD_DEPTH:
+        return [] if _same(left, right) else [Difference(path, "changed", left, right)]
     if isinstance(left, dict) and isinstance(right, dict):
         differences = []
         for key in [*left, *(k for k in right if k not in left)]:
@@ -33,7 +40,7 @@ def json_differences(left: Any, right: Any, path: str = "") -> list[Difference]:
             elif after is _MISSING:
                 differences.append(Difference(child, "removed", left=before))
             else:
-                differences += json_differences(before, after, child)
+                differences += json_differences(before, after, child, depth + 1)
         return differences
     if isinstance(left, list) and isinstance(right, list):
         differences = []
@@ -44,7 +51,7 @@ def json_differences(left: Any, right: Any, path: str = "") -> list[Difference]:
             elif index >= len(right):
                 differences.append(Difference(child, "removed", left=left[index]))
             else:
-                differences += json_differences(left[index], right[index], child)
+                differences += json_differences(left[index], right[index], child, depth + 1)
         return differences
     if _same(left, right):
         return []

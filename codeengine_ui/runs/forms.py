@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.request_values import row_id
 
 from .history import search
 from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome
@@ -41,11 +42,15 @@ class RunOptionsForm(forms.Form):
     @staticmethod
     def refuse_ungranted_token(data, function: Function, user) -> None:
         """403 for a token id that exists but is not granted to `user`, however it was sent."""
-        token_id = data.get("token", "")
-        if not token_id.isdigit() or not AccessToken.objects.filter(pk=token_id).exists():
+        token_id = row_id(data.get("token"))
+        if token_id is None or not AccessToken.objects.filter(pk=token_id).exists():
             return
         if not AccessToken.objects.usable_by(user, function.instance).filter(pk=token_id).exists():
             raise PermissionDenied("This token is not granted to you (or is disabled or expired).")
+
+
+# Runs happen in these years; dates far outside them would overflow date arithmetic.
+HISTORY_DAYS = (date(1970, 1, 1), date(2999, 12, 31))
 
 
 class HistoryFilterForm(forms.Form):
@@ -94,6 +99,15 @@ class HistoryFilterForm(forms.Form):
 
     def clean(self):
         cleaned_data = super().clean()
+        for name in ("since", "until", "start", "end"):
+            moment = cleaned_data.get(name)
+            day = moment.date() if isinstance(moment, datetime) else moment
+            if day and not HISTORY_DAYS[0] <= day <= HISTORY_DAYS[1]:
+                self.add_error(
+                    name,
+                    f"Choose a day between {HISTORY_DAYS[0]:%Y-%m-%d} and "
+                    f"{HISTORY_DAYS[1]:%Y-%m-%d}.",
+                )
         since, until = cleaned_data.get("since"), cleaned_data.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")

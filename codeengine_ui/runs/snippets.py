@@ -1,7 +1,6 @@
 """The same call as a run, to paste into a terminal or a script; never with the token."""
 
-import json
-import pprint
+from codeengine_ui.json_text import indented
 
 from .models import Execution
 
@@ -28,7 +27,7 @@ def _body(execution: Execution) -> dict:
 
 
 def curl_snippet(execution: Execution) -> str:
-    body = json.dumps(_body(execution), indent=2, ensure_ascii=False)
+    body = indented(_body(execution))
     return (
         f"curl -sS -X POST '{_url(execution)}' \\\n"
         f'  -H "X-DOMO-Developer-Token: ${TOKEN_VARIABLE}" \\\n'
@@ -40,8 +39,7 @@ def curl_snippet(execution: Execution) -> str:
 
 
 def httpx_snippet(execution: Execution) -> str:
-    body = pprint.pformat(_body(execution), sort_dicts=False, width=88)
-    body = "\n".join("    " + line for line in body.splitlines()).lstrip()
+    body = indented(_body(execution), python=True).replace("\n", "\n    ")
     return (
         "import os\n\nimport httpx\n\n"
         "response = httpx.post(\n"

@@ -22,7 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
+from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.forms import EDITOR_ACTION, InputsEditor
+from codeengine_ui.request_values import row_id
 
 from . import history
 from .comparison import json_differences
@@ -108,9 +110,9 @@ def _starting_point(request, function: Function) -> dict:
     """What the form starts from: a past run (?from=), a preset (?preset=), or the inputs
     this user sent last. Never a token or a secret: only ids go in the URL."""
     start = {"values": None, "options": {}, "run": None, "preset": None}
-    from_run, preset = request.GET.get("from", ""), request.GET.get("preset", "")
-    if from_run.isdigit():
-        execution = function.executions.filter(pk=int(from_run)).first()
+    from_run, preset = row_id(request.GET.get("from")), row_id(request.GET.get("preset"))
+    if from_run is not None:
+        execution = function.executions.filter(pk=from_run).first()
         if execution:
             start.update(
                 values=execution.input_variables,
@@ -120,8 +122,8 @@ def _starting_point(request, function: Function) -> dict:
             if execution.token_id:
                 start["options"]["token"] = execution.token_id  # ignored unless granted
             return start
-    if preset.isdigit():
-        chosen = function.presets.filter(pk=int(preset)).first()
+    if preset is not None:
+        chosen = function.presets.filter(pk=preset).first()
         if chosen:
             start.update(values=chosen.input_variables, preset=chosen)
             return start
@@ -185,7 +187,7 @@ def _outcome_context(execution: Execution) -> dict:
     """How to show a finished run: result (tree, text or cut), logs, and explanations."""
     if not execution.is_finished:
         return {}
-    result_text = json.dumps(execution.result, indent=2, ensure_ascii=False, default=str)
+    result_text = indented(execution.result)
     size = len(result_text.encode())
     return {
         "result_size": size,
@@ -207,7 +209,7 @@ def execution_result(request, execution_id: int):
     if not execution.is_finished:
         raise Http404("This run has not finished.")
     response = HttpResponse(
-        json.dumps(execution.result, indent=2, ensure_ascii=False),
+        indented(execution.result),
         content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="execution-{execution.pk}-result.json"'
@@ -278,11 +280,11 @@ def save_execution_preset(request, execution_id: int):
 @require_GET
 def compare_executions(request):
     """Two runs side by side: inputs and results as structural differences."""
-    ids = [request.GET.get(side, "") for side in ("a", "b")]
-    if not ids[0].isdigit():
+    ids = [row_id(request.GET.get(side)) for side in ("a", "b")]
+    if ids[0] is None:
         raise Http404("Choose the runs to compare.")
-    left = _execution(int(ids[0]))
-    if not ids[1].isdigit():
+    left = _execution(ids[0])
+    if ids[1] is None:
         candidates = (
             Execution.objects.select_related("requested_by")
             .defer(*history.LARGE_COLUMNS)
@@ -290,7 +292,7 @@ def compare_executions(request):
             .filter(function_name=left.function_name)[:20]
         )
         return render(request, "runs/compare.html", {"left": left, "candidates": candidates})
-    right = _execution(int(ids[1]))
+    right = _execution(ids[1])
     context = {
         "left": left,
         "right": right,
@@ -309,8 +311,8 @@ def execution_list(request):
     """The team's runs, newest first; filters in the URL, pages continue with ?before=."""
     filters = HistoryFilterForm(request.GET or None)
     executions = filters.apply(history.history_queryset(), request.user)
-    before = request.GET.get("before", "")
-    page = history.page(executions, int(before) if before.isdigit() else None)
+    before = row_id(request.GET.get("before"))
+    page = history.page(executions, before)
     query = request.GET.copy()
     query.pop("before", None)
     without_window = query.copy()
@@ -322,7 +324,7 @@ def execution_list(request):
         "rows": [(e, history.key_input_labels(e)) for e in page.executions],
         "query": query.urlencode(),
         "query_without_window": without_window.urlencode(),
-        "is_first_page": not before,
+        "is_first_page": before is None,
     }
     return render(request, "runs/execution_list.html", context)
 

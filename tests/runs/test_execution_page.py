@@ -1,7 +1,11 @@
 """The execution page: result viewer, logs, explanations, actions and snippets."""
 
+import contextlib
+import io
 import json
 import re
+import sys
+import types
 
 import pytest
 
@@ -159,7 +163,31 @@ def test_edit_and_run_opens_the_form_filled_with_the_run(member_client, greet, d
     assert "checked" not in get_logs, "getLogs comes from the run too"
 
 
-def test_snippets_use_a_placeholder_never_the_token(member_client, greet, developer_token):
+def posted_by_python_snippet(code: str, monkeypatch) -> dict:
+    """Run the httpx snippet with a stand-in for httpx: the URL and options it posts."""
+    posted = {}
+
+    class Reply:
+        def raise_for_status(self):
+            pass
+
+        def json(self):
+            return {"status": "SUCCESS", "result": None}
+
+    def post(url, **options):
+        posted.update(options, url=url)
+        return Reply()
+
+    monkeypatch.setitem(sys.modules, "httpx", types.SimpleNamespace(post=post))
+    monkeypatch.setenv("DOMO_DEVELOPER_TOKEN", "token-from-the-environment")
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, "snippet.py", "exec"), {})  # noqa: S102 (our own snippet)
+    return posted
+
+
+def test_snippets_use_a_placeholder_never_the_token(
+    member_client, greet, developer_token, monkeypatch
+):
     execution = _run(member_client, greet, developer_token, {"name": "Ada"})
 
     html = member_client.get(f"/executions/{execution.pk}/").content.decode()
@@ -169,13 +197,12 @@ def test_snippets_use_a_placeholder_never_the_token(member_client, greet, develo
     assert DEVELOPER_TOKEN not in html
     assert "X-DOMO-Developer-Token: $DOMO_DEVELOPER_TOKEN" in curl
     assert "/versions/1.1.0/functions/greet' " in curl
-    assert json.loads(curl.split("<<'JSON'\n")[1].removesuffix("\nJSON")) == {
-        "inputVariables": {"name": "Ada", "excited": None},
-        "settings": {"getLogs": True},
-    }
-    compile(httpx_code, "snippet.py", "exec")
-    assert 'os.environ["DOMO_DEVELOPER_TOKEN"]' in httpx_code
-    assert "'inputVariables': {'name': 'Ada', 'excited': None}" in httpx_code
+    body = {"inputVariables": {"name": "Ada", "excited": None}, "settings": {"getLogs": True}}
+    assert json.loads(curl.split("<<'JSON'\n")[1].removesuffix("\nJSON")) == body
+    posted = posted_by_python_snippet(httpx_code, monkeypatch)
+    assert posted["json"] == body
+    assert posted["headers"] == {"X-DOMO-Developer-Token": "token-from-the-environment"}
+    assert posted["url"].endswith("/versions/1.1.0/functions/greet")
 
 
 def test_inputs_of_a_run_can_become_a_preset(member_client, member, greet, developer_token):

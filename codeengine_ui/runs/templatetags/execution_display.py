@@ -8,13 +8,15 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
+from codeengine_ui.json_text import FOLD_DEPTH, indented, one_line
+
 register = template.Library()
 
 
 @register.filter
 def pretty_json(value: Any) -> str:
     """The one way results, inputs and errorInformation are shown: indented JSON text."""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return indented(value)
 
 
 # Nodes deeper than this, or with more children, start folded.
@@ -24,44 +26,65 @@ _OPEN_CHILDREN = 50
 
 @register.filter
 def json_tree(value: Any) -> SafeString:
-    """A JSON value as nested <details> nodes: highlighted, foldable without any script."""
-    return mark_safe("".join(_tree(value, depth=0, key=None)))  # noqa: S308 (all escaped)
+    """A JSON value as nested <details> nodes: highlighted, foldable without any script.
+    Past FOLD_DEPTH levels a subtree is one line of text (browsers flatten deeper markup)."""
+    return mark_safe("".join(_tree(value)))  # noqa: S308 (all escaped)
 
 
-def _tree(value: Any, *, depth: int, key: str | None):
-    label = (
-        f'<span class="j-key">{escape(json.dumps(key, ensure_ascii=False))}</span>: '
-        if (key is not None)
-        else ""
-    )
-    if isinstance(value, dict | list) and value:
-        opener, closer = ("{", "}") if isinstance(value, dict) else ("[", "]")
-        count = f"{len(value)} {'keys' if isinstance(value, dict) else 'items'}"
-        folded = depth >= _OPEN_DEPTH or len(value) > _OPEN_CHILDREN
-        yield (
-            f'<details class="j-node"{"" if folded else " open"}><summary>{label}'
-            f'<span class="j-punct">{opener}</span><span class="j-count">{count}</span>'
-            '</summary><div class="j-children">'
+def _tree(value: Any):
+    """The tree's HTML in pieces, walking `value` with an explicit stack (any depth)."""
+    stack: list[tuple] = []
+
+    def node(item: Any, depth: int, key: Any) -> str:
+        label = (
+            f'<span class="j-key">{escape(json.dumps(str(key), ensure_ascii=False))}</span>: '
+            if key is not None
+            else ""
         )
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for child_key, child in items:
-            yield from _tree(
-                child, depth=depth + 1, key=child_key if isinstance(value, dict) else None
+        if isinstance(item, dict | list) and item:
+            if depth >= FOLD_DEPTH:
+                return (
+                    f'<div class="j-leaf">{label}<span class="j-punct">{escape(one_line(item))}'
+                    f'</span> <span class="j-count">(nested past {FOLD_DEPTH} levels: shown '
+                    "as text)</span></div>"
+                )
+            is_dict = isinstance(item, dict)
+            closer = "}" if is_dict else "]"
+            stack.append((iter(item.items() if is_dict else item), is_dict, closer))
+            count = f"{len(item)} {'keys' if is_dict else 'items'}"
+            folded = depth >= _OPEN_DEPTH or len(item) > _OPEN_CHILDREN
+            return (
+                f'<details class="j-node"{"" if folded else " open"}><summary>{label}'
+                f'<span class="j-punct">{"{" if is_dict else "["}</span>'
+                f'<span class="j-count">{count}</span></summary><div class="j-children">'
             )
-        yield f'</div><span class="j-punct">{closer}</span></details>'
-        return
-    if value is None:
-        kind = "null"
-    elif isinstance(value, bool):
-        kind = "bool"
-    elif isinstance(value, int | float):
-        kind = "number"
-    elif isinstance(value, str):
-        kind = "string"
-    else:  # an empty object or list
-        kind = "punct"
-    text = escape(json.dumps(value, ensure_ascii=False, default=str))
-    yield f'<div class="j-leaf">{label}<span class="j-{kind}">{text}</span></div>'
+        if item is None:
+            kind = "null"
+        elif isinstance(item, bool):
+            kind = "bool"
+        elif isinstance(item, int | float):
+            kind = "number"
+        elif isinstance(item, str):
+            kind = "string"
+        else:  # an empty object or list
+            kind = "punct"
+        text = escape(json.dumps(item, ensure_ascii=False, default=str))
+        return f'<div class="j-leaf">{label}<span class="j-{kind}">{text}</span></div>'
+
+    yield node(value, 0, None)
+    while stack:
+        items, is_dict, closer = stack[-1]
+        child = next(items, _END)
+        if child is _END:
+            stack.pop()
+            yield f'</div><span class="j-punct">{closer}</span></details>'
+        elif is_dict:
+            yield node(child[1], len(stack), child[0])
+        else:
+            yield node(child, len(stack), None)
+
+
+_END = object()
 
 
 @register.filter

@@ -1,0 +1,145 @@
+"""JSON of any depth, measured and written without recursion.
+
+Values reach the console from people and from Code Engine, nested as deep as Python's
+parser allows (about 10,000 levels). `MAX_DEPTH` is what the console accepts and stores:
+every database it runs on can index and check JSON that deep. Whatever is stored is
+written as text here: indented as usual, but past `FOLD_DEPTH` levels a subtree goes on
+one line, so a deep value never costs quadratic indentation, and nothing recurses.
+"""
+
+import json
+import re
+from typing import Any
+
+MAX_DEPTH = 1000
+FOLD_DEPTH = 32
+_INDENT = "  "
+_CONTAINERS = (dict, list)
+# JSON may escape half of a character ("\\ud800"): Python's parser keeps it, but no page
+# or database can encode it. Cheap to look for in the text before walking a value.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def deeper_than(value: Any, depth: int) -> bool:
+    """Whether objects and lists in `value` nest more than `depth` levels ([] is 1 level)."""
+    level = [value] if value.__class__ in _CONTAINERS else []
+    levels = 0
+    while level:
+        levels += 1
+        if levels > depth:
+            return True
+        inner: list = []
+        add = inner.extend
+        for container in level:
+            items = container.values() if container.__class__ is dict else container
+            # Exact class checks: this runs over every value of a 50 MB result.
+            add([item for item in items if item.__class__ is dict or item.__class__ is list])
+        level = inner
+    return False
+
+
+def indented(value: Any, *, python: bool = False) -> str:
+    """`value` as indented JSON (or, with `python`, as a Python literal: True, False,
+    None), each level two spaces deeper; subtrees past `FOLD_DEPTH` levels on one line."""
+    if not python and not deeper_than(value, FOLD_DEPTH):
+        return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return "".join(_pieces(value, python))
+
+
+def one_line(value: Any, *, python: bool = False) -> str:
+    """`value` on one line, whatever its depth."""
+    if not python:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return "".join(_pieces(value, python, fold_depth=0))
+
+
+class _Frame:
+    __slots__ = ("closer", "depth", "first", "is_dict", "items")
+
+    def __init__(self, container: dict | list, depth: int):
+        self.is_dict = isinstance(container, dict)
+        self.items = iter(container.items() if self.is_dict else container)
+        self.closer = "}" if self.is_dict else "]"
+        self.depth = depth
+        self.first = True
+
+
+def _pieces(value: Any, python: bool, fold_depth: int = FOLD_DEPTH):
+    """The text of `value` in pieces, walking it with an explicit stack."""
+    stack: list[_Frame] = []
+
+    def start(item: Any, depth: int) -> str:
+        if isinstance(item, dict | list) and item:
+            stack.append(_Frame(item, depth))
+            return "{" if isinstance(item, dict) else "["
+        return _scalar(item, python)
+
+    yield start(value, 0)
+    while stack:
+        frame = stack[-1]
+        inline = frame.depth >= fold_depth
+        try:
+            item = next(frame.items)
+        except StopIteration:
+            stack.pop()
+            yield frame.closer if inline else "\n" + _INDENT * frame.depth + frame.closer
+            continue
+        if inline:
+            yield "" if frame.first else ", "
+        else:
+            yield ("" if frame.first else ",") + "\n" + _INDENT * (frame.depth + 1)
+        frame.first = False
+        if frame.is_dict:
+            key, item = item
+            yield json.dumps(str(key), ensure_ascii=False) + ": "
+        yield start(item, frame.depth + 1)
+
+
+def _scalar(value: Any, python: bool) -> str:
+    if python and (value is None or isinstance(value, bool)):
+        return repr(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def may_hold_lone_surrogates(text: str | bytes) -> bool:
+    """Whether JSON text escapes a surrogate (a pair is fine, a lone one is not)."""
+    pattern = _SURROGATE_ESCAPE_BYTES if isinstance(text, bytes) else _SURROGATE_ESCAPE
+    return pattern.search(text) is not None
+
+
+def replace_lone_surrogates(value: Any) -> tuple[Any, bool]:
+    """`value` with each lone surrogate in its text and keys replaced by U+FFFD, changed
+    in place; and whether there was any."""
+    found = False
+
+    def fixed(text: str) -> str:
+        nonlocal found
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            found = True
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return text
+
+    if isinstance(value, str):
+        return fixed(value), found
+    pending = [value] if value.__class__ in _CONTAINERS else []
+    while pending:
+        container = pending.pop()
+        if container.__class__ is dict:
+            items = [(fixed(key), item) for key, item in container.items()]
+            container.clear()
+            container.update(items)
+            for key, item in items:
+                if item.__class__ is str:
+                    container[key] = fixed(item)
+                elif item.__class__ in _CONTAINERS:
+                    pending.append(item)
+        else:
+            for index, item in enumerate(container):
+                if item.__class__ is str:
+                    container[index] = fixed(item)
+                elif item.__class__ in _CONTAINERS:
+                    pending.append(item)
+    return value, found
