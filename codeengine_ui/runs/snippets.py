@@ -1,10 +1,12 @@
 """The same call as a run, to paste into a terminal or a script; never with the token."""
 
-from codeengine_ui.json_text import indented
+from codeengine_ui.json_text import deeper_than, indented, one_line
 
 from .models import Execution
 
 TOKEN_VARIABLE = "DOMO_DEVELOPER_TOKEN"
+# Python refuses source nested 200 brackets deep: a deeper body goes in as JSON text.
+_PYTHON_NESTING_LIMIT = 100
 
 
 def _url(execution: Execution) -> str:
@@ -39,13 +41,19 @@ def curl_snippet(execution: Execution) -> str:
 
 
 def httpx_snippet(execution: Execution) -> str:
-    body = indented(_body(execution), python=True).replace("\n", "\n    ")
+    body = _body(execution)
+    if deeper_than(body, _PYTHON_NESTING_LIMIT):
+        imports = "import json\nimport os\n\nimport httpx\n\n"
+        body_text = f"json.loads(\n        {one_line(body)!r}\n    )"
+    else:
+        imports = "import os\n\nimport httpx\n\n"
+        body_text = indented(body, python=True).replace("\n", "\n    ")
     return (
-        "import os\n\nimport httpx\n\n"
+        f"{imports}"
         "response = httpx.post(\n"
         f'    "{_url(execution)}",\n'
         f'    headers={{"X-DOMO-Developer-Token": os.environ["{TOKEN_VARIABLE}"]}},\n'
-        f"    json={body},\n"
+        f"    json={body_text},\n"
         "    timeout=330,\n"
         ")\n"
         "response.raise_for_status()\n"

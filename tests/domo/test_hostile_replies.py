@@ -10,9 +10,7 @@ from codeengine_ui.domo.errors import (
     ResponseTooLargeError,
     UpstreamError,
 )
-from tests.conftest import DEVELOPER_TOKEN
-
-from .conftest import reply
+from tests.conftest import DEVELOPER_TOKEN, reply
 
 
 def _client(server, **options) -> CodeEngineClient:

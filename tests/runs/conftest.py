@@ -1,5 +1,9 @@
+import contextlib
+import io
 import os
 import re
+import sys
+import types
 import uuid
 
 from django.db import connection
@@ -38,3 +42,25 @@ def child_process_environment() -> dict:
         "DATABASE_URL": database_url,
         "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
     }
+
+
+def posted_by_python_snippet(code: str, monkeypatch) -> dict:
+    """Run the httpx snippet with a stand-in for httpx: the URL and options it posts."""
+    posted = {}
+
+    class Reply:
+        def raise_for_status(self):
+            pass
+
+        def json(self):
+            return {"status": "SUCCESS", "result": None}
+
+    def post(url, **options):
+        posted.update(options, url=url)
+        return Reply()
+
+    monkeypatch.setitem(sys.modules, "httpx", types.SimpleNamespace(post=post))
+    monkeypatch.setenv("DOMO_DEVELOPER_TOKEN", "token-from-the-environment")
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(code, "snippet.py", "exec"), {})  # noqa: S102 (our own snippet)
+    return posted

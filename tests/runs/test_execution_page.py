@@ -1,11 +1,7 @@
 """The execution page: result viewer, logs, explanations, actions and snippets."""
 
-import contextlib
-import io
 import json
 import re
-import sys
-import types
 
 import pytest
 
@@ -14,7 +10,7 @@ from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import DEVELOPER_TOKEN, make_token, save_demo_function, stored_run
 from tests.html_forms import submitted_fields
 
-from .conftest import execution_id_from, run_form_data
+from .conftest import execution_id_from, posted_by_python_snippet, run_form_data
 
 
 def _failed_with_misfits(add, token, user, **fields) -> Execution:
@@ -161,28 +157,6 @@ def test_edit_and_run_opens_the_form_filled_with_the_run(member_client, greet, d
     assert "Filled with the inputs of run" in html
     [get_logs] = re.findall(r'<input type="checkbox" name="get_logs"[^>]*>', html)
     assert "checked" not in get_logs, "getLogs comes from the run too"
-
-
-def posted_by_python_snippet(code: str, monkeypatch) -> dict:
-    """Run the httpx snippet with a stand-in for httpx: the URL and options it posts."""
-    posted = {}
-
-    class Reply:
-        def raise_for_status(self):
-            pass
-
-        def json(self):
-            return {"status": "SUCCESS", "result": None}
-
-    def post(url, **options):
-        posted.update(options, url=url)
-        return Reply()
-
-    monkeypatch.setitem(sys.modules, "httpx", types.SimpleNamespace(post=post))
-    monkeypatch.setenv("DOMO_DEVELOPER_TOKEN", "token-from-the-environment")
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(code, "snippet.py", "exec"), {})  # noqa: S102 (our own snippet)
-    return posted
 
 
 def test_snippets_use_a_placeholder_never_the_token(
