@@ -176,6 +176,20 @@ STORAGES = {
     },
 }
 
+# --- Request size -------------------------------------------------------------------------
+# A form post (the inputs editor, the JSON tab, a pasted manifest) may carry this much;
+# a larger one is refused with a 400 before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=2_621_440)  # 2.5 MB
+# The inputs editor draws up to 1,000 fields, each posting at most two values.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_500
+# An uploaded file (an app manifest) stops being read past this size.
+MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "codeengine_ui.uploads.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+]
+
 # No inline script or style anywhere: htmx is configured through a meta tag.
 SECURE_CSP = {
     "default-src": [CSP.SELF],

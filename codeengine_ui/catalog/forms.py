@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
 
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
@@ -15,8 +17,6 @@ from .models import (
     PathSegmentValidator,
 )
 
-MAX_MANIFEST_BYTES = 1024 * 1024
-
 
 class AppDocumentForm(forms.Form):
     """A manifest.json (pasted or uploaded) or packageMapping entries, read into functions."""
@@ -29,15 +29,28 @@ class AppDocumentForm(forms.Form):
     )
     file = forms.FileField(label="…or upload the app's manifest.json", required=False)
 
+    def __init__(self, *args, upload_refused: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.upload_refused = upload_refused
+        self.fields["file"].widget.attrs["data-max-bytes"] = settings.MAX_UPLOAD_BYTES
+
     def clean(self):
         cleaned_data = super().clean()
         upload = cleaned_data.get("file")
         text = cleaned_data.get("text") or ""
         field = "text"
+        too_large = ValidationError(
+            {
+                "file": f"This file is over {filesizeformat(settings.MAX_UPLOAD_BYTES)}: is it a "
+                "manifest.json?"
+            }
+        )
+        if self.upload_refused:
+            raise too_large
         if upload is not None:
             field = "file"
-            if upload.size > MAX_MANIFEST_BYTES:
-                raise ValidationError({"file": "This file is over 1 MB: is it a manifest.json?"})
+            if upload.size > settings.MAX_UPLOAD_BYTES:
+                raise too_large
             try:
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:

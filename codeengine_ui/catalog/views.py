@@ -11,6 +11,7 @@ from codeengine_ui.dashboard.stats import recent_runs_by_function
 from codeengine_ui.domo.demo_package import demo_app_manifest
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.request_values import row_id
+from codeengine_ui.uploads import upload_refused
 
 from .encryption import TokenDecryptionError
 from .forms import AppDocumentForm, InstanceForm, KeyInputsForm, PresetForm
@@ -61,7 +62,10 @@ def toggle_star(request, function_id: int):
 @require_http_methods(["GET", "POST"])
 def import_functions(request):
     """Read an app's manifest, wire each function to a package, map its aliases, save."""
-    document_form = AppDocumentForm(request.POST or None, request.FILES or None)
+    data = request.POST if request.method == "POST" else None  # reads the upload, if any
+    document_form = AppDocumentForm(
+        data, request.FILES or None, upload_refused=upload_refused(request)
+    )
     context = {"document_form": document_form, "instances": Instance.objects.all(), "step": "read"}
     if request.method == "GET" or not document_form.is_valid():
         return render(request, "catalog/import_functions.html", context)

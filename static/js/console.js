@@ -65,6 +65,17 @@
     if (toggle) toggle.closest("fieldset").classList.toggle("is-null", toggle.checked);
   });
 
+  // A file over the upload limit is flagged before it is sent (the server stops reading
+  // it anyway).
+  document.addEventListener("change", function (event) {
+    var input = event.target.closest("input[type=file][data-max-bytes]");
+    if (!input) return;
+    var limit = Number(input.dataset.maxBytes);
+    var tooLarge = Array.prototype.some.call(input.files, function (file) { return file.size > limit; });
+    input.setCustomValidity(tooLarge ? "This file is over " + Math.round(limit / 1048576 * 10) / 10 + " MB: is it a manifest.json?" : "");
+    if (tooLarge) input.reportValidity();
+  });
+
   // One submit per click: the server also refuses a repeated submission id.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -198,3 +198,16 @@ def test_the_json_tab_sends_a_list_of_any_length(member_client, instance, develo
     execution = Execution.objects.get(pk=execution_id_from(response))
     assert execution.input_variables == {"values": values, "roundTo": 2}
     assert execution.status == ExecutionStatus.SUCCESS
+
+
+def test_a_full_form_posts_fewer_fields_than_django_accepts(settings):
+    moments = normalise_parameters([{"name": "when", "type": "dateTime", "isList": True}])
+    values = {"when": ["2026-04-23T12:00:00Z"] * (MAX_FORM_FIELDS - 1)}
+    editor = InputsEditor(moments, values=values)
+
+    posted = submitted_fields(render(editor))
+
+    field_count = sum(len(values) for _, values in posted.lists())
+    run_options = 10  # token, getLogs, submission id, CSRF token, mode...
+    assert field_count + run_options <= settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    assert not editor.nodes[0].as_json
