@@ -91,14 +91,21 @@ MIDDLEWARE = [
 ]
 
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
+    "axes.backends.AxesStandaloneBackend",  # a username locked out from an address
+    "codeengine_ui.access.throttling.AddressThrottleBackend",  # an address that failed often
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Reverse proxies in front of the console (the client's address is then read from
+# X-Forwarded-For, as the nearest of them wrote it); 0 ignores that header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Login throttling: after this many failures for one username from one address, that
-# pair is locked out for the cool-off time.
+# pair is locked out for the cool-off time; an address with this many failures in a burst,
+# whatever the usernames, is locked out altogether.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "codeengine_ui.access.addresses.client_address"
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

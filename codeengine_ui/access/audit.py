@@ -1,38 +1,73 @@
-"""Recording security-relevant actions in the audit log.
+"""The audit log: who changed access to Domo, and who failed to log in.
 
-Actions taken in the console's own views are recorded there, with the request. Changes
-made anywhere else (Django's admin, the shell) reach the log through model signals; the
-acting user and address come from the request being served, when there is one.
+Recorded however the change is made (the console, Django's admin, a shell, a management
+command), because it is read from model signals and compared with what was stored:
+
+- access tokens: created, renamed, moved to another instance, secret replaced, enabled
+  or disabled, expiry changed, grants changed (all members, users, groups), deleted;
+- users: created, changed (username, active, staff, superuser), password set, deleted;
+  their roles (group membership) and their own permissions;
+- groups (the roles are groups): created, renamed, deleted, and their permissions;
+- instances: created, changed (subdomain, name, address), deleted.
+
+Recorded where they happen: a token's connection test, the re-encryption of every token
+under a new key, pruned runs (the only way runs are deleted: the admin shows them read
+only), and failed logins (one row per burst from one address, with a count).
+
+Not recorded: QuerySet.update(), bulk_create() and raw SQL, which send no signals; the
+console uses them only for fields that are not audited (last use, last check, progress).
+
+The acting user and address come from the request being served, when there is one.
+During a request, what was stored before each object's first change is kept, and compared
+with what is stored once the view is done: a form's save and its grants make one record,
+and a change that was rolled back makes none. Outside a request each change is compared
+at once.
 """
 
 import contextvars
 import logging
+import threading
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_login_failed
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import transaction
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from codeengine_ui.catalog.models import Instance
+from codeengine_ui.catalog.models import AccessToken, Instance
 
+from .addresses import client_address
 from .models import AuditAction, AuditEvent
 
 logger = logging.getLogger(__name__)
 _current_request: contextvars.ContextVar = contextvars.ContextVar("audit_request", default=None)
+# Failed-login bursts name at most this many of the usernames tried.
+_BURST_USERNAMES = 20
 
 
 class AuditRequestMiddleware:
-    """Makes the request being served known to audit records made by signals."""
+    """Makes the request being served known to audit records made by signals, and records
+    the changes its view made once the view is done."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        token = _current_request.set(request)
+        changes = _Changes()
+        request_token = _current_request.set(request)
+        changes_token = _request_changes.set(changes)
         try:
             return self.get_response(request)
         finally:
-            _current_request.reset(token)
+            _request_changes.reset(changes_token)
+            try:
+                changes.compare_all()
+            finally:
+                _current_request.reset(request_token)
 
 
 def record(
@@ -47,37 +82,417 @@ def record(
         action=action,
         target=target[:255],
         details=details,
-        ip_address=request.META.get("REMOTE_ADDR") if request is not None else None,
+        ip_address=client_address(request) if request is not None else None,
     )
     logger.info("audit: %s %s by %s", action, target, event.actor_name or "(system)")
     return event
 
 
+# --- Comparing what was stored before a change with what is stored after ------------------
+
+_CREATED = "created"
+
+
+class _Changes:
+    """The stored state of each audited object before its first change, and how to compare
+    it with the state after."""
+
+    def __init__(self):
+        self.before: dict[tuple[str, object], object] = {}
+        self.comparisons: dict[tuple[str, object], object] = {}
+
+    def remember(self, kind: str, pk, read_state) -> None:
+        if (kind, pk) not in self.before:
+            self.before[(kind, pk)] = read_state(pk)
+
+    def created(self, kind: str, pk) -> None:
+        self.before[(kind, pk)] = _CREATED
+
+    def mark(self, kind: str, pk, key: str) -> None:
+        """Note something the stored state cannot show (a secret replaced, not re-encrypted)."""
+        before = self.before.get((kind, pk))
+        if isinstance(before, dict):
+            before[key] = True
+
+    def changed(self, kind: str, pk, compare) -> None:
+        self.comparisons[(kind, pk)] = compare
+        if _request_changes.get() is not self:
+            self.compare_all()
+
+    def forget(self, kind: str, pk) -> None:
+        self.before.pop((kind, pk), None)
+        self.comparisons.pop((kind, pk), None)
+
+    def compare_all(self) -> None:
+        comparisons, self.comparisons = self.comparisons, {}
+        for (kind, pk), compare in comparisons.items():
+            before = self.before.pop((kind, pk), None)
+            if before is not None:
+                compare(pk, before)
+
+
+_request_changes: contextvars.ContextVar = contextvars.ContextVar("audit_changes", default=None)
+_outside_requests = threading.local()
+
+
+def _changes() -> _Changes:
+    """The changes of the request being served, or of this thread outside a request."""
+    changes = _request_changes.get()
+    if changes is None:
+        changes = _outside_requests.__dict__.setdefault("changes", _Changes())
+    return changes
+
+
+def _changed_fields(update_fields, audited: frozenset) -> bool:
+    return update_fields is None or bool(audited & set(update_fields))
+
+
+# --- Access tokens -------------------------------------------------------------------------
+
+_TOKEN_FIELDS = frozenset(
+    {"label", "instance", "is_active", "expires_on", "shared_with_members", "encrypted_value"}
+)
+
+
+def _grants(token: AccessToken) -> dict:
+    return {
+        "all_members": token.shared_with_members,
+        "users": sorted(token.granted_users.values_list("username", flat=True)),
+        "groups": sorted(token.granted_groups.values_list("name", flat=True)),
+    }
+
+
+def _token_state(pk) -> dict | None:
+    token = AccessToken.objects.select_related("instance").filter(pk=pk).first()
+    if token is None:
+        return None
+    return {
+        "label": token.label,
+        "instance": str(token.instance),
+        "is_active": token.is_active,
+        "expires_on": token.expires_on.isoformat() if token.expires_on else None,
+        "secret": (token.encrypted_value, token.last_four),
+        "grants": _grants(token),
+    }
+
+
+def _compare_token(pk, before) -> None:
+    token = AccessToken.objects.select_related("instance").filter(pk=pk).first()
+    if token is None:
+        return  # deleted meanwhile: post_delete recorded it
+    after = _token_state(pk)
+    target = token.description
+    if before == _CREATED:
+        record(AuditAction.TOKEN_CREATED, target, **after["grants"], expires_on=after["expires_on"])
+        return
+    for key, action in (
+        ("label", AuditAction.TOKEN_RENAMED),
+        ("instance", AuditAction.TOKEN_MOVED),
+    ):
+        if before[key] != after[key]:
+            record(action, target, before=before[key], after=after[key])
+    secret_replaced = before.get("secret_replaced") or before["secret"][1] != after["secret"][1]
+    if before["secret"] != after["secret"] and secret_replaced:
+        record(AuditAction.TOKEN_ROTATED, target)
+    if before["is_active"] != after["is_active"]:
+        enabled = after["is_active"]
+        record(AuditAction.TOKEN_ENABLED if enabled else AuditAction.TOKEN_DISABLED, target)
+    if before["expires_on"] != after["expires_on"]:
+        record(
+            AuditAction.TOKEN_EXPIRY_CHANGED,
+            target,
+            before=before["expires_on"],
+            after=after["expires_on"],
+        )
+    if before["grants"] != after["grants"]:
+        record(AuditAction.TOKEN_GRANTED, target, before=before["grants"], after=after["grants"])
+
+
+@receiver(pre_save, sender=AccessToken, dispatch_uid="audit_token_before")
+def _token_before(sender, instance: AccessToken, update_fields=None, **kwargs):
+    if instance.pk and _changed_fields(update_fields, _TOKEN_FIELDS):
+        _changes().remember("token", instance.pk, _token_state)
+
+
+@receiver(post_save, sender=AccessToken, dispatch_uid="audit_token_saved")
+def _token_saved(sender, instance: AccessToken, created: bool, update_fields=None, **kwargs):
+    changes = _changes()
+    if created:
+        changes.created("token", instance.pk)
+    elif not _changed_fields(update_fields, _TOKEN_FIELDS):
+        return
+    if getattr(instance, "_secret_replaced", False):
+        instance._secret_replaced = False
+        changes.mark("token", instance.pk, "secret_replaced")
+    changes.changed("token", instance.pk, _compare_token)
+
+
+@receiver(post_delete, sender=AccessToken, dispatch_uid="audit_token_deleted")
+def _token_deleted(sender, instance: AccessToken, **kwargs):
+    _changes().forget("token", instance.pk)
+    try:
+        target = instance.description
+    except Instance.DoesNotExist:
+        target = f"{instance.label} ({instance.masked})"
+    record(AuditAction.TOKEN_DELETED, target)
+
+
+def _tokens_of_grant_change(instance, reverse: bool, pk_set) -> list:
+    """The tokens whose grants a change touches: the token itself, or (from a user's or a
+    group's side) the tokens added, removed, or all of theirs when cleared."""
+    if not reverse:
+        return [instance.pk]
+    if pk_set is not None:
+        return list(pk_set)
+    return list(instance.granted_tokens.values_list("pk", flat=True))
+
+
+def _grants_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    changes = _changes()
+    if action.startswith("pre_"):
+        for pk in _tokens_of_grant_change(instance, reverse, pk_set):
+            changes.remember("token", pk, _token_state)
+    elif action.startswith("post_"):
+        for pk in _tokens_of_grant_change(instance, reverse, pk_set):
+            changes.changed("token", pk, _compare_token)
+
+
+m2m_changed.connect(
+    _grants_changed, sender=AccessToken.granted_users.through, dispatch_uid="audit_grant_users"
+)
+m2m_changed.connect(
+    _grants_changed, sender=AccessToken.granted_groups.through, dispatch_uid="audit_grant_groups"
+)
+
+
+# --- Instances ------------------------------------------------------------------------------
+
+_INSTANCE_FIELDS = frozenset({"name", "display_name", "custom_base_url"})
+
+
+def _instance_state(pk) -> dict | None:
+    instance = Instance.objects.filter(pk=pk).first()
+    if instance is None:
+        return None
+    return {"name": instance.name, "display_name": instance.display_name,
+            "address": instance.base_url}  # fmt: skip
+
+
+def _compare_instance(pk, before) -> None:
+    instance = Instance.objects.filter(pk=pk).first()
+    if instance is None:
+        return
+    target = f"{instance} ({instance.base_url})"
+    if before == _CREATED:
+        record(AuditAction.INSTANCE_CREATED, target)
+        return
+    after = _instance_state(pk)
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changed:
+        record(AuditAction.INSTANCE_CHANGED, target, **changed)
+
+
+@receiver(pre_save, sender=Instance, dispatch_uid="audit_instance_before")
+def _instance_before(sender, instance: Instance, update_fields=None, **kwargs):
+    if instance.pk and _changed_fields(update_fields, _INSTANCE_FIELDS):
+        _changes().remember("instance", instance.pk, _instance_state)
+
+
 @receiver(post_save, sender=Instance, dispatch_uid="audit_instance_saved")
 def _instance_saved(sender, instance: Instance, created: bool, **kwargs):
-    action = AuditAction.INSTANCE_CREATED if created else AuditAction.INSTANCE_CHANGED
-    record(action, f"{instance} ({instance.base_url})")
+    if created:
+        _changes().created("instance", instance.pk)
+    _changes().changed("instance", instance.pk, _compare_instance)
 
 
 @receiver(post_delete, sender=Instance, dispatch_uid="audit_instance_deleted")
 def _instance_deleted(sender, instance: Instance, **kwargs):
+    _changes().forget("instance", instance.pk)
     record(AuditAction.INSTANCE_DELETED, f"{instance} ({instance.base_url})")
 
 
-@receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="audit_roles")
-def _groups_changed(sender, instance, action: str, pk_set, reverse: bool, **kwargs):
-    if action not in ("post_add", "post_remove", "post_clear") or reverse:
-        return
-    from django.contrib.auth.models import Group
+# --- Users, groups and permissions ----------------------------------------------------------
 
-    names = sorted(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True))
-    change = {"post_add": "added", "post_remove": "removed", "post_clear": "cleared"}[action]
-    if names or change == "cleared":
-        record(AuditAction.ROLE_CHANGED, f"user {instance.get_username()}", **{change: names})
+User = get_user_model()
+_USER_FIELDS = frozenset({"username", "is_active", "is_staff", "is_superuser", "password"})
+
+
+def _user_state(pk) -> dict | None:
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        return None
+    return {
+        "username": user.get_username(),
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "password": user.password,
+    }
+
+
+def _compare_user(pk, before) -> None:
+    user = User.objects.filter(pk=pk).first()
+    if user is None:
+        return
+    target = f"user {user.get_username()}"
+    after = _user_state(pk)
+    if before == _CREATED:
+        flags = {key: after[key] for key in ("is_active", "is_staff", "is_superuser")}
+        record(AuditAction.USER_CREATED, target, **flags)
+        return
+    changed = {
+        key: [before[key], after[key]]
+        for key in ("username", "is_active", "is_staff", "is_superuser")
+        if before[key] != after[key]
+    }
+    if changed:
+        record(AuditAction.USER_CHANGED, target, **changed)
+    if before["password"] != after["password"]:
+        record(AuditAction.PASSWORD_CHANGED, target)
+
+
+@receiver(pre_save, sender=User, dispatch_uid="audit_user_before")
+def _user_before(sender, instance, update_fields=None, **kwargs):
+    if instance.pk and _changed_fields(update_fields, _USER_FIELDS):
+        _changes().remember("user", instance.pk, _user_state)
+
+
+@receiver(post_save, sender=User, dispatch_uid="audit_user_saved")
+def _user_saved(sender, instance, created: bool, update_fields=None, **kwargs):
+    if created:
+        _changes().created("user", instance.pk)
+    elif not _changed_fields(update_fields, _USER_FIELDS):
+        return
+    _changes().changed("user", instance.pk, _compare_user)
+
+
+@receiver(post_delete, sender=User, dispatch_uid="audit_user_deleted")
+def _user_deleted(sender, instance, **kwargs):
+    _changes().forget("user", instance.pk)
+    record(AuditAction.USER_DELETED, f"user {instance.get_username()}")
+
+
+@receiver(m2m_changed, sender=User.groups.through, dispatch_uid="audit_roles")
+def _groups_changed(sender, instance, action: str, pk_set, reverse: bool, **kwargs):
+    """A user's groups are their roles: record who was added to or removed from which."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    change = {"post_add": "added", "post_remove": "removed", "pre_clear": "removed"}[action]
+    if not reverse:  # user.groups.add(group...)
+        groups = (
+            instance.groups.all()
+            if action == "pre_clear"
+            else Group.objects.filter(pk__in=pk_set or [])
+        )
+        names = sorted(groups.values_list("name", flat=True))
+        if names:
+            record(AuditAction.ROLE_CHANGED, f"user {instance.get_username()}", **{change: names})
+        return
+    users = (
+        instance.user_set.all()
+        if action == "pre_clear"
+        else User.objects.filter(pk__in=pk_set or [])
+    )
+    for user in users:
+        record(AuditAction.ROLE_CHANGED, f"user {user.get_username()}", **{change: [instance.name]})
+
+
+def _permissions(owner) -> list[str]:
+    permissions = (
+        owner.permissions if isinstance(owner, Group) else owner.user_permissions
+    ).select_related("content_type")
+    return sorted(f"{p.content_type.app_label}.{p.codename}" for p in permissions)
+
+
+def _owner_name(owner) -> str:
+    return f"group {owner.name}" if isinstance(owner, Group) else f"user {owner.get_username()}"
+
+
+def _permissions_changed(sender, instance, action: str, reverse: bool, **kwargs):
+    """Permissions given to a group or a user, compared before and after the change."""
+    if reverse or not action.startswith(("pre_", "post_")):
+        return
+    if action.startswith("pre_"):
+        instance._audit_permissions_before = _permissions(instance)
+        return
+    before = getattr(instance, "_audit_permissions_before", None)
+    after = _permissions(instance)
+    if before is not None and before != after:
+        added, removed = sorted(set(after) - set(before)), sorted(set(before) - set(after))
+        record(AuditAction.PERMISSIONS_CHANGED, _owner_name(instance), added=added, removed=removed)
+
+
+m2m_changed.connect(
+    _permissions_changed, sender=Group.permissions.through, dispatch_uid="audit_group_perms"
+)
+m2m_changed.connect(
+    _permissions_changed, sender=User.user_permissions.through, dispatch_uid="audit_user_perms"
+)
+
+
+@receiver(pre_save, sender=Group, dispatch_uid="audit_group_before")
+def _group_before(sender, instance: Group, **kwargs):
+    if instance.pk:
+        instance._audit_name_before = (
+            Group.objects.filter(pk=instance.pk).values_list("name", flat=True).first()
+        )
+
+
+@receiver(post_save, sender=Group, dispatch_uid="audit_group_saved")
+def _group_saved(sender, instance: Group, created: bool, **kwargs):
+    if created:
+        record(AuditAction.GROUP_CREATED, f"group {instance.name}")
+    elif getattr(instance, "_audit_name_before", instance.name) != instance.name:
+        record(
+            AuditAction.GROUP_CHANGED,
+            f"group {instance.name}",
+            before=instance._audit_name_before,
+            after=instance.name,
+        )
+
+
+@receiver(post_delete, sender=Group, dispatch_uid="audit_group_deleted")
+def _group_deleted(sender, instance: Group, **kwargs):
+    record(AuditAction.GROUP_DELETED, f"group {instance.name}")
+
+
+# --- Failed logins --------------------------------------------------------------------------
+
+
+def failed_logins_from(address: str | None) -> int:
+    """Failed logins from `address` in its current burst (0 when it has been quiet for the
+    lockout time)."""
+    burst = _open_burst(address).only("repeated").first()
+    return burst.repeated if burst else 0
+
+
+def _open_burst(address: str | None):
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return AuditEvent.objects.filter(
+        action=AuditAction.LOGIN_FAILED, ip_address=address, last_at__gte=since
+    ).order_by("-id")
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def _login_failed(sender, credentials: dict, request=None, **kwargs):
-    record(
-        AuditAction.LOGIN_FAILED, f"username {credentials.get('username', '')!r}", request=request
-    )
+    """One row per burst of failures from an address: a flood writes one row, not many."""
+    username = str(credentials.get("username", ""))[:150]
+    address = client_address(request) if request is not None else None
+    with transaction.atomic():
+        burst = _open_burst(address).select_for_update().first()
+        if burst is None:
+            record(
+                AuditAction.LOGIN_FAILED,
+                f"username {username!r}",
+                request=request,
+                usernames=[username],
+            )
+            return
+        usernames = burst.details.get("usernames", [])
+        if username not in usernames and len(usernames) < _BURST_USERNAMES:
+            usernames.append(username)
+        AuditEvent.objects.filter(pk=burst.pk).update(
+            repeated=F("repeated") + 1,
+            last_at=timezone.now(),
+            details={**burst.details, "usernames": usernames},
+        )

@@ -57,6 +57,18 @@ class TokenForm(forms.ModelForm):
                 self.add_error("secret", error)
         return cleaned_data
 
+    def save(self, commit=True):
+        """A new token whole; an existing one only in the fields this form changed, so a
+        rotation or a disable made meanwhile is never written back over."""
+        token = super().save(commit=False)
+        if token.pk is None:
+            token.save()
+        else:
+            many = {field.name for field in token._meta.many_to_many}
+            token.save(update_fields=[name for name in self.changed_data if name not in many])
+        self.save_m2m()
+        return token
+
 
 class RotateTokenForm(forms.Form):
     secret = _secret_field(required=True)
@@ -68,6 +80,21 @@ class RotateTokenForm(forms.Form):
     def clean_secret(self):
         self.token.set_token(self.cleaned_data["secret"])  # a ValidationError lands at the field
         return self.cleaned_data["secret"]
+
+    def save(self) -> AccessToken:
+        """Store the new secret (and forget the old one's connection test), nothing else."""
+        token = self.token
+        token.last_check_at, token.last_check_ok, token.last_check_message = None, None, ""
+        token.save(
+            update_fields=[
+                "encrypted_value",
+                "last_four",
+                "last_check_at",
+                "last_check_ok",
+                "last_check_message",
+            ]
+        )
+        return token
 
 
 class RoleForm(forms.Form):

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditAction(models.TextChoices):
@@ -12,11 +13,21 @@ class AuditAction(models.TextChoices):
     TOKEN_GRANTED = "token_granted", "Token grants changed"
     TOKEN_EXPIRY_CHANGED = "token_expiry_changed", "Token expiry changed"
     TOKEN_TESTED = "token_tested", "Token tested"
+    TOKEN_MOVED = "token_moved", "Token moved to another instance"
     TOKENS_REENCRYPTED = "tokens_reencrypted", "Tokens re-encrypted"
     INSTANCE_CREATED = "instance_created", "Instance created"
     INSTANCE_CHANGED = "instance_changed", "Instance changed"
     INSTANCE_DELETED = "instance_deleted", "Instance deleted"
     ROLE_CHANGED = "role_changed", "Role changed"
+    USER_CREATED = "user_created", "User created"
+    USER_CHANGED = "user_changed", "User changed"
+    USER_DELETED = "user_deleted", "User deleted"
+    PASSWORD_CHANGED = "password_changed", "Password set"
+    PERMISSIONS_CHANGED = "permissions_changed", "Permissions changed"
+    GROUP_CREATED = "group_created", "Group created"
+    GROUP_CHANGED = "group_changed", "Group renamed"
+    GROUP_DELETED = "group_deleted", "Group deleted"
+    RUNS_PRUNED = "runs_pruned", "Runs pruned"
     LOGIN_FAILED = "login_failed", "Login failed"
 
 
@@ -36,9 +47,13 @@ class AuditEvent(models.Model):
     target = models.CharField(max_length=255, blank=True)
     details = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # A burst of the same event (failed logins from one address) is one row with a count.
+    repeated = models.PositiveIntegerField(default=1)
+    last_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["ip_address", "action"], name="audit_address_action")]
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.target}"

@@ -41,66 +41,54 @@ def token_add(request):
     form = TokenForm(request.POST or None, initial={"instance": chosen} if chosen else {})
     if request.method == "POST" and form.is_valid():
         form.instance.created_by = request.user
-        token = form.save()
-        record(
-            AuditAction.TOKEN_CREATED,
-            token.description,
-            request=request,
-            **_grants(token),
-            expires_on=_day(token.expires_on),
-        )
+        with transaction.atomic():  # the token and its grants: one audit record
+            token = form.save()
         messages.success(request, f"Added the token {token.label}; test its connection below.")
         return redirect("access:token_detail", token.pk)
     return render(request, "access/token_form.html", {"form": form})
+
+
+def _locked_token(token_id: int) -> AccessToken:
+    """The token, its row locked until the transaction ends: two admins acting at once
+    (a rotation and a rename, say) cannot undo each other's change."""
+    return get_object_or_404(
+        AccessToken.objects.select_for_update(of=("self",)).select_related("instance"),
+        pk=token_id,
+    )
 
 
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def token_detail(request, token_id: int):
     """Rename, set expiry and grants; rotate, disable, test and delete are actions here."""
-    token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
-    before = {"label": token.label, "expires_on": _day(token.expires_on), **_grants(token)}
-    form = TokenForm(request.POST or None, instance=token)
-    if request.method == "POST" and form.is_valid():
-        token = form.save()
-        _record_changes(request, token, before)
-        messages.success(request, f"Saved the token {token.label}.")
-        return redirect("access:token_detail", token.pk)
+    if request.method == "GET":
+        token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
+        context = {"form": TokenForm(instance=token), "token": token}
+        return render(
+            request, "access/token_form.html", {**context, "rotate_form": RotateTokenForm(token)}
+        )
+    with transaction.atomic():
+        token = _locked_token(token_id)
+        form = TokenForm(request.POST, instance=token)
+        if form.is_valid():
+            token = form.save()
+            messages.success(request, f"Saved the token {token.label}.")
+            return redirect("access:token_detail", token.pk)
     context = {"form": form, "token": token, "rotate_form": RotateTokenForm(token)}
     return render(request, "access/token_form.html", context)
-
-
-def _record_changes(request, token: AccessToken, before: dict) -> None:
-    after = {"label": token.label, "expires_on": _day(token.expires_on), **_grants(token)}
-    for key, action in (
-        ("label", AuditAction.TOKEN_RENAMED),
-        ("expires_on", AuditAction.TOKEN_EXPIRY_CHANGED),
-    ):
-        if before[key] != after[key]:
-            record(action, token.description, request=request, before=before[key], after=after[key])
-    grants_before = {key: before[key] for key in _grants(token)}
-    if grants_before != _grants(token):
-        record(
-            AuditAction.TOKEN_GRANTED,
-            token.description,
-            request=request,
-            before=grants_before,
-            after=_grants(token),
-        )
 
 
 @role_required(Role.ADMIN)
 @require_POST
 def token_rotate(request, token_id: int):
     """Replace the secret; the token keeps its grants and its history of runs."""
-    token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
-    form = RotateTokenForm(token, request.POST)
-    if form.is_valid():
-        token.last_check_at, token.last_check_ok, token.last_check_message = None, None, ""
-        token.save()
-        record(AuditAction.TOKEN_ROTATED, token.description, request=request)
-        messages.success(request, f"Replaced the secret of {token.label}; test it below.")
-        return redirect("access:token_detail", token.pk)
+    with transaction.atomic():
+        token = _locked_token(token_id)
+        form = RotateTokenForm(token, request.POST)
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Replaced the secret of {token.label}; test it below.")
+            return redirect("access:token_detail", token.pk)
     context = {"form": TokenForm(instance=token), "token": token, "rotate_form": form}
     return render(request, "access/token_form.html", context)
 
@@ -108,11 +96,10 @@ def token_rotate(request, token_id: int):
 @role_required(Role.ADMIN)
 @require_POST
 def token_toggle(request, token_id: int):
-    token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
-    token.is_active = not token.is_active
-    token.save(update_fields=["is_active"])
-    action = AuditAction.TOKEN_ENABLED if token.is_active else AuditAction.TOKEN_DISABLED
-    record(action, token.description, request=request)
+    with transaction.atomic():
+        token = _locked_token(token_id)
+        token.is_active = not token.is_active
+        token.save(update_fields=["is_active"])
     state = "enabled" if token.is_active else "disabled: no run can use it"
     messages.success(request, f"{token.label} is {state}.")
     return redirect("access:token_detail", token.pk)
@@ -145,7 +132,6 @@ def token_delete(request, token_id: int):
     if request.method == "POST":
         label = token.description
         token.delete()
-        record(AuditAction.TOKEN_DELETED, label, request=request)
         messages.success(request, f"Deleted the token {label}. Past runs keep its name.")
         return redirect("access:token_list")
     return render(request, "access/token_delete.html", {"token": token})
@@ -206,18 +192,6 @@ def audit_log(request):
         "action": action,
     }
     return render(request, "access/audit_log.html", context)
-
-
-def _grants(token: AccessToken) -> dict:
-    return {
-        "all_members": token.shared_with_members,
-        "users": sorted(token.granted_users.values_list("username", flat=True)),
-        "groups": sorted(token.granted_groups.values_list("name", flat=True)),
-    }
-
-
-def _day(value) -> str | None:
-    return value.isoformat() if value else None
 
 
 @role_required(Role.NONE)

@@ -2,9 +2,6 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from codeengine_ui.access.audit import record
-from codeengine_ui.access.models import AuditAction
-
 from .models import AccessToken, Function, Instance
 
 
@@ -83,29 +80,26 @@ class AccessTokenAdmin(admin.ModelAdmin):
     def masked(self, token: AccessToken) -> str:
         return token.masked
 
+    def get_readonly_fields(self, request, obj=None):
+        """A token belongs to its instance for good, as in the console: moving it would
+        send its secret to another Domo instance."""
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "instance"] if obj is not None else fields
+
     def save_model(self, request, obj, form, change):
+        """A new token whole; a changed one only in the fields changed here (its row
+        locked), so a rotation or a disable made meanwhile is never written back over.
+        The audit log records the change from the model's signals."""
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
-        target = obj.description
-        if not change:
-            record(AuditAction.TOKEN_CREATED, target, request=request)
-        elif form.cleaned_data.get("secret"):
-            record(AuditAction.TOKEN_ROTATED, target, request=request)
-
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        grants = {"shared_with_members", "granted_users", "granted_groups"}
-        if change and grants & set(form.changed_data):
-            token = form.instance
-            record(
-                AuditAction.TOKEN_GRANTED,
-                token.description,
-                request=request,
-                all_members=token.shared_with_members,
-                users=sorted(token.granted_users.values_list("username", flat=True)),
-                groups=sorted(token.granted_groups.values_list("name", flat=True)),
-            )
+            obj.save()
+            return
+        AccessToken.objects.select_for_update().filter(pk=obj.pk).first()
+        many = {field.name for field in obj._meta.many_to_many}
+        changed = [name for name in form.changed_data if name not in many and name != "secret"]
+        if form.cleaned_data.get("secret"):
+            changed += ["encrypted_value", "last_four"]
+        obj.save(update_fields=changed)
 
 
 @admin.register(Function)

@@ -350,7 +350,7 @@ def check_newest_versions(functions=None, *, checked_before=None, user=None) -> 
             )
             continue
         Function.objects.filter(pk__in=[f.pk for f in group]).update(
-            newest_version=newest, versions_checked_at=timezone.now()
+            newest_version=newest, versions_checked_at=timezone.now(), newest_version_token=token
         )
         checked += len(group)
     return checked

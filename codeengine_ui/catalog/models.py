@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 from django.conf import settings
@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.domo.client import CodeEngineClient, check_base_url, path_segment
@@ -24,6 +25,8 @@ from .encryption import decrypt_token, encrypt_token
 MIN_TOKEN_LENGTH = 12
 EXPIRY_WARNING_DAYS = 7
 MAX_KEY_INPUTS = 3
+# What a Domo developer token is made of: printable ASCII, no spaces.
+_TOKEN_CHARACTERS = re.compile(r"[!-~]+")
 # A version part compared as a number; longer digit runs compare as text.
 _VERSION_NUMBER = re.compile(r"[0-9]{1,30}")
 
@@ -96,10 +99,17 @@ class Instance(models.Model):
                 raise ValidationError({"custom_base_url": str(error)}) from None
 
 
+def server_today() -> date:
+    """Today in the server's time zone (TIME_ZONE). A token expires at the end of its day
+    there: one instant for every viewer, whatever zone their pages are shown in, and for
+    the workers."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
 class AccessTokenQuerySet(models.QuerySet):
     def usable(self, instance=None):
         """Active, unexpired tokens, the most recently used first (the sensible default)."""
-        tokens = self.filter(is_active=True).exclude(expires_on__lt=timezone.localdate())
+        tokens = self.filter(is_active=True).exclude(expires_on__lt=server_today())
         if instance is not None:
             tokens = tokens.filter(instance=instance)
         return tokens.order_by(models.F("last_used_at").desc(nulls_last=True), "label")
@@ -141,7 +151,8 @@ class AccessToken(models.Model):
     expires_on = models.DateField(
         null=True,
         blank=True,
-        help_text="After this day the token is not used; it is flagged a week before.",
+        help_text="After this day (in the server's time zone) the token is not used; it is "
+        "flagged a week before.",
     )
     shared_with_members = models.BooleanField(
         "granted to all members",
@@ -186,7 +197,7 @@ class AccessToken(models.Model):
 
     @property
     def is_expired(self) -> bool:
-        return self.expires_on is not None and self.expires_on < timezone.localdate()
+        return self.expires_on is not None and self.expires_on < server_today()
 
     @property
     def expires_soon(self) -> bool:
@@ -194,10 +205,12 @@ class AccessToken(models.Model):
         return (
             self.expires_on is not None
             and not self.is_expired
-            and self.expires_on <= timezone.localdate() + timedelta(days=EXPIRY_WARNING_DAYS)
+            and self.expires_on <= server_today() + timedelta(days=EXPIRY_WARNING_DAYS)
         )
 
     def set_token(self, token: str) -> None:
+        """Store a new secret, encrypted; the one place a secret is checked, whoever sets
+        it (the console, the admin, a command)."""
         token = token.strip()
         if len(token) < MIN_TOKEN_LENGTH:
             raise ValidationError(
@@ -205,8 +218,46 @@ class AccessToken(models.Model):
                 "characters at least); it may have been cut when copied.",
                 code="token_too_short",
             )
+        if not _TOKEN_CHARACTERS.fullmatch(token):
+            raise ValidationError(
+                "This token contains a character no Domo access token has (a space, an "
+                "accented letter or another non-ASCII character); copy it again from Domo.",
+                code="token_characters",
+            )
         self.encrypted_value = encrypt_token(token)
         self.last_four = token[-4:]
+        self._secret_replaced = True  # the audit log tells a new secret from re-encryption
+
+    def run_refusal(self, user) -> tuple[str, str] | None:
+        """Why `user` may not run with this token now, as (error code, message), or None.
+        The run form offers only tokens that pass (`usable_by`); the worker asks again when
+        a queued run starts, since grants, roles and expiry may have changed meanwhile."""
+        if not self.is_active:
+            return "token_disabled", (
+                f'The access token "{self.label}" is disabled. Ask an admin to enable it, or '
+                "run with another token."
+            )
+        if self.is_expired:
+            return "token_expired", (
+                f'The access token "{self.label}" expired on {self.expires_on:%Y-%m-%d}. Ask '
+                "an admin to renew it, or run with another token."
+            )
+        if user is None:
+            return "role_revoked", (
+                "The account that queued this run was deleted, so it was not started."
+            )
+        if role_of(user) < Role.MEMBER:
+            return "role_revoked", (
+                f"{user.get_username()} no longer has the member role, so this run was not "
+                "started. Ask an admin for the role, then run again."
+            )
+        if not AccessToken.objects.usable_by(user, self.instance_id).filter(pk=self.pk).exists():
+            return "token_not_granted", (
+                f'The access token "{self.label}" is no longer granted to '
+                f"{user.get_username()}, so this run was not started. Ask an admin to grant "
+                "it, or run with another token."
+            )
+        return None
 
     def client(self, transport: httpx.AsyncBaseTransport | None = None) -> CodeEngineClient:
         """A client for this token's instance; the only place a token is decrypted."""
@@ -283,6 +334,15 @@ class Function(models.Model):
         help_text="The newest released version on the instance, when last checked.",
     )
     versions_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Who may be told about newest_version: only users who may use the token that found it.
+    newest_version_token = models.ForeignKey(
+        AccessToken,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     starred_by = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="starred_functions"
     )
@@ -380,3 +440,27 @@ class InputPreset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReleaseNews:
+    """Which newer releases of saved functions a user may be told about: only those found
+    with a token the user may use (admins: all), so nobody learns anything about a package
+    through a token not granted to them."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def _token_ids(self) -> set[int] | None:
+        """The tokens the user may use; None for an admin, who may use every one."""
+        if role_of(self.user) >= Role.ADMIN:
+            return None
+        return set(AccessToken.objects.usable_by(self.user).values_list("pk", flat=True))
+
+    def newer_version(self, function: "Function | None") -> str:
+        """The newer released version to mention for `function`, or ""."""
+        if function is None or not function.is_outdated:
+            return ""
+        if self._token_ids is None or function.newest_version_token_id in self._token_ids:
+            return function.newest_version
+        return ""

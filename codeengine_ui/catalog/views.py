@@ -27,7 +27,7 @@ from .importing import (
     save_function,
     save_plans,
 )
-from .models import AccessToken, Function, InputPreset, Instance
+from .models import AccessToken, Function, InputPreset, Instance, ReleaseNews
 
 # Every failure to reach or read an instance ends as a message on the page.
 INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
@@ -293,11 +293,10 @@ def check_version(request, function_id: int):
         )
     else:
         function.refresh_from_db()
-        if function.is_outdated:
+        newer = ReleaseNews(request.user).newer_version(function)
+        if newer:
             messages.warning(
-                request,
-                f"Version {function.newest_version} is released; this "
-                f"function runs {function.version}.",
+                request, f"Version {newer} is released; this function runs {function.version}."
             )
         else:
             messages.success(request, f"{function.version} is the newest released version.")

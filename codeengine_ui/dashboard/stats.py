@@ -16,7 +16,13 @@ from django.db import NotSupportedError
 from django.db.models import Count, F, Func, IntegerField, Q
 from django.utils import timezone
 
-from codeengine_ui.catalog.models import EXPIRY_WARNING_DAYS, AccessToken, Function
+from codeengine_ui.catalog.models import (
+    EXPIRY_WARNING_DAYS,
+    AccessToken,
+    Function,
+    ReleaseNews,
+    server_today,
+)
 from codeengine_ui.runs.history import history_queryset
 from codeengine_ui.runs.models import (
     FINISHED_OUTCOMES,
@@ -247,7 +253,7 @@ def recently_failed() -> list[Execution]:
 
 def tokens_needing_attention() -> list[AccessToken]:
     """Enabled tokens whose last check failed, or that expire within the warning period."""
-    soon = timezone.localdate() + timedelta(days=EXPIRY_WARNING_DAYS)
+    soon = server_today() + timedelta(days=EXPIRY_WARNING_DAYS)
     return list(
         AccessToken.objects.filter(is_active=True)
         .filter(Q(last_check_ok=False) | Q(expires_on__lte=soon))
@@ -256,10 +262,12 @@ def tokens_needing_attention() -> list[AccessToken]:
     )
 
 
-def outdated_functions() -> list[Function]:
-    """Saved functions pinned to a version older than the newest released one."""
+def outdated_functions(user) -> list[Function]:
+    """Saved functions pinned to a version older than the newest released one, as far as
+    `user` may be told (see ReleaseNews)."""
+    news = ReleaseNews(user)
     checked = Function.objects.exclude(newest_version="").select_related("instance")
-    return [function for function in checked if function.is_outdated]
+    return [function for function in checked if news.newer_version(function)]
 
 
 @dataclass(frozen=True)

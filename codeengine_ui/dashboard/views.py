@@ -43,7 +43,7 @@ def home(request):
     context.update(
         my_runs=stats.recent_runs_of(request.user),
         failed_runs=stats.recently_failed(),
-        outdated_functions=stats.outdated_functions(),
+        outdated_functions=stats.outdated_functions(request.user),
     )
     if has_role(request.user, Role.ADMIN):
         context["tokens_needing_attention"] = stats.tokens_needing_attention()

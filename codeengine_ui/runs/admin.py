@@ -29,6 +29,10 @@ class ExecutionAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        """Runs leave only by pruning (audited), never one by one from a page."""
+        return False
+
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):

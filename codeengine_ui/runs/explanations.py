@@ -27,6 +27,9 @@ NEXT_STEPS = {
     "token_disabled": "Ask an admin to enable the token, or run again with another token.",
     "token_expired": "Ask an admin to renew the token in Domo and rotate it here, or run "
     "again with another token.",
+    "token_not_granted": "Ask an admin to grant you the token again, or run with a token "
+    "granted to you.",
+    "role_revoked": "Ask an admin for the member role; only members run functions.",
     "token_unreadable": "An admin must re-enter the token (or add the old key back to "
     "TOKEN_ENCRYPTION_KEYS).",
     "interrupted": "Run it again; check the execution in Domo if the run changes data.",

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
+from codeengine_ui.access.audit import record
+from codeengine_ui.access.models import AuditAction
 from codeengine_ui.catalog.tasks import check_function_versions
 
 from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
@@ -113,6 +115,13 @@ def prune_executions(days: int, *, dry_run: bool = False, batch: int = PRUNE_BAT
     while True:
         chunk = list(old.order_by("id").values_list("id", "task_id")[:batch])
         if not chunk:
+            if report.executions:
+                record(
+                    AuditAction.RUNS_PRUNED,
+                    f"{report.executions} runs queued before {report.cutoff:%Y-%m-%d %H:%M} UTC",
+                    runs=report.executions,
+                    older_than_days=days,
+                )
             return report
         with transaction.atomic():
             deleted, _ = Execution.objects.filter(id__in=[pk for pk, _ in chunk]).delete()

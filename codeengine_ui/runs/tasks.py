@@ -89,18 +89,10 @@ def call_code_engine(execution: Execution, transport: httpx.AsyncBaseTransport |
                 "started. Run again with another token.",
                 "token_missing",
             )
-        if not token.is_active:
-            raise _RunRefused(
-                f'The access token "{token.label}" is disabled. Ask an admin '
-                "to enable it, or run with another token.",
-                "token_disabled",
-            )
-        if token.is_expired:
-            raise _RunRefused(
-                f'The access token "{token.label}" expired on {token.expires_on:%Y-%m-%d}. '
-                "Ask an admin to renew it, or run with another token.",
-                "token_expired",
-            )
+        refusal = token.run_refusal(execution.requested_by)
+        if refusal is not None:
+            code, message = refusal
+            raise _RunRefused(message, code)
         client = token.client(transport)
         token.record_use(execution.requested_by)
         outcome = client.run_function(

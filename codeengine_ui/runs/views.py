@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
-from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
+from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.forms import EDITOR_ACTION, InputsEditor
 from codeengine_ui.request_values import row_id
@@ -94,6 +94,7 @@ def function_run(request, function_id: int):
         "presets": function.presets.select_related("created_by"),
         "key_inputs_form": KeyInputsForm(function),
         "recent_executions": function.executions.select_related("requested_by")[:10],
+        "newer_version": ReleaseNews(request.user).newer_version(function),
         "app_call": function.app_call(start["values"]),
     }
     return render(request, "runs/function_run.html", context)
@@ -313,6 +314,9 @@ def execution_list(request):
     executions = filters.apply(history.history_queryset(), request.user)
     before = row_id(request.GET.get("before"))
     page = history.page(executions, before)
+    news = ReleaseNews(request.user)
+    for execution in page.executions:
+        execution.newer_version = news.newer_version(execution.function)
     query = request.GET.copy()
     query.pop("before", None)
     without_window = query.copy()
@@ -334,6 +338,7 @@ def execution_list(request):
 def execution_row(request, execution_id: int):
     """One history row, for rows of runs still in progress to update themselves."""
     execution = get_object_or_404(history.history_queryset(), pk=execution_id)
+    execution.newer_version = ReleaseNews(request.user).newer_version(execution.function)
     context = {"execution": execution, "labels": history.key_input_labels(execution)}
     return render(request, "runs/execution_list.html#history-row", context)
 

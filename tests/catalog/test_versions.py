@@ -1,9 +1,9 @@
 """Saved functions that pin an older version than the newest released one are flagged."""
 
 from codeengine_ui.catalog.importing import check_newest_versions
-from codeengine_ui.catalog.models import Function, version_key
+from codeengine_ui.catalog.models import AccessToken, Function, version_key
 from codeengine_ui.catalog.tasks import check_function_versions
-from tests.conftest import save_demo_function
+from tests.conftest import DEVELOPER_TOKEN, make_token, save_demo_function, stored_run
 
 
 def test_versions_compare_in_release_order():
@@ -62,3 +62,27 @@ def test_key_inputs_are_chosen_on_the_function_page(member_client, greet):
     greet.refresh_from_db()
     assert greet.key_inputs == ["name"]
     assert "Select a valid choice" in too_many.content.decode()
+
+
+def test_members_learn_nothing_through_a_token_not_granted_to_them(
+    client, member, instance, developer_token, admin_user
+):
+    """A member imported a function with no token; the hourly check used another token of
+    the instance, not granted to this member: the member is not told what it found."""
+    private = make_token(instance, "Ops only", DEVELOPER_TOKEN, admin_user, shared=False)
+    AccessToken.objects.filter(pk=developer_token.pk).update(is_active=False)
+    old = save_demo_function(instance, None, "greet", version="1.0.0")
+
+    assert check_newest_versions() == 1
+
+    old.refresh_from_db()
+    assert (old.newest_version, old.newest_version_token) == ("1.1.0", private)
+    client.force_login(member)
+    pages = [f"/functions/{old.pk}/run/", "/", "/executions/"]
+    stored_run(old, private, member, {"name": "Ada"})
+    for page in pages:
+        assert "1.1.0" not in client.get(page).content.decode(), page
+    private.granted_users.add(member)
+    assert "1.1.0 is released" in client.get(f"/functions/{old.pk}/run/").content.decode()
+    client.force_login(admin_user)
+    assert "1.1.0" in client.get("/").content.decode()

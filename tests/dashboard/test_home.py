@@ -170,7 +170,9 @@ def test_tokens_needing_attention_are_for_admins(
 
 
 def test_functions_pinned_to_an_older_version(member_client, greet, instance, developer_token):
-    Function.objects.filter(pk=greet.pk).update(version="1.0.0", newest_version="1.1.0")
+    Function.objects.filter(pk=greet.pk).update(
+        version="1.0.0", newest_version="1.1.0", newest_version_token=developer_token
+    )
     html = member_client.get("/").content.decode()
 
     assert _stat(html, "Older pinned versions")[0] == "1"

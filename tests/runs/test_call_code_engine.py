@@ -1,5 +1,7 @@
 """What the task stores when the run cannot go ahead as queued, or Domo answers oddly."""
 
+from django.contrib.auth.models import Group
+
 from codeengine_ui.catalog.models import AccessToken
 from codeengine_ui.domo.client import FunctionExecution
 from codeengine_ui.runs.models import Execution, ExecutionStatus
@@ -60,3 +62,60 @@ def test_outcome_arriving_after_the_run_was_interrupted_is_ignored(greet, develo
     execution.refresh_from_db()
     assert stored is False
     assert execution.status == ExecutionStatus.INTERRUPTED and execution.result is None
+
+
+def _refused(execution, emulator) -> Execution:
+    runs_before = emulator.server.emulator.runs_received
+    call_code_engine(execution)
+    execution.refresh_from_db()
+    assert emulator.server.emulator.runs_received == runs_before, "Code Engine was not called"
+    assert execution.status == ExecutionStatus.ERROR
+    return execution
+
+
+def test_a_grant_revoked_after_queueing_stops_the_run(
+    member_client, greet, developer_token, member, emulator
+):
+    execution = _running(greet, developer_token, member)
+    AccessToken.objects.filter(pk=developer_token.pk).update(shared_with_members=False)
+
+    execution = _refused(execution, emulator)
+
+    assert execution.error_code == "token_not_granted"
+    assert '"Developer" is no longer granted to member' in execution.error_message
+    page = member_client.get(f"/executions/{execution.pk}/").content.decode()
+    assert "is no longer granted to member, so this run was not started" in page
+    assert "Ask an admin to grant you the token again" in page
+
+
+def test_a_role_taken_away_after_queueing_stops_the_run(greet, developer_token, member, emulator):
+    execution = _running(greet, developer_token, member)
+    member.groups.clear()
+
+    execution = _refused(execution, emulator)
+
+    assert execution.error_code == "role_revoked"
+    assert "member no longer has the member role" in execution.error_message
+
+
+def test_a_run_whose_requester_was_deleted_does_not_start(greet, developer_token, member, emulator):
+    execution = _running(greet, developer_token, member)
+    member.delete()
+    execution.refresh_from_db()
+
+    execution = _refused(execution, emulator)
+
+    assert execution.error_code == "role_revoked"
+
+
+def test_a_grant_through_a_group_still_runs(greet, developer_token, member, emulator):
+    team = Group.objects.create(name="analytics")
+    member.groups.add(team)
+    AccessToken.objects.filter(pk=developer_token.pk).update(shared_with_members=False)
+    developer_token.granted_groups.add(team)
+    execution = _running(greet, developer_token, member)
+
+    call_code_engine(execution)
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.SUCCESS

@@ -146,7 +146,9 @@ def test_key_inputs_label_the_rows(member_client, runs, greet):
 
 
 def test_functions_pinned_to_an_older_version_are_flagged(member_client, runs, greet):
-    Function.objects.filter(pk=greet.pk).update(newest_version="1.10.0")
+    Function.objects.filter(pk=greet.pk).update(
+        newest_version="1.10.0", newest_version_token=greet.default_token
+    )
 
     html = member_client.get("/executions/").content.decode()
 
