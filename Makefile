@@ -6,11 +6,12 @@ UV_VERSION := 0.13.8
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-postgres bench screenshots lint format lock chromium clean
+.PHONY: help install setup run test test-postgres bench screenshots lint format lock chromium clean
 
 help:
 	@echo "make run            set up and start the console on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make install        create .venv with the runtime dependencies only (deployments)"
+	@echo "make setup          what make run does before starting: .venv, .env, migrate, demo data"
 	@echo "make test           ruff + the whole test suite (SQLite, browser tests included)"
 	@echo "make test-postgres  the whole test suite against PostgreSQL ($(POSTGRES_URL))"
 	@echo "make bench          print the benchmark figures"
@@ -33,10 +34,19 @@ $(VENV)/.dev-installed: $(BIN)/uv pyproject.toml uv.lock
 
 install: $(VENV)/.runtime-installed
 
-run: export DEBUG ?= 1
-run: $(VENV)/.runtime-installed
+# The first start writes a development .env, so every manage.py command the README shows
+# works afterwards as written; a deployment writes its own (see .env.example).
+.env:
+	@printf '%s\n' '# Written by the first "make run": local development only.' \
+	  '# A deployment writes its own .env (see .env.example and the README).' 'DEBUG=1' > $@
+	@echo "Wrote .env for local development (DEBUG=1)."
+
+setup: $(VENV)/.runtime-installed .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+
+run: export DEBUG ?= 1
+run: setup
 	$(BIN)/python -m codeengine_ui.launch
 
 chromium:
