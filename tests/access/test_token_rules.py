@@ -1,5 +1,6 @@
 """The rules a token obeys whoever touches it: its secret, its expiry, concurrent edits."""
 
+import contextlib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -8,7 +9,6 @@ from django.utils import timezone
 
 from codeengine_ui.catalog.encryption import decrypt_token, encrypt_token
 from codeengine_ui.catalog.models import AccessToken
-from tests.conftest import DEVELOPER_TOKEN
 from tests.html_forms import submitted_fields
 
 NON_ASCII_SECRETS = [
@@ -92,7 +92,8 @@ def test_an_expired_token_stays_expired_whatever_the_viewers_zone(
 # Lost updates: each action writes only what it changes, on a locked row.
 
 
-def _meanwhile(change):
+@contextlib.contextmanager
+def meanwhile(change):
     """Run `change` (another admin's action, through the database) just before the next
     token save, as if it had happened while this request was being handled."""
     done = []
@@ -103,58 +104,43 @@ def _meanwhile(change):
             change(instance.pk)
 
     pre_save.connect(interfere, sender=AccessToken, weak=False, dispatch_uid="meanwhile")
-    return lambda: pre_save.disconnect(sender=AccessToken, dispatch_uid="meanwhile")
-
-
-def test_an_edit_does_not_undo_a_rotation_made_meanwhile(admin_client, developer_token):
-    form = submitted_fields(admin_client.get(f"/tokens/{developer_token.pk}/").content.decode())
-    form["label"] = "Renamed"
-    rotated = encrypt_token("rotated-secret-000000000000")
-    stop = _meanwhile(
-        lambda pk: AccessToken.objects.filter(pk=pk).update(
-            encrypted_value=rotated, last_four="0000"
-        )
-    )
     try:
-        admin_client.post(f"/tokens/{developer_token.pk}/", form)
+        yield
     finally:
-        stop()
+        pre_save.disconnect(sender=AccessToken, dispatch_uid="meanwhile")
+
+
+ROTATED = "rotated-secret-000000000000"
+
+
+def _rotate(pk) -> None:
+    AccessToken.objects.filter(pk=pk).update(
+        encrypted_value=encrypt_token(ROTATED), last_four="0000"
+    )
+
+
+@pytest.mark.parametrize(
+    "page", ["/tokens/{pk}/", "/admin/catalog/accesstoken/{pk}/change/"], ids=["console", "admin"]
+)
+def test_an_edit_does_not_undo_a_rotation_made_meanwhile(admin_client, developer_token, page):
+    url = page.format(pk=developer_token.pk)
+    form = submitted_fields(admin_client.get(url).content.decode())
+    form["label"] = "Renamed"
+
+    with meanwhile(_rotate):
+        admin_client.post(url, form)
 
     token = AccessToken.objects.get(pk=developer_token.pk)
     assert token.label == "Renamed"
-    assert decrypt_token(token.encrypted_value) == "rotated-secret-000000000000"
+    assert decrypt_token(token.encrypted_value) == ROTATED
 
 
 def test_a_rotation_does_not_undo_a_disable_made_meanwhile(admin_client, developer_token):
-    stop = _meanwhile(lambda pk: AccessToken.objects.filter(pk=pk).update(is_active=False))
-    try:
+    with meanwhile(lambda pk: AccessToken.objects.filter(pk=pk).update(is_active=False)):
         admin_client.post(
             f"/tokens/{developer_token.pk}/rotate/", {"secret": "new-secret-1234567890abcd"}
         )
-    finally:
-        stop()
 
     token = AccessToken.objects.get(pk=developer_token.pk)
     assert not token.is_active
     assert decrypt_token(token.encrypted_value) == "new-secret-1234567890abcd"
-
-
-def test_an_admin_edit_does_not_undo_a_rotation_made_meanwhile(admin_client, developer_token):
-    page = admin_client.get(f"/admin/catalog/accesstoken/{developer_token.pk}/change/")
-    form = submitted_fields(page.content.decode())
-    form["label"] = "Renamed in the admin"
-    rotated = encrypt_token("rotated-secret-000000000000")
-    stop = _meanwhile(
-        lambda pk: AccessToken.objects.filter(pk=pk).update(
-            encrypted_value=rotated, last_four="0000"
-        )
-    )
-    try:
-        admin_client.post(f"/admin/catalog/accesstoken/{developer_token.pk}/change/", form)
-    finally:
-        stop()
-
-    token = AccessToken.objects.get(pk=developer_token.pk)
-    assert token.label == "Renamed in the admin"
-    assert decrypt_token(token.encrypted_value) == "rotated-secret-000000000000"
-    assert DEVELOPER_TOKEN not in decrypt_token(token.encrypted_value)

@@ -84,3 +84,30 @@ def test_json_tab_round_trip_reports_misfits_at_their_fields(
     expect(page.get_by_role("button", name="Form")).to_have_attribute("aria-pressed", "true")
     assert re.search(r"/functions/\d+/run/$", page.url)
     assert page.problems == []
+
+
+def test_a_list_longer_than_the_form_draws_is_edited_as_json_and_sent_whole(
+    page, worker_thread, member, instance, developer_token, emulator
+):
+    save_demo_function(instance, developer_token, "averageOf")
+    values = [round(index * 0.5, 1) for index in range(5000)]
+    log_in(page, "member", "member-password")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Functions").click()
+    page.get_by_role("link", name="Average of numbers").first.click()
+
+    page.get_by_role("button", name="JSON").click()
+    page.get_by_label("inputVariables sent to Code Engine").fill(
+        json.dumps({"values": values, "roundTo": 2})
+    )
+    page.get_by_role("button", name="Form").click()
+
+    expect(page.locator(".notice")).to_contain_text(
+        "This list has 5,000 items; the form shows up to 1,000 fields"
+    )
+    field = page.get_by_role("textbox", name="values")
+    assert json.loads(field.input_value()) == values
+    page.get_by_role("button", name="Run function").click()
+    expect(page.locator("#execution-live .badge")).to_have_text("Success", timeout=10_000)
+    _package, _version, function, body = emulator.server.emulator.received_runs[-1]
+    assert (function, body["inputVariables"]) == ("averageOf", {"values": values, "roundTo": 2})
+    assert page.problems == []
