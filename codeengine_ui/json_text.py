@@ -2,9 +2,10 @@
 
 Values reach the console from people and from Code Engine, nested as deep as Python's
 parser allows (about 10,000 levels). `MAX_DEPTH` is what the console accepts and stores:
-every database it runs on can index and check JSON that deep. Whatever is stored is
-written as text here: indented as usual, but past `FOLD_DEPTH` levels a subtree goes on
-one line, so a deep value never costs quadratic indentation, and nothing recurses.
+every database it runs on can check JSON that deep. Whatever is stored is written as
+text here: indented as usual, but past `FOLD_DEPTH` levels a subtree goes on one line, so
+a deep value never costs quadratic indentation; and past `MAX_DEPTH` (older data) nothing
+is handed to the C encoder, whose recursion budget a deep call stack shrinks.
 """
 
 import json
@@ -48,10 +49,31 @@ def indented(value: Any, *, python: bool = False) -> str:
 
 
 def one_line(value: Any, *, python: bool = False) -> str:
-    """`value` on one line, whatever its depth."""
-    if not python:
+    """`value` on one line (JSON's usual ", " and ": "), whatever its depth."""
+    if not python and not deeper_than(value, MAX_DEPTH):
         return json.dumps(value, ensure_ascii=False, default=str)
     return "".join(_pieces(value, python, fold_depth=0))
+
+
+def same_json(left: Any, right: Any) -> bool:
+    """Whether two values are the same JSON: 1 and 1.0, or 0 and false, differ; object keys
+    may come in any order."""
+    pending = [(left, right)]
+    while pending:
+        a, b = pending.pop()
+        if a.__class__ is not b.__class__:
+            return False
+        if a.__class__ is dict:
+            if a.keys() != b.keys():
+                return False
+            pending.extend((a[key], b[key]) for key in a)
+        elif a.__class__ is list:
+            if len(a) != len(b):
+                return False
+            pending.extend(zip(a, b, strict=True))
+        elif a != b:
+            return False
+    return True
 
 
 class _Frame:

@@ -29,6 +29,7 @@ from codeengine_ui.json_text import (
     deeper_than,
     indented,
     may_hold_lone_surrogates,
+    one_line,
     replace_lone_surrogates,
 )
 from codeengine_ui.request_values import small_count
@@ -67,7 +68,7 @@ def _as_text(value: Any) -> str:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return one_line(value)
 
 
 def _parse_text(text: str) -> str:

@@ -3,11 +3,10 @@
 Past FOLD_DEPTH levels two subtrees are compared whole, so any depth is safe.
 """
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from codeengine_ui.json_text import FOLD_DEPTH
+from codeengine_ui.json_text import FOLD_DEPTH, same_json
 
 _MISSING = object()
 
@@ -20,16 +19,9 @@ class Difference:
     right: Any = None
 
 
-def _same(left: Any, right: Any) -> bool:
-    """Equal as JSON: 1 and 1.0, or 0 and false, differ."""
-    return json.dumps(left, sort_keys=True, default=str) == json.dumps(
-        right, sort_keys=True, default=str
-    )
-
-
 def json_differences(left: Any, right: Any, path: str = "", depth: int = 0) -> list[Difference]:
     if depth >= FOLD_DEPTH:
-        return [] if _same(left, right) else [Difference(path, "changed", left, right)]
+        return [] if same_json(left, right) else [Difference(path, "changed", left, right)]
     if isinstance(left, dict) and isinstance(right, dict):
         differences = []
         for key in [*left, *(k for k in right if k not in left)]:
@@ -53,6 +45,6 @@ def json_differences(left: Any, right: Any, path: str = "", depth: int = 0) -> l
             else:
                 differences += json_differences(left[index], right[index], child, depth + 1)
         return differences
-    if _same(left, right):
+    if same_json(left, right):
         return []
     return [Difference(path or "(value)", "changed", left, right)]

@@ -7,12 +7,13 @@ large columns (result, logs, errorInformation).
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
+
+from codeengine_ui.json_text import one_line
 
 from .models import Execution
 
@@ -57,7 +58,7 @@ def key_input_labels(execution: Execution) -> list[tuple[str, str]]:
     labels = []
     for name in execution.function.key_inputs or []:
         value = (execution.input_variables or {}).get(name)
-        shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        shown = value if isinstance(value, str) else one_line(value)
         labels.append((name, shown if len(shown) <= 40 else shown[:39] + "…"))
     return labels
 
@@ -125,7 +126,7 @@ def csv_lines(executions: QuerySet) -> Iterator[str]:
     writer.writeheader()
     for execution in _batches(executions):
         record = _export_record(execution)
-        record["input_variables"] = json.dumps(record["input_variables"], ensure_ascii=False)
+        record["input_variables"] = one_line(record["input_variables"])
         writer.writerow({key: _spreadsheet_safe(value) for key, value in record.items()})
         yield buffer.getvalue()
         buffer.seek(0)
@@ -143,4 +144,4 @@ def json_lines(executions: QuerySet) -> Iterator[str]:
             stderr=execution.stderr_log,
             error_information=execution.error_information,
         )
-        yield json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        yield one_line(record) + "\n"

@@ -1,4 +1,3 @@
-import json
 import uuid
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
-from codeengine_ui.json_text import indented
+from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.parameters.forms import EDITOR_ACTION, InputsEditor
 from codeengine_ui.request_values import row_id
 
@@ -223,8 +222,7 @@ def execution_log(request, execution_id: int, stream: str):
     execution = _execution(execution_id)
     entries = execution.stdout_log if stream == "stdout" else execution.stderr_log
     text = "\n".join(
-        entry if isinstance(entry, str) else json.dumps(entry, ensure_ascii=False)
-        for entry in entries or []
+        entry if isinstance(entry, str) else one_line(entry) for entry in entries or []
     )
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="execution-{execution.pk}-{stream}.txt"'

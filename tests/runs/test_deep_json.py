@@ -13,9 +13,16 @@ import pytest
 
 from codeengine_ui.domo.client import CodeEngineClient
 from codeengine_ui.domo.errors import UpstreamError
-from codeengine_ui.json_text import MAX_DEPTH
+from codeengine_ui.json_text import FOLD_DEPTH, MAX_DEPTH
+from codeengine_ui.parameters.app_calls import app_call_body
+from codeengine_ui.runs.comparison import json_differences
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from codeengine_ui.runs.tasks import call_code_engine
+from codeengine_ui.runs.templatetags.execution_display import (
+    compact_json,
+    json_tree,
+    pretty_json,
+)
 from tests.conftest import DEVELOPER_TOKEN, reply, save_demo_function, stored_run
 from tests.html_forms import submitted_fields
 
@@ -134,3 +141,27 @@ def test_a_result_with_half_characters_is_kept_with_replacement_characters(
     assert execution.status == ExecutionStatus.SUCCESS
     assert execution.result == {"text\ufffd": ["a\ufffd", "😀"]}
     assert member_client.get(f"/executions/{execution.pk}/").status_code == 200
+
+
+def test_json_as_deep_as_pythons_parser_takes_renders_without_recursion():
+    """Older runs (or another database) may hold JSON deeper than the console now accepts:
+    every renderer still works, in bounded time, at the parser's own limit."""
+    deepest = json.loads('{"level": ' * 5_000 + "true" + "}" * 5_000)
+    started = time.process_time()
+
+    tree = json_tree(deepest)
+    text = pretty_json(deepest)
+    line = compact_json(deepest)
+    differences = json_differences(deepest, {"level": None})
+    body = app_call_body(
+        [{"name": "level", "alias": "depth", "children": [], "type": "object"}],
+        {"level": deepest},
+    )
+
+    assert time.process_time() - started < 2.0
+    assert json.loads(text) == deepest
+    assert line == json.dumps(deepest)
+    assert len(text) < 100 * len(json.dumps(deepest)), "indentation stops growing past a depth"
+    assert tree.count("<details") == FOLD_DEPTH
+    assert [d.path for d in differences] == ["level"]
+    assert body == {"depth": deepest}

@@ -90,13 +90,13 @@ _END = object()
 @register.filter
 def compact_json(value: Any) -> str:
     """A value on one line, as JSON: text is quoted, so "1" and 1 look different."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return one_line(value)
 
 
 @register.filter
 def log_entry(entry: Any) -> str:
     """Log entries may be strings or objects (Domo types them "any")."""
-    return entry if isinstance(entry, str) else json.dumps(entry, ensure_ascii=False, default=str)
+    return entry if isinstance(entry, str) else one_line(entry)
 
 
 @register.filter
