@@ -90,7 +90,7 @@ def main() -> None:
     from django.template.loader import render_to_string
 
     from codeengine_ui.parameters.definitions import normalise_parameters, walk
-    from codeengine_ui.parameters.forms import MAX_FORM_FIELDS, InputsEditor
+    from codeengine_ui.parameters.editor import MAX_FORM_FIELDS, InputsEditor
     from tests.html_forms import submitted_fields
 
     raw = definition()

@@ -5,7 +5,7 @@ from django.template.defaultfilters import filesizeformat
 
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
-from codeengine_ui.parameters.forms import InputsEditor
+from codeengine_ui.parameters.editor import InputsEditor
 from codeengine_ui.parameters.manifests import AppFunction, app_functions
 
 from .models import (

@@ -20,15 +20,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from codeengine_ui.parameters.types import domo_type_of, value_problems
+
 from .demo_package import DEMO_PACKAGE_ID, demo_packages
-from .values import domo_type_of, value_problems
 
 INPUT_ERROR_STYLES = ("failed", "http400")
 _MAX_REQUEST_BYTES = 10 * 1024 * 1024
 _KEPT_EXECUTIONS = 1000
 _CREATED_ON = "2026-01-15T09:30:00.000Z"
-_DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
-_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)

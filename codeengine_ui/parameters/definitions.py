@@ -9,24 +9,19 @@ packageMapping as {alias, type, nullable, isList, children}. Both normalise to:
 
 `name` is the function's input name (what inputVariables use); `alias` is the name an
 app uses for it, when the parameter came from a packageMapping. Type names are compared
-case-insensitively and spelled canonically. Normalising twice changes nothing.
+case-insensitively and spelled canonically; an alias real apps write (`string` for text,
+`integer` for number...) becomes its type, and what was written is kept as `declaredType`.
+Normalising twice changes nothing.
 """
 
 import difflib
 import json
 from typing import Any
 
-from codeengine_ui.domo.values import describe
 from codeengine_ui.json_text import may_hold_lone_surrogates, replace_lone_surrogates
 
-# Canonical spelling of every type name Domo uses, keyed by its lower-case form.
-KNOWN_TYPES = {
-    name.lower(): name
-    for name in (
-        "text", "number", "decimal", "boolean", "date", "dateTime", "time", "duration",
-        "object", "person", "dataset", "group", "account", "file", "directory",
-    )
-}  # fmt: skip
+from .types import CODE_ENGINE_TYPES, TYPE_ALIASES, canonical_type, describe
+
 MAX_DEPTH = 10
 MAX_PARAMETERS = 500
 # A type name this close to a known one is a typo, not a type the console does not know.
@@ -109,7 +104,7 @@ def _normalise_variable(
         if name_required:
             raise DefinitionError(f"{path}.name", "every parameter needs a name (or alias)")
         name = "output"
-    type_name = _type_name(raw, path)
+    type_name, declared_type = _type_name(raw, path)
     children_raw = raw.get("children")
     if children_raw is not None and not isinstance(children_raw, list):
         raise DefinitionError(
@@ -137,25 +132,32 @@ def _normalise_variable(
         "children": children,
         "entitySubType": entity_sub_type if isinstance(entity_sub_type, str) else None,
         "alias": _text(raw, path, "alias") or None,
+        "declaredType": declared_type,
     }
 
 
-def _type_name(raw: dict, path: str) -> str:
+def _type_name(raw: dict, path: str) -> tuple[str, str | None]:
+    """(the type, as Code Engine spells it; the name declared, when it was an alias)."""
     type_name = raw.get("type")
     if type_name is None:
         raise DefinitionError(f"{path}.type", "missing; every parameter needs a type")
     if not isinstance(type_name, str) or not type_name.strip():
         raise DefinitionError(f"{path}.type", f"expected a type name, got {_show(type_name)}")
     type_name = type_name.strip()
-    known = KNOWN_TYPES.get(type_name.lower())
+    declared = raw.get("declaredType")
+    declared = declared.strip() if isinstance(declared, str) and declared.strip() else None
+    known = canonical_type(type_name)
     if known:
-        return known
-    close = difflib.get_close_matches(type_name.lower(), KNOWN_TYPES, n=1, cutoff=_TYPO_SIMILARITY)
+        is_alias = type_name.lower() in TYPE_ALIASES and type_name.lower() != known.lower()
+        return known, declared or (type_name if is_alias else None)
+    names = [*CODE_ENGINE_TYPES, *TYPE_ALIASES]
+    close = difflib.get_close_matches(type_name.lower(), names, n=1, cutoff=_TYPO_SIMILARITY)
     if close:
+        spelled = CODE_ENGINE_TYPES.get(close[0], close[0])
         raise DefinitionError(
-            f"{path}.type", f'unknown value "{type_name}" (did you mean "{KNOWN_TYPES[close[0]]}"?)'
+            f"{path}.type", f'unknown value "{type_name}" (did you mean "{spelled}"?)'
         )
-    return type_name  # a type the console does not know: entered as JSON, with a note
+    return type_name, declared  # a type the console does not know: entered as JSON, with a note
 
 
 def _text(raw: dict, path: str, key: str) -> str:

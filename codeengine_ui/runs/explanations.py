@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from codeengine_ui.domo.values import value_problems
+from codeengine_ui.parameters.types import value_problems
 
 from .models import Execution, ExecutionStatus
 

@@ -22,7 +22,7 @@ from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
 from codeengine_ui.json_text import indented, one_line
-from codeengine_ui.parameters.forms import EDITOR_ACTION, InputsEditor
+from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
 from codeengine_ui.request_values import row_id
 
 from . import history

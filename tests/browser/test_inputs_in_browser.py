@@ -79,7 +79,7 @@ def test_json_tab_round_trip_reports_misfits_at_their_fields(
 
     expect(page.get_by_role("spinbutton", name="b", exact=True)).to_have_value("5")
     expect(page.locator(".field.has-error .field-error")).to_have_text(
-        'Expected a whole number, got text "seven".'
+        'Expected a whole number (e.g. 42), got text "seven".'
     )
     expect(page.get_by_role("button", name="Form")).to_have_attribute("aria-pressed", "true")
     assert re.search(r"/functions/\d+/run/$", page.url)

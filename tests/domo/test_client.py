@@ -89,7 +89,7 @@ def test_wrong_input_type_can_come_back_as_failed(client):
 
     assert execution.status == "FAILED"
     assert execution.error_information["errorMessages"] == [
-        'a: expected a whole number, got text "two"'
+        'a: expected a whole number (e.g. 42), got text "two"'
     ]
 
 
@@ -100,7 +100,9 @@ def test_wrong_input_type_can_come_back_as_http_400(strict_emulator):
         client.run_function(DEMO_PACKAGE_ID, VERSION, "addNumbers", {"a": "two", "b": 1})
 
     assert raised.value.http_status == 400
-    assert 'Invalid input: a: expected a whole number, got text "two"' in str(raised.value)
+    assert 'Invalid input: a: expected a whole number (e.g. 42), got text "two"' in str(
+        raised.value
+    )
 
 
 def test_unknown_token_is_a_bad_token_error(emulator):

@@ -1,7 +1,7 @@
 from django.template.loader import render_to_string
 
 from codeengine_ui.parameters.definitions import normalise_parameters
-from codeengine_ui.parameters.forms import InputsEditor
+from codeengine_ui.parameters.editor import InputsEditor
 from tests.html_forms import submitted_fields
 
 

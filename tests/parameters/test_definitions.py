@@ -58,10 +58,12 @@ def test_domo_function_definition_is_normalised():
                     "children": [],
                     "entitySubType": None,
                     "alias": None,
+                    "declaredType": None,
                 }
             ],
             "entitySubType": None,
             "alias": None,
+            "declaredType": None,
         }
     ]
 
@@ -156,8 +158,8 @@ def test_text_that_is_not_json_says_where():
     ("definition", "message"),
     [
         ("not a list", "parameters: expected a list, got text"),
-        (7, "parameters: expected a list, got a number"),
-        ([3], "parameters[0]: expected an object, got a number"),
+        (7, "parameters: expected a list, got 7"),
+        ([3], "parameters[0]: expected an object, got 3"),
         ([{"type": "text"}], "parameters[0].name: every parameter needs a name"),
         ([{"name": "a"}], "parameters[0].type: missing; every parameter needs a type"),
         (
@@ -165,7 +167,7 @@ def test_text_that_is_not_json_says_where():
             'parameters[1].name: duplicate name "a"',
         ),
         ([{"name": "a", "type": 7}], "parameters[0].type: expected a type name, got 7"),
-        ([{"name": 7, "type": "text"}], "parameters[0].name: expected text, got a number"),
+        ([{"name": 7, "type": "text"}], "parameters[0].name: expected text, got 7"),
         (
             [{"name": "a", "type": "text", "nullable": "yes"}],
             'parameters[0].nullable: expected true or false, got "yes"',

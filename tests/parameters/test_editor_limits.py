@@ -10,7 +10,7 @@ from django.http import QueryDict
 
 from codeengine_ui.catalog.models import InputPreset
 from codeengine_ui.parameters.definitions import normalise_parameters
-from codeengine_ui.parameters.forms import MAX_FORM_FIELDS, InputsEditor
+from codeengine_ui.parameters.editor import MAX_FORM_FIELDS, InputsEditor
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import save_demo_function, stored_run
 from tests.html_forms import submitted_fields
@@ -88,13 +88,17 @@ def test_a_list_shown_as_json_reports_a_misfit_at_the_list():
 
     again = InputsEditor(NUMBERS, data)
     assert not again.is_valid()
-    assert again.nodes[0].errors == ['values[2000]: expected a whole number, got text "three"']
+    assert again.nodes[0].errors == [
+        'values[2000]: expected a whole number (e.g. 42), got text "three"'
+    ]
 
 
 def test_misfits_inside_a_list_shown_as_json_are_reported_at_that_list():
     editor = _from_json_tab(NUMBERS, {"values": [*range(2000), "three"]})
 
-    assert editor.nodes[0].errors == ['values[2000]: expected a whole number, got text "three"']
+    assert editor.nodes[0].errors == [
+        'values[2000]: expected a whole number (e.g. 42), got text "three"'
+    ]
     assert not editor.general_errors
 
 

@@ -9,9 +9,9 @@ from datetime import UTC, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeengine_ui.domo.values import ISO_DURATION
 from codeengine_ui.parameters.definitions import DefinitionError, normalise_parameters
-from codeengine_ui.parameters.forms import InputsEditor
+from codeengine_ui.parameters.editor import InputsEditor
+from codeengine_ui.parameters.types import ISO_DURATION
 from tests.html_forms import submitted_fields
 
 from .editor_helpers import render
@@ -89,8 +89,8 @@ ELEMENTS = {
     "dateTime": st.datetimes(timezones=_zones).map(_date_time),
     "time": st.times().map(lambda moment: moment.strftime("%H:%M:%S")),
     "duration": st.from_regex(ISO_DURATION, fullmatch=True),
-    "person": st.from_regex(r"\A\d{1,12}\Z", fullmatch=True),
-    "group": st.from_regex(r"\A\d{1,12}\Z", fullmatch=True),
+    "person": st.from_regex(r"\A[0-9]{1,12}\Z", fullmatch=True),
+    "group": st.from_regex(r"\A[0-9]{1,12}\Z", fullmatch=True),
     "dataset": st.uuids().map(str),
     "account": _one_line.map(str.strip).filter(bool),
     "file": _one_line.map(str.strip).filter(bool),

@@ -5,7 +5,7 @@ import json
 from django.http import QueryDict
 
 from codeengine_ui.parameters.definitions import normalise_parameters
-from codeengine_ui.parameters.forms import InputsEditor
+from codeengine_ui.parameters.editor import InputsEditor
 
 from .editor_helpers import browser_post, render
 
@@ -71,9 +71,9 @@ def test_switching_back_refills_the_form_and_reports_each_misfit_at_its_field():
     assert editor.mode == "form"
     found = {node.path: node.errors for node in editor.all_nodes() if node.errors}
     assert found == {
-        "name": ["Expected text, got a number."],
-        "count": ['Expected a whole number, got text "three".'],
-        "order.lines[0].quantity": ["Expected a whole number, got a number."],
+        "name": ["Expected text, got 42."],
+        "count": ['Expected a whole number (e.g. 42), got text "three".'],
+        "order.lines[0].quantity": ["Expected a whole number (e.g. 42), got 1.5."],
     }
     assert editor.general_errors == ["extra: not an input of this function"]
     assert [node.text for node in editor.nodes[:2]] == ["42", "three"]
@@ -115,7 +115,9 @@ def test_json_problems_are_listed_by_path():
     editor = _json_editor('{"name": "Ada", "count": 1, "order": {"lines": [{"sku": "X"}]}}')
 
     assert not editor.is_valid()
-    assert editor.json_problems == ["order.lines[0].quantity: required but missing"]
+    assert editor.json_problems == [
+        "order.lines[0].quantity: required but missing: expected a whole number (e.g. 42)"
+    ]
 
 
 def test_a_number_that_would_lose_digits_is_refused():

@@ -102,7 +102,10 @@ def test_failed_run_names_the_inputs_that_do_not_fit(
 
     html = member_client.get(f"/executions/{execution.pk}/").content.decode()
 
-    assert "<strong>Input a:</strong> expected a whole number, got text &quot;two&quot;" in html
+    assert (
+        "<strong>Input a:</strong> expected a whole number (e.g. 42), got text &quot;two&quot;"
+        in html
+    )
     assert "<strong>Input b:</strong> named in the error message" in html
     assert f"/functions/{add.pk}/run/?from={execution.pk}" in html
 
@@ -222,5 +225,5 @@ def test_edit_and_run_shows_the_misfits_of_a_failed_run_at_their_fields(
 
     html = member_client.get(f"/functions/{add.pk}/run/?from={execution.pk}").content.decode()
 
-    assert "Expected a whole number, got text &quot;two&quot;." in html
+    assert "Expected a whole number (e.g. 42), got text &quot;two&quot;." in html
     assert 'name="in.1" value="1"' in html

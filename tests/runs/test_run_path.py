@@ -103,7 +103,9 @@ def test_invalid_input_is_refused_at_the_field_and_nothing_runs(
     )
 
     assert response.status_code == 200
-    assert "Enter a whole number, e.g. 42." in response.content.decode()
+    assert (
+        "Expected a whole number (e.g. 42), got text &quot;two&quot;." in response.content.decode()
+    )
     assert not Execution.objects.exists()
 
 

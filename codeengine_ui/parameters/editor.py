@@ -6,33 +6,35 @@ children or an unknown type. The editor reads what the browser posted (or a JSON
 turns it into exactly the inputVariables Code Engine expects, and reports every problem
 at the field it belongs to. A second mode edits the inputVariables as JSON directly.
 
+What a value of each type may be is decided by `types`, for the form and the JSON tab
+alike: a field's text is read as the value it stands for and checked with the same rules,
+so the same value is accepted or refused the same way, with the same message.
+
 Editing actions (add, remove or move a list item; switch between the form and JSON) are
 posted like a run but only re-render the editor from what was posted, so nothing typed
 is lost; htmx swaps the editor in place, and without JavaScript the page reloads.
 """
 
-import json
-import math
 import re
-import uuid
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
-from decimal import Decimal
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from codeengine_ui.domo.values import ISO_DURATION, value_problems
-from codeengine_ui.json_text import (
-    MAX_DEPTH,
-    deeper_than,
-    indented,
-    may_hold_lone_surrogates,
-    one_line,
-    replace_lone_surrogates,
-)
+from codeengine_ui.json_text import MAX_DEPTH, deeper_than, indented, one_line
 from codeengine_ui.request_values import small_count
+
+from .types import (
+    ENTITY_TYPES,
+    Invalid,
+    TypeRule,
+    absent_message,
+    missing_message,
+    parse_json_exactly,
+    rule_for,
+    value_problems,
+)
 
 EDITOR_ACTION = "editor_action"
 MODE_FIELD = "editor_mode"
@@ -40,233 +42,65 @@ JSON_FIELD = "inputs_json"
 # The form draws one field per value, and each costs time and HTML: past this many fields
 # a list is shown as one JSON field instead (the JSON tab takes lists of any length).
 MAX_FORM_FIELDS = 1000
-_MAX_SAFE_INTEGER = 2**53
-# No JSON number (a double) reaches 1e309; longer literals are refused before any parsing.
-_MAX_NUMBER_DIGITS = 309
-_MAX_NUMBER_LITERAL = 340
 
 
-class Invalid(ValueError):
-    """Text typed into a field that is not a value of the field's type."""
-
-
-# --- Codecs: the text in a field <-> the JSON value sent ----------------------------------
+# --- Widgets: how each type is drawn ------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Codec:
-    widget: str  # how the template draws it: input, checkbox, choice, datetime, json
-    parse: Callable[[str], Any]
-    format: Callable[[Any], str]
+class Widget:
+    kind: str  # how the template draws it: input, checkbox, choice, datetime, json
     input_type: str = "text"
     attrs: tuple[tuple[str, str], ...] = ()
     hint: str = ""
 
 
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return one_line(value)
+_ID_ATTRS = (("inputmode", "numeric"), ("pattern", "[0-9]+"))
+_ENTITY_HINT = (
+    'The {type} id, sent as text (e.g. 123 is sent as "123"); or a JSON object such as '
+    '{{"id": 123}}, sent as that object. Domo does not document which one a function expects.'
+)
 
-
-def _parse_text(text: str) -> str:
-    if "\x00" in text:
-        raise Invalid("Text cannot contain the null character.")
-    return text
-
-
-def _too_long(literal: str) -> Invalid:
-    return Invalid(f"This number is {len(literal):,} characters long; no JSON number can carry it.")
-
-
-def _parse_number(text: str) -> int:
-    literal = text.strip()
-    if not re.fullmatch(r"[+-]?[0-9]+", literal):
-        raise Invalid("Enter a whole number, e.g. 42.")
-    if len(literal.lstrip("+-")) > _MAX_NUMBER_DIGITS:
-        raise _too_long(literal)
-    return int(literal)
-
-
-def _parse_decimal(text: str) -> int | float:
-    literal = text.strip()
-    if len(literal) > _MAX_NUMBER_LITERAL:
-        raise _too_long(literal)
-    try:
-        number = Decimal(literal)
-    except ArithmeticError:
-        raise Invalid("Enter a number, e.g. 3.14.") from None
-    if not number.is_finite():
-        raise Invalid("Enter a finite number.")
-    if re.fullmatch(r"[+-]?[0-9]+", literal) and abs(number) <= _MAX_SAFE_INTEGER:
-        return int(number)
-    as_float = float(number)
-    if not math.isfinite(as_float):
-        raise Invalid(f"{literal} is too large for a JSON number.")
-    if Decimal(repr(as_float)) != number:
-        raise Invalid(
-            f"{literal} has more digits than a JSON number keeps; it would be sent as {as_float!r}."
-        )
-    return as_float
-
-
-def _format_number(value: Any) -> str:
-    if isinstance(value, float):
-        return repr(value)
-    return _as_text(value)
-
-
-def _parse_boolean(text: str) -> bool:
-    return text in ("on", "true", "1")
-
-
-def _parse_nullable_boolean(text: str) -> bool | None:
-    if text in ("", "null"):
-        return None
-    if text in ("true", "false"):
-        return text == "true"
-    raise Invalid("Choose true, false or null.")
-
-
-def _format_nullable_boolean(value: Any) -> str:
-    return {True: "true", False: "false"}.get(value, "") if isinstance(value, bool) else ""
-
-
-def _parse_date(text: str) -> str:
-    text = text.strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise Invalid("Enter a date as YYYY-MM-DD.")
-    try:
-        return date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise Invalid(f"{text} is not a date in the calendar.") from None
-
-
-def _parse_time(text: str) -> str:
-    text = text.strip()
-    if not re.fullmatch(r"\d{2}:\d{2}(:\d{2})?", text):
-        raise Invalid("Enter a time as HH:MM:SS.")
-    try:
-        return time.fromisoformat(text).strftime("%H:%M:%S")
-    except ValueError:
-        raise Invalid(f"{text} is not a time of day.") from None
-
-
-def _parse_duration(text: str) -> str:
-    text = text.strip()
-    if not ISO_DURATION.match(text):
-        raise Invalid("Enter an ISO 8601 duration, e.g. PT1H30M (1 h 30 min) or P2D (2 days).")
-    return text
-
-
-def _parse_id(kind: str) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        text = text.strip()
-        if not re.fullmatch(r"\d+", text):
-            raise Invalid(f"Enter the Domo {kind} id: digits only.")
-        return text
-
-    return parse
-
-
-def _parse_dataset(text: str) -> str:
-    try:
-        return str(uuid.UUID(text.strip()))
-    except ValueError:
-        raise Invalid("Enter the DataSet id (a UUID).") from None
-
-
-def _parse_entity_id(text: str) -> str:
-    return _parse_text(text.strip())
-
-
-def parse_json_exactly(text: str) -> Any:
-    """JSON text as Python values; Invalid if it is not JSON, a number would lose digits,
-    or it is nested deeper than the console keeps."""
-    lossy: list[str] = []
-
-    def parse_int(literal: str) -> int:
-        if len(literal.lstrip("-")) > _MAX_NUMBER_DIGITS:
-            raise _too_long(literal)
-        return int(literal)
-
-    def parse_float(literal: str) -> float:
-        if len(literal) > _MAX_NUMBER_LITERAL:
-            raise _too_long(literal)
-        number = float(literal)
-        if not math.isfinite(number) or Decimal(repr(number)) != Decimal(literal):
-            lossy.append(literal)
-        return number
-
-    def refuse_constant(name: str) -> None:
-        raise Invalid(f"{name} is not a JSON value.")
-
-    try:
-        value = json.loads(
-            text, parse_int=parse_int, parse_float=parse_float, parse_constant=refuse_constant
-        )
-    except json.JSONDecodeError as error:
-        raise Invalid(
-            f"This is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
-        ) from None
-    except RecursionError:
-        raise Invalid(f"This JSON is nested deeper than {MAX_DEPTH:,} levels.") from None
-    if deeper_than(value, MAX_DEPTH):
-        raise Invalid(f"This JSON is nested deeper than {MAX_DEPTH:,} levels.")
-    if may_hold_lone_surrogates(text) and replace_lone_surrogates(value)[1]:
-        raise Invalid(
-            "This JSON escapes half of a character (a lone surrogate such as \\uD800), "
-            "which is not text."
-        )
-    if lossy:
-        literal = lossy[0]
-        if not math.isfinite(float(literal)):
-            raise Invalid(f"{literal} is too large for a JSON number.")
-        raise Invalid(
-            f"{literal} has more digits than a JSON number keeps; it would be sent as "
-            f"{float(literal)!r}."
-        )
-    return value
-
-
-def _format_json(value: Any) -> str:
-    return "" if value is None else indented(value)
-
-
-_ENTITY_HINT = "The {type} id, as text (Code Engine does not document this encoding)."
-
-CODECS: dict[str, Codec] = {
-    "text": Codec("input", _parse_text, _as_text),
-    "number": Codec("input", _parse_number, _format_number, "number", (("step", "1"),)),
-    "decimal": Codec("input", _parse_decimal, _format_number, "number", (("step", "any"),)),
-    "date": Codec("input", _parse_date, _as_text, "date"),
-    # Two inputs (local date-time, zone), read together by parse_date_time.
-    "dateTime": Codec("datetime", str, _as_text, "datetime-local", (("step", "1"),)),
-    "time": Codec("input", _parse_time, _as_text, "time", (("step", "1"),)),
-    "duration": Codec(
-        "input", _parse_duration, _as_text, "text",
-        (("placeholder", "PT1H30M"), ("spellcheck", "false")),
+WIDGETS: dict[str, Widget] = {
+    "text": Widget("input"),
+    "number": Widget("input", "number", (("step", "1"),)),
+    # A text field: a browser's number field reads "1,5" as 15 in some locales.
+    "decimal": Widget("input", "text", (("inputmode", "decimal"), ("spellcheck", "false"))),
+    "date": Widget("input", "date"),
+    # Two inputs (local date-time, zone), read together by compose_date_time.
+    "dateTime": Widget("datetime", "datetime-local", (("step", "1"),)),
+    "time": Widget("input", "time", (("step", "1"),)),
+    "duration": Widget(
+        "input", "text", (("placeholder", "PT1H30M"), ("spellcheck", "false")),
         "ISO 8601 duration: P1D is a day, PT1H30M an hour and a half.",
     ),
-    "person": Codec("input", _parse_id("person"), _as_text, "text",
-                    (("inputmode", "numeric"), ("pattern", r"\d+"))),
-    "group": Codec("input", _parse_id("group"), _as_text, "text",
-                   (("inputmode", "numeric"), ("pattern", r"\d+"))),
-    "dataset": Codec("input", _parse_dataset, _as_text, "text",
-                     (("placeholder", "DataSet id (UUID)"), ("spellcheck", "false"))),
-    "account": Codec("input", _parse_entity_id, _as_text, hint=_ENTITY_HINT.format(type="account")),
-    "file": Codec("input", _parse_entity_id, _as_text, hint=_ENTITY_HINT.format(type="file")),
-    "directory": Codec("input", _parse_entity_id, _as_text,
-                       hint=_ENTITY_HINT.format(type="directory")),
-    "boolean": Codec("checkbox", _parse_boolean, lambda value: "on" if value is True else ""),
-    "nullable-boolean": Codec("choice", _parse_nullable_boolean, _format_nullable_boolean),
-    "json": Codec("json", parse_json_exactly, _format_json),
+    "person": Widget("input", "text", _ID_ATTRS),
+    "group": Widget("input", "text", _ID_ATTRS),
+    "dataset": Widget(
+        "input", "text", (("placeholder", "DataSet id (UUID)"), ("spellcheck", "false"))
+    ),
+    **{
+        entity: Widget("input", "text", (("spellcheck", "false"),),
+                       _ENTITY_HINT.format(type=entity))
+        for entity in ENTITY_TYPES
+    },
+    "boolean": Widget("checkbox"),
+    "nullable-boolean": Widget("choice"),
+    "json": Widget("json"),
 }  # fmt: skip
 
 
 # --- Date-times: a local date-time plus an explicit time zone ------------------------------
+
+# "2026-04-23T12:00:00.5" + "Z" or "+02:00", as a browser's datetime-local field and a
+# zone name or offset give them; kept exactly, so the form sends what the JSON tab would.
+_LOCAL_AND_ZONE = re.compile(
+    r"\A(?P<local>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)"
+    r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})\Z"
+)
+
+
+_LOCAL = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\Z")
 
 
 @cache
@@ -274,54 +108,54 @@ def time_zone_names() -> tuple[str, ...]:
     return ("UTC", *sorted(zoneinfo.available_timezones() - {"UTC"}))
 
 
-def _zone(text: str) -> timezone | zoneinfo.ZoneInfo:
-    text = text.strip()
-    if text.upper() in ("Z", "UTC"):
-        return UTC
-    offset = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", text)
+def _offset(local: str, zone: str) -> str:
+    """The suffix for `zone` at the local time: Z, or +HH:MM."""
+    zone = zone.strip()
+    if zone.upper() in ("Z", "UTC"):
+        return "Z"
+    offset = re.fullmatch(r"([+-])([0-9]{2}):?([0-9]{2})", zone)
     if offset:
         sign, hours, minutes = offset.groups()
-        delta = timedelta(hours=int(hours), minutes=int(minutes))
-        if delta > timedelta(hours=18):
-            raise Invalid(f"{text} is not a time-zone offset.")
-        return timezone(-delta if sign == "-" else delta)
+        if timedelta(hours=int(hours), minutes=int(minutes)) > timedelta(hours=18):
+            raise Invalid(f"{zone} is not a time-zone offset.")
+        return f"{sign}{hours}:{minutes}"
     try:
-        return zoneinfo.ZoneInfo(text)
+        named = zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise Invalid(
-            f'"{text}" is not a time zone: use UTC, an offset such as +02:00, or a name '
+            f'"{zone}" is not a time zone: use UTC, an offset such as +02:00, or a name '
             "such as Europe/Paris."
         ) from None
-
-
-def parse_date_time(local: str, zone: str) -> str:
-    local = local.strip()
     try:
-        moment = datetime.fromisoformat(local)
+        moment = datetime.fromisoformat(local).replace(tzinfo=named)
     except ValueError:
-        raise Invalid("Enter a date and time, e.g. 2026-04-23 12:00:00.") from None
-    if moment.tzinfo is not None or ("T" not in local and " " not in local):
-        raise Invalid("Enter a date and time, e.g. 2026-04-23 12:00:00.")
-    if not zone.strip():
-        raise Invalid("Choose a time zone: UTC, an offset such as +02:00, or a name.")
-    sent = moment.replace(tzinfo=_zone(zone)).isoformat()
-    return sent[:-6] + "Z" if sent.endswith("+00:00") else sent
+        return ""  # the date-time itself is wrong: the check says so
+    return moment.isoformat()[-6:]
+
+
+def compose_date_time(local: str, zone: str) -> str | None:
+    """What a date-time field and its zone send: the local date-time as typed, followed by
+    the zone's offset (None when no date-time is given: the zone alone says nothing)."""
+    if not local:
+        return None
+    if not zone.strip() or not _LOCAL.match(local):
+        return local  # no zone, or no date-time to give one to: the check says which
+    return local + _offset(local, zone)
 
 
 def split_date_time(value: Any) -> tuple[str, str]:
-    """(local date-time, zone) to show for a value; a value that does not parse is kept."""
-    if not isinstance(value, str) or not value:
-        return ("" if value is None else _as_text(value)), ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+    """(local date-time, zone) to show for a value; compose_date_time gives it back."""
+    if value is None:
+        return "", ""
+    if not isinstance(value, str):
+        return one_line(value), ""
+    match = _LOCAL_AND_ZONE.match(value)
+    if not match:
         return value, ""
-    if moment.tzinfo is None:
-        return moment.isoformat(), ""
-    local = moment.replace(tzinfo=None).isoformat()
-    if value.endswith("Z") or moment.utcoffset() == timedelta(0):
-        return local, "UTC"
-    return local, moment.isoformat()[-6:]
+    zone = match["zone"]
+    if zone == "Z":
+        return match["local"], "UTC"
+    return match["local"], zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
 
 
 # --- The node tree ------------------------------------------------------------------------
@@ -338,7 +172,8 @@ class Node:
     path: str  # the value path used in messages: order.lines[0].sku
     label: str
     kind: str  # scalar, json, object, list
-    codec: Codec | None = None
+    widget: Widget | None = None
+    rule: TypeRule | None = None  # None: a type the console does not know
     text: str = ""
     zone: str = ""
     zone_is_default: bool = False
@@ -362,11 +197,11 @@ class Node:
     @property
     def hint(self) -> str:
         parts = [self.parameter["description"]] if not self.in_list else []
-        if self.kind == "scalar" and self.codec and self.codec.hint:
-            parts.append(self.codec.hint)
-        elif self.as_json:
+        if self.as_json:
             parts.append(f"A JSON list of {self.parameter['type']}.")
-        elif self.kind == "json" and self.parameter["type"] == "object":
+        elif self.kind == "scalar" and self.widget.hint:
+            parts.append(self.widget.hint)
+        elif self.kind == "json" and self.rule is not None:
             parts.append("Any JSON object.")
         elif self.kind == "json":
             parts.append(f'Unknown type "{self.parameter["type"]}": enter the value as JSON.')
@@ -387,22 +222,30 @@ def _kind(parameter: dict) -> str:
         return "list"
     if parameter["type"] == "object":
         return "object" if parameter["children"] else "json"
-    return "scalar" if parameter["type"] in CODECS else "json"
+    return "scalar" if parameter["type"] in WIDGETS else "json"
 
 
-def _codec(parameter: dict, kind: str) -> Codec | None:
+def _widget(parameter: dict, kind: str) -> Widget | None:
     if kind == "json":
-        return CODECS["json"]
+        return WIDGETS["json"]
     if kind != "scalar":
         return None
     if parameter["type"] == "boolean" and parameter["nullable"]:
-        return CODECS["nullable-boolean"]
-    return CODECS[parameter["type"]]
+        return WIDGETS["nullable-boolean"]
+    return WIDGETS[parameter["type"]]
+
+
+def _misfit_notice(value: Any, message: str) -> str:
+    return (
+        f"Domo's definition gives {one_line(value)} as the default here, but it is not "
+        f"usable ({message}), so the field starts empty."
+    )
 
 
 class _Builder:
     """Builds nodes from a JSON value (defaults, last inputs, the JSON tab) or from what the
-    browser posted, drawing at most MAX_FORM_FIELDS nodes inside lists."""
+    browser posted, drawing at most MAX_FORM_FIELDS nodes inside lists. A default from the
+    definition that does not fit its type is left out, with a note at its field."""
 
     def __init__(self, data=None):
         self.data = data
@@ -418,6 +261,7 @@ class _Builder:
         in_list: bool = False,
         required: bool = True,
         label: str | None = None,
+        from_default: bool = False,
     ) -> Node:
         self.built += 1
         kind = _kind(parameter)
@@ -427,15 +271,18 @@ class _Builder:
             path,
             label or parameter["label"],
             kind,
-            _codec(parameter, kind),
+            _widget(parameter, kind),
+            rule_for(parameter["type"]),
             in_list=in_list,
         )
         node.required = required and not parameter["nullable"]
+        if from_default and self.data is None:
+            value = self._usable_default(node, value)
         if kind == "list":
-            self._list(node, value)
+            self._list(node, value, from_default=from_default)
         elif kind == "object":
-            self._object(node, value)
-        elif node.codec.widget == "datetime":
+            self._object(node, value, from_default=from_default)
+        elif node.widget.kind == "datetime":
             node.text, node.zone = self._date_time(node, value)
             if self.data is None and not node.text:
                 node.zone, node.zone_is_default = "UTC", True
@@ -443,35 +290,61 @@ class _Builder:
             node.text = self._text(node, value)
         return node
 
+    @staticmethod
+    def _usable_default(node: Node, value: Any) -> Any:
+        """The default to prefill: itself when it fits (objects and lists are sorted out
+        part by part), else nothing, with a note saying why."""
+        if value is None or node.kind == "object" or node.rule is None:
+            return value
+        if node.kind == "list":
+            if isinstance(value, list):
+                return value
+            message = f"expected a list of {node.parameter['type']}, got {one_line(value)}"
+        else:
+            message = node.rule.check(value)
+            if message is None:
+                return value
+        node.notice = _misfit_notice(value, message)
+        return None
+
     def _text(self, node: Node, value: Any) -> str:
         if self.data is not None:
             return self.data.get(node.name, "")
-        return node.codec.format(value)
+        if node.widget.kind == "checkbox":
+            return "on" if value is True else ""
+        if node.widget.kind == "choice":
+            return {True: "true", False: "false"}.get(value, "") if isinstance(value, bool) else ""
+        if node.widget.kind == "json":
+            return "" if value is None else indented(value)
+        return node.rule.to_text(value)
 
     def _date_time(self, node: Node, value: Any) -> tuple[str, str]:
         if self.data is not None:
             return self.data.get(node.name, ""), self.data.get(f"{node.name}.tz", "")
         return split_date_time(value)
 
-    def _object(self, node: Node, value: Any) -> None:
+    def _object(self, node: Node, value: Any, *, from_default: bool) -> None:
         if self.data is not None:
             node.is_null = node.optional_null and self.data.get(f"{node.name}.null") == "on"
         else:
             node.is_null = node.optional_null and value is None
         values = value if isinstance(value, dict) else {}
+        if value is not None and not isinstance(value, dict) and from_default:
+            node.notice = _misfit_notice(value, f"expected an object, got {one_line(value)}")
         for index, child in enumerate(node.parameter["children"]):
-            child_value = values.get(child["name"], child["default"])
+            child_from_default = from_default or child["name"] not in values
             node.children.append(
                 self.node(
                     child,
                     f"{node.name}.{index}",
                     f"{node.path}.{child['name']}",
-                    child_value,
+                    values.get(child["name"], child["default"]),
                     required=node.required,
+                    from_default=child_from_default,
                 )
             )
 
-    def _list(self, node: Node, value: Any) -> None:
+    def _list(self, node: Node, value: Any, *, from_default: bool = False) -> None:
         element = _element(node.parameter)
         if self.data is not None:
             if self.data.get(f"{node.name}.as_json") == "on":
@@ -493,7 +366,7 @@ class _Builder:
         for index, item in enumerate(items):
             if self.built >= MAX_FORM_FIELDS:
                 break
-            node.children.append(self.item(node, element, index, item))
+            node.children.append(self.item(node, element, index, item, from_default))
         else:
             return
         # Too many to draw: the list becomes one JSON field (only a forged post has no JSON).
@@ -512,7 +385,7 @@ class _Builder:
 
     @staticmethod
     def _list_as_json(node: Node, text: str) -> None:
-        node.kind, node.codec, node.as_json, node.text = "json", CODECS["json"], True, text
+        node.kind, node.widget, node.as_json, node.text = "json", WIDGETS["json"], True, text
         node.is_null = False
         if not node.notice:
             node.notice = (
@@ -520,7 +393,9 @@ class _Builder:
                 "here as JSON. The JSON tab takes it too."
             )
 
-    def item(self, node: Node, element: dict, index: int, value: Any) -> Node:
+    def item(
+        self, node: Node, element: dict, index: int, value: Any, from_default: bool = False
+    ) -> Node:
         return self.node(
             element,
             f"{node.name}.{index}",
@@ -529,7 +404,26 @@ class _Builder:
             in_list=True,
             required=node.required,
             label=f"{node.parameter['label']} {index + 1}",
+            from_default=from_default,
         )
+
+
+def _read(node: Node) -> Any:
+    """The value a scalar or JSON field holds, as its type reads the text (Invalid when it
+    cannot be read at all)."""
+    if node.widget.kind == "checkbox":
+        return node.text == "on"
+    if node.widget.kind == "choice":
+        if node.text not in ("", "true", "false"):
+            raise Invalid("Choose true, false or null.")
+        return {"true": True, "false": False}.get(node.text)
+    if node.widget.kind == "datetime":
+        return compose_date_time(node.text, node.zone)
+    if node.text == "":
+        return None  # an empty field stands for null
+    if node.widget.kind == "json":
+        return parse_json_exactly(node.text)
+    return node.rule.from_text(node.text)
 
 
 def _clean(node: Node, lenient: bool = False) -> Any:
@@ -543,37 +437,27 @@ def _clean(node: Node, lenient: bool = False) -> Any:
     if node.kind == "list":
         items = [_clean(child, lenient) for child in node.children]
         return _INVALID if _INVALID in items or node.errors else items
-    if node.codec.widget in ("checkbox", "choice"):
-        return node.codec.parse(node.text)
-    # Only text keeps whitespace as a value; anywhere else blank means empty.
-    empty = node.text == "" if node.parameter["type"] == "text" else not node.text.strip()
     try:
-        if empty:
-            value = None
-        elif node.codec.widget == "datetime":
-            value = parse_date_time(node.text, node.zone)
-        else:
-            value = node.codec.parse(node.text)
+        value = _read(node)
     except Invalid as error:
         if lenient:
             return node.text
         node.errors.append(str(error))
         return _INVALID
-    if value is None:
-        if node.optional_null or lenient:
-            return None
-        node.errors.append(
-            "Fill in this item or remove it." if node.in_list else "This field is required."
-        )
-        return _INVALID
-    if node.as_json and not lenient:
+    if lenient:
+        return value
+    if node.as_json:
         problems = value_problems(node.parameter, value, node.path)
         node.errors += [f"{path}: {message}" for path, message in problems[:10]]
         return _INVALID if problems else value
-    if node.kind == "json" and node.parameter["type"] == "object" and not isinstance(value, dict):
-        if lenient:
-            return value
-        node.errors.append('Enter a JSON object, e.g. {"key": "value"}.')
+    if value is None:
+        if node.optional_null:
+            return None
+        message = missing_message(node.parameter, in_list=node.in_list)
+    else:
+        message = node.rule.check(value) if node.rule else None
+    if message:
+        node.errors.append(_sentence(message))
         return _INVALID
     return value
 
@@ -604,6 +488,7 @@ class InputsEditor:
                     f"{prefix}.{index}",
                     parameter["name"],
                     source.get(parameter["name"], parameter["default"]) if data is None else None,
+                    from_default=parameter["name"] not in source,
                 )
                 for index, parameter in enumerate(parameters)
             ]
@@ -628,7 +513,7 @@ class InputsEditor:
         items = node.children
         if operation == "add":
             element = _element(node.parameter)
-            item = _Builder().item(node, element, len(items), element["default"])
+            item = _Builder().item(node, element, len(items), element["default"], True)
             if sum(1 for _ in self.all_nodes()) + sum(1 for _ in item.walk()) > MAX_FORM_FIELDS:
                 node.errors.append(
                     f"The form shows up to {MAX_FORM_FIELDS:,} fields: add more items in the "
@@ -735,7 +620,7 @@ class InputsEditor:
         problems = [(key, "not an input of this function") for key in values if key not in declared]
         for parameter in self.parameters:
             if parameter["name"] not in values and not parameter["nullable"]:
-                problems.append((parameter["name"], "required but missing"))
+                problems.append((parameter["name"], absent_message(parameter)))
             elif parameter["name"] in values:
                 problems += value_problems(parameter, values[parameter["name"]], parameter["name"])
         return problems
@@ -763,7 +648,7 @@ class InputsEditor:
     @property
     def time_zones(self) -> tuple[str, ...]:
         """Time-zone names to suggest, when the form has a date-time field."""
-        if any(node.codec and node.codec.widget == "datetime" for node in self.all_nodes()):
+        if any(node.widget and node.widget.kind == "datetime" for node in self.all_nodes()):
             return time_zone_names()
         return ()
 
