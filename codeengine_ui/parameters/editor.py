@@ -197,6 +197,9 @@ class Node:
     @property
     def hint(self) -> str:
         parts = [self.parameter["description"]] if not self.in_list else []
+        declared = self.parameter.get("declaredType")
+        if declared and not self.in_list:
+            parts.append(f'Declared as "{declared}", treated as {self.parameter["type"]}.')
         if self.as_json:
             parts.append(f"A JSON list of {self.parameter['type']}.")
         elif self.kind == "scalar" and self.widget.hint:
@@ -644,6 +647,13 @@ class InputsEditor:
     def all_nodes(self):
         for node in self.nodes:
             yield from node.walk()
+
+    @property
+    def entity_types(self) -> list[str]:
+        """The account, file and directory types among the inputs, whose encoding in a REST
+        call Domo does not document."""
+        found = {node.parameter["type"] for node in self.all_nodes()}
+        return [entity for entity in ENTITY_TYPES if entity in found]
 
     @property
     def time_zones(self) -> tuple[str, ...]:

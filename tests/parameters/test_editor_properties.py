@@ -3,6 +3,7 @@ takes back what a browser posts and sends exactly the value; random malformed de
 only ever raise the definition error."""
 
 import json
+import re
 import string
 from datetime import UTC, timedelta, timezone
 
@@ -10,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codeengine_ui.parameters.definitions import DefinitionError, normalise_parameters
-from codeengine_ui.parameters.editor import InputsEditor
-from codeengine_ui.parameters.types import ISO_DURATION
+from codeengine_ui.parameters.editor import InputsEditor, _sentence
+from codeengine_ui.parameters.types import ISO_DURATION, value_problems
 from tests.html_forms import submitted_fields
 
 from .editor_helpers import render
@@ -210,3 +211,125 @@ def test_malformed_definitions_only_raise_the_definition_error(definition):
     editor = InputsEditor(parameters)
     render(editor)
     InputsEditor(parameters, submitted_fields(render(editor))).is_valid()
+
+
+# --- The form and the JSON tab apply the same rules to the same value ------------------------
+
+_NEAR_MISSES = st.sampled_from(
+    ["12:00", "25:00", "12:60:00", "2024-02-30", "2023-02-29", "23/04/2026", "P", "PT",
+     "PT1H30", "P1.5D", " 42", "42 ", "٤٢", "abc", "8C1B5E2A-6F3D-4A9B-B1C7-2D4E6F8A0B1C",
+     "8c1b5e2a6f3d4a9bb1c72d4e6f8a0b1c", "2026-04-23T12:00", "2026-04-23T12:00:00",
+     "2026-04-23 12:00:00Z", "2026-04-23T24:00:00Z", "2026-04-23T12:00:00+0200", "true", "1,5"]
+)  # fmt: skip
+_TEXT_THAT_IS_NOT_A_NUMBER = (_one_line | _NEAR_MISSES).filter(
+    lambda text: not re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?", text)
+)
+ANY_ELEMENT = {
+    "text": _one_line,
+    "number": st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT_THAT_IS_NOT_A_NUMBER,
+    "decimal": st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**70), 2**70)
+    | _TEXT_THAT_IS_NOT_A_NUMBER,
+    "boolean": st.booleans(),
+    "account": _one_line.filter(lambda t: not t.lstrip().startswith("{"))
+    | st.dictionaries(_one_line, json_values, max_size=2),
+}  # fmt: skip
+for _name in ("file", "directory"):
+    ANY_ELEMENT[_name] = ANY_ELEMENT["account"]
+for _name in ("date", "dateTime", "time", "duration", "person", "group", "dataset"):
+    ANY_ELEMENT[_name] = ELEMENTS[_name] | _NEAR_MISSES | _one_line
+
+
+def any_values_for(parameter: dict, *, in_list: bool = False):
+    """Values, fitting or not, that a person can put in the parameter's field: as the form
+    shows null as an empty field, null is left out where a field cannot be empty (a
+    checkbox, a list, an object with children), and so is the empty string."""
+    checkbox = parameter["type"] == "boolean" and (in_list or not parameter["nullable"])
+    whole_list = parameter["isList"] and not in_list
+    can_be_empty = not (checkbox or whole_list or parameter["children"])
+    if parameter["isList"] and not in_list:
+        items = st.lists(any_values_for(parameter, in_list=True), max_size=3)
+        return st.none() | items if parameter["nullable"] else items
+    if parameter["type"] == "object" and parameter["children"]:
+        element = st.fixed_dictionaries(
+            {child["name"]: any_values_for(child) for child in parameter["children"]}
+        )
+    elif parameter["type"] not in ANY_ELEMENT:  # objects without children, unknown types
+        element = json_values.filter(lambda v: v is not None)
+    else:
+        element = ANY_ELEMENT[parameter["type"]]
+    return st.none() | element if can_be_empty else element
+
+
+@st.composite
+def definitions_with_any_values(draw):
+    parameters = normalise_parameters(draw(variable_lists()))
+    values = draw(st.fixed_dictionaries({p["name"]: any_values_for(p) for p in parameters}))
+    return parameters, values
+
+
+def _form_outcome(parameters, values):
+    shown = InputsEditor(parameters, values=values)
+    posted = InputsEditor(parameters, submitted_fields(render(shown)))
+    if posted.is_valid():
+        return "valid", _exactly(posted.input_variables())
+    problems = set()
+    for node in posted.all_nodes():
+        for error in node.errors:
+            if node.as_json:
+                path, _, message = error.partition(": ")
+                problems.add((path, _sentence(message)))
+            else:
+                problems.add((node.path, error))
+    return "refused", problems
+
+
+def _json_outcome(parameters, values):
+    data = submitted_fields(render(InputsEditor(parameters)))
+    data["editor_mode"], data["inputs_json"] = "json", json.dumps(values, ensure_ascii=False)
+    editor = InputsEditor(parameters, data)
+    if editor.is_valid():
+        return "valid", _exactly(editor.input_variables())
+    problems = set()
+    for problem in editor.json_problems:
+        path, _, message = problem.partition(": ")
+        problems.add((path, _sentence(message)))
+    return "refused", problems
+
+
+@PROPERTY_SETTINGS
+@given(definitions_with_any_values())
+def test_the_form_and_the_json_tab_accept_and_refuse_the_same_values_alike(case):
+    parameters, values = case
+
+    assert _form_outcome(parameters, values) == _json_outcome(parameters, values)
+
+
+@st.composite
+def definitions_with_any_defaults(draw):
+    """Definitions whose defaults may not fit their types, as Domo's own sometimes do."""
+    parameters = normalise_parameters(draw(variable_lists()))
+
+    def with_defaults(parameter: dict) -> dict:
+        default = draw(any_values_for(parameter) | json_values)
+        children = [with_defaults(child) for child in parameter["children"]]
+        return {**parameter, "default": default, "children": children}
+
+    return [with_defaults(parameter) for parameter in parameters]
+
+
+@PROPERTY_SETTINGS
+@given(definitions_with_any_defaults())
+def test_running_defaults_without_edits_never_sends_what_the_form_would_refuse(parameters):
+    opened = InputsEditor(parameters)
+
+    assert not opened.has_errors, "the form opens usable"
+    posted = InputsEditor(parameters, submitted_fields(render(opened)))
+    if posted.is_valid():
+        sent_values = posted.input_variables()
+        problems = [
+            problem
+            for parameter in parameters
+            for problem in value_problems(parameter, sent_values[parameter["name"]], "")
+        ]
+        assert problems == []
