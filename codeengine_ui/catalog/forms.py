@@ -5,8 +5,8 @@ from django.template.defaultfilters import filesizeformat
 
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
+from codeengine_ui.parameters.documents import DocumentFunction, ImportDocument, read_document
 from codeengine_ui.parameters.editor import InputsEditor
-from codeengine_ui.parameters.manifests import AppFunction, app_functions
 
 from .models import (
     MAX_KEY_INPUTS,
@@ -19,15 +19,18 @@ from .models import (
 
 
 class AppDocumentForm(forms.Form):
-    """A manifest.json (pasted or uploaded) or packageMapping entries, read into functions."""
+    """A document with Code Engine functions, pasted or uploaded: an app's manifest, Domo's
+    export of a package version, a package as Domo's API returns it, function definitions."""
 
     text = forms.CharField(
-        label="Paste a manifest.json or packageMapping entries",
+        label="Paste an app's manifest.json, an exported package version, or function definitions",
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "false", "class": "json-input"}),
     )
-    file = forms.FileField(label="…or upload the app's manifest.json", required=False)
+    file = forms.FileField(label="…or upload the file", required=False)
+    # A package response holds several versions: the one whose functions are listed.
+    document_version = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, upload_refused: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,24 +61,32 @@ class AppDocumentForm(forms.Form):
         if not text.strip():
             raise ValidationError("Paste the JSON or choose a file.")
         try:
-            self.functions: list[AppFunction] = app_functions(parse_definition_text(text))
+            self.document: ImportDocument = read_document(
+                parse_definition_text(text), cleaned_data.get("document_version") or ""
+            )
         except DefinitionError as error:
             raise ValidationError({field: str(error)}) from None
         cleaned_data["text"] = text
         return cleaned_data
 
 
+def _row_choice(rows: list, empty_label: str | None = None, **options) -> forms.Field:
+    """A choice among rows read once for many forms (a page of 50 import plans asks the
+    database once, not 50 times); the cleaned value is the row."""
+    by_id = {str(row.pk): row for row in rows}
+    choices = [(str(row.pk), str(row)) for row in rows]
+    if empty_label is not None:
+        choices.insert(0, ("", empty_label))
+    return forms.TypedChoiceField(
+        choices=choices, coerce=by_id.__getitem__, empty_value=None, **options
+    )
+
+
 class WiringForm(forms.Form):
-    """Where one app function runs: the choices Domo's wiring screen asks for."""
+    """Where one function runs: the choices Domo's wiring screen asks for. `instances` and
+    `tokens` (those the user may use) are read once for every plan of a page."""
 
     include = forms.BooleanField(label="Save", required=False, initial=True)
-    instance = forms.ModelChoiceField(Instance.objects.all(), empty_label=None)
-    token = forms.ModelChoiceField(
-        AccessToken.objects.none(),
-        required=False,
-        empty_label="(none: map the aliases by hand)",
-        help_text="Used to fetch the function's own definition and as its default token.",
-    )
     package_id = forms.CharField(
         label="Package id",
         max_length=100,
@@ -89,11 +100,16 @@ class WiringForm(forms.Form):
         max_length=200, required=False, validators=[PathSegmentValidator("function name")]
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, instances: list[Instance], tokens: list[AccessToken], *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["token"].queryset = AccessToken.objects.usable_by(user).select_related(
-            "instance"
+        self.fields["instance"] = _row_choice(instances)
+        self.fields["token"] = _row_choice(
+            tokens,
+            "(none: map the aliases by hand)",
+            required=False,
+            help_text="Used to fetch the function's own definition and as its default token.",
         )
+        self.order_fields(["include", "instance", "token"])
 
     def clean(self):
         cleaned_data = super().clean()
@@ -113,7 +129,7 @@ class AliasMappingForm(forms.Form):
 
     def __init__(
         self,
-        app_function: AppFunction,
+        app_function: DocumentFunction,
         inputs: list[dict] | None,
         proposal: dict[str, str],
         *args,

@@ -1,9 +1,11 @@
 """Getting functions into the catalog without typing definitions by hand.
 
 From an instance: a function's own definition is fetched with its version
-(`GET .../versions/{v}?parts=functions`). From an app: each packageMapping alias is mapped
-to the function input it stands for, matched automatically when the function's own
-definition is known, and inputVariables always use the input names.
+(`GET .../versions/{v}?parts=functions`). From Domo's own documents (an exported version,
+a package response, function definitions): the definition comes with the document. From
+an app: each packageMapping alias is mapped to the function input it stands for, matched
+automatically when the function's own definition is known, and inputVariables always use
+the input names.
 """
 
 import logging
@@ -14,13 +16,14 @@ from django.utils import timezone
 
 from codeengine_ui.domo.client import path_segment
 from codeengine_ui.domo.errors import CodeEngineError, InvalidRequestError
+from codeengine_ui.domo.versions import version_key
 from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import normalise_output, normalise_parameters
-from codeengine_ui.parameters.manifests import AppFunction
+from codeengine_ui.parameters.documents import DocumentFunction
 
 from .encryption import TokenDecryptionError
 from .forms import AliasMappingForm, WiringForm
-from .models import AccessToken, Function, Instance, version_key
+from .models import AccessToken, Function, Instance
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +32,18 @@ class DefinitionNotFound(Exception):
     """The version answered, but has no function of that name (or none at all)."""
 
 
-def fetch_definition(token: AccessToken, package_id: str, version: str, name: str) -> dict:
-    """The function's own definition from its instance; CodeEngineError or DefinitionNotFound."""
-    details = token.client().get_version(package_id, version)
+def fetch_definition(
+    token: AccessToken, package_id: str, version: str, name: str, versions: dict | None = None
+) -> dict:
+    """The function's own definition from its instance; CodeEngineError or DefinitionNotFound.
+    `versions` keeps the versions fetched, so functions of one version ask for it once."""
+    key = (token.pk, package_id, version)
+    if versions is not None and key in versions:
+        details = versions[key]
+    else:
+        details = token.client().get_version(package_id, version)
+        if versions is not None:
+            versions[key] = details
     functions = [f for f in details.get("functions") or [] if isinstance(f, dict)]
     if not functions:
         raise DefinitionNotFound(
@@ -207,7 +219,7 @@ class ImportPlan:
     """One app function on its way into the catalog: where it runs, its own definition (when
     the instance gave it) and how its aliases map to the function's inputs."""
 
-    function: AppFunction
+    function: DocumentFunction
     wiring: WiringForm
     definition: dict | None = None
     problem: str = ""
@@ -218,34 +230,48 @@ class ImportPlan:
     def included(self) -> bool:
         return self.wiring.is_valid() and self.wiring.cleaned_data["include"]
 
+    @property
+    def mapped(self) -> bool:
+        """Whether the aliases are mapped (Domo's own definitions have none to map)."""
+        return self.mapping is None or self.mapping.is_valid()
+
     def app_call(self) -> str:
+        if not self.function.app_alias:
+            return ""
         parameters = self.function.parameters
         values = {p["name"]: p["default"] for p in parameters}
-        return app_call_snippet(self.function.alias, parameters, values)
+        return app_call_snippet(self.function.app_alias, parameters, values)
 
 
-def import_plans(functions: list[AppFunction], user, data=None) -> list[ImportPlan]:
+def import_plans(functions: list[DocumentFunction], user, data=None) -> list[ImportPlan]:
     """A plan per function; `data` binds the wiring forms (unbound: the first step)."""
-    instance = Instance.objects.first()
-    token = AccessToken.objects.usable_by(user, instance).first()
+    instances = list(Instance.objects.all())
+    tokens = list(AccessToken.objects.usable_by(user).select_related("instance"))
+    instance = instances[0] if instances else None
+    token = next((t for t in tokens if instance and t.instance_id == instance.pk), None)
     plans = []
     for index, function in enumerate(functions):
         initial = {
-            "instance": instance,
-            "token": token,
+            "instance": instance.pk if instance else None,
+            "token": token.pk if token else None,
             "package_id": function.package_id,
             "version": function.version,
             "function_name": function.function_name,
         }
-        wiring = WiringForm(user, data, prefix=f"fn{index}", initial=initial)
+        wiring = WiringForm(instances, tokens, data, prefix=f"fn{index}", initial=initial)
         plans.append(ImportPlan(function, wiring))
     return plans
 
 
 def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
-    """Fetch each included function's definition and build its alias mapping form."""
+    """Fetch each included function's definition (each version once) and build its alias
+    mapping form."""
+    versions: dict = {}
     for index, plan in enumerate(plans):
         if not plan.included:
+            continue
+        if plan.function.definition is not None:  # it came with the document
+            plan.definition = plan.function.definition
             continue
         wiring = plan.wiring.cleaned_data
         if wiring["token"] is not None:
@@ -255,6 +281,7 @@ def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
                     wiring["package_id"],
                     wiring["version"],
                     wiring["function_name"],
+                    versions,
                 )
             except (CodeEngineError, DefinitionNotFound, TokenDecryptionError) as error:
                 plan.problem = str(error)
@@ -276,8 +303,10 @@ def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
         if not plan.included:
             continue
         wiring = plan.wiring.cleaned_data
-        parameters = parameters_with_aliases(
-            plan.function.parameters, plan.mapping.mapping, plan.definition
+        parameters = (
+            parameters_with_aliases(plan.function.parameters, plan.mapping.mapping, plan.definition)
+            if plan.mapping is not None
+            else None  # Domo's own definition, as it came
         )
         saved.append(
             save_function(
@@ -289,7 +318,7 @@ def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
                 definition=plan.definition,
                 parameters=parameters,
                 output=None if plan.definition else plan.function.output,
-                app_alias=plan.function.alias,
+                app_alias=plan.function.app_alias,
                 user=user,
             )
         )

@@ -13,6 +13,7 @@ from django.utils.functional import cached_property
 from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.domo.client import CodeEngineClient, check_base_url, path_segment
 from codeengine_ui.domo.errors import InvalidRequestError
+from codeengine_ui.domo.versions import version_key
 from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import (
     DefinitionError,
@@ -27,21 +28,11 @@ EXPIRY_WARNING_DAYS = 7
 MAX_KEY_INPUTS = 3
 # What a Domo developer token is made of: printable ASCII, no spaces.
 _TOKEN_CHARACTERS = re.compile(r"[!-~]+")
-# A version part compared as a number; longer digit runs compare as text.
-_VERSION_NUMBER = re.compile(r"[0-9]{1,30}")
 
 subdomain_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$",
     "Use the Domo subdomain only: lower-case letters, digits and hyphens (acme for acme.domo.com).",
 )
-
-
-def version_key(version: str) -> tuple:
-    """Versions in release order: 1.10.0 after 1.9.0."""
-    return tuple(
-        (0, int(part)) if _VERSION_NUMBER.fullmatch(part) else (1, part)
-        for part in re.split(r"[.\-+]", version)
-    )
 
 
 class PathSegmentValidator:

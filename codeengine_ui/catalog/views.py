@@ -61,7 +61,7 @@ def toggle_star(request, function_id: int):
 @role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def import_functions(request):
-    """Read an app's manifest, wire each function to a package, map its aliases, save."""
+    """Read a document, wire each function to a package, map app aliases, save."""
     data = request.POST if request.method == "POST" else None  # reads the upload, if any
     document_form = AppDocumentForm(
         data, request.FILES or None, upload_refused=upload_refused(request)
@@ -70,12 +70,15 @@ def import_functions(request):
     if request.method == "GET" or not document_form.is_valid():
         return render(request, "catalog/import_functions.html", context)
     step = request.POST.get("step")
-    plans = import_plans(document_form.functions, request.user, request.POST if step else None)
-    context.update(plans=plans, step="wire")
+    document = document_form.document
+    # A new version of a package response starts its wiring afresh.
+    wiring_data = request.POST if step and step != "version" else None
+    plans = import_plans(document.functions, request.user, wiring_data)
+    context.update(document=document, plans=plans, step="wire")
     if step in ("map", "save") and all(plan.wiring.is_valid() for plan in plans):
         prepare_mappings(plans, request.POST if step == "save" else None)
         context["step"] = "map"
-        if step == "save" and all(p.mapping.is_valid() for p in plans if p.included):
+        if step == "save" and all(plan.mapped for plan in plans if plan.included):
             saved = save_plans(plans, request.user)
             for function, created in saved:
                 verb = "Saved" if created else "Updated"

@@ -29,7 +29,7 @@ from .types import (
     ENTITY_TYPES,
     Invalid,
     TypeRule,
-    absent_message,
+    inputs_problems,
     missing_message,
     parse_json_exactly,
     rule_for,
@@ -96,7 +96,7 @@ WIDGETS: dict[str, Widget] = {
 # zone name or offset give them; kept exactly, so the form sends what the JSON tab would.
 _LOCAL_AND_ZONE = re.compile(
     r"\A(?P<local>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)"
-    r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})\Z"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 
 
@@ -152,10 +152,7 @@ def split_date_time(value: Any) -> tuple[str, str]:
     match = _LOCAL_AND_ZONE.match(value)
     if not match:
         return value, ""
-    zone = match["zone"]
-    if zone == "Z":
-        return match["local"], "UTC"
-    return match["local"], zone if ":" in zone else f"{zone[:3]}:{zone[3:]}"
+    return match["local"], "UTC" if match["zone"] == "Z" else match["zone"]
 
 
 # --- The node tree ------------------------------------------------------------------------
@@ -619,14 +616,7 @@ class InputsEditor:
         return values
 
     def _json_value_problems(self, values: dict) -> list[tuple[str, str]]:
-        declared = {p["name"] for p in self.parameters}
-        problems = [(key, "not an input of this function") for key in values if key not in declared]
-        for parameter in self.parameters:
-            if parameter["name"] not in values and not parameter["nullable"]:
-                problems.append((parameter["name"], absent_message(parameter)))
-            elif parameter["name"] in values:
-                problems += value_problems(parameter, values[parameter["name"]], parameter["name"])
-        return problems
+        return inputs_problems(self.parameters, values)
 
     def report_misfits(self, values: dict) -> None:
         """Show, at each field, how `values` (what the form was filled with) does not fit

@@ -60,7 +60,7 @@ _LOCAL_DATE_TIME = re.compile(
 )
 _DATE_TIME = re.compile(
     r"\A(?P<local>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)"
-    r"(?P<zone>Z|[+-][0-9]{2}:?[0-9]{2})\Z"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2})\Z"
 )
 _INTEGER_LITERAL = re.compile(r"\A-?[0-9]+\Z")
 # A number as JSON writes it (no leading zeros, no "+").
@@ -238,9 +238,11 @@ def _dataset_problem(value: Any) -> str | None:
 
 
 def _entity_problem(value: Any) -> str | None:
-    if isinstance(value, dict) or (isinstance(value, str) and value):
+    if isinstance(value, dict):
         return None
-    return ""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        return "text starting with { must be a JSON object"
+    return None if isinstance(value, str) and value else ""
 
 
 def _object_problem(value: Any) -> str | None:
@@ -266,8 +268,14 @@ def _number_from_text(text: str) -> Any:
 
 
 def _entity_from_text(text: str) -> Any:
-    """An id as text, or a JSON object such as {"id": 123}."""
-    return parse_json_exactly(text) if text.lstrip().startswith("{") else text
+    """An id as text, or a JSON object such as {"id": 123} (text that starts like one but is
+    not is kept as text, which the check refuses)."""
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        return parse_json_exactly(text)
+    except Invalid:
+        return text
 
 
 @dataclass(frozen=True)
@@ -377,4 +385,19 @@ def value_problems(variable: dict, value: Any, path: str) -> list[tuple[str, str
                         problems.append((child_path, absent_message(child)))
                     continue
                 problems += value_problems(child, item[child["name"]], child_path)
+    return problems
+
+
+def inputs_problems(parameters: list[dict], values: dict) -> list[tuple[str, str]]:
+    """Every way inputVariables do not fit a function's inputs: keys that are not inputs,
+    required inputs left out, and values that do not fit their input."""
+    declared = {parameter["name"] for parameter in parameters}
+    problems = [(key, "not an input of this function") for key in values if key not in declared]
+    for parameter in parameters:
+        name = parameter["name"]
+        if name not in values:
+            if not parameter["nullable"]:
+                problems.append((name, absent_message(parameter)))
+            continue
+        problems += value_problems(parameter, values[name], name)
     return problems

@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from codeengine_ui.parameters.types import value_problems
+from codeengine_ui.parameters.types import inputs_problems
 
 from .models import Execution, ExecutionStatus
 
@@ -90,10 +90,8 @@ def input_problems(execution: Execution) -> list[InputProblem]:
     sent = execution.input_variables or {}
     problems = [
         InputProblem(path, message)
-        for parameter in parameters
-        for path, message in value_problems(
-            parameter, sent.get(parameter["name"]), parameter["name"]
-        )
+        for path, message in inputs_problems(parameters, sent)
+        if message != "not an input of this function"
     ]
     found = {problem.path for problem in problems}
     said = " ".join(

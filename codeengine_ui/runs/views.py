@@ -23,6 +23,7 @@ from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
+from codeengine_ui.parameters.types import inputs_problems
 from codeengine_ui.request_values import row_id
 
 from . import history
@@ -243,6 +244,12 @@ def run_again(request, execution_id: int):
     if token is None:
         messages.error(request, "No token of this instance is granted to you: ask an admin.")
         return redirect("runs:execution_detail", execution.pk)
+    if inputs_problems(function.parameters, execution.input_variables or {}):
+        messages.error(
+            request,
+            "These inputs no longer fit the function's definition: correct them here, then run.",
+        )
+        return redirect(f"{reverse('runs:function_run', args=[function.pk])}?from={execution.pk}")
     key = request.POST.get("submission_id", "")
     rerun, _created = submit_run(
         function=function,

@@ -57,7 +57,8 @@ def test_upload_works_like_paste(logged_in, instance):
     ("posted", "message"),
     [
         ({"text": "{not json"}, "not valid JSON: Expecting property name"),
-        ({"text": '{"name": "app"}'}, "no packageMapping found"),
+        ({"text": '{"name": "app"}'}, "this is not a document the console reads: paste an app"),
+        ({"text": '{"name": "app", "packageMapping": []}'}, "packageMapping: the list is empty"),
         (
             {
                 "text": '{"packageMapping": [{"alias": "x", "parameters": [{"alias": "a", '

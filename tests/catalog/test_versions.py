@@ -1,8 +1,9 @@
 """Saved functions that pin an older version than the newest released one are flagged."""
 
 from codeengine_ui.catalog.importing import check_newest_versions
-from codeengine_ui.catalog.models import AccessToken, Function, version_key
+from codeengine_ui.catalog.models import AccessToken, Function
 from codeengine_ui.catalog.tasks import check_function_versions
+from codeengine_ui.domo.versions import version_key
 from tests.conftest import DEVELOPER_TOKEN, make_token, save_demo_function, stored_run
 
 

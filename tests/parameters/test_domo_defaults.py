@@ -107,7 +107,9 @@ def test_an_entity_takes_an_id_as_text_or_a_json_object(type_name):
     assert sent(definition, values={"x": {"id": 7, "name": "Sales"}}) == {
         "x": {"id": 7, "name": "Sales"}
     }
-    assert errors(definition, typed={"x": "{broken"})["x"][0].startswith("This is not valid JSON")
+    assert errors(definition, typed={"x": "{broken"})["x"][0].endswith(
+        'got text "{broken" (text starting with { must be a JSON object).'
+    )
 
 
 def test_the_entity_hint_says_what_is_sent_and_the_page_that_domo_does_not_document_it(

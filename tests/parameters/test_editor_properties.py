@@ -93,9 +93,10 @@ ELEMENTS = {
     "person": st.from_regex(r"\A[0-9]{1,12}\Z", fullmatch=True),
     "group": st.from_regex(r"\A[0-9]{1,12}\Z", fullmatch=True),
     "dataset": st.uuids().map(str),
-    "account": _one_line.map(str.strip).filter(bool),
-    "file": _one_line.map(str.strip).filter(bool),
-    "directory": _one_line.map(str.strip).filter(bool),
+    "account": _one_line.filter(lambda text: not text.lstrip().startswith("{"))
+    | st.dictionaries(_one_line, json_values, max_size=2),
+    "file": _one_line.filter(lambda text: not text.lstrip().startswith("{")),
+    "directory": st.dictionaries(_one_line, json_values, max_size=2),
 }
 
 
@@ -231,8 +232,7 @@ ANY_ELEMENT = {
     "decimal": st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**70), 2**70)
     | _TEXT_THAT_IS_NOT_A_NUMBER,
     "boolean": st.booleans(),
-    "account": _one_line.filter(lambda t: not t.lstrip().startswith("{"))
-    | st.dictionaries(_one_line, json_values, max_size=2),
+    "account": _one_line | st.dictionaries(_one_line, json_values, max_size=2),
 }  # fmt: skip
 for _name in ("file", "directory"):
     ANY_ELEMENT[_name] = ANY_ELEMENT["account"]

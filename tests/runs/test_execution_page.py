@@ -227,3 +227,19 @@ def test_edit_and_run_shows_the_misfits_of_a_failed_run_at_their_fields(
 
     assert "Expected a whole number (e.g. 42), got text &quot;two&quot;." in html
     assert 'name="in.1" value="1"' in html
+
+
+def test_run_again_with_inputs_that_no_longer_fit_opens_the_form_instead(
+    member_client, member, greet, developer_token, emulator
+):
+    execution = stored_run(greet, developer_token, member, {"name": 42}, status="FAILED")
+    runs_before = emulator.server.emulator.runs_received
+
+    response = member_client.post(f"/executions/{execution.pk}/run-again/", follow=True)
+
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0] == f"/functions/{greet.pk}/run/?from={execution.pk}"
+    assert "These inputs no longer fit the function&#x27;s definition" in html
+    assert "Expected text, got 42." in html
+    assert Execution.objects.count() == 1
+    assert emulator.server.emulator.runs_received == runs_before

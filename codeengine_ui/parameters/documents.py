@@ -1,0 +1,267 @@
+"""Functions declared in the documents people keep: an app's manifest, Domo's own exports.
+
+Recognised, by their shape:
+
+- an app manifest, with `packageMapping` (or `packagesMapping`, whose entries may already
+  name their package, version and function);
+- packageMapping entries pasted alone: a list, or one entry;
+- an exported package version: `{packageId, version, code, functions: [...]}`;
+- a GET-package response: `{id, name, versions: [{version, released, functions}]}`, one
+  version of which is read (the newest released one unless another is chosen);
+- Domo function definitions: one `{name, inputs, output}`, or a list of them.
+
+App entries carry aliases that are matched to the function's inputs later; Domo's own
+definitions are the functions' definitions already.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeengine_ui.domo.versions import version_key
+
+from .definitions import DefinitionError, normalise_output, normalise_parameters
+
+MAPPING_KEYS = ("packageMapping", "packagesMapping")
+ACCEPTED = (
+    "an app's manifest.json (packageMapping or packagesMapping), packageMapping entries, "
+    "an exported Code Engine package version (with functions), a package as Domo's API "
+    "returns it (with versions and their functions), or function definitions "
+    "({name, inputs, output})"
+)
+
+
+@dataclass
+class DocumentFunction:
+    """One function found in a document: what to call it, its inputs and output, and where
+    it runs when the document says so."""
+
+    alias: str  # how the document names it: the app's alias, or the function's name
+    parameters: list[dict]
+    output: dict | None
+    app_alias: str = ""  # set for app entries: their parameters carry aliases to map
+    definition: dict | None = None  # Domo's own definition, when the document holds it
+    package_id: str = ""
+    version: str = ""
+    function_name: str = ""
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PackageVersion:
+    version: str
+    released: bool
+    function_count: int
+
+
+@dataclass
+class ImportDocument:
+    kind: str  # what was recognised, in words
+    functions: list[DocumentFunction]
+    package_id: str = ""
+    package_name: str = ""
+    versions: list[PackageVersion] = field(default_factory=list)  # a package response's
+    chosen_version: str = ""
+
+    @property
+    def summary(self) -> str:
+        count = len(self.functions)
+        where = ""
+        if self.package_name or self.package_id:
+            where += f" {self.package_name or self.package_id}"
+        if self.chosen_version:
+            where += f", version {self.chosen_version}"
+        return f"Recognised {self.kind}{where}: {count} function{'s' if count != 1 else ''}."
+
+
+def read_document(document: Any, version: str = "") -> ImportDocument:
+    """The functions in `document`; DefinitionError names the bad path, or lists the kinds
+    of document accepted. `version` chooses one version of a package response."""
+    if isinstance(document, dict) and any(key in document for key in MAPPING_KEYS):
+        return _manifest(document)
+    if isinstance(document, dict) and isinstance(document.get("versions"), list):
+        return _package(document, version)
+    if isinstance(document, dict) and isinstance(document.get("functions"), list):
+        return _exported_version(document)
+    if isinstance(document, dict) and ("alias" in document or "parameters" in document):
+        return ImportDocument("a packageMapping entry", _app_entries([(document, "entry")]))
+    if (
+        isinstance(document, dict)
+        and "name" in document
+        and ("inputs" in document or "output" in document)
+    ):
+        return ImportDocument("a function definition", _domo_functions([document], "function"))
+    if isinstance(document, list):
+        return _list(document)
+    raise DefinitionError("", f"this is not a document the console reads: paste {ACCEPTED}")
+
+
+def _manifest(document: dict) -> ImportDocument:
+    entries, keys = [], []
+    for key in MAPPING_KEYS:
+        listed = document.get(key)
+        if listed is None:
+            continue
+        if not isinstance(listed, list):
+            raise DefinitionError(key, "expected a list of entries")
+        keys.append(key)
+        entries += [(entry, f"{key}[{index}]") for index, entry in enumerate(listed)]
+    if not entries:
+        named = " and ".join(keys) or MAPPING_KEYS[0]
+        raise DefinitionError(
+            named, "the list is empty: this manifest maps no Code Engine function"
+        )
+    kind = (
+        "an app manifest" if "name" in document or "version" in document else ("a packageMapping")
+    )
+    return ImportDocument(kind, _app_entries(entries))
+
+
+def _list(document: list) -> ImportDocument:
+    if not document:
+        raise DefinitionError("", f"the list is empty; paste {ACCEPTED}")
+    if all(isinstance(item, dict) and "inputs" in item for item in document):
+        return ImportDocument("function definitions", _domo_functions(document, "functions"))
+    entries = [(entry, f"packageMapping[{index}]") for index, entry in enumerate(document)]
+    return ImportDocument("packageMapping entries", _app_entries(entries))
+
+
+def _exported_version(document: dict) -> ImportDocument:
+    package_id, version = _text(document.get("packageId")), _text(document.get("version"))
+    functions = _domo_functions(document["functions"], "functions", package_id, version)
+    if not functions:
+        raise DefinitionError("functions", "the list is empty: this version has no functions")
+    return ImportDocument(
+        "an exported package version", functions, package_id=package_id, chosen_version=version
+    )
+
+
+def _package(document: dict, chosen: str) -> ImportDocument:
+    package_id = _text(document.get("id") or document.get("packageId"))
+    entries = [
+        (index, entry) for index, entry in enumerate(document["versions"])
+        if isinstance(entry, dict) and _text(entry.get("version"))
+    ]  # fmt: skip
+    if not entries:
+        raise DefinitionError("versions", "the list is empty: this package has no versions")
+    versions = [
+        PackageVersion(
+            _text(entry["version"]),
+            entry.get("released") not in (None, False, ""),
+            len(entry.get("functions") or []) if isinstance(entry.get("functions"), list) else 0,
+        )
+        for _, entry in entries
+    ]
+    released = [v.version for v in versions if v.released]
+    default = max(released or [v.version for v in versions], key=version_key)
+    chosen = chosen if chosen in {v.version for v in versions} else default
+    index, entry = next((i, e) for i, e in entries if _text(e["version"]) == chosen)
+    if not isinstance(entry.get("functions"), list):
+        raise DefinitionError(
+            f"versions[{index}].functions",
+            "missing: this package response lists its versions without their functions. "
+            "Export a version from Domo, or browse the instance",
+        )
+    functions = _domo_functions(
+        entry["functions"], f"versions[{index}].functions", package_id, chosen
+    )
+    if not functions:
+        raise DefinitionError(
+            f"versions[{index}].functions", f"the list is empty: version {chosen} has no functions"
+        )
+    if chosen not in released:
+        for function in functions:
+            function.notes.append(
+                f"Version {chosen} is not released: only released versions run from outside Domo."
+            )
+    return ImportDocument(
+        "a package",
+        functions,
+        package_id=package_id,
+        package_name=_text(document.get("name")),
+        versions=versions,
+        chosen_version=chosen,
+    )
+
+
+def _domo_functions(
+    listed: list, path: str, package_id: str = "", version: str = ""
+) -> list[DocumentFunction]:
+    functions, names, private = [], set(), 0
+    for index, definition in enumerate(listed):
+        item_path = f"{path}[{index}]"
+        if not isinstance(definition, dict):
+            raise DefinitionError(item_path, "expected a function definition (an object)")
+        name = _text(definition.get("name"))
+        if not name:
+            raise DefinitionError(f"{item_path}.name", "every function needs a name")
+        if definition.get("isPrivate") is True:
+            private += 1
+            continue
+        if name in names:
+            raise DefinitionError(f"{item_path}.name", f'duplicate function "{name}"')
+        names.add(name)
+        functions.append(
+            DocumentFunction(
+                alias=name,
+                parameters=normalise_parameters(
+                    definition.get("inputs") or [], f"{item_path}.inputs"
+                ),
+                output=normalise_output(definition.get("output"), f"{item_path}.output"),
+                definition=definition,
+                package_id=package_id,
+                version=version,
+                function_name=name,
+                source=item_path,
+            )
+        )
+    if private and functions:
+        functions[0].notes.append(
+            f"{private} private helper function{'s' if private != 1 else ''} left out: "
+            "they cannot be run from outside the package."
+        )
+    return functions
+
+
+def _app_entries(entries_with_paths: list[tuple[Any, str]]) -> list[DocumentFunction]:
+    functions, aliases = [], set()
+    for entry, path in entries_with_paths:
+        function = _app_function(entry, path)
+        if function.alias in aliases:
+            raise DefinitionError(f"{path}.alias", f'duplicate alias "{function.alias}"')
+        aliases.add(function.alias)
+        functions.append(function)
+    return functions
+
+
+def _app_function(entry: Any, path: str) -> DocumentFunction:
+    if not isinstance(entry, dict):
+        raise DefinitionError(path, "expected an object with an alias and parameters")
+    alias = entry.get("alias") or entry.get("name")
+    if not isinstance(alias, str) or not alias.strip():
+        raise DefinitionError(f"{path}.alias", "every entry needs an alias")
+    parameters = normalise_parameters(entry.get("parameters") or [], f"{path}.parameters")
+    for parameter in parameters:
+        parameter["alias"] = parameter["alias"] or parameter["name"]
+    function = DocumentFunction(
+        alias=alias.strip(),
+        app_alias=alias.strip(),
+        parameters=parameters,
+        output=normalise_output(entry.get("output"), f"{path}.output"),
+        source=path,
+    )
+    for attribute, key in (
+        ("package_id", "packageId"),
+        ("version", "version"),
+        ("function_name", "functionName"),
+    ):
+        setattr(function, attribute, _text(entry.get(key)))
+    if path.startswith("packagesMapping") and not function.version:
+        function.notes.append("No version pinned: choose the version to run.")
+    return function
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value).strip()
+    return ""
