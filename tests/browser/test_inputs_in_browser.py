@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -110,4 +111,32 @@ def test_a_list_longer_than_the_form_draws_is_edited_as_json_and_sent_whole(
     expect(page.locator("#execution-live .badge")).to_have_text("Success", timeout=10_000)
     _package, _version, function, body = emulator.server.emulator.received_runs[-1]
     assert (function, body["inputVariables"]) == ("averageOf", {"values": values, "roundTo": 2})
+    assert page.problems == []
+
+
+DOCUMENTS = Path(__file__).parent.parent / "catalog" / "documents"
+
+
+def test_an_exported_version_is_imported_and_run_from_the_browser(
+    page, worker_thread, member, instance, developer_token, emulator
+):
+    log_in(page, "member", "member-password")
+    page.goto("/functions/import/")
+    page.get_by_label("Paste an app's manifest.json").fill(
+        (DOCUMENTS / "exported-version.json").read_text()
+    )
+    page.get_by_role("button", name="Read functions").click()
+
+    expect(page.locator("#document-kind")).to_contain_text("Recognised an exported package version")
+    page.get_by_role("button", name="Save functions").click()
+    expect(page.get_by_role("link", name="Greet someone").first).to_be_visible()
+    page.get_by_role("link", name="Greet someone").first.click()
+    expect(page.get_by_text('Declared as "STRING", treated as text.')).to_be_visible()
+    page.get_by_role("textbox", name="Name").fill("Ada")
+    page.get_by_role("button", name="Run function").click()
+
+    expect(page.locator("#execution-live .badge")).to_have_text("Success", timeout=10_000)
+    _package, version, function, body = emulator.server.emulator.received_runs[-1]
+    assert (version, function) == ("1.1.0", "greet")
+    assert body["inputVariables"] == {"name": "Ada", "excited": False}
     assert page.problems == []
