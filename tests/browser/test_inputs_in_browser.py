@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID
 from tests.conftest import save_demo_function
 
 from .conftest import log_in
@@ -139,4 +140,35 @@ def test_an_exported_version_is_imported_and_run_from_the_browser(
     _package, version, function, body = emulator.server.emulator.received_runs[-1]
     assert (version, function) == ("1.1.0", "greet")
     assert body["inputVariables"] == {"name": "Ada", "excited": False}
+    assert page.problems == []
+
+
+def test_an_app_manifest_with_string_types_is_wired_mapped_and_run_from_the_browser(
+    page, worker_thread, member, instance, developer_token, emulator
+):
+    log_in(page, "member", "member-password")
+    page.goto("/functions/import/")
+    page.get_by_label("Paste an app's manifest.json").fill(
+        (DOCUMENTS / "string-typed-manifest.json").read_text()
+    )
+    page.get_by_role("button", name="Read functions").click()
+    for index, function in enumerate(["greet", "averageOf"]):
+        page.locator(f"#id_fn{index}-package_id").fill(DEMO_PACKAGE_ID)
+        page.locator(f"#id_fn{index}-version").fill("1.1.0")
+        page.locator(f"#id_fn{index}-function_name").fill(function)
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.locator("#id_map0-alias0")).to_have_value("name")
+    expect(page.locator("#id_map1-alias0")).to_have_value("values")
+    expect(
+        page.get_by_text("domo.post('/domo/codeengine/v2/packages/askQuestion'")
+    ).to_be_attached()
+    page.get_by_role("button", name="Save functions").click()
+    page.get_by_role("link", name="Greet someone").first.click()
+    page.get_by_role("textbox", name="Name").fill("What is ARR?")
+    page.get_by_role("button", name="Run function").click()
+
+    expect(page.locator("#execution-live .badge")).to_have_text("Success", timeout=10_000)
+    body = emulator.server.emulator.received_runs[-1][3]
+    assert body["inputVariables"] == {"name": "What is ARR?", "excited": False}
     assert page.problems == []
