@@ -118,15 +118,18 @@ def test_a_list_longer_than_the_form_draws_is_edited_as_json_and_sent_whole(
 DOCUMENTS = Path(__file__).parent.parent / "catalog" / "documents"
 
 
+def _read_document(page, name: str) -> None:
+    """Log in as a member and read one of the document fixtures on the import page."""
+    log_in(page, "member", "member-password")
+    page.goto("/functions/import/")
+    page.get_by_label("Paste an app's manifest.json").fill((DOCUMENTS / name).read_text())
+    page.get_by_role("button", name="Read functions").click()
+
+
 def test_an_exported_version_is_imported_and_run_from_the_browser(
     page, worker_thread, member, instance, developer_token, emulator
 ):
-    log_in(page, "member", "member-password")
-    page.goto("/functions/import/")
-    page.get_by_label("Paste an app's manifest.json").fill(
-        (DOCUMENTS / "exported-version.json").read_text()
-    )
-    page.get_by_role("button", name="Read functions").click()
+    _read_document(page, "exported-version.json")
 
     expect(page.locator("#document-kind")).to_contain_text("Recognised an exported package version")
     page.get_by_role("button", name="Save functions").click()
@@ -146,12 +149,7 @@ def test_an_exported_version_is_imported_and_run_from_the_browser(
 def test_an_app_manifest_with_string_types_is_wired_mapped_and_run_from_the_browser(
     page, worker_thread, member, instance, developer_token, emulator
 ):
-    log_in(page, "member", "member-password")
-    page.goto("/functions/import/")
-    page.get_by_label("Paste an app's manifest.json").fill(
-        (DOCUMENTS / "string-typed-manifest.json").read_text()
-    )
-    page.get_by_role("button", name="Read functions").click()
+    _read_document(page, "string-typed-manifest.json")
     for index, function in enumerate(["greet", "averageOf"]):
         page.locator(f"#id_fn{index}-package_id").fill(DEMO_PACKAGE_ID)
         page.locator(f"#id_fn{index}-version").fill("1.1.0")
