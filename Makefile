@@ -45,9 +45,13 @@ setup: $(VENV)/.runtime-installed .env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 
+# honcho runs the Procfile: web, worker and emulator; Ctrl-C, or any of them ending,
+# stops all three.
 run: export DEBUG ?= 1
 run: setup
-	$(BIN)/python -m codeengine_ui.launch
+	@echo "Code Engine Console: http://127.0.0.1:$${PORT:-8000}/ (log in as admin; reset its"
+	@echo "password with .venv/bin/python manage.py changepassword admin). Ctrl-C stops it all."
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --no-colour --env /dev/null --port $${PORT:-8000}
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

@@ -56,7 +56,7 @@ def main() -> None:
     from cryptography.fernet import Fernet
 
     sys.path.insert(0, str(ROOT))
-    from codeengine_ui.domo.emulator import CodeEngineEmulator, demo_users
+    from codeengine_ui.demo.emulator import CodeEngineEmulator, demo_users
 
     emulator = CodeEngineEmulator(demo_users(TOKEN)).start()
     address = emulator.url.removeprefix("http://")
@@ -82,7 +82,7 @@ def main() -> None:
     from django.test import Client
 
     from codeengine_ui.catalog.models import AccessToken, Instance
-    from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION
+    from codeengine_ui.demo.package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)

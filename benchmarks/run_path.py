@@ -24,7 +24,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from codeengine_ui.launch import DemoStack  # noqa: E402
+from codeengine_ui.demo.stack import DemoStack  # noqa: E402
 from tests.html_forms import submitted_fields  # noqa: E402
 
 VAR = ROOT / "var"

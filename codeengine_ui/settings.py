@@ -63,13 +63,17 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
-    "codeengine_ui.domo",
     "codeengine_ui.catalog",
     "codeengine_ui.parameters",
     "codeengine_ui.runs",
     "codeengine_ui.access",
     "codeengine_ui.dashboard",
 ]
+# The emulator, demo data and `make run`'s launcher: on with DEBUG (make run) and in the
+# tests, off in a production .env.
+DEMO = env.bool("DEMO", default=DEBUG)
+if DEMO:
+    INSTALLED_APPS.append("codeengine_ui.demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

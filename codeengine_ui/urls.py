@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -16,5 +17,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+if apps.is_installed("codeengine_ui.demo"):
+    urlpatterns.append(path("", include("codeengine_ui.demo.urls")))
 
 handler400 = "codeengine_ui.error_pages.bad_request"

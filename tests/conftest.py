@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 
 from codeengine_ui.catalog.importing import save_function
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION, demo_packages
-from codeengine_ui.domo.emulator import CodeEngineEmulator, EmulatorUser
+from codeengine_ui.demo.emulator import CodeEngineEmulator, EmulatorUser
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION, demo_packages
 from codeengine_ui.runs.models import Execution
 
 DEVELOPER_TOKEN = "dev-token-6f1d2c3b4a5e6f708192a3b4c5d6e7f8"

@@ -30,6 +30,7 @@ _VAR = Path(__file__).resolve().parent.parent / "var"
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_VAR / 'test-main.sqlite3'}")
 os.environ.setdefault("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
 os.environ["DEBUG"] = "0"
+os.environ["DEMO"] = "1"  # the emulator and demo data are part of the tests
 
 from codeengine_ui.settings import *  # noqa: E402, F403
 from codeengine_ui.settings import BASE_DIR, DATABASES, STORAGES, VAR_DIR  # noqa: E402

@@ -155,7 +155,8 @@ def _check(command: str, clone: Path) -> None:
             signal.SIGINT,
             extra,
         )
-        assert "Stopping web server, worker and emulator" in output
+        for process in ("web", "worker", "emulator"):
+            assert f"{process}.1 stopped" in output, output[-3000:]
     elif words[0] == ".venv/bin/gunicorn":
         port = _free_port()
         words[words.index("--bind") + 1] = f"127.0.0.1:{port}"

@@ -6,7 +6,6 @@ app_name = "catalog"
 urlpatterns = [
     path("functions/", views.function_list, name="function_list"),
     path("functions/import/", views.import_functions, name="import_functions"),
-    path("functions/import/sample-manifest.json", views.sample_manifest, name="sample_manifest"),
     path("functions/<int:function_id>/star/", views.toggle_star, name="toggle_star"),
     path(
         "functions/<int:function_id>/refresh/", views.refresh_definition, name="refresh_definition"

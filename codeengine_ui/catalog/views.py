@@ -1,6 +1,6 @@
+from django.apps import apps
 from django.contrib import messages
 from django.db.models import Count
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.dashboard.charts import sparkline
 from codeengine_ui.dashboard.stats import recent_runs_by_function
-from codeengine_ui.domo.demo_package import demo_app_manifest
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.request_values import row_id
 from codeengine_ui.uploads import upload_refused
@@ -66,7 +65,12 @@ def import_functions(request):
     document_form = AppDocumentForm(
         data, request.FILES or None, upload_refused=upload_refused(request)
     )
-    context = {"document_form": document_form, "instances": Instance.objects.all(), "step": "read"}
+    context = {
+        "document_form": document_form,
+        "instances": Instance.objects.all(),
+        "step": "read",
+        "demo_installed": apps.is_installed("codeengine_ui.demo"),
+    }
     if request.method == "GET" or not document_form.is_valid():
         return render(request, "catalog/import_functions.html", context)
     step = request.POST.get("step")
@@ -85,15 +89,6 @@ def import_functions(request):
                 messages.success(request, f"{verb} {function.label}.")
             return redirect("catalog:function_list")
     return render(request, "catalog/import_functions.html", context)
-
-
-@role_required(Role.VIEWER)
-@require_GET
-def sample_manifest(request):
-    """A manifest whose aliases call the demo package's functions, to try the import with."""
-    response = JsonResponse(demo_app_manifest(), json_dumps_params={"indent": 2})
-    response["Content-Disposition"] = 'attachment; filename="sales-helper-manifest.json"'
-    return response
 
 
 def _browse_token(request, instance: Instance) -> tuple[AccessToken | None, list[AccessToken]]:

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.models import InputPreset
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import stored_run, user_with_role
 

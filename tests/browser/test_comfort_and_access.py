@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.test import override_settings
 from playwright.sync_api import expect
 
-from codeengine_ui.runs.demo_history import add_demo_history
+from codeengine_ui.demo.history import add_demo_history
 from codeengine_ui.runs.models import Execution
 from tests.conftest import DEVELOPER_TOKEN, save_demo_function
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID
 from tests.conftest import save_demo_function
 
 from .conftest import log_in

@@ -3,7 +3,7 @@
 import pytest
 
 from codeengine_ui.catalog.models import AccessToken, Function
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, GLOBAL_PACKAGE_ID, PRIVATE_PACKAGE_ID
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID, GLOBAL_PACKAGE_ID, PRIVATE_PACKAGE_ID
 from tests.conftest import make_token
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codeengine_ui.catalog.models import Function
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.html_forms import submitted_fields
 

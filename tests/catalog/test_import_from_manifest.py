@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from codeengine_ui.catalog.models import Function
-from codeengine_ui.domo.demo_package import DEMO_PACKAGE_ID, demo_app_manifest
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID, demo_app_manifest
 from tests.html_forms import submitted_fields
 
 MANIFEST = json.dumps(demo_app_manifest())

@@ -4,7 +4,7 @@ import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from codeengine_ui.domo.demo_package import demo_app_manifest
+from codeengine_ui.demo.package import demo_app_manifest
 
 BOUNDARY = "console-test-boundary"
 MB = 1024 * 1024

@@ -2,12 +2,12 @@
 
 import pytest
 
-from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution
-from codeengine_ui.domo.demo_package import (
+from codeengine_ui.demo.package import (
     DEMO_PACKAGE_ID,
     GLOBAL_PACKAGE_ID,
     PRIVATE_PACKAGE_ID,
 )
+from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution
 from codeengine_ui.domo.errors import (
     BadTokenError,
     InvalidRequestError,

@@ -11,13 +11,13 @@ from django.db import transaction
 from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.importing import save_function
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, Instance
-from codeengine_ui.domo.demo_package import (
+from codeengine_ui.demo.history import add_demo_history
+from codeengine_ui.demo.package import (
     DEMO_PACKAGE_ID,
     LATEST_DEMO_VERSION,
     PRIVATE_PACKAGE_ID,
     demo_packages,
 )
-from codeengine_ui.runs.demo_history import add_demo_history
 from codeengine_ui.runs.models import Execution
 
 DEMO_INSTANCE_NAME = "emulator"

@@ -13,10 +13,10 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from codeengine_ui.domo.emulator import CodeEngineEmulator, demo_users
+from codeengine_ui.runs.models import Execution, ExecutionStatus
+from codeengine_ui.runs.tasks import call_code_engine
 
-from .models import Execution, ExecutionStatus
-from .tasks import call_code_engine
+from .emulator import CodeEngineEmulator, demo_users
 
 DAYS = 30
 

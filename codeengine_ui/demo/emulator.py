@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from codeengine_ui.parameters.types import domo_type_of, value_problems
 
-from .demo_package import DEMO_PACKAGE_ID, demo_packages
+from .package import DEMO_PACKAGE_ID, demo_packages
 
 INPUT_ERROR_STYLES = ("failed", "http400")
 _MAX_REQUEST_BYTES = 10 * 1024 * 1024

@@ -1,18 +1,20 @@
 import signal
 import threading
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from codeengine_ui.domo.emulator import INPUT_ERROR_STYLES, CodeEngineEmulator, demo_users
+from codeengine_ui.demo.emulator import INPUT_ERROR_STYLES, CodeEngineEmulator, demo_users
 
 
 class Command(BaseCommand):
     help = "Serve the local Code Engine emulator with the demo package until interrupted."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8765)
+        address = urlsplit(settings.CODEENGINE_EMULATOR_URL)
+        parser.add_argument("--host", default=address.hostname or "127.0.0.1")
+        parser.add_argument("--port", type=int, default=address.port or 8765)
         parser.add_argument(
             "--input-errors",
             choices=INPUT_ERROR_STYLES,
