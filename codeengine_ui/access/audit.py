@@ -5,10 +5,11 @@ command), because it is read from model signals and compared with what was store
 
 - access tokens: created, renamed, moved to another instance, secret replaced, enabled
   or disabled, expiry changed, grants changed (all members, users, groups), deleted;
+  and instances: created, changed (subdomain, name, address), deleted (the catalog's
+  `audit` module compares those, with the helpers here);
 - users: created, changed (username, active, staff, superuser), password set, deleted;
   their roles (group membership) and their own permissions;
-- groups (the roles are groups): created, renamed, deleted, and their permissions;
-- instances: created, changed (subdomain, name, address), deleted.
+- groups (the roles are groups): created, renamed, deleted, and their permissions.
 
 Recorded where they happen: a token's connection test, the re-encryption of every token
 under a new key, pruned runs (the only way runs are deleted: the admin shows them read
@@ -37,8 +38,6 @@ from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
-
-from codeengine_ui.catalog.models import AccessToken, Instance
 
 from .addresses import client_address
 from .models import AuditAction, AuditEvent
@@ -90,7 +89,7 @@ def record(
 
 # --- Comparing what was stored before a change with what is stored after ------------------
 
-_CREATED = "created"
+CREATED = "created"
 
 
 class _Changes:
@@ -106,7 +105,7 @@ class _Changes:
             self.before[(kind, pk)] = read_state(pk)
 
     def created(self, kind: str, pk) -> None:
-        self.before[(kind, pk)] = _CREATED
+        self.before[(kind, pk)] = CREATED
 
     def mark(self, kind: str, pk, key: str) -> None:
         """Note something the stored state cannot show (a secret replaced, not re-encrypted)."""
@@ -135,7 +134,7 @@ _request_changes: contextvars.ContextVar = contextvars.ContextVar("audit_changes
 _outside_requests = threading.local()
 
 
-def _changes() -> _Changes:
+def pending_changes() -> _Changes:
     """The changes of the request being served, or of this thread outside a request."""
     changes = _request_changes.get()
     if changes is None:
@@ -143,172 +142,8 @@ def _changes() -> _Changes:
     return changes
 
 
-def _changed_fields(update_fields, audited: frozenset) -> bool:
+def changed_fields(update_fields, audited: frozenset) -> bool:
     return update_fields is None or bool(audited & set(update_fields))
-
-
-# --- Access tokens -------------------------------------------------------------------------
-
-_TOKEN_FIELDS = frozenset(
-    {"label", "instance", "is_active", "expires_on", "shared_with_members", "encrypted_value"}
-)
-
-
-def _grants(token: AccessToken) -> dict:
-    return {
-        "all_members": token.shared_with_members,
-        "users": sorted(token.granted_users.values_list("username", flat=True)),
-        "groups": sorted(token.granted_groups.values_list("name", flat=True)),
-    }
-
-
-def _token_state(pk) -> dict | None:
-    token = AccessToken.objects.select_related("instance").filter(pk=pk).first()
-    if token is None:
-        return None
-    return {
-        "label": token.label,
-        "instance": str(token.instance),
-        "is_active": token.is_active,
-        "expires_on": token.expires_on.isoformat() if token.expires_on else None,
-        "secret": (token.encrypted_value, token.last_four),
-        "grants": _grants(token),
-    }
-
-
-def _compare_token(pk, before) -> None:
-    token = AccessToken.objects.select_related("instance").filter(pk=pk).first()
-    if token is None:
-        return  # deleted meanwhile: post_delete recorded it
-    after = _token_state(pk)
-    target = token.description
-    if before == _CREATED:
-        record(AuditAction.TOKEN_CREATED, target, **after["grants"], expires_on=after["expires_on"])
-        return
-    for key, action in (
-        ("label", AuditAction.TOKEN_RENAMED),
-        ("instance", AuditAction.TOKEN_MOVED),
-    ):
-        if before[key] != after[key]:
-            record(action, target, before=before[key], after=after[key])
-    secret_replaced = before.get("secret_replaced") or before["secret"][1] != after["secret"][1]
-    if before["secret"] != after["secret"] and secret_replaced:
-        record(AuditAction.TOKEN_ROTATED, target)
-    if before["is_active"] != after["is_active"]:
-        enabled = after["is_active"]
-        record(AuditAction.TOKEN_ENABLED if enabled else AuditAction.TOKEN_DISABLED, target)
-    if before["expires_on"] != after["expires_on"]:
-        record(
-            AuditAction.TOKEN_EXPIRY_CHANGED,
-            target,
-            before=before["expires_on"],
-            after=after["expires_on"],
-        )
-    if before["grants"] != after["grants"]:
-        record(AuditAction.TOKEN_GRANTED, target, before=before["grants"], after=after["grants"])
-
-
-@receiver(pre_save, sender=AccessToken, dispatch_uid="audit_token_before")
-def _token_before(sender, instance: AccessToken, update_fields=None, **kwargs):
-    if instance.pk and _changed_fields(update_fields, _TOKEN_FIELDS):
-        _changes().remember("token", instance.pk, _token_state)
-
-
-@receiver(post_save, sender=AccessToken, dispatch_uid="audit_token_saved")
-def _token_saved(sender, instance: AccessToken, created: bool, update_fields=None, **kwargs):
-    changes = _changes()
-    if created:
-        changes.created("token", instance.pk)
-    elif not _changed_fields(update_fields, _TOKEN_FIELDS):
-        return
-    if getattr(instance, "_secret_replaced", False):
-        instance._secret_replaced = False
-        changes.mark("token", instance.pk, "secret_replaced")
-    changes.changed("token", instance.pk, _compare_token)
-
-
-@receiver(post_delete, sender=AccessToken, dispatch_uid="audit_token_deleted")
-def _token_deleted(sender, instance: AccessToken, **kwargs):
-    _changes().forget("token", instance.pk)
-    try:
-        target = instance.description
-    except Instance.DoesNotExist:
-        target = f"{instance.label} ({instance.masked})"
-    record(AuditAction.TOKEN_DELETED, target)
-
-
-def _tokens_of_grant_change(instance, reverse: bool, pk_set) -> list:
-    """The tokens whose grants a change touches: the token itself, or (from a user's or a
-    group's side) the tokens added, removed, or all of theirs when cleared."""
-    if not reverse:
-        return [instance.pk]
-    if pk_set is not None:
-        return list(pk_set)
-    return list(instance.granted_tokens.values_list("pk", flat=True))
-
-
-def _grants_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
-    changes = _changes()
-    if action.startswith("pre_"):
-        for pk in _tokens_of_grant_change(instance, reverse, pk_set):
-            changes.remember("token", pk, _token_state)
-    elif action.startswith("post_"):
-        for pk in _tokens_of_grant_change(instance, reverse, pk_set):
-            changes.changed("token", pk, _compare_token)
-
-
-m2m_changed.connect(
-    _grants_changed, sender=AccessToken.granted_users.through, dispatch_uid="audit_grant_users"
-)
-m2m_changed.connect(
-    _grants_changed, sender=AccessToken.granted_groups.through, dispatch_uid="audit_grant_groups"
-)
-
-
-# --- Instances ------------------------------------------------------------------------------
-
-_INSTANCE_FIELDS = frozenset({"name", "display_name", "custom_base_url"})
-
-
-def _instance_state(pk) -> dict | None:
-    instance = Instance.objects.filter(pk=pk).first()
-    if instance is None:
-        return None
-    return {"name": instance.name, "display_name": instance.display_name,
-            "address": instance.base_url}  # fmt: skip
-
-
-def _compare_instance(pk, before) -> None:
-    instance = Instance.objects.filter(pk=pk).first()
-    if instance is None:
-        return
-    target = f"{instance} ({instance.base_url})"
-    if before == _CREATED:
-        record(AuditAction.INSTANCE_CREATED, target)
-        return
-    after = _instance_state(pk)
-    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
-    if changed:
-        record(AuditAction.INSTANCE_CHANGED, target, **changed)
-
-
-@receiver(pre_save, sender=Instance, dispatch_uid="audit_instance_before")
-def _instance_before(sender, instance: Instance, update_fields=None, **kwargs):
-    if instance.pk and _changed_fields(update_fields, _INSTANCE_FIELDS):
-        _changes().remember("instance", instance.pk, _instance_state)
-
-
-@receiver(post_save, sender=Instance, dispatch_uid="audit_instance_saved")
-def _instance_saved(sender, instance: Instance, created: bool, **kwargs):
-    if created:
-        _changes().created("instance", instance.pk)
-    _changes().changed("instance", instance.pk, _compare_instance)
-
-
-@receiver(post_delete, sender=Instance, dispatch_uid="audit_instance_deleted")
-def _instance_deleted(sender, instance: Instance, **kwargs):
-    _changes().forget("instance", instance.pk)
-    record(AuditAction.INSTANCE_DELETED, f"{instance} ({instance.base_url})")
 
 
 # --- Users, groups and permissions ----------------------------------------------------------
@@ -336,7 +171,7 @@ def _compare_user(pk, before) -> None:
         return
     target = f"user {user.get_username()}"
     after = _user_state(pk)
-    if before == _CREATED:
+    if before == CREATED:
         flags = {key: after[key] for key in ("is_active", "is_staff", "is_superuser")}
         record(AuditAction.USER_CREATED, target, **flags)
         return
@@ -353,22 +188,22 @@ def _compare_user(pk, before) -> None:
 
 @receiver(pre_save, sender=User, dispatch_uid="audit_user_before")
 def _user_before(sender, instance, update_fields=None, **kwargs):
-    if instance.pk and _changed_fields(update_fields, _USER_FIELDS):
-        _changes().remember("user", instance.pk, _user_state)
+    if instance.pk and changed_fields(update_fields, _USER_FIELDS):
+        pending_changes().remember("user", instance.pk, _user_state)
 
 
 @receiver(post_save, sender=User, dispatch_uid="audit_user_saved")
 def _user_saved(sender, instance, created: bool, update_fields=None, **kwargs):
     if created:
-        _changes().created("user", instance.pk)
-    elif not _changed_fields(update_fields, _USER_FIELDS):
+        pending_changes().created("user", instance.pk)
+    elif not changed_fields(update_fields, _USER_FIELDS):
         return
-    _changes().changed("user", instance.pk, _compare_user)
+    pending_changes().changed("user", instance.pk, _compare_user)
 
 
 @receiver(post_delete, sender=User, dispatch_uid="audit_user_deleted")
 def _user_deleted(sender, instance, **kwargs):
-    _changes().forget("user", instance.pk)
+    pending_changes().forget("user", instance.pk)
     record(AuditAction.USER_DELETED, f"user {instance.get_username()}")
 
 

@@ -1,7 +1,6 @@
-from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
+from .forms import SecretField, TokenForm
 from .models import AccessToken, Function, Instance
 
 
@@ -11,42 +10,13 @@ class InstanceAdmin(admin.ModelAdmin):
     search_fields = ["name", "display_name"]
 
 
-class AccessTokenAdminForm(forms.ModelForm):
-    """The secret is write-only: never rendered back, required only when adding."""
+class AccessTokenAdminForm(TokenForm):
+    """The console's token form, which may also replace the secret and enable or disable."""
 
-    secret = forms.CharField(
-        label="Token",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Paste the Domo access token. It is encrypted and never shown again; "
-        "leave empty to keep the current one.",
-    )
+    secret = SecretField(required=False, keeps_current=True)
 
-    class Meta:
-        model = AccessToken
-        fields = [
-            "instance",
-            "label",
-            "secret",
-            "is_active",
-            "expires_on",
-            "shared_with_members",
-            "granted_users",
-            "granted_groups",
-        ]
-
-    def clean(self):
-        cleaned_data = super().clean()
-        secret = cleaned_data.get("secret")
-        if not secret and not self.instance.encrypted_value:
-            self.add_error("secret", "Paste the token to store.")
-        elif secret:
-            try:
-                self.instance.set_token(secret)
-            except ValidationError as error:
-                self.add_error("secret", error)
-        return cleaned_data
+    class Meta(TokenForm.Meta):
+        fields = [*TokenForm.Meta.fields, "is_active"]
 
 
 @admin.register(AccessToken)
@@ -95,11 +65,7 @@ class AccessTokenAdmin(admin.ModelAdmin):
             obj.save()
             return
         AccessToken.objects.select_for_update().filter(pk=obj.pk).first()
-        many = {field.name for field in obj._meta.many_to_many}
-        changed = [name for name in form.changed_data if name not in many and name != "secret"]
-        if form.cleaned_data.get("secret"):
-            changed += ["encrypted_value", "last_four"]
-        obj.save(update_fields=changed)
+        obj.save(update_fields=form.changed_model_fields())
 
 
 @admin.register(Function)

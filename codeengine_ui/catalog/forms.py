@@ -1,5 +1,7 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 
@@ -240,3 +242,111 @@ class KeyInputsForm(forms.Form):
         if len(chosen) > MAX_KEY_INPUTS:
             raise ValidationError(f"Choose at most {MAX_KEY_INPUTS}.")
         return chosen
+
+
+class SecretField(forms.CharField):
+    """The one field a token's secret is typed into, in the console and the admin alike:
+    write-only, never rendered back. The secret itself is checked by `set_token`."""
+
+    def __init__(self, *, required: bool = True, keeps_current: bool = False, **kwargs):
+        help_text = "Paste the Domo access token. It is encrypted and never shown again" + (
+            "; leave empty to keep the current one." if keeps_current else "."
+        )
+        super().__init__(
+            label="Token",
+            required=required,
+            strip=True,
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+            help_text=help_text,
+            error_messages={"required": "Paste the token to store."},
+            **kwargs,
+        )
+
+
+class TokenForm(forms.ModelForm):
+    """A token's instance, name, expiry and grants, and its secret when it is added: the
+    form of the console's token page and (declaring `secret`, so that an existing token's
+    secret may be replaced too) of the Django admin."""
+
+    class Meta:
+        model = AccessToken
+        fields = [
+            "instance",
+            "label",
+            "expires_on",
+            "shared_with_members",
+            "granted_users",
+            "granted_groups",
+        ]
+        widgets = {
+            "expires_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "granted_users": forms.CheckboxSelectMultiple,
+            "granted_groups": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["granted_users"].queryset = get_user_model().objects.order_by("username")
+        self.fields["granted_users"].label = "Granted to these users"
+        self.fields["granted_groups"].queryset = Group.objects.order_by("name")
+        self.fields["granted_groups"].label = "Granted to these groups"
+        adding = self.instance.pk is None
+        if not adding and "instance" in self.fields:
+            self.fields["instance"].disabled = True  # a token belongs to its instance for good
+        if adding or "secret" in self.fields:
+            self.fields["secret"] = SecretField(required=adding, keeps_current=not adding)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.get("secret"):
+            try:
+                self.instance.set_token(cleaned_data["secret"])
+            except ValidationError as error:
+                self.add_error("secret", error)
+        return cleaned_data
+
+    def save(self, commit=True):
+        """A new token whole; an existing one only in the fields this form changed, so a
+        rotation or a disable made meanwhile is never written back over."""
+        token = super().save(commit=False)
+        if token.pk is None:
+            token.save()
+        else:
+            token.save(update_fields=self.changed_model_fields())
+        self.save_m2m()
+        return token
+
+    def changed_model_fields(self) -> list[str]:
+        """The token's columns this form changed (the secret's two, when it was replaced)."""
+        many = {field.name for field in self.instance._meta.many_to_many}
+        changed = [name for name in self.changed_data if name not in many and name != "secret"]
+        if self.cleaned_data.get("secret"):
+            changed += ["encrypted_value", "last_four"]
+        return changed
+
+
+class RotateTokenForm(forms.Form):
+    secret = SecretField()
+
+    def __init__(self, token: AccessToken, *args, **kwargs):
+        self.token = token
+        super().__init__(*args, **kwargs)
+
+    def clean_secret(self):
+        self.token.set_token(self.cleaned_data["secret"])  # a ValidationError lands at the field
+        return self.cleaned_data["secret"]
+
+    def save(self) -> AccessToken:
+        """Store the new secret (and forget the old one's connection test), nothing else."""
+        token = self.token
+        token.last_check_at, token.last_check_ok, token.last_check_message = None, None, ""
+        token.save(
+            update_fields=[
+                "encrypted_value",
+                "last_four",
+                "last_check_at",
+                "last_check_ok",
+                "last_check_message",
+            ]
+        )
+        return token

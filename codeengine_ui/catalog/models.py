@@ -97,6 +97,17 @@ def server_today() -> date:
     return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
+class TokenState(models.TextChoices):
+    """Where a token stands, in one word, most pressing first."""
+
+    DISABLED = "disabled", "Disabled"
+    EXPIRED = "expired", "Expired"
+    FAILING = "failing", "Last check failed"
+    EXPIRING = "expiring", "Expires soon"
+    UNTESTED = "untested", "Not tested yet"
+    ACTIVE = "active", "Active"
+
+
 class AccessTokenQuerySet(models.QuerySet):
     def usable(self, instance=None):
         """Active, unexpired tokens, the most recently used first (the sensible default)."""
@@ -198,6 +209,30 @@ class AccessToken(models.Model):
             and not self.is_expired
             and self.expires_on <= server_today() + timedelta(days=EXPIRY_WARNING_DAYS)
         )
+
+    @property
+    def state(self) -> TokenState:
+        if not self.is_active:
+            return TokenState.DISABLED
+        if self.is_expired:
+            return TokenState.EXPIRED
+        if self.last_check_ok is False:
+            return TokenState.FAILING
+        if self.expires_soon:
+            return TokenState.EXPIRING
+        if self.last_check_ok is None:
+            return TokenState.UNTESTED
+        return TokenState.ACTIVE
+
+    @property
+    def state_text(self) -> str:
+        """The state in words, with the day for an expiry: "Expires 2026-12-01"."""
+        state = self.state
+        if state == TokenState.EXPIRED:
+            return f"Expired {self.expires_on:%Y-%m-%d}"
+        if state == TokenState.EXPIRING:
+            return f"Expires {self.expires_on:%Y-%m-%d}"
+        return state.label
 
     def set_token(self, token: str) -> None:
         """Store a new secret, encrypted; the one place a secret is checked, whoever sets

@@ -13,7 +13,8 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from codeengine_ui.runs.models import Execution, ExecutionStatus
+from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource
+from codeengine_ui.runs.services import start_run
 from codeengine_ui.runs.tasks import call_code_engine
 
 from .emulator import CodeEngineEmulator, demo_users
@@ -93,15 +94,15 @@ def add_demo_history(functions, token, users, *, runs: int = 64, seed: int = 7) 
     moments = sorted(_moment(rng, now) for _ in range(runs))
     for queued_at in moments:
         scenario = rng.choices(scenarios, weights=[s.weight for s in scenarios])[0]
-        execution = Execution.for_run(
-            function=functions[scenario.function_name],
-            token=token,
-            input_variables=rng.choice(scenario.inputs),
-            get_logs=True,
-            user=rng.choice(users),
+        execution = start_run(
+            functions[scenario.function_name],
+            rng.choice(scenario.inputs),
+            token,
+            rng.choice(users),
+            RunSource.DEMO,
+            queue=False,
         )
-        execution.status = ExecutionStatus.RUNNING
-        execution.save()
+        execution.mark_running("demo-history")
         call_code_engine(execution, transport)
         _move_to(execution, queued_at, rng, scenario)
     return len(moments)

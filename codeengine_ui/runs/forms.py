@@ -41,11 +41,13 @@ class RunOptionsForm(forms.Form):
 
     @staticmethod
     def refuse_ungranted_token(data, function: Function, user) -> None:
-        """403 for a token id that exists but is not granted to `user`, however it was sent."""
+        """403 for a token that exists but that `user` may not run with now (not granted,
+        disabled, expired, another instance's), however its id was sent."""
         token_id = row_id(data.get("token"))
-        if token_id is None or not AccessToken.objects.filter(pk=token_id).exists():
+        token = AccessToken.objects.filter(pk=token_id).first() if token_id else None
+        if token is None:
             return
-        if not AccessToken.objects.usable_by(user, function.instance).filter(pk=token_id).exists():
+        if token.instance_id != function.instance_id or token.run_refusal(user) is not None:
             raise PermissionDenied("This token is not granted to you (or is disabled or expired).")
 
 

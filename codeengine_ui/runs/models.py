@@ -85,6 +85,14 @@ OUTCOME_OF_STATUS = {
 }
 
 
+class RunSource(models.TextChoices):
+    """Where a run was started from."""
+
+    FORM = "form", "Run form"
+    RUN_AGAIN = "run_again", "Run again"
+    DEMO = "demo", "Demo history"
+
+
 class Execution(models.Model):
     """One run of a Code Engine function: what was sent, by whom, and what came back.
 
@@ -132,6 +140,7 @@ class Execution(models.Model):
         related_name="executions",
     )
     idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
+    source = models.CharField(max_length=16, choices=RunSource.choices, default=RunSource.FORM)
 
     status = models.CharField(
         max_length=24, choices=ExecutionStatus.choices, default=ExecutionStatus.QUEUED

@@ -17,7 +17,7 @@ from codeengine_ui.catalog.encryption import TokenDecryptionError
 from codeengine_ui.catalog.models import AccessToken, Function
 from codeengine_ui.domo.errors import CodeEngineError
 
-from .models import Execution
+from .models import Execution, RunSource
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,12 @@ def submit_run(
     user,
     idempotency_key: uuid.UUID | None = None,
     version: str | None = None,
+    source: str = RunSource.FORM,
+    queue: bool = True,
 ) -> tuple[Execution, bool]:
-    """Queue a run of `function`; (execution, created). A repeated idempotency key returns
-    the run created the first time instead of a second one."""
+    """Store a run of `function` and queue its task, in one transaction; (execution,
+    created). A repeated idempotency key returns the run created the first time instead of
+    a second one. This does no checking: `services.start_run` does, then calls this."""
     if idempotency_key is not None:
         existing = Execution.objects.filter(
             requested_by=user, idempotency_key=idempotency_key
@@ -51,9 +54,11 @@ def submit_run(
                 idempotency_key=idempotency_key,
                 version=version,
             )
+            execution.source = source
             execution.save()
-            task_result = run_execution.enqueue(execution.pk)
-            Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
+            if queue:
+                task_result = run_execution.enqueue(execution.pk)
+                Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
     except IntegrityError:
         if idempotency_key is None:
             raise

@@ -5,6 +5,8 @@ from . import views
 app_name = "runs"
 urlpatterns = [
     path("functions/<int:function_id>/run/", views.function_run, name="function_run"),
+    path("functions/<int:function_id>/editor/", views.function_editor, name="function_editor"),
+    path("functions/<int:function_id>/presets/", views.save_form_preset, name="save_form_preset"),
     path("executions/", views.execution_list, name="execution_list"),
     path("executions/export.<str:file_format>", views.export_executions, name="export"),
     path("executions/compare/", views.compare_executions, name="compare"),

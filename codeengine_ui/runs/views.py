@@ -3,12 +3,13 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.http import (
     Http404,
+    HttpRequest,
     HttpResponse,
-    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
@@ -17,22 +18,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
-from codeengine_ui.parameters.types import inputs_problems
 from codeengine_ui.request_values import row_id
 
 from . import history
 from .comparison import json_differences
 from .explanations import input_problems, next_step, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
-from .models import Execution, ExecutionStatus, WorkerHeartbeat
+from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
+from .services import InputsDoNotFit, RunNotAllowed, start_run
 from .snippets import curl_snippet, httpx_snippet
-from .tasks import submit_run
 
 CODE_ENGINE_LIMIT_SECONDS = 300
 # Above this size a result is shown as text, not as a tree; above the next it is cut.
@@ -41,54 +42,98 @@ RESULT_SHOWN_LIMIT = 1024 * 1024
 LOG_LINES_SHOWN = 2000
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 # --- The function page: inputs editor and run ---------------------------------------------
+
+
+def _function(function_id: int) -> Function:
+    return get_object_or_404(
+        Function.objects.select_related("instance", "default_token"), pk=function_id
+    )
 
 
 @role_required(Role.VIEWER)
 @require_http_methods(["GET", "POST"])
-def function_run(request, function_id: int):
-    """A saved function's page: its inputs editor; a POST edits the inputs (add a list item,
-    switch to JSON...), saves them as a preset, or, when valid, queues a run."""
-    function = get_object_or_404(
-        Function.objects.select_related("instance", "default_token"), pk=function_id
-    )
-    data = request.POST if request.method == "POST" else None
-    start = _starting_point(request, function)
-    options_form = RunOptionsForm(function, request.user, data, initial=start["options"])
-    editor = InputsEditor(function.parameters, data, values=start["values"])
-    if data is None and start["run"] is not None:
-        editor.report_misfits(start["values"] or {})
-    editor_url = reverse("runs:function_run", args=[function.pk])
-    if data is not None and data.get(EDITOR_ACTION):
-        editor.perform(data[EDITOR_ACTION])
-        if request.htmx:
-            context = {"editor": editor, "editor_url": editor_url}
-            return render(request, "parameters/inputs_editor.html", context)
-    elif data is not None and "save_preset" in data:
-        require_role(request.user, Role.MEMBER)
-        if editor.is_valid():
-            return _save_preset(
-                request, function, data.get("preset_name", ""), editor.input_variables()
+def function_run(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
+    """A saved function's page: its inputs editor and run options; a POST runs it."""
+    function = _function(function_id)
+    if request.method == "GET":
+        return _function_page(request, function)
+    require_role(request.user, Role.MEMBER)
+    RunOptionsForm.refuse_ungranted_token(request.POST, function, request.user)
+    options_form = RunOptionsForm(function, request.user, request.POST)
+    editor = InputsEditor(function.parameters, request.POST)
+    if options_form.is_valid() & editor.is_valid():
+        options = options_form.cleaned_data
+        try:
+            execution = start_run(
+                function,
+                editor.input_variables(),
+                options["token"],
+                request.user,
+                RunSource.FORM,
+                idempotency_key=options["submission_id"],
+                get_logs=options["get_logs"],
             )
-    elif (
-        data is not None
-        and _may_run(request, function, data)
-        and (options_form.is_valid() & editor.is_valid())
-    ):
-        execution, _created = submit_run(
-            function=function,
-            token=options_form.cleaned_data["token"],
-            input_variables=editor.input_variables(),
-            get_logs=options_form.cleaned_data["get_logs"],
-            user=request.user,
-            idempotency_key=options_form.cleaned_data["submission_id"],
+        except RunNotAllowed as refusal:
+            raise PermissionDenied(str(refusal)) from None
+        return redirect("runs:execution_detail", execution.pk)
+    return _function_page(request, function, editor=editor, options_form=options_form)
+
+
+@role_required(Role.VIEWER)
+@require_POST
+def function_editor(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
+    """An editing action on the posted inputs (add, remove or move a list item; switch
+    between the form and JSON): htmx gets the editor alone, a browser without it the page."""
+    function = _function(function_id)
+    editor = InputsEditor(function.parameters, request.POST)
+    editor.perform(request.POST.get(EDITOR_ACTION, ""))
+    if request.htmx:
+        context = {"editor": editor, "editor_url": _editor_url(function)}
+        return render(request, "parameters/inputs_editor.html", context)
+    options_form = RunOptionsForm(function, request.user, request.POST)
+    return _function_page(request, function, editor=editor, options_form=options_form)
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def save_form_preset(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
+    """The inputs of the form, saved under a name for the team."""
+    function = _function(function_id)
+    editor = InputsEditor(function.parameters, request.POST)
+    if editor.is_valid():
+        return _save_preset(
+            request, function, request.POST.get("preset_name", ""), editor.input_variables()
         )
-        return HttpResponseRedirect(reverse("runs:execution_detail", args=[execution.pk]))
+    options_form = RunOptionsForm(function, request.user, request.POST)
+    return _function_page(request, function, editor=editor, options_form=options_form)
+
+
+def _editor_url(function: Function) -> str:
+    return reverse("runs:function_editor", args=[function.pk])
+
+
+def _function_page(
+    request, function: Function, *, editor: InputsEditor | None = None, options_form=None
+) -> HttpResponse:
+    """The function's page; unless given, the editor and options start from a past run,
+    a preset or the user's last inputs."""
+    start = _starting_point(request, function)
+    if editor is None:
+        editor = InputsEditor(function.parameters, values=start["values"])
+        if start["run"] is not None:
+            editor.report_misfits(start["values"] or {})
+    if options_form is None:
+        options_form = RunOptionsForm(function, request.user, initial=start["options"])
     context = {
         "function": function,
         "options_form": options_form,
         "editor": editor,
-        "editor_url": editor_url,
+        "editor_url": _editor_url(function),
         "from_run": start["run"],
         "from_preset": start["preset"],
         "presets": function.presets.select_related("created_by"),
@@ -98,13 +143,6 @@ def function_run(request, function_id: int):
         "app_call": function.app_call(start["values"]),
     }
     return render(request, "runs/function_run.html", context)
-
-
-def _may_run(request, function: Function, data) -> bool:
-    """Runs need the member role and a token granted to the user; anything else is a 403."""
-    require_role(request.user, Role.MEMBER)
-    RunOptionsForm.refuse_ungranted_token(data, function, request.user)
-    return True
 
 
 def _starting_point(request, function: Function) -> dict:
@@ -244,22 +282,26 @@ def run_again(request, execution_id: int):
     if token is None:
         messages.error(request, "No token of this instance is granted to you: ask an admin.")
         return redirect("runs:execution_detail", execution.pk)
-    if inputs_problems(function.parameters, execution.input_variables or {}):
+    key = request.POST.get("submission_id", "")
+    try:
+        rerun = start_run(
+            function,
+            execution.input_variables or {},
+            token,
+            request.user,
+            RunSource.RUN_AGAIN,
+            version=execution.version,
+            idempotency_key=uuid.UUID(key) if _is_uuid(key) else None,
+            get_logs=execution.get_logs,
+        )
+    except RunNotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    except InputsDoNotFit:
         messages.error(
             request,
             "These inputs no longer fit the function's definition: correct them here, then run.",
         )
         return redirect(f"{reverse('runs:function_run', args=[function.pk])}?from={execution.pk}")
-    key = request.POST.get("submission_id", "")
-    rerun, _created = submit_run(
-        function=function,
-        token=token,
-        input_variables=execution.input_variables,
-        get_logs=execution.get_logs,
-        user=request.user,
-        version=execution.version,
-        idempotency_key=uuid.UUID(key) if _is_uuid(key) else None,
-    )
     return redirect("runs:execution_detail", rerun.pk)
 
 

@@ -70,7 +70,7 @@ def test_token_team_and_audit_pages_are_for_admins_only():
     for route, name, view in ALL_PATTERNS:
         if route.startswith(("tokens/", "team/", "audit/")):
             assert view.required_role == Role.ADMIN, name
-    assert reverse("access:token_list") == "/tokens/"
+    assert reverse("catalog:token_list") == "/tokens/"
 
 
 def test_only_login_and_health_are_public():
@@ -138,11 +138,13 @@ def test_each_url_answers_each_role_as_declared(client, objects, users, route, n
 def test_viewers_cannot_run_or_save_presets_even_by_posting(client, objects, viewer):
     _as(client, viewer)
     url = f"/functions/{objects['function'].pk}/run/"
+    presets_url = f"/functions/{objects['function'].pk}/presets/"
+    editor_url = f"/functions/{objects['function'].pk}/editor/"
     form = {"in.0": "Ada", "token": objects["token"].pk, "submission_id": "x"}
 
     assert client.post(url, form).status_code == 403
-    assert client.post(url, {**form, "save_preset": "1", "preset_name": "n"}).status_code == 403
-    assert client.post(url, {**form, "editor_action": "mode:json"}).status_code == 200
+    assert client.post(presets_url, {**form, "preset_name": "n"}).status_code == 403
+    assert client.post(editor_url, {**form, "editor_action": "mode:json"}).status_code == 200
     assert Execution.objects.count() == 1
 
 

@@ -121,7 +121,7 @@ def test_the_marker_token_appears_nowhere(
         read(admin_client.get(f"/executions/export.{fmt}"))
     read(
         admin_client.post(
-            f"/functions/{functions['summariseOrder'].pk}/run/",
+            f"/functions/{functions['summariseOrder'].pk}/editor/",
             {"editor_action": "mode:json", "token": token.pk},
             HTTP_HX_REQUEST="true",
         )

@@ -22,7 +22,7 @@ def test_inputs_of_the_form_are_saved_as_a_preset(member_client, member, greet):
     form = submitted_fields(member_client.get(f"/functions/{greet.pk}/run/").content.decode())
     form.update({"in.0": "Grace", "preset_name": "Grace", "save_preset": "1"})
 
-    response = member_client.post(f"/functions/{greet.pk}/run/", form)
+    response = member_client.post(f"/functions/{greet.pk}/presets/", form)
 
     preset = InputPreset.objects.get()
     assert response["Location"] == f"/functions/{greet.pk}/run/?preset={preset.pk}"
@@ -34,7 +34,7 @@ def test_invalid_inputs_are_not_saved_as_a_preset(member_client, greet):
     form = submitted_fields(member_client.get(f"/functions/{greet.pk}/run/").content.decode())
     form.update({"in.0": "", "preset_name": "Empty", "save_preset": "1"})
 
-    response = member_client.post(f"/functions/{greet.pk}/run/", form)
+    response = member_client.post(f"/functions/{greet.pk}/presets/", form)
 
     assert response.status_code == 200
     assert "Required: expected text." in response.content.decode()

@@ -127,5 +127,5 @@ def test_the_entity_hint_says_what_is_sent_and_the_page_that_domo_does_not_docum
     names = [parameter["name"] for parameter in describe.parameters]
     posted[f"in.{names.index('account')}"] = '{"id": 42}'
     posted["editor_action"] = "mode:json"
-    switched = member_client.post(f"/functions/{describe.pk}/run/", posted).content.decode()
+    switched = member_client.post(f"/functions/{describe.pk}/editor/", posted).content.decode()
     assert "&quot;account&quot;: {\n    &quot;id&quot;: 42\n  }" in switched

@@ -24,7 +24,8 @@ def average(instance, developer_token):
 
 
 def _post(client, function, data):
-    response = client.post(f"/functions/{function.pk}/run/", data)
+    action = "editor" if "editor_action" in data else "run"
+    response = client.post(f"/functions/{function.pk}/{action}/", data)
     assert response.status_code == 200, "refused at the form, not queued and not a 500"
     return response.content.decode()
 

@@ -3,9 +3,10 @@ re-encrypt them all under the newest key."""
 
 from django.utils import timezone
 
-from codeengine_ui.catalog.encryption import TokenDecryptionError, reencrypt_token
-from codeengine_ui.catalog.models import AccessToken
 from codeengine_ui.domo.errors import BadTokenError, CodeEngineError, UnreachableError
+
+from .encryption import TokenDecryptionError, reencrypt_token
+from .models import AccessToken
 
 
 def test_connection(token: AccessToken) -> AccessToken:

@@ -178,3 +178,23 @@ def test_a_run_whose_token_expired_after_queueing_is_refused(greet, developer_to
 
     run.refresh_from_db()
     assert run.error_code == "token_expired" and "expired on" in run.error_message
+
+
+def test_a_token_has_one_state_most_pressing_first(developer_token):
+    from codeengine_ui.catalog.models import TokenState
+
+    token = AccessToken.objects.get(pk=developer_token.pk)
+    today = timezone.localdate()
+    cases = [
+        ({"is_active": False, "last_check_ok": False}, TokenState.DISABLED),
+        ({"expires_on": today - timedelta(days=1), "last_check_ok": False}, TokenState.EXPIRED),
+        ({"last_check_ok": False, "expires_on": today}, TokenState.FAILING),
+        ({"last_check_ok": None, "expires_on": today + timedelta(days=3)}, TokenState.EXPIRING),
+        ({"last_check_ok": None}, TokenState.UNTESTED),
+        ({"last_check_ok": True, "expires_on": today + timedelta(days=60)}, TokenState.ACTIVE),
+    ]
+
+    for fields, state in cases:
+        for name, value in {"is_active": True, "expires_on": None, **fields}.items():
+            setattr(token, name, value)
+        assert token.state == state, fields

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand
 
 from codeengine_ui.access.audit import record
 from codeengine_ui.access.models import AuditAction
-from codeengine_ui.access.tokens import reencrypt_all
+from codeengine_ui.catalog.tokens import reencrypt_all
 
 
 class Command(BaseCommand):

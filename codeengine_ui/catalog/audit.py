@@ -1,0 +1,173 @@
+"""The audit log's records of access tokens, their grants, and instances, made from model
+signals however the change is made (see `access.audit`)."""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from codeengine_ui.access.audit import CREATED, changed_fields, pending_changes, record
+from codeengine_ui.access.models import AuditAction
+
+from .models import AccessToken, Instance
+
+# --- Access tokens -------------------------------------------------------------------------
+
+_TOKEN_FIELDS = frozenset(
+    {"label", "instance", "is_active", "expires_on", "shared_with_members", "encrypted_value"}
+)
+
+
+def _grants(token: AccessToken) -> dict:
+    return {
+        "all_members": token.shared_with_members,
+        "users": sorted(token.granted_users.values_list("username", flat=True)),
+        "groups": sorted(token.granted_groups.values_list("name", flat=True)),
+    }
+
+
+def _token_state(pk) -> dict | None:
+    token = AccessToken.objects.select_related("instance").filter(pk=pk).first()
+    if token is None:
+        return None
+    return {
+        "label": token.label,
+        "instance": str(token.instance),
+        "is_active": token.is_active,
+        "expires_on": token.expires_on.isoformat() if token.expires_on else None,
+        "secret": (token.encrypted_value, token.last_four),
+        "grants": _grants(token),
+    }
+
+
+def _compare_token(pk, before) -> None:
+    token = AccessToken.objects.select_related("instance").filter(pk=pk).first()
+    if token is None:
+        return  # deleted meanwhile: post_delete recorded it
+    after = _token_state(pk)
+    target = token.description
+    if before == CREATED:
+        record(AuditAction.TOKEN_CREATED, target, **after["grants"], expires_on=after["expires_on"])
+        return
+    for key, action in (
+        ("label", AuditAction.TOKEN_RENAMED),
+        ("instance", AuditAction.TOKEN_MOVED),
+    ):
+        if before[key] != after[key]:
+            record(action, target, before=before[key], after=after[key])
+    secret_replaced = before.get("secret_replaced") or before["secret"][1] != after["secret"][1]
+    if before["secret"] != after["secret"] and secret_replaced:
+        record(AuditAction.TOKEN_ROTATED, target)
+    if before["is_active"] != after["is_active"]:
+        enabled = after["is_active"]
+        record(AuditAction.TOKEN_ENABLED if enabled else AuditAction.TOKEN_DISABLED, target)
+    if before["expires_on"] != after["expires_on"]:
+        record(
+            AuditAction.TOKEN_EXPIRY_CHANGED,
+            target,
+            before=before["expires_on"],
+            after=after["expires_on"],
+        )
+    if before["grants"] != after["grants"]:
+        record(AuditAction.TOKEN_GRANTED, target, before=before["grants"], after=after["grants"])
+
+
+@receiver(pre_save, sender=AccessToken, dispatch_uid="audit_token_before")
+def _token_before(sender, instance: AccessToken, update_fields=None, **kwargs):
+    if instance.pk and changed_fields(update_fields, _TOKEN_FIELDS):
+        pending_changes().remember("token", instance.pk, _token_state)
+
+
+@receiver(post_save, sender=AccessToken, dispatch_uid="audit_token_saved")
+def _token_saved(sender, instance: AccessToken, created: bool, update_fields=None, **kwargs):
+    changes = pending_changes()
+    if created:
+        changes.created("token", instance.pk)
+    elif not changed_fields(update_fields, _TOKEN_FIELDS):
+        return
+    if getattr(instance, "_secret_replaced", False):
+        instance._secret_replaced = False
+        changes.mark("token", instance.pk, "secret_replaced")
+    changes.changed("token", instance.pk, _compare_token)
+
+
+@receiver(post_delete, sender=AccessToken, dispatch_uid="audit_token_deleted")
+def _token_deleted(sender, instance: AccessToken, **kwargs):
+    pending_changes().forget("token", instance.pk)
+    try:
+        target = instance.description
+    except Instance.DoesNotExist:
+        target = f"{instance.label} ({instance.masked})"
+    record(AuditAction.TOKEN_DELETED, target)
+
+
+def _tokens_of_grant_change(instance, reverse: bool, pk_set) -> list:
+    """The tokens whose grants a change touches: the token itself, or (from a user's or a
+    group's side) the tokens added, removed, or all of theirs when cleared."""
+    if not reverse:
+        return [instance.pk]
+    if pk_set is not None:
+        return list(pk_set)
+    return list(instance.granted_tokens.values_list("pk", flat=True))
+
+
+def _grants_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    changes = pending_changes()
+    if action.startswith("pre_"):
+        for pk in _tokens_of_grant_change(instance, reverse, pk_set):
+            changes.remember("token", pk, _token_state)
+    elif action.startswith("post_"):
+        for pk in _tokens_of_grant_change(instance, reverse, pk_set):
+            changes.changed("token", pk, _compare_token)
+
+
+m2m_changed.connect(
+    _grants_changed, sender=AccessToken.granted_users.through, dispatch_uid="audit_grant_users"
+)
+m2m_changed.connect(
+    _grants_changed, sender=AccessToken.granted_groups.through, dispatch_uid="audit_grant_groups"
+)
+
+
+# --- Instances ------------------------------------------------------------------------------
+
+_INSTANCE_FIELDS = frozenset({"name", "display_name", "custom_base_url"})
+
+
+def _instance_state(pk) -> dict | None:
+    instance = Instance.objects.filter(pk=pk).first()
+    if instance is None:
+        return None
+    return {"name": instance.name, "display_name": instance.display_name,
+            "address": instance.base_url}  # fmt: skip
+
+
+def _compare_instance(pk, before) -> None:
+    instance = Instance.objects.filter(pk=pk).first()
+    if instance is None:
+        return
+    target = f"{instance} ({instance.base_url})"
+    if before == CREATED:
+        record(AuditAction.INSTANCE_CREATED, target)
+        return
+    after = _instance_state(pk)
+    changed = {key: [before[key], after[key]] for key in after if before[key] != after[key]}
+    if changed:
+        record(AuditAction.INSTANCE_CHANGED, target, **changed)
+
+
+@receiver(pre_save, sender=Instance, dispatch_uid="audit_instance_before")
+def _instance_before(sender, instance: Instance, update_fields=None, **kwargs):
+    if instance.pk and changed_fields(update_fields, _INSTANCE_FIELDS):
+        pending_changes().remember("instance", instance.pk, _instance_state)
+
+
+@receiver(post_save, sender=Instance, dispatch_uid="audit_instance_saved")
+def _instance_saved(sender, instance: Instance, created: bool, **kwargs):
+    if created:
+        pending_changes().created("instance", instance.pk)
+    pending_changes().changed("instance", instance.pk, _compare_instance)
+
+
+@receiver(post_delete, sender=Instance, dispatch_uid="audit_instance_deleted")
+def _instance_deleted(sender, instance: Instance, **kwargs):
+    pending_changes().forget("instance", instance.pk)
+    record(AuditAction.INSTANCE_DELETED, f"{instance} ({instance.base_url})")

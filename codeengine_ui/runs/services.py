@@ -1,0 +1,73 @@
+"""Starting a run: the one way in, for the run form, Run again, the demo history and (to
+come) the API, batches and suites.
+
+`start_run` checks that the user may run functions and may use the token now, checks the
+inputs against the function's definition with the same rules as the form, and queues the
+run; or raises one of the errors below, each saying why.
+"""
+
+import uuid
+from typing import Any
+
+from codeengine_ui.access.roles import Role, role_of
+from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.parameters.types import inputs_problems
+
+from .models import Execution, RunSource
+from .tasks import submit_run
+
+
+class RunRefused(Exception):
+    """A run that was not started; `str()` says why, in a sentence."""
+
+
+class RunNotAllowed(RunRefused):
+    """The user may not run functions, or not with this token (a 403 for a page)."""
+
+
+class InputsDoNotFit(RunRefused):
+    """The inputs do not fit the function's definition; `problems` are (path, message)."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("These inputs do not fit the function's definition.")
+        self.problems = problems
+
+
+def start_run(
+    function: Function,
+    inputs: dict[str, Any],
+    token: AccessToken,
+    user,
+    source: RunSource,
+    *,
+    version: str | None = None,
+    idempotency_key: uuid.UUID | None = None,
+    get_logs: bool = True,
+    queue: bool = True,
+) -> Execution:
+    """Queue a run of `function` (at `version`, by default the one it pins) with `inputs`
+    as `user`, with `token`. A repeated idempotency key gives the run made the first time.
+    With `queue=False` the run is stored as queued for the caller to run itself (the
+    demo's history, run in-process)."""
+    if role_of(user) < Role.MEMBER:
+        raise RunNotAllowed("Running functions needs the member role.")
+    if token.instance_id != function.instance_id:
+        raise RunNotAllowed("This token belongs to another instance than the function.")
+    refusal = token.run_refusal(user)
+    if refusal is not None:
+        raise RunNotAllowed(refusal[1])
+    problems = inputs_problems(function.parameters, inputs)
+    if problems:
+        raise InputsDoNotFit(problems)
+    execution, _created = submit_run(
+        function=function,
+        token=token,
+        input_variables=inputs,
+        get_logs=get_logs,
+        user=user,
+        idempotency_key=idempotency_key,
+        version=version,
+        source=source,
+        queue=queue,
+    )
+    return execution
