@@ -1,6 +1,7 @@
 """Times are shown in the viewer's own time zone: the browser names it in a cookie."""
 
 import zoneinfo
+from datetime import date, datetime, time
 from urllib.parse import unquote
 
 from django.utils import timezone
@@ -31,3 +32,8 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of `day` in the viewer's time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from codeengine_ui.keyset import newest_first
 from codeengine_ui.request_values import row_id
 
 from .context_processors import THEME_CYCLE
@@ -64,13 +65,10 @@ def audit_log(request):
     action = request.GET.get("action", "")
     if action in AuditAction.values:
         events = events.filter(action=action)
-    before = row_id(request.GET.get("before"))
-    if before is not None:
-        events = events.filter(pk__lt=before)
-    page = list(events.order_by("-id")[: AUDIT_PAGE_SIZE + 1])
+    page = newest_first(events, row_id(request.GET.get("before")), AUDIT_PAGE_SIZE)
     context = {
-        "events": page[:AUDIT_PAGE_SIZE],
-        "next_before": page[AUDIT_PAGE_SIZE - 1].pk if len(page) > AUDIT_PAGE_SIZE else None,
+        "events": page.rows,
+        "next_before": page.next_before,
         "actions": AuditAction.choices,
         "action": action,
     }

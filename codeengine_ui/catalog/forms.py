@@ -17,6 +17,7 @@ from .models import (
     InputPreset,
     Instance,
     PathSegmentValidator,
+    checked_secret,
 )
 
 
@@ -246,7 +247,7 @@ class KeyInputsForm(forms.Form):
 
 class SecretField(forms.CharField):
     """The one field a token's secret is typed into, in the console and the admin alike:
-    write-only, never rendered back. The secret itself is checked by `set_token`."""
+    write-only, never rendered back. Cleaning checks the secret; saving encrypts it."""
 
     def __init__(self, *, required: bool = True, keeps_current: bool = False, **kwargs):
         help_text = "Paste the Domo access token. It is encrypted and never shown again" + (
@@ -261,6 +262,10 @@ class SecretField(forms.CharField):
             error_messages={"required": "Paste the token to store."},
             **kwargs,
         )
+
+    def clean(self, value):
+        value = super().clean(value)
+        return checked_secret(value) if value else value
 
 
 class TokenForm(forms.ModelForm):
@@ -296,19 +301,14 @@ class TokenForm(forms.ModelForm):
         if adding or "secret" in self.fields:
             self.fields["secret"] = SecretField(required=adding, keeps_current=not adding)
 
-    def clean(self):
-        cleaned_data = super().clean()
-        if cleaned_data.get("secret"):
-            try:
-                self.instance.set_token(cleaned_data["secret"])
-            except ValidationError as error:
-                self.add_error("secret", error)
-        return cleaned_data
-
     def save(self, commit=True):
         """A new token whole; an existing one only in the fields this form changed, so a
         rotation or a disable made meanwhile is never written back over."""
         token = super().save(commit=False)
+        if self.cleaned_data.get("secret"):
+            token.set_token(self.cleaned_data["secret"])
+        if not commit:
+            return token  # the Django admin saves it, in the same way (see its save_model)
         if token.pk is None:
             token.save()
         else:
@@ -332,13 +332,10 @@ class RotateTokenForm(forms.Form):
         self.token = token
         super().__init__(*args, **kwargs)
 
-    def clean_secret(self):
-        self.token.set_token(self.cleaned_data["secret"])  # a ValidationError lands at the field
-        return self.cleaned_data["secret"]
-
     def save(self) -> AccessToken:
         """Store the new secret (and forget the old one's connection test), nothing else."""
         token = self.token
+        token.set_token(self.cleaned_data["secret"])
         token.last_check_at, token.last_check_ok, token.last_check_message = None, None, ""
         token.save(
             update_fields=[

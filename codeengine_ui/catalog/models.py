@@ -35,6 +35,25 @@ subdomain_validator = RegexValidator(
 )
 
 
+def checked_secret(token: str) -> str:
+    """The secret without surrounding blanks, if it can be a Domo access token; the one
+    place a secret is checked."""
+    token = token.strip()
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise ValidationError(
+            f"This token is too short to be a Domo access token ({MIN_TOKEN_LENGTH} "
+            "characters at least); it may have been cut when copied.",
+            code="token_too_short",
+        )
+    if not _TOKEN_CHARACTERS.fullmatch(token):
+        raise ValidationError(
+            "This token contains a character no Domo access token has (a space, an "
+            "accented letter or another non-ASCII character); copy it again from Domo.",
+            code="token_characters",
+        )
+    return token
+
+
 class PathSegmentValidator:
     """Package id, version and function name must each be one safe URL path segment."""
 
@@ -97,6 +116,11 @@ def server_today() -> date:
     return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
+def expiry_warning_day() -> date:
+    """A token expiring on or before this day is due a warning."""
+    return server_today() + timedelta(days=EXPIRY_WARNING_DAYS)
+
+
 class TokenState(models.TextChoices):
     """Where a token stands, in one word, most pressing first."""
 
@@ -115,6 +139,16 @@ class AccessTokenQuerySet(models.QuerySet):
         if instance is not None:
             tokens = tokens.filter(instance=instance)
         return tokens.order_by(models.F("last_used_at").desc(nulls_last=True), "label")
+
+    def needing_attention(self):
+        """Enabled tokens whose last check failed, or that expire within the warning period
+        (expired ones included), the soonest expiry first."""
+        return (
+            self.filter(is_active=True)
+            .filter(models.Q(last_check_ok=False) | models.Q(expires_on__lte=expiry_warning_day()))
+            .select_related("instance")
+            .order_by(models.F("expires_on").asc(nulls_last=True), "label")
+        )
 
     def usable_by(self, user, instance=None):
         """The usable tokens `user` may run with: admins all of them, members those granted
@@ -207,7 +241,7 @@ class AccessToken(models.Model):
         return (
             self.expires_on is not None
             and not self.is_expired
-            and self.expires_on <= server_today() + timedelta(days=EXPIRY_WARNING_DAYS)
+            and self.expires_on <= expiry_warning_day()
         )
 
     @property
@@ -235,21 +269,8 @@ class AccessToken(models.Model):
         return state.label
 
     def set_token(self, token: str) -> None:
-        """Store a new secret, encrypted; the one place a secret is checked, whoever sets
-        it (the console, the admin, a command)."""
-        token = token.strip()
-        if len(token) < MIN_TOKEN_LENGTH:
-            raise ValidationError(
-                f"This token is too short to be a Domo access token ({MIN_TOKEN_LENGTH} "
-                "characters at least); it may have been cut when copied.",
-                code="token_too_short",
-            )
-        if not _TOKEN_CHARACTERS.fullmatch(token):
-            raise ValidationError(
-                "This token contains a character no Domo access token has (a space, an "
-                "accented letter or another non-ASCII character); copy it again from Domo.",
-                code="token_characters",
-            )
+        """Store a new secret, encrypted, whoever sets it (the console, the admin, a command)."""
+        token = checked_secret(token)
         self.encrypted_value = encrypt_token(token)
         self.last_four = token[-4:]
         self._secret_replaced = True  # the audit log tells a new secret from re-encryption

@@ -4,9 +4,7 @@ from . import views
 
 app_name = "catalog"
 urlpatterns = [
-    path("functions/", views.function_list, name="function_list"),
     path("functions/import/", views.import_functions, name="import_functions"),
-    path("functions/<int:function_id>/star/", views.toggle_star, name="toggle_star"),
     path(
         "functions/<int:function_id>/refresh/", views.refresh_definition, name="refresh_definition"
     ),

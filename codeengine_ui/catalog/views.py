@@ -9,8 +9,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from codeengine_ui.access.audit import record
 from codeengine_ui.access.models import AuditAction
 from codeengine_ui.access.roles import Role, role_required
-from codeengine_ui.dashboard.charts import sparkline
-from codeengine_ui.dashboard.stats import recent_runs_by_function
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.request_values import row_id
 from codeengine_ui.uploads import upload_refused
@@ -43,31 +41,6 @@ from .tokens import test_connection
 INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
 
 
-@role_required(Role.VIEWER)
-@require_GET
-def function_list(request):
-    """Every saved function, with the durations and failures of its last runs."""
-    functions = list(Function.objects.for_user_list(request.user))
-    recent = recent_runs_by_function([function.pk for function in functions])
-    history_url = reverse("runs:execution_list")
-    rows = [(f, sparkline(f.pk, recent[f.pk], history_url)) for f in functions]
-    return render(request, "catalog/function_list.html", {"rows": rows})
-
-
-@role_required(Role.VIEWER)
-@require_POST
-def toggle_star(request, function_id: int):
-    function = get_object_or_404(Function, pk=function_id)
-    function.is_starred = not function.starred_by.filter(pk=request.user.pk).exists()
-    if function.is_starred:
-        function.starred_by.add(request.user)
-    else:
-        function.starred_by.remove(request.user)
-    if request.htmx:
-        return render(request, "catalog/function_list.html#star-button", {"function": function})
-    return redirect("catalog:function_list")
-
-
 @role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def import_functions(request):
@@ -98,7 +71,7 @@ def import_functions(request):
             for function, created in saved:
                 verb = "Saved" if created else "Updated"
                 messages.success(request, f"{verb} {function.label}.")
-            return redirect("catalog:function_list")
+            return redirect("dashboard:function_list")
     return render(request, "catalog/import_functions.html", context)
 
 

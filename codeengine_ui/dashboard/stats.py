@@ -9,19 +9,16 @@ whatever the database knows of time zones.
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from django.db import NotSupportedError
-from django.db.models import Count, F, Func, IntegerField, Q
+from django.db.models import Count, Func, IntegerField, Q
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import (
-    EXPIRY_WARNING_DAYS,
-    AccessToken,
     Function,
     ReleaseNews,
-    server_today,
 )
 from codeengine_ui.runs.history import history_queryset
 from codeengine_ui.runs.models import (
@@ -32,6 +29,7 @@ from codeengine_ui.runs.models import (
     Execution,
     Outcome,
 )
+from codeengine_ui.timezones import local_midnight
 
 HOUR = timedelta(hours=1)
 RECENT_RUNS = 8
@@ -153,10 +151,6 @@ class Periods:
         )
 
 
-def local_midnight(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 @dataclass(frozen=True)
 class Bucket:
     start: datetime
@@ -249,17 +243,6 @@ def recently_failed() -> list[Execution]:
         )
     newest_ids = sorted(newest_ids, reverse=True)[:RECENT_RUNS]
     return list(history_queryset().filter(pk__in=newest_ids).order_by("-id"))
-
-
-def tokens_needing_attention() -> list[AccessToken]:
-    """Enabled tokens whose last check failed, or that expire within the warning period."""
-    soon = server_today() + timedelta(days=EXPIRY_WARNING_DAYS)
-    return list(
-        AccessToken.objects.filter(is_active=True)
-        .filter(Q(last_check_ok=False) | Q(expires_on__lte=soon))
-        .select_related("instance")
-        .order_by(F("expires_on").asc(nulls_last=True), "label")
-    )
 
 
 def outdated_functions(user) -> list[Function]:

@@ -1,15 +1,16 @@
-"""The home page: is everything working? Counts, a chart, the runs to look at."""
+"""The overview pages: the home page (is everything working? counts, a chart, the runs to
+look at) and the function list with the trend of each function's last runs."""
 
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from codeengine_ui.access.roles import Role, has_role, role_of, role_required
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
 
 from . import stats
-from .charts import runs_chart
+from .charts import runs_chart, sparkline
 
 
 @role_required(Role.NONE)
@@ -46,8 +47,33 @@ def home(request):
         outdated_functions=stats.outdated_functions(request.user),
     )
     if has_role(request.user, Role.ADMIN):
-        context["tokens_needing_attention"] = stats.tokens_needing_attention()
+        context["tokens_needing_attention"] = list(AccessToken.objects.needing_attention())
     return render(request, "dashboard/home.html", context)
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def function_list(request):
+    """Every saved function, with the durations and failures of its last runs."""
+    functions = list(Function.objects.for_user_list(request.user))
+    recent = stats.recent_runs_by_function([function.pk for function in functions])
+    history_url = reverse("runs:execution_list")
+    rows = [(f, sparkline(f.pk, recent[f.pk], history_url)) for f in functions]
+    return render(request, "dashboard/function_list.html", {"rows": rows})
+
+
+@role_required(Role.VIEWER)
+@require_POST
+def toggle_star(request, function_id: int):
+    function = get_object_or_404(Function, pk=function_id)
+    function.is_starred = not function.starred_by.filter(pk=request.user.pk).exists()
+    if function.is_starred:
+        function.starred_by.add(request.user)
+    else:
+        function.starred_by.remove(request.user)
+    if request.htmx:
+        return render(request, "dashboard/function_list.html#star-button", {"function": function})
+    return redirect("dashboard:function_list")
 
 
 @role_required(Role.VIEWER)

@@ -214,6 +214,7 @@ def describe_error_body(content: bytes) -> tuple[str, str]:
 
 
 def _shorten(text: str) -> str:
+    """Django's Truncator does this elsewhere; the client stays free of Django."""
     return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
 
 

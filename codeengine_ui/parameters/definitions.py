@@ -18,6 +18,8 @@ import difflib
 import json
 from typing import Any
 
+from django.utils.text import Truncator
+
 from codeengine_ui.json_text import may_hold_lone_surrogates, replace_lone_surrogates
 
 from .types import CODE_ENGINE_TYPES, TYPE_ALIASES, canonical_type, describe
@@ -189,7 +191,7 @@ def _first(raw: dict, *keys: str) -> Any:
 
 def _show(value: Any) -> str:
     shown = json.dumps(value, default=repr, ensure_ascii=False)
-    return shown if len(shown) <= 40 else shown[:39] + "…"
+    return Truncator(shown).chars(40)
 
 
 def walk(parameters: list[dict]):

@@ -24,6 +24,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from django.utils.text import Truncator
+
 from codeengine_ui.json_text import (
     MAX_DEPTH,
     deeper_than,
@@ -104,8 +106,7 @@ def domo_type_of(value: Any) -> str:
 def describe(value: Any) -> str:
     """A value as a person would name it in a message."""
     if isinstance(value, str):
-        shown = value if len(value) <= 30 else value[:29] + "…"
-        return f'text "{shown}"'
+        return f'text "{Truncator(value).chars(30)}"'
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -1,13 +1,13 @@
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
 
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.request_values import row_id
+from codeengine_ui.timezones import local_midnight
 
 from .history import search
 from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome
@@ -139,10 +139,10 @@ class HistoryFilterForm(forms.Form):
         elif data["user"]:
             executions = executions.filter(requested_by=data["user"])
         if data["since"]:
-            executions = executions.filter(queued_at__gte=_day_start(data["since"]))
+            executions = executions.filter(queued_at__gte=local_midnight(data["since"]))
         if data["until"]:
             executions = executions.filter(
-                queued_at__lt=_day_start(data["until"] + timedelta(days=1))
+                queued_at__lt=local_midnight(data["until"] + timedelta(days=1))
             )
         if data["q"].strip():
             executions = search(executions, data["q"].strip())
@@ -161,7 +161,3 @@ class HistoryFilterForm(forms.Form):
     @property
     def hidden_errors(self) -> list[str]:
         return [error for field in self.hidden_fields() for error in field.errors]
-
-
-def _day_start(day):
-    return timezone.make_aware(datetime.combine(day, time.min))

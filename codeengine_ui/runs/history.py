@@ -8,12 +8,13 @@ large columns (result, logs, errorInformation).
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils.text import Truncator
 
 from codeengine_ui.json_text import one_line
+from codeengine_ui.keyset import every_row_newest_first
 
 from .models import Execution
 
@@ -35,22 +36,6 @@ def search(executions: QuerySet, text: str) -> QuerySet:
     )
 
 
-@dataclass
-class Page:
-    executions: list[Execution]
-    next_before: int | None
-
-
-def page(executions: QuerySet, before: int | None) -> Page:
-    size = PAGE_SIZE
-    if before is not None:
-        executions = executions.filter(pk__lt=before)
-    rows = list(executions.order_by("-id")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return Page(rows, rows[-1].pk if more and rows else None)
-
-
 def key_input_labels(execution: Execution) -> list[tuple[str, str]]:
     """(input, value) pairs for the function's key inputs: what tells its runs apart."""
     if execution.function is None:
@@ -59,23 +44,8 @@ def key_input_labels(execution: Execution) -> list[tuple[str, str]]:
     for name in execution.function.key_inputs or []:
         value = (execution.input_variables or {}).get(name)
         shown = value if isinstance(value, str) else one_line(value)
-        labels.append((name, shown if len(shown) <= 40 else shown[:39] + "…"))
+        labels.append((name, Truncator(shown).chars(40)))
     return labels
-
-
-def _batches(executions: QuerySet) -> Iterator[Execution]:
-    """Every execution, newest first, a batch at a time: memory stays flat at any size."""
-    before = None
-    while True:
-        batch = list(
-            (executions.filter(pk__lt=before) if before else executions).order_by("-id")[
-                :EXPORT_BATCH
-            ]
-        )
-        yield from batch
-        if len(batch) < EXPORT_BATCH:
-            return
-        before = batch[-1].pk
 
 
 EXPORT_COLUMNS = [
@@ -124,7 +94,7 @@ def csv_lines(executions: QuerySet) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    for execution in _batches(executions):
+    for execution in every_row_newest_first(executions, EXPORT_BATCH):
         record = _export_record(execution)
         record["input_variables"] = one_line(record["input_variables"])
         writer.writerow({key: _spreadsheet_safe(value) for key, value in record.items()})
@@ -136,7 +106,7 @@ def csv_lines(executions: QuerySet) -> Iterator[str]:
 
 def json_lines(executions: QuerySet) -> Iterator[str]:
     """One JSON object per run, with its result, logs and errorInformation."""
-    for execution in _batches(executions.defer(None)):
+    for execution in every_row_newest_first(executions.defer(None), EXPORT_BATCH):
         record = _export_record(execution)
         record.update(
             result=execution.result,

@@ -24,6 +24,7 @@ from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
 from codeengine_ui.json_text import indented, one_line
+from codeengine_ui.keyset import newest_first
 from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
 from codeengine_ui.request_values import row_id
 
@@ -360,9 +361,9 @@ def execution_list(request):
     filters = HistoryFilterForm(request.GET or None)
     executions = filters.apply(history.history_queryset(), request.user)
     before = row_id(request.GET.get("before"))
-    page = history.page(executions, before)
+    page = newest_first(executions, before, history.PAGE_SIZE)
     news = ReleaseNews(request.user)
-    for execution in page.executions:
+    for execution in page.rows:
         execution.newer_version = news.newer_version(execution.function)
     query = request.GET.copy()
     query.pop("before", None)
@@ -372,7 +373,7 @@ def execution_list(request):
     context = {
         "filters": filters,
         "page": page,
-        "rows": [(e, history.key_input_labels(e)) for e in page.executions],
+        "rows": [(e, history.key_input_labels(e)) for e in page.rows],
         "query": query.urlencode(),
         "query_without_window": without_window.urlencode(),
         "is_first_page": before is None,
