@@ -9,6 +9,8 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from codeengine_ui.domo import client as codeengine_client
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -233,9 +235,15 @@ CODEENGINE_ALLOWED_HOSTS = env.list(
     "CODEENGINE_ALLOWED_HOSTS", default=["127.0.0.1:8765"] if DEBUG else []
 )
 # Code Engine functions run for up to 5 minutes; the whole call must end within this.
-CODEENGINE_TIMEOUT_SECONDS = env.float("CODEENGINE_TIMEOUT_SECONDS", default=330)
-CODEENGINE_CONNECT_TIMEOUT_SECONDS = env.float("CODEENGINE_CONNECT_TIMEOUT_SECONDS", default=10)
-CODEENGINE_MAX_RESPONSE_BYTES = env.int("CODEENGINE_MAX_RESPONSE_BYTES", default=50 * 1024 * 1024)
+CODEENGINE_TIMEOUT_SECONDS = env.float(
+    "CODEENGINE_TIMEOUT_SECONDS", default=codeengine_client.DEFAULT_TIMEOUT_SECONDS
+)
+CODEENGINE_CONNECT_TIMEOUT_SECONDS = env.float(
+    "CODEENGINE_CONNECT_TIMEOUT_SECONDS", default=codeengine_client.DEFAULT_CONNECT_TIMEOUT_SECONDS
+)
+CODEENGINE_MAX_RESPONSE_BYTES = env.int(
+    "CODEENGINE_MAX_RESPONSE_BYTES", default=codeengine_client.DEFAULT_MAX_RESPONSE_BYTES
+)
 
 # Local emulator used by the demo (`make run`), the tests and the benchmarks.
 CODEENGINE_EMULATOR_URL = env.str("CODEENGINE_EMULATOR_URL", default="http://127.0.0.1:8765")

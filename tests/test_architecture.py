@@ -13,6 +13,7 @@ LAYERS = [
     # foundations: plain helpers every app may use
     {"json_text", "request_values", "keyset", "timezones", "uploads", "error_pages", "middleware"},
     {"domo"},  # the Code Engine client: knows nothing of Django or the apps
+    {"error_codes"},  # why runs fail and what to do next, for the apps and the client's codes
     {"parameters"},  # parameter definitions, type rules and the inputs editor
     {"access"},  # users, roles, the audit log
     {"catalog"},  # instances, tokens, saved functions, presets

@@ -8,12 +8,15 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from codeengine_ui.error_codes import ErrorCode
+
 
 class TokenDecryptionError(Exception):
+    code = ErrorCode.TOKEN_UNREADABLE
+
     def __init__(self):
         super().__init__(
-            "This token cannot be decrypted with the configured keys: it must be re-entered "
-            "by an admin (or the old key added back to TOKEN_ENCRYPTION_KEYS)."
+            "This token cannot be decrypted with the configured keys, so it must be re-entered."
         )
 
 

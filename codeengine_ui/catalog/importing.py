@@ -17,6 +17,7 @@ from django.utils import timezone
 from codeengine_ui.domo.client import path_segment
 from codeengine_ui.domo.errors import CodeEngineError, InvalidRequestError
 from codeengine_ui.domo.versions import version_key
+from codeengine_ui.error_codes import with_next_step
 from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import normalise_output, normalise_parameters
 from codeengine_ui.parameters.documents import DocumentFunction
@@ -284,7 +285,7 @@ def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
                     versions,
                 )
             except (CodeEngineError, DefinitionNotFound, TokenDecryptionError) as error:
-                plan.problem = str(error)
+                plan.problem = with_next_step(error)
         else:
             plan.problem = "No token chosen, so the function's own definition was not fetched."
         if plan.definition is not None:

@@ -275,37 +275,6 @@ class AccessToken(models.Model):
         self.last_four = token[-4:]
         self._secret_replaced = True  # the audit log tells a new secret from re-encryption
 
-    def run_refusal(self, user) -> tuple[str, str] | None:
-        """Why `user` may not run with this token now, as (error code, message), or None.
-        The run form offers only tokens that pass (`usable_by`); the worker asks again when
-        a queued run starts, since grants, roles and expiry may have changed meanwhile."""
-        if not self.is_active:
-            return "token_disabled", (
-                f'The access token "{self.label}" is disabled. Ask an admin to enable it, or '
-                "run with another token."
-            )
-        if self.is_expired:
-            return "token_expired", (
-                f'The access token "{self.label}" expired on {self.expires_on:%Y-%m-%d}. Ask '
-                "an admin to renew it, or run with another token."
-            )
-        if user is None:
-            return "role_revoked", (
-                "The account that queued this run was deleted, so it was not started."
-            )
-        if role_of(user) < Role.MEMBER:
-            return "role_revoked", (
-                f"{user.get_username()} no longer has the member role, so this run was not "
-                "started. Ask an admin for the role, then run again."
-            )
-        if not AccessToken.objects.usable_by(user, self.instance_id).filter(pk=self.pk).exists():
-            return "token_not_granted", (
-                f'The access token "{self.label}" is no longer granted to '
-                f"{user.get_username()}, so this run was not started. Ask an admin to grant "
-                "it, or run with another token."
-            )
-        return None
-
     def client(self, transport: httpx.AsyncBaseTransport | None = None) -> CodeEngineClient:
         """A client for this token's instance; the only place a token is decrypted."""
         base_url = check_base_url(self.instance.base_url, settings.CODEENGINE_ALLOWED_HOSTS)

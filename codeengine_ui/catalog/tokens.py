@@ -1,12 +1,62 @@
-"""What admins do to tokens beyond editing them: test them against their instance, and
-re-encrypt them all under the newest key."""
+"""What is decided and done about tokens beyond editing them: whether a user may run with
+one now, testing one against its instance, re-encrypting them all under the newest key."""
+
+from dataclasses import dataclass
 
 from django.utils import timezone
 
+from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.domo.errors import BadTokenError, CodeEngineError, UnreachableError
+from codeengine_ui.error_codes import ErrorCode
 
 from .encryption import TokenDecryptionError, reencrypt_token
 from .models import AccessToken
+
+
+@dataclass(frozen=True)
+class RunRefusal:
+    code: ErrorCode
+    message: str  # what happened; the code's next step says what to do
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def run_refusal(token: AccessToken | None, user) -> RunRefusal | None:
+    """Why `user` may not run with `token` now, or None: the one decision, asked when the
+    run form lists and checks tokens, when a run starts, and again by the worker when a
+    queued run begins (grants, roles and expiry may have changed meanwhile)."""
+    if token is None:
+        return RunRefusal(
+            ErrorCode.TOKEN_MISSING,
+            "The access token chosen for this run was deleted before it started.",
+        )
+    if not token.is_active:
+        return RunRefusal(
+            ErrorCode.TOKEN_DISABLED, f'The access token "{token.label}" is disabled.'
+        )
+    if token.is_expired:
+        return RunRefusal(
+            ErrorCode.TOKEN_EXPIRED,
+            f'The access token "{token.label}" expired on {token.expires_on:%Y-%m-%d}.',
+        )
+    if user is None:
+        return RunRefusal(
+            ErrorCode.ROLE_REVOKED,
+            "The account that queued this run was deleted, so it was not started.",
+        )
+    if role_of(user) < Role.MEMBER:
+        return RunRefusal(
+            ErrorCode.ROLE_REVOKED,
+            f"{user.get_username()} no longer has the member role, so this run was not started.",
+        )
+    if not AccessToken.objects.usable_by(user, token.instance_id).filter(pk=token.pk).exists():
+        return RunRefusal(
+            ErrorCode.TOKEN_NOT_GRANTED,
+            f'The access token "{token.label}" is no longer granted to {user.get_username()}, '
+            "so this run was not started.",
+        )
+    return None
 
 
 def test_connection(token: AccessToken) -> AccessToken:

@@ -10,6 +10,7 @@ from codeengine_ui.access.audit import record
 from codeengine_ui.access.models import AuditAction
 from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.domo.errors import CodeEngineError
+from codeengine_ui.error_codes import with_next_step
 from codeengine_ui.request_values import row_id
 from codeengine_ui.uploads import upload_refused
 
@@ -145,7 +146,7 @@ def browse_instance(request, instance_id: int, package_id: str = "", version: st
             context["packages"] = client.list_packages()
         token.record_use(request.user)
     except INSTANCE_PROBLEMS as error:
-        context["problem"] = str(error)
+        context["problem"] = with_next_step(error)
     return render(request, "catalog/browse.html", context)
 
 
@@ -163,7 +164,7 @@ def save_browsed_function(request, instance_id: int, package_id: str, version: s
     try:
         definition = fetch_definition(token, package_id, version, name)
     except INSTANCE_PROBLEMS as error:
-        messages.error(request, str(error))
+        messages.error(request, with_next_step(error))
         return redirect(f"{browse_url}?token={token.pk}")
     function, created = save_function(
         instance=instance,
@@ -195,7 +196,7 @@ def refresh_definition(request, function_id: int):
             token, function.package_id, function.version, function.function_name
         )
     except INSTANCE_PROBLEMS as error:
-        context["problem"] = str(error)
+        context["problem"] = with_next_step(error)
         return render(request, "catalog/refresh_definition.html", context)
     parameters, output = refreshed_parameters(function, definition)
     if request.method == "POST":

@@ -34,6 +34,8 @@ from .errors import (
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
+    RequestRefusedError,
     ResponseTooLargeError,
     UnreachableError,
     UpstreamError,
@@ -41,7 +43,11 @@ from .errors import (
 from .redaction import mask, register_secret
 
 TOKEN_HEADER = "X-DOMO-Developer-Token"
-DEFAULT_TIMEOUT_SECONDS = 330.0
+PACKAGES_PATH = "/api/codeengine/v2/packages"
+RUN_PATH = PACKAGES_PATH + "/{package_id}/versions/{version}/functions/{function_name}"
+# Code Engine stops a function after 5 minutes; a call waits that long and a margin more.
+FUNCTION_TIME_LIMIT_SECONDS = 300
+DEFAULT_TIMEOUT_SECONDS = FUNCTION_TIME_LIMIT_SECONDS + 30.0
 DEFAULT_CONNECT_TIMEOUT_SECONDS = 10.0
 DEFAULT_MAX_RESPONSE_BYTES = 50 * 1024 * 1024
 USER_AGENT = "codeengine-console/0.1"
@@ -50,6 +56,11 @@ _DOMO_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.domo\.com")
 # One path segment: no slash, no leading dot, nothing that could change the URL's path.
 _PATH_SEGMENT = re.compile(r"[A-Za-z0-9_$][A-Za-z0-9._$+-]{0,199}")
 _DETAIL_LIMIT = 300
+
+
+def run_body(input_variables: Any, *, get_logs: bool) -> dict:
+    """The body of a run call."""
+    return {"inputVariables": input_variables, "settings": {"getLogs": bool(get_logs)}}
 
 
 def check_base_url(base_url: str, allowed_hosts: Iterable[str]) -> str:
@@ -252,34 +263,36 @@ class CodeEngineClient:
         *,
         get_logs: bool = False,
     ) -> FunctionExecution:
-        path = "/api/codeengine/v2/packages/{}/versions/{}/functions/{}".format(
-            path_segment(package_id, "package id"),
-            path_segment(version, "version"),
-            path_segment(function_name, "function name"),
+        path = RUN_PATH.format(
+            package_id=path_segment(package_id, "package id"),
+            version=path_segment(version, "version"),
+            function_name=path_segment(function_name, "function name"),
         )
-        payload = {"inputVariables": input_variables, "settings": {"getLogs": bool(get_logs)}}
+        payload = run_body(input_variables, get_logs=get_logs)
         status, body = self._call(self._request("POST", path, payload=payload))
         return FunctionExecution.from_reply(body, status)
 
     def get_execution(self, package_id: str, execution_id: str) -> FunctionExecution:
-        path = "/api/codeengine/v2/packages/{}/executions/{}".format(
-            path_segment(package_id, "package id"), path_segment(execution_id, "execution id")
+        path = "{}/{}/executions/{}".format(
+            PACKAGES_PATH,
+            path_segment(package_id, "package id"),
+            path_segment(execution_id, "execution id"),
         )
         status, body = self._call(self._request("GET", path))
         return FunctionExecution.from_reply(body, status)
 
     def get_package(self, package_id: str) -> dict:
-        path = f"/api/codeengine/v2/packages/{path_segment(package_id, 'package id')}"
+        path = f"{PACKAGES_PATH}/{path_segment(package_id, 'package id')}"
         return self._object(self._request("GET", path, params={"parts": "versions"}), "package")
 
     def get_version(self, package_id: str, version: str) -> dict:
-        path = "/api/codeengine/v2/packages/{}/versions/{}".format(
-            path_segment(package_id, "package id"), path_segment(version, "version")
+        path = "{}/{}/versions/{}".format(
+            PACKAGES_PATH, path_segment(package_id, "package id"), path_segment(version, "version")
         )
         return self._object(self._request("GET", path, params={"parts": "functions"}), "version")
 
     def list_packages(self) -> list[dict]:
-        status, body = self._call(self._request("GET", "/api/codeengine/v2/packages"))
+        status, body = self._call(self._request("GET", PACKAGES_PATH))
         if isinstance(body, dict) and isinstance(body.get("packages"), list):
             body = body["packages"]
         if not isinstance(body, list):
@@ -324,24 +337,18 @@ class CodeEngineClient:
         except (TimeoutError, httpx.TimeoutException) as error:
             if isinstance(error, httpx.ConnectTimeout):
                 raise UnreachableError(
-                    f"Could not connect to {host} within {self.connect_timeout:g} seconds. "
-                    "Check the instance address and your network."
+                    f"Could not connect to {host} within {self.connect_timeout:g} seconds."
                 ) from None
             raise CodeEngineTimeoutError(
-                f"No complete answer from Code Engine within {self.timeout:g} seconds. "
-                "Functions may run for up to 5 minutes; look for a slow step or an endless loop."
+                f"No complete answer from Code Engine within {self.timeout:g} seconds."
             ) from None
         except httpx.ConnectError as error:
             reason = self._auth.scrub(str(error)) or "connection failed"
-            raise UnreachableError(
-                f"Could not connect to {host} ({reason}). Check the instance address and that "
-                "it is up."
-            ) from None
+            raise UnreachableError(f"Could not connect to {host} ({reason}).") from None
         except (httpx.TransportError, httpx.StreamError) as error:
             raise UpstreamError(
                 f"The connection to {host} broke before the answer was complete "
-                f"({type(error).__name__}). Run again; if it keeps happening, Code Engine "
-                "may be having trouble."
+                f"({type(error).__name__})."
             ) from None
         return status, self._interpret(status, content)
 
@@ -371,7 +378,7 @@ class CodeEngineClient:
                 raise UpstreamError(
                     f"Code Engine answered with a redirect (HTTP {response.status_code}"
                     + (f" to {location}" if location else "")
-                    + "). Redirects are not followed: check the instance's address.",
+                    + "), which the console does not follow.",
                     http_status=response.status_code,
                 )
             return response.status_code, content
@@ -379,8 +386,7 @@ class CodeEngineClient:
     async def _read_capped(self, response: httpx.Response) -> bytes:
         too_large = ResponseTooLargeError(
             f"The answer from Code Engine is larger than "
-            f"{self.max_response_bytes / 1024 / 1024:g} MB and was not read. "
-            "Return less data from the function, or raise CODEENGINE_MAX_RESPONSE_BYTES.",
+            f"{self.max_response_bytes / 1024 / 1024:g} MB and was not read.",
             http_status=response.status_code,
         )
         declared = response.headers.get("content-length", "")
@@ -407,10 +413,9 @@ class CodeEngineClient:
                 ) from None
             # The reply wraps the result in one more level.
             if deeper_than(body, MAX_DEPTH + 1):
-                raise UpstreamError(
+                raise ResponseTooLargeError(
                     f"Code Engine answered HTTP {status} with JSON nested deeper than "
-                    f"{MAX_DEPTH:,} levels, which the console cannot keep. Return a flatter "
-                    "value from the function.",
+                    f"{MAX_DEPTH:,} levels, which the console cannot keep.",
                     http_status=status,
                 )
             if may_hold_lone_surrogates(content):
@@ -427,14 +432,13 @@ def _error_for_status(status: int, detail: str, trace_id: str) -> CodeEngineErro
     options = {"http_status": status, "detail": detail, "trace_id": trace_id}
     if status == 401:
         return BadTokenError(
-            "The access token was refused (HTTP 401): it is wrong, expired or revoked."
-            f"{said} Ask an admin to check or replace the token.",
+            f"The access token was refused (HTTP 401): it is wrong, expired or revoked.{said}",
             **options,
         )
     if status == 403:
         return PermissionDeniedError(
-            "Access denied (HTTP 403): the token's owner needs EXECUTE permission on this "
-            f"package. If every call is refused, check the instance name.{said}",
+            "Access denied (HTTP 403): the token's owner has no EXECUTE permission on this "
+            f"package.{said}",
             **options,
         )
     if status == 404:
@@ -444,17 +448,16 @@ def _error_for_status(status: int, detail: str, trace_id: str) -> CodeEngineErro
             **options,
         )
     if status == 429:
-        return UpstreamError(
-            f"Code Engine is limiting the rate of calls (HTTP 429); wait and run again.{said}",
+        return RateLimitedError(
+            f"Code Engine is limiting the rate of calls (HTTP 429).{said}",
             **options,
         )
     if 400 <= status < 500:
-        return UpstreamError(
-            f"Code Engine refused the request (HTTP {status}); check the inputs.{said}{trace}",
+        return RequestRefusedError(
+            f"Code Engine refused the request (HTTP {status}).{said}{trace}",
             **options,
         )
     return UpstreamError(
-        f"Code Engine failed with HTTP {status}.{said}{trace} Run again later; if it keeps "
-        "happening, check the function in Domo.",
+        f"Code Engine failed with HTTP {status}.{said}{trace}",
         **options,
     )

@@ -1,6 +1,8 @@
 """What can go wrong when calling Code Engine, in words a user of the console understands.
 
-Every failure of a call ends in one of these; callers never see httpx's exceptions. No
+Every failure of a call ends in one of these; callers never see httpx's exceptions. A
+message says what happened; `code` names the failure (the console's error-code table says
+what to do next). No
 message ever contains the access token: messages are built from our own text and from
 the reply body, never from the request.
 """
@@ -48,7 +50,19 @@ class UpstreamError(CodeEngineError):
     code = "upstream_error"
 
 
+class RateLimitedError(UpstreamError):
+    code = "rate_limited"
+
+
+class RequestRefusedError(UpstreamError):
+    """A 4xx other than 401, 403, 404 and 429: most likely the inputs."""
+
+    code = "request_refused"
+
+
 class ResponseTooLargeError(UpstreamError):
+    """Larger, or more deeply nested, than the console keeps."""
+
     code = "response_too_large"
 
 

@@ -1,4 +1,5 @@
-"""What a finished run's problems mean, in words, and what to do next."""
+"""What a finished run's problems mean, in words: a result of the wrong type, inputs that
+do not fit. (What to do next about an error is in the error-code table.)"""
 
 import re
 from dataclasses import dataclass
@@ -6,35 +7,6 @@ from dataclasses import dataclass
 from codeengine_ui.parameters.types import inputs_problems
 
 from .models import Execution, ExecutionStatus
-
-# What to do next, for each way a call can fail before Code Engine gives a result.
-NEXT_STEPS = {
-    "bad_token": "Ask an admin to check the token under Access tokens: it may be mistyped, "
-    "expired or revoked in Domo.",
-    "permission_denied": "Ask the package's owner in Domo to share it with the token's user "
-    "with Execute permission.",
-    "not_found": "Check the package id, version and function name; only released versions "
-    "run from outside Domo. Refresh the function's definition to see what exists.",
-    "timeout": "Functions may run for up to 5 minutes. Look for a slow step or an endless "
-    "loop, or run it with getLogs on to see how far it got.",
-    "unreachable": "Check the instance address and your network, then run again.",
-    "upstream_error": "Run again in a moment; if it keeps failing, check the function in Domo.",
-    "response_too_large": "Return less data from the function, or raise "
-    "CODEENGINE_MAX_RESPONSE_BYTES.",
-    "invalid_request": "Fix the function's package id, version or name, or the instance's "
-    "address, in the catalog.",
-    "token_missing": "Run again with another token.",
-    "token_disabled": "Ask an admin to enable the token, or run again with another token.",
-    "token_expired": "Ask an admin to renew the token in Domo and rotate it here, or run "
-    "again with another token.",
-    "token_not_granted": "Ask an admin to grant you the token again, or run with a token "
-    "granted to you.",
-    "role_revoked": "Ask an admin for the member role; only members run functions.",
-    "token_unreadable": "An admin must re-enter the token (or add the old key back to "
-    "TOKEN_ENCRYPTION_KEYS).",
-    "interrupted": "Run it again; check the execution in Domo if the run changes data.",
-    "internal": "The details are in the worker's log; run again, and report it if it repeats.",
-}
 
 
 def _shape(type_name: str, is_list: bool, allows_null: bool = False) -> str:
@@ -103,7 +75,3 @@ def input_problems(execution: Execution) -> list[InputProblem]:
         if name not in found and re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", said):
             problems.append(InputProblem(name, "named in the error message"))
     return problems
-
-
-def next_step(execution: Execution) -> str:
-    return NEXT_STEPS.get(execution.error_code, "")

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.catalog.tokens import run_refusal
 from codeengine_ui.request_values import row_id
 from codeengine_ui.timezones import local_midnight
 
@@ -47,7 +48,7 @@ class RunOptionsForm(forms.Form):
         token = AccessToken.objects.filter(pk=token_id).first() if token_id else None
         if token is None:
             return
-        if token.instance_id != function.instance_id or token.run_refusal(user) is not None:
+        if token.instance_id != function.instance_id or run_refusal(token, user) is not None:
             raise PermissionDenied("This token is not granted to you (or is disabled or expired).")
 
 

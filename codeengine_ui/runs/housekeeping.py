@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from codeengine_ui.access.audit import record
 from codeengine_ui.access.models import AuditAction
 from codeengine_ui.catalog.tasks import check_function_versions
+from codeengine_ui.error_codes import ErrorCode
 
 from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
 
@@ -25,13 +26,15 @@ logger = logging.getLogger(__name__)
 PRUNE_BATCH = 1000
 INTERRUPTED_MESSAGE = (
     "The worker running this function stopped before it finished (it crashed or was shut "
-    "down). Code Engine may still have completed the run; run it again to be sure."
+    "down). Code Engine may still have completed the run."
 )
 
 
 def interrupt(executions, message: str) -> int:
     return sum(
-        execution.record_error(message, code="interrupted", status=ExecutionStatus.INTERRUPTED)
+        execution.record_error(
+            message, code=ErrorCode.INTERRUPTED, status=ExecutionStatus.INTERRUPTED
+        )
         for execution in executions
     )
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from codeengine_ui.domo.client import FunctionExecution
+from codeengine_ui.error_codes import ErrorCode
 
 from .fields import OrderedJSONField
 
@@ -152,7 +153,7 @@ class Execution(models.Model):
     stderr_log = OrderedJSONField("stderr", default=list, blank=True)
     error_information = OrderedJSONField("errorInformation", null=True, blank=True)
     error_message = models.TextField(blank=True)
-    error_code = models.CharField(max_length=40, blank=True)
+    error_code = models.CharField(max_length=40, blank=True, choices=ErrorCode.choices)
     domo_started_on = models.DateTimeField("Domo startedOn", null=True, blank=True)
     domo_completed_on = models.DateTimeField("Domo completedOn", null=True, blank=True)
     domo_started_by = models.CharField("Domo startedBy", max_length=100, blank=True)
@@ -280,7 +281,7 @@ class Execution(models.Model):
         self,
         message: str,
         *,
-        code: str,
+        code: ErrorCode | str,
         http_status: int | None = None,
         status: str = ExecutionStatus.ERROR,
     ) -> bool:

@@ -11,6 +11,8 @@ from typing import Any
 
 from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.catalog.tokens import run_refusal
+from codeengine_ui.error_codes import ErrorCode
 from codeengine_ui.parameters.types import inputs_problems
 
 from .models import Execution, RunSource
@@ -23,6 +25,10 @@ class RunRefused(Exception):
 
 class RunNotAllowed(RunRefused):
     """The user may not run functions, or not with this token (a 403 for a page)."""
+
+    def __init__(self, message: str, code: ErrorCode | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 class InputsDoNotFit(RunRefused):
@@ -50,12 +56,12 @@ def start_run(
     With `queue=False` the run is stored as queued for the caller to run itself (the
     demo's history, run in-process)."""
     if role_of(user) < Role.MEMBER:
-        raise RunNotAllowed("Running functions needs the member role.")
+        raise RunNotAllowed("Running functions needs the member role.", ErrorCode.ROLE_REVOKED)
     if token.instance_id != function.instance_id:
         raise RunNotAllowed("This token belongs to another instance than the function.")
-    refusal = token.run_refusal(user)
+    refusal = run_refusal(token, user)
     if refusal is not None:
-        raise RunNotAllowed(refusal[1])
+        raise RunNotAllowed(refusal.message, refusal.code)
     problems = inputs_problems(function.parameters, inputs)
     if problems:
         raise InputsDoNotFit(problems)

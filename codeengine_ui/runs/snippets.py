@@ -1,5 +1,6 @@
 """The same call as a run, to paste into a terminal or a script; never with the token."""
 
+from codeengine_ui.domo.client import DEFAULT_TIMEOUT_SECONDS, RUN_PATH, TOKEN_HEADER, run_body
 from codeengine_ui.json_text import deeper_than, indented, one_line
 
 from .models import Execution
@@ -15,26 +16,24 @@ def _url(execution: Execution) -> str:
         if execution.instance
         else (f"https://{execution.instance_name}.domo.com")
     )
-    return (
-        f"{base}/api/codeengine/v2/packages/{execution.package_id}/versions/"
-        f"{execution.version}/functions/{execution.function_name}"
+    return base + RUN_PATH.format(
+        package_id=execution.package_id,
+        version=execution.version,
+        function_name=execution.function_name,
     )
 
 
 def _body(execution: Execution) -> dict:
-    return {
-        "inputVariables": execution.input_variables,
-        "settings": {"getLogs": execution.get_logs},
-    }
+    return run_body(execution.input_variables, get_logs=execution.get_logs)
 
 
 def curl_snippet(execution: Execution) -> str:
     body = indented(_body(execution))
     return (
         f"curl -sS -X POST '{_url(execution)}' \\\n"
-        f'  -H "X-DOMO-Developer-Token: ${TOKEN_VARIABLE}" \\\n'
+        f'  -H "{TOKEN_HEADER}: ${TOKEN_VARIABLE}" \\\n'
         "  -H 'Content-Type: application/json' \\\n"
-        "  --max-time 330 \\\n"
+        f"  --max-time {DEFAULT_TIMEOUT_SECONDS:g} \\\n"
         "  --data-binary @- <<'JSON'\n"
         f"{body}\nJSON"
     )
@@ -52,9 +51,9 @@ def httpx_snippet(execution: Execution) -> str:
         f"{imports}"
         "response = httpx.post(\n"
         f'    "{_url(execution)}",\n'
-        f'    headers={{"X-DOMO-Developer-Token": os.environ["{TOKEN_VARIABLE}"]}},\n'
+        f'    headers={{"{TOKEN_HEADER}": os.environ["{TOKEN_VARIABLE}"]}},\n'
         f"    json={body_text},\n"
-        "    timeout=330,\n"
+        f"    timeout={DEFAULT_TIMEOUT_SECONDS:g},\n"
         ")\n"
         "response.raise_for_status()\n"
         "execution = response.json()  # a FAILED function is HTTP 200 too: check the status\n"

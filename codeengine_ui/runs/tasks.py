@@ -15,7 +15,9 @@ from django.tasks import TaskContext, task
 
 from codeengine_ui.catalog.encryption import TokenDecryptionError
 from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.catalog.tokens import run_refusal
 from codeengine_ui.domo.errors import CodeEngineError
+from codeengine_ui.error_codes import ErrorCode
 
 from .models import Execution, RunSource
 
@@ -88,16 +90,10 @@ def call_code_engine(execution: Execution, transport: httpx.AsyncBaseTransport |
     replaces the network, for the demo's history, made in-process.)"""
     token = execution.token
     try:
-        if token is None:
-            raise _RunRefused(
-                "The access token chosen for this run was deleted before it "
-                "started. Run again with another token.",
-                "token_missing",
-            )
-        refusal = token.run_refusal(execution.requested_by)
+        refusal = run_refusal(token, execution.requested_by)
         if refusal is not None:
-            code, message = refusal
-            raise _RunRefused(message, code)
+            execution.record_error(refusal.message, code=refusal.code)
+            return
         client = token.client(transport)
         token.record_use(execution.requested_by)
         outcome = client.run_function(
@@ -109,22 +105,14 @@ def call_code_engine(execution: Execution, transport: httpx.AsyncBaseTransport |
         )
     except CodeEngineError as error:
         execution.record_error(str(error), code=error.code, http_status=error.http_status)
-    except _RunRefused as refusal:
-        execution.record_error(str(refusal), code=refusal.code)
     except TokenDecryptionError as error:
-        execution.record_error(str(error), code="token_unreadable")
+        execution.record_error(str(error), code=ErrorCode.TOKEN_UNREADABLE)
     except Exception as error:
         logger.exception("Run %s failed inside the console", execution.pk)
         execution.record_error(
             f"The console failed while running this function ({type(error).__name__}); "
             "the details are in the worker's log.",
-            code="internal",
+            code=ErrorCode.INTERNAL,
         )
     else:
         execution.record_outcome(outcome)
-
-
-class _RunRefused(Exception):
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code

@@ -23,6 +23,8 @@ from django_htmx.middleware import HtmxDetails
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
+from codeengine_ui.domo.client import FUNCTION_TIME_LIMIT_SECONDS
+from codeengine_ui.error_codes import next_step_for, with_next_step
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
@@ -30,13 +32,12 @@ from codeengine_ui.request_values import row_id
 
 from . import history
 from .comparison import json_differences
-from .explanations import input_problems, next_step, result_type_failure
+from .explanations import input_problems, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
 from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from .services import InputsDoNotFit, RunNotAllowed, start_run
 from .snippets import curl_snippet, httpx_snippet
 
-CODE_ENGINE_LIMIT_SECONDS = 300
 # Above this size a result is shown as text, not as a tree; above the next it is cut.
 RESULT_TREE_LIMIT = 256 * 1024
 RESULT_SHOWN_LIMIT = 1024 * 1024
@@ -80,7 +81,7 @@ def function_run(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
                 get_logs=options["get_logs"],
             )
         except RunNotAllowed as refusal:
-            raise PermissionDenied(str(refusal)) from None
+            raise PermissionDenied(with_next_step(refusal)) from None
         return redirect("runs:execution_detail", execution.pk)
     return _function_page(request, function, editor=editor, options_form=options_form)
 
@@ -206,7 +207,11 @@ def _execution(execution_id: int) -> Execution:
 @require_GET
 def execution_detail(request, execution_id: int):
     execution = _execution(execution_id)
-    context = {"execution": execution, "limit_seconds": CODE_ENGINE_LIMIT_SECONDS}
+    context = {
+        "execution": execution,
+        "limit_seconds": FUNCTION_TIME_LIMIT_SECONDS,
+        "limit_minutes": FUNCTION_TIME_LIMIT_SECONDS // 60,
+    }
     context.update(_outcome_context(execution))
     if request.htmx:
         return render(request, "runs/execution_detail.html#execution-live", context)
@@ -237,7 +242,7 @@ def _outcome_context(execution: Execution) -> dict:
         "log_lines_shown": LOG_LINES_SHOWN,
         "type_failure": result_type_failure(execution),
         "input_problems": input_problems(execution),
-        "next_step": next_step(execution),
+        "next_step": next_step_for(execution.error_code),
     }
 
 
@@ -296,7 +301,7 @@ def run_again(request, execution_id: int):
             get_logs=execution.get_logs,
         )
     except RunNotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
+        raise PermissionDenied(with_next_step(refusal)) from None
     except InputsDoNotFit:
         messages.error(
             request,

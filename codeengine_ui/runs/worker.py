@@ -171,7 +171,7 @@ class RunWorker:
             count = interrupt(
                 Execution.objects.filter(worker_id=self.worker_id, status__in=IN_PROGRESS_STATUSES),
                 "The worker was stopped while this function was running. Code Engine may "
-                "still have completed the run; run it again to be sure.",
+                "still have completed the run.",
             )
             logger.warning("Worker %s stopped with %d runs in flight", self.worker_id, count)
 

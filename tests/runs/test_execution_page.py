@@ -116,7 +116,9 @@ def test_our_own_errors_say_what_to_do_next(member_client, greet, instance):
 
     html = member_client.get(f"/executions/{execution.pk}/").content.decode()
 
-    assert "<strong>What to do next:</strong> Ask an admin to check the token" in html
+    assert "<strong>Token refused:</strong> The access token was refused (HTTP 401)" in html
+    assert "<strong>What to do next:</strong> Ask an admin to check or replace the token" in html
+    assert html.count("Ask an admin") == 1  # said once, not in the message too
 
 
 def test_run_again_repeats_inputs_version_and_token_once(member_client, greet, developer_token):
