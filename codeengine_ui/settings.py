@@ -133,6 +133,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "codeengine_ui.access.context_processors.role",
             ],
+            "builtins": ["codeengine_ui.page_parts"],
         },
     },
 ]

@@ -11,7 +11,16 @@ PACKAGE = Path(__file__).resolve().parent.parent / "codeengine_ui"
 
 LAYERS = [
     # foundations: plain helpers every app may use
-    {"json_text", "request_values", "keyset", "timezones", "uploads", "error_pages", "middleware"},
+    {
+        "json_text",
+        "request_values",
+        "keyset",
+        "timezones",
+        "uploads",
+        "error_pages",
+        "middleware",
+        "page_parts",
+    },
     {"domo"},  # the Code Engine client: knows nothing of Django or the apps
     {"error_codes"},  # why runs fail and what to do next, for the apps and the client's codes
     {"parameters"},  # parameter definitions, type rules and the inputs editor

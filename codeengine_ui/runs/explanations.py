@@ -4,9 +4,14 @@ do not fit. (What to do next about an error is in the error-code table.)"""
 import re
 from dataclasses import dataclass
 
+from codeengine_ui.error_codes import ErrorCode
 from codeengine_ui.parameters.types import inputs_problems
 
 from .models import Execution, ExecutionStatus
+
+# Messages that may quote Code Engine's own words about the inputs; the console's other
+# messages are its own ("within 330 seconds" does not name an input called seconds).
+_CODES_QUOTING_DOMO = ("", ErrorCode.REQUEST_REFUSED, ErrorCode.UPSTREAM_ERROR)
 
 
 def _shape(type_name: str, is_list: bool, allows_null: bool = False) -> str:
@@ -68,7 +73,7 @@ def input_problems(execution: Execution) -> list[InputProblem]:
     found = {problem.path for problem in problems}
     said = " ".join(
         [str(m) for m in (execution.error_information or {}).get("errorMessages") or []]
-        + [execution.error_message]
+        + ([execution.error_message] if execution.error_code in _CODES_QUOTING_DOMO else [])
     )
     for parameter in parameters:
         name = parameter["name"]

@@ -110,6 +110,26 @@ def test_failed_run_names_the_inputs_that_do_not_fit(
     assert f"/functions/{add.pk}/run/?from={execution.pk}" in html
 
 
+def test_the_consoles_own_words_do_not_name_an_input(
+    member_client, instance, developer_token, member
+):
+    sleep = save_demo_function(instance, developer_token, "sleepFor")
+    execution = stored_run(
+        sleep,
+        developer_token,
+        member,
+        {"seconds": 400},
+        status=ExecutionStatus.ERROR,
+        error_code="timeout",
+        error_message="No complete answer from Code Engine within 330 seconds.",
+    )
+
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert "No complete answer from Code Engine within 330 seconds." in html
+    assert "named in the error message" not in html
+
+
 def test_our_own_errors_say_what_to_do_next(member_client, greet, instance):
     stale = make_token(instance, "Stale", "stale-token-00000000000000000")
     execution = _run(member_client, greet, stale, {"name": "Ada"})
