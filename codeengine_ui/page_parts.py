@@ -5,7 +5,6 @@ it has nothing to list in the one empty-state markup (templates/empty_state.html
 """
 
 from django import template
-from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -17,7 +16,7 @@ class EmptyStateNode(template.Node):
 
     def render(self, context) -> str:
         markup = context.template.engine.get_template("empty_state.html")
-        body = mark_safe(self.body.render(context))  # rendered (and escaped) by the template
+        body = self.body.render(context)  # safe text: escaped as the page's template rendered it
         with context.push(title=self.title.resolve(context), body=body):
             return markup.render(context)
 
