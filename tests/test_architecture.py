@@ -20,6 +20,7 @@ LAYERS = [
         "error_pages",
         "middleware",
         "page_parts",
+        "htmx_requests",
     },
     {"domo"},  # the Code Engine client: knows nothing of Django or the apps
     {"error_codes"},  # why runs fail and what to do next, for the apps and the client's codes

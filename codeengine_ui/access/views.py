@@ -6,10 +6,12 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.request_values import row_id
 
@@ -23,7 +25,7 @@ AUDIT_PAGE_SIZE = 100
 
 @role_required(Role.ADMIN)
 @require_GET
-def team(request):
+def team(request: HtmxHttpRequest) -> HttpResponse:
     users = get_user_model().objects.order_by("username").prefetch_related("groups")
     rows = [
         (
@@ -38,7 +40,7 @@ def team(request):
 
 @role_required(Role.ADMIN)
 @require_POST
-def set_role(request, user_id: int):
+def set_role(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=user_id)
     form = RoleForm(request.POST, prefix=f"user{user.pk}")
     if user == request.user:
@@ -60,7 +62,7 @@ def set_role(request, user_id: int):
 
 @role_required(Role.ADMIN)
 @require_GET
-def audit_log(request):
+def audit_log(request: HtmxHttpRequest) -> HttpResponse:
     events = AuditEvent.objects.all()
     action = request.GET.get("action", "")
     if action in AuditAction.values:
@@ -77,7 +79,7 @@ def audit_log(request):
 
 @role_required(Role.NONE)
 @require_POST
-def set_theme(request):
+def set_theme(request: HtmxHttpRequest) -> HttpResponse:
     """Remember the theme a user picked; htmx gets the new toggle, others go back."""
     theme = request.POST.get("theme", "")
     if theme in Theme.values:

@@ -2,6 +2,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,6 +12,7 @@ from codeengine_ui.access.models import AuditAction
 from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import with_next_step
+from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.request_values import row_id
 from codeengine_ui.uploads import upload_refused
 
@@ -44,7 +46,7 @@ INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
 
 @role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
-def import_functions(request):
+def import_functions(request: HtmxHttpRequest) -> HttpResponse:
     """Read a document, wire each function to a package, map app aliases, save."""
     data = request.POST if request.method == "POST" else None  # reads the upload, if any
     document_form = AppDocumentForm(
@@ -76,7 +78,9 @@ def import_functions(request):
     return render(request, "catalog/import_functions.html", context)
 
 
-def _browse_token(request, instance: Instance) -> tuple[AccessToken | None, list[AccessToken]]:
+def _browse_token(
+    request: HtmxHttpRequest, instance: Instance
+) -> tuple[AccessToken | None, list[AccessToken]]:
     tokens = list(AccessToken.objects.usable_by(request.user, instance))
     chosen = request.GET.get("token", "")
     token = next((t for t in tokens if str(t.pk) == chosen), tokens[0] if tokens else None)
@@ -85,7 +89,7 @@ def _browse_token(request, instance: Instance) -> tuple[AccessToken | None, list
 
 @role_required(Role.ADMIN)
 @require_GET
-def instance_list(request):
+def instance_list(request: HtmxHttpRequest) -> HttpResponse:
     instances = Instance.objects.annotate(
         function_count=Count("functions", distinct=True),
         token_count=Count("tokens", distinct=True),
@@ -95,7 +99,7 @@ def instance_list(request):
 
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
-def instance_form(request, instance_id: int | None = None):
+def instance_form(request: HtmxHttpRequest, instance_id: int | None = None) -> HttpResponse:
     """Add an instance, or change its name or address (the audit log records both)."""
     instance = get_object_or_404(Instance, pk=instance_id) if instance_id else None
     form = InstanceForm(request.POST or None, instance=instance)
@@ -110,7 +114,9 @@ def instance_form(request, instance_id: int | None = None):
 
 @role_required(Role.MEMBER)
 @require_GET
-def browse_instance(request, instance_id: int, package_id: str = "", version: str = ""):
+def browse_instance(
+    request: HtmxHttpRequest, instance_id: int, package_id: str = "", version: str = ""
+) -> HttpResponse:
     """An instance's packages, a package's versions, or a version's functions."""
     instance = get_object_or_404(Instance, pk=instance_id)
     token, tokens = _browse_token(request, instance)
@@ -152,7 +158,9 @@ def browse_instance(request, instance_id: int, package_id: str = "", version: st
 
 @role_required(Role.MEMBER)
 @require_POST
-def save_browsed_function(request, instance_id: int, package_id: str, version: str):
+def save_browsed_function(
+    request: HtmxHttpRequest, instance_id: int, package_id: str, version: str
+) -> HttpResponse:
     instance = get_object_or_404(Instance, pk=instance_id)
     token_id = request.POST.get("token", "")
     token = get_object_or_404(
@@ -181,7 +189,7 @@ def save_browsed_function(request, instance_id: int, package_id: str, version: s
 
 @role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
-def refresh_definition(request, function_id: int):
+def refresh_definition(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
     """Fetch the function's definition again, show what changed, apply it on confirmation."""
     function = get_object_or_404(
         Function.objects.select_related("instance", "default_token"), pk=function_id
@@ -226,7 +234,7 @@ def refresh_definition(request, function_id: int):
 
 @role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
-def edit_preset(request, preset_id: int):
+def edit_preset(request: HtmxHttpRequest, preset_id: int) -> HttpResponse:
     preset = get_object_or_404(
         InputPreset.objects.select_related("function", "created_by"), pk=preset_id
     )
@@ -242,7 +250,7 @@ def edit_preset(request, preset_id: int):
 
 @role_required(Role.MEMBER)
 @require_POST
-def delete_preset(request, preset_id: int):
+def delete_preset(request: HtmxHttpRequest, preset_id: int) -> HttpResponse:
     preset = get_object_or_404(InputPreset, pk=preset_id)
     preset.delete()
     messages.success(request, f'Deleted the preset "{preset.name}".')
@@ -251,7 +259,7 @@ def delete_preset(request, preset_id: int):
 
 @role_required(Role.MEMBER)
 @require_POST
-def set_key_inputs(request, function_id: int):
+def set_key_inputs(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
     function = get_object_or_404(Function, pk=function_id)
     form = KeyInputsForm(function, request.POST)
     if form.is_valid():
@@ -265,7 +273,7 @@ def set_key_inputs(request, function_id: int):
 
 @role_required(Role.MEMBER)
 @require_POST
-def check_version(request, function_id: int):
+def check_version(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
     function = get_object_or_404(
         Function.objects.select_related("instance", "default_token"), pk=function_id
     )
@@ -291,7 +299,7 @@ def check_version(request, function_id: int):
 
 @role_required(Role.ADMIN)
 @require_GET
-def token_list(request):
+def token_list(request: HtmxHttpRequest) -> HttpResponse:
     tokens = (
         AccessToken.objects.select_related("instance", "last_used_by", "created_by")
         .prefetch_related("granted_users", "granted_groups")
@@ -302,7 +310,7 @@ def token_list(request):
 
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
-def token_add(request):
+def token_add(request: HtmxHttpRequest) -> HttpResponse:
     chosen = row_id(request.GET.get("instance"))
     form = TokenForm(request.POST or None, initial={"instance": chosen} if chosen else {})
     if request.method == "POST" and form.is_valid():
@@ -325,7 +333,7 @@ def _locked_token(token_id: int) -> AccessToken:
 
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
-def token_detail(request, token_id: int):
+def token_detail(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     """Rename, set expiry and grants; rotate, disable, test and delete are actions here."""
     if request.method == "GET":
         token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
@@ -346,7 +354,7 @@ def token_detail(request, token_id: int):
 
 @role_required(Role.ADMIN)
 @require_POST
-def token_rotate(request, token_id: int):
+def token_rotate(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     """Replace the secret; the token keeps its grants and its history of runs."""
     with transaction.atomic():
         token = _locked_token(token_id)
@@ -361,7 +369,7 @@ def token_rotate(request, token_id: int):
 
 @role_required(Role.ADMIN)
 @require_POST
-def token_toggle(request, token_id: int):
+def token_toggle(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     with transaction.atomic():
         token = _locked_token(token_id)
         token.is_active = not token.is_active
@@ -373,7 +381,7 @@ def token_toggle(request, token_id: int):
 
 @role_required(Role.ADMIN)
 @require_POST
-def token_test(request, token_id: int):
+def token_test(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     token = test_connection(
         get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
     )
@@ -393,7 +401,7 @@ def token_test(request, token_id: int):
 
 @role_required(Role.ADMIN)
 @require_http_methods(["GET", "POST"])
-def token_delete(request, token_id: int):
+def token_delete(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
     if request.method == "POST":
         label = token.description

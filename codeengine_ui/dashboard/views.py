@@ -1,12 +1,14 @@
 """The overview pages: the home page (is everything working? counts, a chart, the runs to
 look at) and the function list with the trend of each function's last runs."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from codeengine_ui.access.roles import Role, has_role, role_of, role_required
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
 
 from . import stats
@@ -15,7 +17,7 @@ from .charts import runs_chart, sparkline
 
 @role_required(Role.NONE)
 @require_GET
-def home(request):
+def home(request: HtmxHttpRequest) -> HttpResponse:
     if role_of(request.user) == Role.NONE:
         return render(request, "dashboard/no_role.html")
     if not Function.objects.exists():
@@ -53,7 +55,7 @@ def home(request):
 
 @role_required(Role.VIEWER)
 @require_GET
-def function_list(request):
+def function_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every saved function, with the durations and failures of its last runs."""
     functions = list(Function.objects.for_user_list(request.user))
     recent = stats.recent_runs_by_function([function.pk for function in functions])
@@ -64,7 +66,7 @@ def function_list(request):
 
 @role_required(Role.VIEWER)
 @require_POST
-def toggle_star(request, function_id: int):
+def toggle_star(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
     function = get_object_or_404(Function, pk=function_id)
     function.is_starred = not function.starred_by.filter(pk=request.user.pk).exists()
     if function.is_starred:
@@ -78,7 +80,7 @@ def toggle_star(request, function_id: int):
 
 @role_required(Role.VIEWER)
 @require_GET
-def in_flight(request):
+def in_flight(request: HtmxHttpRequest) -> HttpResponse:
     context = {"in_flight": stats.in_flight(), "history_url": reverse("runs:execution_list")}
     return render(request, "dashboard/home.html#in-flight", context)
 

@@ -8,7 +8,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
     JsonResponse,
     StreamingHttpResponse,
@@ -18,13 +17,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
 from codeengine_ui.domo.client import FUNCTION_TIME_LIMIT_SECONDS
 from codeengine_ui.error_codes import next_step_for, with_next_step
+from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
@@ -42,10 +41,6 @@ from .snippets import curl_snippet, httpx_snippet
 RESULT_TREE_LIMIT = 256 * 1024
 RESULT_SHOWN_LIMIT = 1024 * 1024
 LOG_LINES_SHOWN = 2000
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 # --- The function page: inputs editor and run ---------------------------------------------
@@ -147,7 +142,7 @@ def _function_page(
     return render(request, "runs/function_run.html", context)
 
 
-def _starting_point(request, function: Function) -> dict:
+def _starting_point(request: HtmxHttpRequest, function: Function) -> dict:
     """What the form starts from: a past run (?from=), a preset (?preset=), or the inputs
     this user sent last. Never a token or a secret: only ids go in the URL."""
     start = {"values": None, "options": {}, "run": None, "preset": None}
@@ -173,7 +168,7 @@ def _starting_point(request, function: Function) -> dict:
     return start
 
 
-def _save_preset(request, function: Function, name: str, values: dict):
+def _save_preset(request: HtmxHttpRequest, function: Function, name: str, values: dict):
     name = name.strip()
     if not name:
         messages.error(request, "Give the preset a name.")
@@ -205,7 +200,7 @@ def _execution(execution_id: int) -> Execution:
 
 @role_required(Role.VIEWER)
 @require_GET
-def execution_detail(request, execution_id: int):
+def execution_detail(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
     execution = _execution(execution_id)
     context = {
         "execution": execution,
@@ -248,7 +243,7 @@ def _outcome_context(execution: Execution) -> dict:
 
 @role_required(Role.VIEWER)
 @require_GET
-def execution_result(request, execution_id: int):
+def execution_result(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
     """The whole result as a JSON file, whatever its size."""
     execution = _execution(execution_id)
     if not execution.is_finished:
@@ -263,7 +258,7 @@ def execution_result(request, execution_id: int):
 
 @role_required(Role.VIEWER)
 @require_GET
-def execution_log(request, execution_id: int, stream: str):
+def execution_log(request: HtmxHttpRequest, execution_id: int, stream: str) -> HttpResponse:
     execution = _execution(execution_id)
     entries = execution.stdout_log if stream == "stdout" else execution.stderr_log
     text = "\n".join(
@@ -276,7 +271,7 @@ def execution_log(request, execution_id: int, stream: str):
 
 @role_required(Role.MEMBER)
 @require_POST
-def run_again(request, execution_id: int):
+def run_again(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
     """The same function, version and inputs, one click; the same token when still usable."""
     execution = _execution(execution_id)
     function = execution.function
@@ -321,7 +316,7 @@ def _is_uuid(text: str) -> bool:
 
 @role_required(Role.MEMBER)
 @require_POST
-def save_execution_preset(request, execution_id: int):
+def save_execution_preset(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
     execution = _execution(execution_id)
     if execution.function is None:
         raise Http404("The function of this run was deleted.")
@@ -332,7 +327,7 @@ def save_execution_preset(request, execution_id: int):
 
 @role_required(Role.VIEWER)
 @require_GET
-def compare_executions(request):
+def compare_executions(request: HtmxHttpRequest) -> HttpResponse:
     """Two runs side by side: inputs and results as structural differences."""
     ids = [row_id(request.GET.get(side)) for side in ("a", "b")]
     if ids[0] is None:
@@ -361,7 +356,7 @@ def compare_executions(request):
 
 @role_required(Role.VIEWER)
 @require_GET
-def execution_list(request):
+def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     """The team's runs, newest first; filters in the URL, pages continue with ?before=."""
     filters = HistoryFilterForm(request.GET or None)
     executions = filters.apply(history.history_queryset(), request.user)
@@ -388,7 +383,7 @@ def execution_list(request):
 
 @role_required(Role.VIEWER)
 @require_GET
-def execution_row(request, execution_id: int):
+def execution_row(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
     """One history row, for rows of runs still in progress to update themselves."""
     execution = get_object_or_404(history.history_queryset(), pk=execution_id)
     execution.newer_version = ReleaseNews(request.user).newer_version(execution.function)
@@ -398,7 +393,7 @@ def execution_row(request, execution_id: int):
 
 @role_required(Role.VIEWER)
 @require_GET
-def export_executions(request, file_format: str):
+def export_executions(request: HtmxHttpRequest, file_format: str) -> StreamingHttpResponse:
     filters = HistoryFilterForm(request.GET or None)
     executions = filters.apply(history.history_queryset(), request.user)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -420,7 +415,7 @@ def export_executions(request, file_format: str):
 @login_not_required
 @never_cache
 @require_GET
-def health(request):
+def health(request: HtmxHttpRequest) -> HttpResponse:
     """For load balancers and for "why is my run still queued?": database and workers."""
     report = {"database": {"ok": False}, "worker": {"ok": False, "last_seen": None}}
     try:
