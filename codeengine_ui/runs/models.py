@@ -201,6 +201,7 @@ class Execution(models.Model):
         user,
         idempotency_key=None,
         version: str | None = None,
+        source: str = RunSource.FORM,
     ) -> "Execution":
         """A new, unsaved run of `function` (at `version`, by default the one it pins), with
         what it runs copied onto it."""
@@ -217,6 +218,7 @@ class Execution(models.Model):
             get_logs=get_logs,
             requested_by=user,
             idempotency_key=idempotency_key,
+            source=source,
         )
 
     @property

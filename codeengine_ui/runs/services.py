@@ -3,11 +3,15 @@ come) the API, batches and suites.
 
 `start_run` checks that the user may run functions and may use the token now, checks the
 inputs against the function's definition with the same rules as the form, and queues the
-run; or raises one of the errors below, each saying why.
+run; or raises one of the errors below, each saying why. The run and its task are written
+in one transaction, so a run is either fully queued or not at all; with the database task
+backend a worker that starts later picks it up.
 """
 
 import uuid
 from typing import Any
+
+from django.db import IntegrityError, transaction
 
 from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.catalog.models import AccessToken, Function
@@ -16,7 +20,7 @@ from codeengine_ui.error_codes import ErrorCode
 from codeengine_ui.parameters.types import inputs_problems
 
 from .models import Execution, RunSource
-from .tasks import submit_run
+from .tasks import run_execution
 
 
 class RunRefused(Exception):
@@ -65,7 +69,7 @@ def start_run(
     problems = inputs_problems(function.parameters, inputs)
     if problems:
         raise InputsDoNotFit(problems)
-    execution, _created = submit_run(
+    execution = Execution.for_run(
         function=function,
         token=token,
         input_variables=inputs,
@@ -74,6 +78,27 @@ def start_run(
         idempotency_key=idempotency_key,
         version=version,
         source=source,
-        queue=queue,
     )
+    return _store_and_queue(execution, queue=queue)
+
+
+def _store_and_queue(execution: Execution, *, queue: bool) -> Execution:
+    """Store the run and queue its task in one transaction. A repeated idempotency key
+    gives the run stored the first time instead of a second one."""
+    key, user = execution.idempotency_key, execution.requested_by
+    if key is not None:
+        existing = Execution.objects.filter(requested_by=user, idempotency_key=key).first()
+        if existing:
+            return existing
+    try:
+        with transaction.atomic():
+            execution.save()
+            if queue:
+                task_result = run_execution.enqueue(execution.pk)
+                Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
+    except IntegrityError:
+        if key is None:
+            raise
+        return Execution.objects.get(requested_by=user, idempotency_key=key)
+    execution.refresh_from_db()
     return execution

@@ -14,8 +14,8 @@ from codeengine_ui.runs.housekeeping import (
     prune_executions,
     prune_old_executions,
 )
-from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
-from codeengine_ui.runs.tasks import submit_run
+from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
+from codeengine_ui.runs.services import start_run
 from tests.conftest import stored_run
 
 from .conftest import DATABASE_TASKS
@@ -66,8 +66,8 @@ def test_retention_comes_from_settings_and_empty_keeps_everything(aged_runs, set
 
 def test_pruning_removes_the_finished_task_records_too(settings, greet, developer_token, member):
     settings.TASKS = DATABASE_TASKS
-    execution, _ = submit_run(
-        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
+    execution = start_run(
+        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
     )
     Execution.objects.filter(pk=execution.pk).update(
         status=ExecutionStatus.SUCCESS, queued_at=timezone.now() - timedelta(days=40)
@@ -84,8 +84,8 @@ def test_queued_run_whose_task_ended_is_marked_interrupted(
     settings, greet, developer_token, member
 ):
     settings.TASKS = DATABASE_TASKS
-    execution, _ = submit_run(
-        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
+    execution = start_run(
+        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
     )
     DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
 
@@ -98,8 +98,8 @@ def test_queued_run_claimed_by_a_dead_worker_is_marked_interrupted(
     settings, greet, developer_token, member
 ):
     settings.TASKS = DATABASE_TASKS
-    execution, _ = submit_run(
-        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
+    execution = start_run(
+        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
     )
     DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, worker_ids=["gone"])
     seen = timezone.now() - timedelta(minutes=5)
@@ -114,8 +114,6 @@ def test_queued_run_claimed_by_a_dead_worker_is_marked_interrupted(
 
 def test_queued_run_waiting_for_a_worker_is_left_alone(settings, greet, developer_token, member):
     settings.TASKS = DATABASE_TASKS
-    submit_run(
-        function=greet, token=developer_token, input_variables={}, get_logs=False, user=member
-    )
+    start_run(greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False)
 
     assert mark_orphaned_runs() == 0

@@ -11,8 +11,8 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from codeengine_ui.runs.housekeeping import mark_orphaned_runs
-from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
-from codeengine_ui.runs.tasks import submit_run
+from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
+from codeengine_ui.runs.services import start_run
 from codeengine_ui.runs.worker import RunWorker
 from tests.conftest import save_demo_function
 
@@ -27,10 +27,7 @@ def database_tasks(settings):
 
 
 def _submit(function, token, user, inputs):
-    execution, _ = submit_run(
-        function=function, token=token, input_variables=inputs, get_logs=True, user=user
-    )
-    return execution
+    return start_run(function, inputs, token, user, RunSource.FORM)
 
 
 def _wait_until_finished(executions, timeout=20.0):
