@@ -1,6 +1,6 @@
 """Run-path benchmark against the whole stack as `make run` starts it.
 
-Starts web server, run worker and emulator (the launcher) on a fresh database and free
+Starts web server, run worker and emulator (the Procfile, under honcho) on a fresh database and free
 ports, then prints:
 
   run_added_latency_p50 / _p95   submit -> execution finished, minus a direct httpx call

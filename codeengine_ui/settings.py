@@ -71,7 +71,7 @@ INSTALLED_APPS = [
     "codeengine_ui.access",
     "codeengine_ui.dashboard",
 ]
-# The emulator, demo data and `make run`'s launcher: on with DEBUG (make run) and in the
+# The emulator and demo data: on with DEBUG (make run) and in the
 # tests, off in a production .env.
 DEMO = env.bool("DEMO", default=DEBUG)
 if DEMO:
