@@ -256,7 +256,7 @@ class SecretField(forms.CharField):
         super().__init__(
             label="Token",
             required=required,
-            strip=True,
+            strip=False,  # checked_secret strips it, for every way a secret is set
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
             help_text=help_text,
             error_messages={"required": "Paste the token to store."},

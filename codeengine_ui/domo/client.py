@@ -106,10 +106,11 @@ class DeveloperTokenAuth(httpx.Auth):
     """Puts the token in its header at send time, so it never sits in a URL or a repr."""
 
     def __init__(self, token: str):
-        token = token.strip() if isinstance(token, str) else ""
-        if not token:
+        # The console checks a secret when it is stored (catalog.models.checked_secret);
+        # this only refuses what no header can carry, whoever calls the client.
+        if not isinstance(token, str) or not token.strip():
             raise InvalidRequestError("The access token is empty.")
-        if not token.isascii() or not token.isprintable():
+        if not token.isascii() or not token.isprintable() or token != token.strip():
             raise InvalidRequestError("The access token contains characters a header cannot carry.")
         self._token = token
         register_secret(token)
