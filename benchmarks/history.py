@@ -202,8 +202,14 @@ def insert_runs(start, count: int, rng: random.Random) -> None:
         rows = []
         for number in range(offset, min(offset + INSERT_BATCH, count)):
             record = _record(rng, number, start + step * number, functions, users)
-            # Each field adapts its own value, as the ORM would (datetimes, JSON, durations).
-            rows.append(tuple(f.get_db_prep_value(record[f.attname], connection) for f in fields))
+            # Each field adapts its own value, as the ORM would (datetimes, JSON, durations);
+            # a field the record leaves out takes its default.
+            rows.append(
+                tuple(
+                    f.get_db_prep_value(record.get(f.attname, f.get_default()), connection)
+                    for f in fields
+                )
+            )
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, rows)
     with connection.cursor() as cursor:
