@@ -7,12 +7,13 @@ parsed, stored or kept in memory) and marks the request, so the form can say why
 
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.http import HttpRequest
 
 # Room for the form's other fields (CSRF token, pasted text) in front of the file.
 _FIELDS_ALLOWANCE = 64 * 1024
 
 
-def upload_refused(request) -> bool:
+def upload_refused(request: HttpRequest) -> bool:
     """Whether this request's upload was stopped for being over the limit."""
     return getattr(request, "_upload_over_limit", False)
 

@@ -10,9 +10,10 @@ trusted proxy (TRUSTED_PROXY_COUNT=0, the default) the header is ignored.
 import ipaddress
 
 from django.conf import settings
+from django.http import HttpRequest
 
 
-def client_address(request) -> str | None:
+def client_address(request: HttpRequest) -> str | None:
     remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:

@@ -1,10 +1,12 @@
+from django.http import HttpRequest
+
 from .models import Theme, UserPreferences
 from .roles import Role, role_of
 
 THEME_CYCLE = {Theme.AUTO: Theme.LIGHT, Theme.LIGHT: Theme.DARK, Theme.DARK: Theme.AUTO}
 
 
-def role(request):
+def role(request: HttpRequest) -> dict:
     """What the pages need to show or hide controls (the views check again on every request),
     and the user's theme."""
     user = getattr(request, "user", None)
