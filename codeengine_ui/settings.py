@@ -242,6 +242,9 @@ CODEENGINE_TIMEOUT_SECONDS = env.float(
 CODEENGINE_CONNECT_TIMEOUT_SECONDS = env.float(
     "CODEENGINE_CONNECT_TIMEOUT_SECONDS", default=codeengine_client.DEFAULT_CONNECT_TIMEOUT_SECONDS
 )
+# A PEM file of extra certificate authorities to trust (a company proxy's, the emulator's
+# local one); the system's authorities are always trusted, and verification is never off.
+CODEENGINE_CA_BUNDLE = env.str("CODEENGINE_CA_BUNDLE", default="")
 CODEENGINE_MAX_RESPONSE_BYTES = env.int(
     "CODEENGINE_MAX_RESPONSE_BYTES", default=codeengine_client.DEFAULT_MAX_RESPONSE_BYTES
 )

@@ -284,6 +284,7 @@ class AccessToken(models.Model):
             timeout=settings.CODEENGINE_TIMEOUT_SECONDS,
             connect_timeout=settings.CODEENGINE_CONNECT_TIMEOUT_SECONDS,
             max_response_bytes=settings.CODEENGINE_MAX_RESPONSE_BYTES,
+            ca_bundle=settings.CODEENGINE_CA_BUNDLE,
             transport=transport,
         )
 

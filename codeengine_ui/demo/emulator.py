@@ -6,11 +6,21 @@ package/version/function), validates inputs against the function definition, run
 function in-process and answers with Domo's execution shape. Where Domo's behaviour is
 unknown it offers the plausible variants: `input_errors="failed"` answers a wrong input
 type with HTTP 200 and status FAILED, `"http400"` with HTTP 400 and a message.
+
+To model a real instance it can serve HTTPS (`tls`, a server-side SSL context) and add a
+network latency each way (`latency_seconds`): a request and its answer each take one
+latency, and a new connection costs a round trip more (two with TLS), so reusing a
+connection pays off as it does against Domo. `GET /_emulator/stats` says how many
+connections were opened and runs received, and how many runs repeated an earlier one's
+exact body: what the benchmarks and the exactly-once tests count.
 """
 
+import hashlib
 import json
 import re
+import ssl
 import threading
+import time
 import traceback
 import uuid
 from collections import OrderedDict, deque
@@ -27,6 +37,7 @@ from .package import DEMO_PACKAGE_ID, demo_packages
 INPUT_ERROR_STYLES = ("failed", "http400")
 _MAX_REQUEST_BYTES = 10 * 1024 * 1024
 _KEPT_EXECUTIONS = 1000
+_KEPT_FINGERPRINTS = 1_000_000
 _CREATED_ON = "2026-01-15T09:30:00.000Z"
 
 
@@ -94,15 +105,22 @@ class CodeEngineEmulator:
         *,
         packages: list[dict] | None = None,
         input_errors: str = "failed",
+        latency_seconds: float = 0.0,
     ):
         if input_errors not in INPUT_ERROR_STYLES:
             raise ValueError(f"input_errors must be one of {INPUT_ERROR_STYLES}")
+        if latency_seconds < 0:
+            raise ValueError("latency_seconds cannot be negative")
         self.tokens = dict(tokens)
+        self.latency_seconds = latency_seconds
         self.packages = {package["id"]: package for package in packages or demo_packages()}
         self.input_errors = input_errors
         self._executions: OrderedDict[str, dict] = OrderedDict()
         self._lock = threading.Lock()
         self.runs_received = 0
+        self.connections_opened = 0
+        self.repeated_runs = 0
+        self._run_fingerprints: set[bytes] = set()
         # The latest run requests as received: (package id, version, function name, body).
         self.received_runs: deque[tuple[str, str, str, dict]] = deque(maxlen=200)
 
@@ -142,6 +160,8 @@ class CodeEngineEmulator:
         parts = urlsplit(target)
         path = parts.path
         query = parse_qs(parts.query)
+        if path == "/_emulator/stats" and method == "GET":
+            return Reply(200, self.stats())
         for route_method, pattern, handler_name in self._ROUTES:
             match = pattern.fullmatch(path)
             if not match:
@@ -242,9 +262,16 @@ class CodeEngineEmulator:
             return Reply(400, {"message": "Malformed JSON request body"})
         if not isinstance(request, dict) or not isinstance(request.get("inputVariables", {}), dict):
             return Reply(400, {"message": "inputVariables must be an object"})
+        fingerprint = hashlib.sha256(
+            f"{package_id}/{version}/{function_name}".encode() + body
+        ).digest()
         with self._lock:
             self.runs_received += 1
             self.received_runs.append((package_id, version, function_name, request))
+            if fingerprint in self._run_fingerprints:
+                self.repeated_runs += 1
+            elif len(self._run_fingerprints) < _KEPT_FINGERPRINTS:
+                self._run_fingerprints.add(fingerprint)
         execution = self._execute(user, package_id, version, function, request)
         if isinstance(execution, Reply):
             return execution
@@ -383,11 +410,26 @@ class CodeEngineEmulator:
             "configuration": {"accountsMapping": [], "mlModel": [], "externalPackageMapping": {}},
         }
 
+    def stats(self) -> dict:
+        with self._lock:
+            return {
+                "connections_opened": self.connections_opened,
+                "runs_received": self.runs_received,
+                "repeated_runs": self.repeated_runs,
+            }
+
+    def _connection_opened(self) -> None:
+        with self._lock:
+            self.connections_opened += 1
+
     # --- HTTP ----------------------------------------------------------------------------
 
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> "RunningEmulator":
-        """Serve on (host, port) in a background thread; port 0 picks a free port."""
-        server = _EmulatorHTTPServer((host, port), _RequestHandler, self)
+    def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None
+    ) -> "RunningEmulator":
+        """Serve on (host, port) in a background thread; port 0 picks a free port. With
+        `tls`, a server-side context, it serves HTTPS."""
+        server = _EmulatorHTTPServer((host, port), _RequestHandler, self, tls)
         thread = threading.Thread(
             target=server.serve_forever, name="codeengine-emulator", daemon=True
         )
@@ -409,10 +451,13 @@ def _forbidden() -> Reply:
 
 class _EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 256
+    request_queue_size = 1024
 
-    def __init__(self, address, handler_class, emulator: CodeEngineEmulator):
+    def __init__(
+        self, address, handler_class, emulator: CodeEngineEmulator, tls: ssl.SSLContext | None
+    ):
         self.emulator = emulator
+        self.tls = tls
         self.quiet = True
         super().__init__(address, handler_class)
 
@@ -421,23 +466,42 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _EmulatorHTTPServer
     protocol_version = "HTTP/1.1"
     server_version = "CodeEngineEmulator/1.0"
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        emulator = self.server.emulator
+        emulator._connection_opened()
+        # A new connection costs a round trip (TCP), and one more for TLS; done here, in
+        # the connection's own thread, so a slow handshake never holds up accepting others.
+        round_trips = 2 if self.server.tls else 1
+        time.sleep(2 * emulator.latency_seconds * round_trips)
+        if self.server.tls is not None:
+            self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+        super().setup()
 
     def _serve(self) -> None:
+        emulator = self.server.emulator
         length = int(self.headers.get("Content-Length") or 0)
         if length > _MAX_REQUEST_BYTES:
             reply = Reply(413, {"message": "Request body too large"})
             self.close_connection = True
         else:
             body = self.rfile.read(length) if length else b""
-            reply = self.server.emulator.handle(
-                self.command, self.path, dict(self.headers.items()), body
-            )
+            time.sleep(emulator.latency_seconds)  # the request's way here
+            reply = emulator.handle(self.command, self.path, dict(self.headers.items()), body)
         content = reply.encoded()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(content)))
-        self.end_headers()
-        self.wfile.write(content)
+        time.sleep(emulator.latency_seconds)  # the answer's way back
+        self.log_request(reply.status, len(content))
+        # Status line, headers and body in one write: split writes on a kept-alive
+        # connection wait for the client's delayed ACK.
+        head = (
+            f"{self.protocol_version} {reply.status} {self.responses.get(reply.status, ('',))[0]}"
+            f"\r\nServer: {self.version_string()}\r\nDate: {self.date_time_string()}"
+            f"\r\nContent-Type: {reply.content_type}\r\nContent-Length: {len(content)}"
+            + ("\r\nConnection: close" if self.close_connection else "")
+            + "\r\n\r\n"
+        )
+        self.wfile.write(head.encode("latin-1") + content)
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
 
@@ -451,7 +515,7 @@ class RunningEmulator:
         self.server = server
         self.thread = thread
         host, port = server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"{'https' if server.tls else 'http'}://{host}:{port}"
 
     def stop(self) -> None:
         self.server.shutdown()

@@ -104,9 +104,9 @@ def wrong_result_type(inputs, console):
 
 def sleep_for(inputs, console):
     seconds = inputs["seconds"]
-    console.log(f"Sleeping {seconds} seconds")
-    time.sleep(seconds)
-    return f"Slept {seconds} seconds"
+    console.log(f"Sleeping {seconds:g} seconds")
+    time.sleep(max(0.0, seconds))
+    return f"Slept {seconds:g} seconds"
 
 
 def large_result(inputs, console):
@@ -265,8 +265,8 @@ _LATEST_FUNCTIONS = [
     _function(
         "sleepFor",
         "Sleep for a while",
-        "Sleeps the given number of seconds.",
-        [variable("seconds", "number", value=2)],
+        "Sleeps the given number of seconds (fractions too).",
+        [variable("seconds", "decimal", value=2)],
         variable("message", "text"),
         sleep_for,
     ),

@@ -196,8 +196,12 @@ def _parse_timestamp(value: Any) -> datetime | None:
 
 
 @cache
-def _ssl_context() -> ssl.SSLContext:
-    return ssl.create_default_context()
+def _ssl_context(ca_bundle: str = "") -> ssl.SSLContext:
+    """The system's trusted authorities, and those in `ca_bundle` (a PEM file) too."""
+    context = ssl.create_default_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return context
 
 
 def describe_error_body(content: bytes) -> tuple[str, str]:
@@ -241,9 +245,11 @@ class CodeEngineClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        ca_bundle: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        self.ca_bundle = ca_bundle
         self.timeout = timeout
         self.connect_timeout = min(connect_timeout, timeout)
         self.max_response_bytes = max_response_bytes
@@ -364,7 +370,7 @@ class CodeEngineClient:
         if self._transport is not None:
             client_options["transport"] = self._transport
         else:
-            client_options["verify"] = _ssl_context()
+            client_options["verify"] = _ssl_context(self.ca_bundle)
         async with httpx.AsyncClient(**client_options) as client:
             request = client.build_request(
                 method, self.base_url + path, params=params, json=payload

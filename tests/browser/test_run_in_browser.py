@@ -18,7 +18,7 @@ def test_log_in_run_a_function_and_watch_its_result(
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Functions").click()
     page.get_by_role("link", name="Sleep for a while").first.click()
-    page.get_by_role("spinbutton", name="seconds").fill("1")
+    page.get_by_role("textbox", name="seconds").fill("1")
     page.get_by_role("button", name="Run function").click()
 
     expect(page).to_have_url(re.compile(r"/executions/\d+/$"))
