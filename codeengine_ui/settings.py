@@ -264,11 +264,17 @@ if not CODEENGINE_EMULATOR_LIMITED_TOKEN and DEBUG:
     )
 
 # --- Runs ----------------------------------------------------------------------------------
-# Runs each worker process keeps in flight at once (threads waiting on Code Engine).
-RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=8)
+# Runs each worker process keeps in flight at once (coroutines waiting on Code Engine).
+RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=256)
+# Database connections each worker process uses, whatever its concurrency.
+RUN_WORKER_DB_CONNECTIONS = env.int("RUN_WORKER_DB_CONNECTIONS", default=8)
 RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.05)
+# How long a stopping worker waits for its runs in flight: Code Engine's limit and a margin.
+RUN_WORKER_GRACE_SECONDS = env.float(
+    "RUN_WORKER_GRACE_SECONDS", default=codeengine_client.DEFAULT_TIMEOUT_SECONDS + 30
+)
 # A worker whose heartbeat is older than this is considered gone (health, interrupted runs).
-RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=30)
+RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=10)
 # Executions older than this many days are pruned (hourly by the worker, or with
 # `manage.py prune_executions`); empty keeps everything.
 _retention = env.str("EXECUTION_RETENTION_DAYS", default="").strip()

@@ -275,8 +275,14 @@ class AccessToken(models.Model):
         self.last_four = token[-4:]
         self._secret_replaced = True  # the audit log tells a new secret from re-encryption
 
-    def client(self, transport: httpx.AsyncBaseTransport | None = None) -> CodeEngineClient:
-        """A client for this token's instance; the only place a token is decrypted."""
+    def client(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+    ) -> CodeEngineClient:
+        """A client for this token's instance; the only place a token is decrypted. `http`
+        is a shared, kept-alive client to call through (the run worker's)."""
         base_url = check_base_url(self.instance.base_url, settings.CODEENGINE_ALLOWED_HOSTS)
         return CodeEngineClient(
             base_url,
@@ -286,6 +292,7 @@ class AccessToken(models.Model):
             max_response_bytes=settings.CODEENGINE_MAX_RESPONSE_BYTES,
             ca_bundle=settings.CODEENGINE_CA_BUNDLE,
             transport=transport,
+            http=http,
         )
 
     def record_use(self, user) -> None:

@@ -195,6 +195,27 @@ def _parse_timestamp(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_CLIENT_OPTIONS: dict[str, Any] = {
+    "follow_redirects": False,
+    "headers": {"Accept": "application/json", "User-Agent": USER_AGENT},
+}
+
+
+def shared_http_client(*, max_connections: int, ca_bundle: str = "") -> httpx.AsyncClient:
+    """One long-lived client for many calls (to one or several instances): connections are
+    kept alive between calls, up to `max_connections` open at once. Use it from one event
+    loop, and close it (`aclose`) when done."""
+    return httpx.AsyncClient(
+        verify=_ssl_context(ca_bundle),
+        limits=httpx.Limits(
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
+            keepalive_expiry=30,
+        ),
+        **_CLIENT_OPTIONS,
+    )
+
+
 @cache
 def _ssl_context(ca_bundle: str = "") -> ssl.SSLContext:
     """The system's trusted authorities, and those in `ca_bundle` (a PEM file) too."""
@@ -247,7 +268,10 @@ class CodeEngineClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         ca_bundle: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
+        http: httpx.AsyncClient | None = None,
     ):
+        """`http`, a long-lived client from `shared_http_client`, keeps connections alive
+        between calls (the worker's); without it each call opens and closes its own."""
         self.base_url = base_url.rstrip("/")
         self.ca_bundle = ca_bundle
         self.timeout = timeout
@@ -255,6 +279,7 @@ class CodeEngineClient:
         self.max_response_bytes = max_response_bytes
         self._auth = DeveloperTokenAuth(token)
         self._transport = transport
+        self._http = http
 
     def __repr__(self) -> str:
         return f"CodeEngineClient({self.base_url!r}, {self._auth!r})"
@@ -270,13 +295,28 @@ class CodeEngineClient:
         *,
         get_logs: bool = False,
     ) -> FunctionExecution:
+        return self._call(
+            self.run_function_async(
+                package_id, version, function_name, input_variables, get_logs=get_logs
+            )
+        )
+
+    async def run_function_async(
+        self,
+        package_id: str,
+        version: str,
+        function_name: str,
+        input_variables: dict[str, Any],
+        *,
+        get_logs: bool = False,
+    ) -> FunctionExecution:
         path = RUN_PATH.format(
             package_id=path_segment(package_id, "package id"),
             version=path_segment(version, "version"),
             function_name=path_segment(function_name, "function name"),
         )
         payload = run_body(input_variables, get_logs=get_logs)
-        status, body = self._call(self._request("POST", path, payload=payload))
+        status, body = await self._request("POST", path, payload=payload)
         return FunctionExecution.from_reply(body, status)
 
     def get_execution(self, package_id: str, execution_id: str) -> FunctionExecution:
@@ -362,33 +402,39 @@ class CodeEngineClient:
     async def _send(
         self, method: str, path: str, params: dict | None, payload: Any
     ) -> tuple[int, bytes]:
-        client_options: dict[str, Any] = {
-            "timeout": httpx.Timeout(self.timeout, connect=self.connect_timeout),
-            "follow_redirects": False,
-            "headers": {"Accept": "application/json", "User-Agent": USER_AGENT},
-        }
+        if self._http is not None:
+            return await self._exchange(self._http, method, path, params, payload)
         if self._transport is not None:
-            client_options["transport"] = self._transport
+            client = httpx.AsyncClient(transport=self._transport, **_CLIENT_OPTIONS)
         else:
-            client_options["verify"] = _ssl_context(self.ca_bundle)
-        async with httpx.AsyncClient(**client_options) as client:
-            request = client.build_request(
-                method, self.base_url + path, params=params, json=payload
+            client = httpx.AsyncClient(verify=_ssl_context(self.ca_bundle), **_CLIENT_OPTIONS)
+        async with client:
+            return await self._exchange(client, method, path, params, payload)
+
+    async def _exchange(
+        self, client: httpx.AsyncClient, method: str, path: str, params: dict | None, payload: Any
+    ) -> tuple[int, bytes]:
+        request = client.build_request(
+            method,
+            self.base_url + path,
+            params=params,
+            json=payload,
+            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+        )
+        response = await client.send(request, auth=self._auth, stream=True)
+        try:
+            content = await self._read_capped(response)
+        finally:
+            await response.aclose()
+        if response.is_redirect:
+            location = urlsplit(response.headers.get("location", "")).netloc
+            raise UpstreamError(
+                f"Code Engine answered with a redirect (HTTP {response.status_code}"
+                + (f" to {location}" if location else "")
+                + "), which the console does not follow.",
+                http_status=response.status_code,
             )
-            response = await client.send(request, auth=self._auth, stream=True)
-            try:
-                content = await self._read_capped(response)
-            finally:
-                await response.aclose()
-            if response.is_redirect:
-                location = urlsplit(response.headers.get("location", "")).netloc
-                raise UpstreamError(
-                    f"Code Engine answered with a redirect (HTTP {response.status_code}"
-                    + (f" to {location}" if location else "")
-                    + "), which the console does not follow.",
-                    http_status=response.status_code,
-                )
-            return response.status_code, content
+        return response.status_code, content
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         too_large = ResponseTooLargeError(

@@ -40,8 +40,10 @@ def interrupt(executions, message: str) -> int:
 
 
 def mark_orphaned_runs() -> int:
-    """End the runs no worker will finish: those a run worker held when its heartbeat
-    stopped, and queued runs whose task already ended or died with its worker.
+    """End what no worker will finish: the runs a worker held when its heartbeat stopped
+    (interrupted: Code Engine may have run them), and queued runs whose task ended without
+    them. A dead worker's tasks end too, and those whose run it had not yet started go
+    back to the queue, since the function never ran.
 
     Only workers that beat are judged: a run held by another worker (e.g. `db_worker`,
     which writes no heartbeat) is left alone.
@@ -56,35 +58,58 @@ def mark_orphaned_runs() -> int:
             Execution.objects.filter(status__in=IN_PROGRESS_STATUSES, worker_id__in=dead_workers),
             INTERRUPTED_MESSAGE,
         )
-    count += interrupt(_queued_runs_without_a_future(dead_workers), INTERRUPTED_MESSAGE)
+        if _queue_is_in_the_database():
+            _end_tasks_of(dead_workers)
+    count += interrupt(_queued_runs_without_a_future(), INTERRUPTED_MESSAGE)
     WorkerHeartbeat.objects.filter(worker_id__in=dead_workers).delete()
     return count
 
 
-def _queued_runs_without_a_future(dead_workers: set[str]) -> list[Execution]:
-    if not isinstance(task_backends["default"], DatabaseBackend):
+class WorkerDied(Exception):
+    """Why a task row ended when the worker running it stopped beating."""
+
+
+def _queue_is_in_the_database() -> bool:
+    return isinstance(task_backends["default"], DatabaseBackend)
+
+
+def _end_tasks_of(dead_workers: set[str]) -> None:
+    running = [
+        task_row
+        for task_row in DBTaskResult.objects.running().only("id", "worker_ids", "status")
+        if task_row.worker_ids and task_row.worker_ids[-1] in dead_workers
+    ]
+    if not running:
+        return
+    queued = set(
+        Execution.objects.filter(
+            status=ExecutionStatus.QUEUED, task_id__in=[str(t.id) for t in running]
+        ).values_list("task_id", flat=True)
+    )
+    for task_row in running:
+        if str(task_row.id) in queued:
+            DBTaskResult.objects.filter(pk=task_row.pk, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.READY, started_at=None
+            )
+        else:
+            task_row.set_failed(WorkerDied(INTERRUPTED_MESSAGE))
+
+
+def _queued_runs_without_a_future() -> list[Execution]:
+    """Queued runs whose task row is gone or finished: nothing will ever run them."""
+    if not _queue_is_in_the_database():
         return []  # the queue lives elsewhere: its tasks are not ours to judge
     queued = list(Execution.objects.filter(status=ExecutionStatus.QUEUED).exclude(task_id=""))
     if not queued:
         return []
-    tasks = {
-        str(task.id): task
-        for task in DBTaskResult.objects.filter(id__in=_uuids(e.task_id for e in queued))
-    }
-    stuck = []
-    for execution in queued:
-        task_result = tasks.get(execution.task_id)
-        if (
-            task_result is None
-            or task_result.status in (TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL)
-            or (
-                task_result.status == TaskResultStatus.RUNNING
-                and task_result.worker_ids
-                and task_result.worker_ids[-1] in dead_workers
-            )
-        ):
-            stuck.append(execution)
-    return stuck
+    alive = set(
+        str(task_id)
+        for task_id in DBTaskResult.objects.filter(
+            id__in=_uuids(e.task_id for e in queued),
+            status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING),
+        ).values_list("id", flat=True)
+    )
+    return [execution for execution in queued if execution.task_id not in alive]
 
 
 def _uuids(task_ids) -> list[str]:

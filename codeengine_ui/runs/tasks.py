@@ -3,12 +3,14 @@ queues it). Code Engine is called once: a run is never retried automatically.
 """
 
 import logging
+import traceback
 
 import httpx
 from django.tasks import TaskContext, task
 
 from codeengine_ui.catalog.encryption import TokenDecryptionError
 from codeengine_ui.catalog.tokens import run_refusal
+from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import ErrorCode
 
@@ -34,16 +36,14 @@ def run_execution(context: TaskContext, execution_id: int) -> str:
 
 
 def call_code_engine(execution: Execution, transport: httpx.AsyncBaseTransport | None = None):
-    """Call Code Engine for a running execution and store whatever happens. (`transport`
-    replaces the network, for the demo's history, made in-process.)"""
-    token = execution.token
+    """Call Code Engine for a running execution and store whatever happens (`db_worker`
+    and the demo's history, whose `transport` replaces the network, in-process). The run
+    worker does the same in three steps, awaiting the call: `start_call`, the call,
+    `finish_call`."""
+    client = start_call(execution, transport=transport)
+    if client is None:
+        return
     try:
-        refusal = run_refusal(token, execution.requested_by)
-        if refusal is not None:
-            execution.record_error(refusal.message, code=refusal.code)
-            return
-        client = token.client(transport)
-        token.record_use(execution.requested_by)
         outcome = client.run_function(
             execution.package_id,
             execution.version,
@@ -51,16 +51,52 @@ def call_code_engine(execution: Execution, transport: httpx.AsyncBaseTransport |
             execution.input_variables,
             get_logs=execution.get_logs,
         )
-    except CodeEngineError as error:
-        execution.record_error(str(error), code=error.code, http_status=error.http_status)
-    except TokenDecryptionError as error:
-        execution.record_error(str(error), code=ErrorCode.TOKEN_UNREADABLE)
     except Exception as error:
-        logger.exception("Run %s failed inside the console", execution.pk)
+        finish_call(execution, None, error)
+    else:
+        finish_call(execution, outcome, None)
+
+
+def start_call(
+    execution: Execution,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> CodeEngineClient | None:
+    """The client for a running execution's call, or None when the run was ended instead
+    (the token may not be used now, cannot be read, or the call cannot be made)."""
+    token = execution.token
+    refusal = run_refusal(token, execution.requested_by)
+    if refusal is not None:
+        execution.record_error(refusal.message, code=refusal.code)
+        return None
+    try:
+        client = token.client(transport, http=http)
+    except (CodeEngineError, TokenDecryptionError) as error:
+        finish_call(execution, None, error)
+        return None
+    token.record_use(execution.requested_by)
+    return client
+
+
+def finish_call(
+    execution: Execution, outcome: FunctionExecution | None, error: BaseException | None
+) -> None:
+    """Store what the call brought back, or why it brought nothing."""
+    if error is None:
+        execution.record_outcome(outcome)
+    elif isinstance(error, CodeEngineError):
+        execution.record_error(str(error), code=error.code, http_status=error.http_status)
+    elif isinstance(error, TokenDecryptionError):
+        execution.record_error(str(error), code=error.code)
+    else:
+        logger.error(
+            "Run %s failed inside the console:\n%s",
+            execution.pk,
+            "".join(traceback.format_exception(error)),
+        )
         execution.record_error(
             f"The console failed while running this function ({type(error).__name__}); "
             "the details are in the worker's log.",
             code=ErrorCode.INTERNAL,
         )
-    else:
-        execution.record_outcome(outcome)

@@ -94,9 +94,10 @@ def test_queued_run_whose_task_ended_is_marked_interrupted(
     assert execution.status == ExecutionStatus.INTERRUPTED
 
 
-def test_queued_run_claimed_by_a_dead_worker_is_marked_interrupted(
+def test_a_run_claimed_by_a_dead_worker_but_not_started_goes_back_to_the_queue(
     settings, greet, developer_token, member
 ):
+    """The function never ran, so the run is not lost: another worker takes it."""
     settings.TASKS = DATABASE_TASKS
     execution = start_run(
         greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
@@ -107,9 +108,30 @@ def test_queued_run_claimed_by_a_dead_worker_is_marked_interrupted(
         worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
     )
 
+    assert mark_orphaned_runs() == 0
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.QUEUED
+    assert DBTaskResult.objects.get().status == TaskResultStatus.READY
+
+
+def test_a_dead_workers_running_task_ends_with_its_run(settings, greet, developer_token, member):
+    settings.TASKS = DATABASE_TASKS
+    execution = start_run(
+        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
+    )
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, worker_ids=["gone"])
+    execution.mark_running("gone")
+    seen = timezone.now() - timedelta(minutes=5)
+    WorkerHeartbeat.objects.create(
+        worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
+    )
+
     assert mark_orphaned_runs() == 1
+
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
+    assert DBTaskResult.objects.get().status == TaskResultStatus.FAILED
 
 
 def test_queued_run_waiting_for_a_worker_is_left_alone(settings, greet, developer_token, member):

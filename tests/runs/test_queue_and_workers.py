@@ -146,17 +146,22 @@ def test_runs_of_live_workers_and_of_db_worker_are_left_alone(
     assert {e.status for e in Execution.objects.all()} == {ExecutionStatus.RUNNING}
 
 
+def _wait_until_called(emulator, received_before: int) -> None:
+    deadline = time.monotonic() + 5
+    while emulator.server.emulator.runs_received == received_before:
+        assert time.monotonic() < deadline, "the run never reached Code Engine"
+        time.sleep(0.02)
+
+
 def test_stopping_a_worker_marks_its_unfinished_runs_interrupted(
-    running_worker, instance, developer_token, member, monkeypatch
+    running_worker, instance, developer_token, member, settings, emulator
 ):
-    monkeypatch.setattr("codeengine_ui.runs.worker.SHUTDOWN_GRACE_SECONDS", 0.2)
+    settings.RUN_WORKER_GRACE_SECONDS = 0.2
     sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    received = emulator.server.emulator.runs_received
     execution = _submit(sleeper, developer_token, member, {"seconds": 2})
     worker = running_worker(concurrency=1)
-    deadline = time.monotonic() + 5
-    while Execution.objects.get(pk=execution.pk).status != ExecutionStatus.RUNNING:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    _wait_until_called(emulator, received)
 
     worker.stop()
     deadline = time.monotonic() + 5

@@ -37,9 +37,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--verbose-requests", action="store_true", help="Log every request.")
 
-    def handle(
-        self, *, host, port, input_errors, latency_ms, tls_dir, verbose_requests, **options
-    ):
+    def handle(self, *, host, port, input_errors, latency_ms, tls_dir, verbose_requests, **options):
         token = settings.CODEENGINE_EMULATOR_TOKEN
         if not token:
             raise CommandError("Set CODEENGINE_EMULATOR_TOKEN: the token the emulator accepts.")
