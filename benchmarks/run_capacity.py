@@ -4,11 +4,13 @@ The emulator serves HTTPS with its local authority and adds 25 ms each way (a 50
 round trip, and one or two more for a new connection). Runs are queued through
 `start_run`, as the run form queues them; `manage.py run_worker` processes run them.
 
-  runs_500x2s_wall                   500 runs of a 2-second function, one worker with
-                                     default settings: first queued -> last finished (s)
+  runs_500x2s_wall                   500 runs of a 2-second function queued, then one
+                                     worker with default settings started: worker ready ->
+                                     last finished (s)
+  runs_first_256_started_s           how long its first 256 runs took to start (s)
   runs_in_flight_max                 the most of those running at the same moment (runs)
-  worker_rss_mb_at_256_in_flight     the worker's resident memory, at its highest while
-                                     256 or more runs were in flight (MB)
+  worker_rss_mb_at_256_in_flight     the worker's resident memory at its highest during
+                                     that burst, 256 runs in flight at most (MB)
   db_connections_max                 the worker's connections to PostgreSQL, at the most,
                                      during the burst (pg_stat_activity)
   upstream_connections_per_100_runs  100 runs one after another: connections the emulator
@@ -212,29 +214,34 @@ def worker_connections() -> int:
         return cursor.fetchone()[0]
 
 
-def burst(function, token, user, count: int, seconds: float, workers: Workers):
-    """Queue `count` runs at once and wait for them: (wall s, executions, samples)."""
-    samples = {"rss_at_256": 0.0, "connections": 0}
-    from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution
+def unique_sleeps(count: int, seconds: float) -> list[dict]:
+    """A millionth of a second more for each run makes every body unique, so the emulator
+    can tell a run received twice from two runs."""
+    return [{"seconds": round(seconds + n / 1_000_000, 6)} for n in range(count)]
+
+
+def burst(function, token, user, count: int, seconds: float, start_workers):
+    """Queue `count` runs while no worker runs, then start the workers and wait for the
+    runs: (wall from the first worker ready to the last run finished, executions, samples,
+    workers)."""
+    from codeengine_ui.runs.models import WorkerHeartbeat
+
+    ids = queue_runs(function, token, user, unique_sleeps(count, seconds))
+    workers = start_workers()
+    samples = {"rss": 0.0, "connections": 0}
 
     def sample() -> None:
-        running = Execution.objects.filter(status="RUNNING").count()
-        if running >= 256:
-            samples["rss_at_256"] = max(samples["rss_at_256"], workers.rss_mb())
+        samples["rss"] = max(samples["rss"], workers.rss_mb())
         samples["connections"] = max(samples["connections"], worker_connections())
 
-    started = time.time()
-    # A millionth of a second more for each run makes every body unique, so the emulator
-    # can tell a run received twice from two runs.
-    inputs = [{"seconds": round(seconds + n / 1_000_000, 6)} for n in range(count)]
-    ids = queue_runs(function, token, user, inputs)
+    wait_until_healthy_worker(len(workers.processes))
+    ready = min(WorkerHeartbeat.objects.values_list("started_at", flat=True))
     executions = wait_finished(ids, during=sample)
     failed = [e for e in executions if e.status != "SUCCESS"]
     if failed:
         raise SystemExit(f"{len(failed)} runs did not succeed: {failed[0].error_message}")
-    assert not Execution.objects.filter(pk__in=ids, status__in=IN_PROGRESS_STATUSES).exists()
-    wall = max(e.finished_at for e in executions).timestamp() - started
-    return wall, executions, samples
+    wall = (max(e.finished_at for e in executions) - ready).total_seconds()
+    return wall, executions, samples, workers
 
 
 def main() -> None:
@@ -298,6 +305,13 @@ def main() -> None:
             return function
 
         sleeper, greet = saved("sleepFor"), saved("greet")
+        if "--burst-only" in sys.argv:  # for profiling the worker: the 500-run burst alone
+            wall, executions, _samples, workers = burst(
+                sleeper, token, member, 500, 2, lambda: Workers(environment)
+            )
+            workers.stop()
+            figure("runs_500x2s_wall", wall, "s")
+            return
         measure_default_worker(environment, emulator, sleeper, greet, token, member)
         measure_several_workers(environment, emulator, sleeper, token, member)
     finally:
@@ -305,13 +319,15 @@ def main() -> None:
 
 
 def measure_default_worker(environment, emulator, sleeper, greet, token, member) -> None:
-    workers = Workers(environment)
+    wall, executions, samples, workers = burst(
+        sleeper, token, member, 500, 2, lambda: Workers(environment)
+    )
     try:
-        wait_until_healthy_worker(1)
-        wall, executions, samples = burst(sleeper, token, member, 500, 2, workers)
         figure("runs_500x2s_wall", wall, "s")
         figure("runs_in_flight_max", most_in_flight(executions), "runs")
-        figure("worker_rss_mb_at_256_in_flight", samples["rss_at_256"], "MB")
+        started = sorted(e.started_at for e in executions)
+        figure("runs_first_256_started_s", (started[255] - started[0]).total_seconds(), "s")
+        figure("worker_rss_mb_at_256_in_flight", samples["rss"], "MB")
         figure("db_connections_max", samples["connections"], "connections")
 
         before = emulator.stats()["connections_opened"]
@@ -322,13 +338,14 @@ def measure_default_worker(environment, emulator, sleeper, greet, token, member)
             emulator.stats()["connections_opened"] - before,
             "connections",
         )
+        added = added_latency(emulator, greet, token, member)
+        figure("run_added_latency_tls_p50", statistics.median(added), "ms")
+        started_at = time.time()
+        ids = queue_runs(sleeper, token, member, unique_sleeps(50, 2.1))
+        executions = wait_finished(ids)
         figure(
-            "run_added_latency_tls_p50",
-            statistics.median(added_latency(emulator, greet, token, member)),
-            "ms",
+            "runs_50x2s_wall", max(e.finished_at for e in executions).timestamp() - started_at, "s"
         )
-        wall, _executions, _samples = burst(sleeper, token, member, 50, 2.1, workers)
-        figure("runs_50x2s_wall", wall, "s")
     finally:
         workers.stop()
 
@@ -360,23 +377,26 @@ def added_latency(emulator, greet, token, member) -> list[float]:
 
 
 def measure_several_workers(environment, emulator, sleeper, token, member) -> None:
-    for count, name in ((1, "runs_1_worker_400x0.5s_wall"), (4, "runs_4_workers_400x0.5s_wall")):
-        workers = Workers(environment, count, ("--concurrency", "50"))
-        try:
-            wait_until_healthy_worker(count)
-            before = emulator.stats()
-            seconds = 0.5 + count / 1000  # other bodies than the other burst's: 1 ms more
-            wall, _executions, _samples = burst(sleeper, token, member, 400, seconds, workers)
-            after = emulator.stats()
-            received = after["runs_received"] - before["runs_received"]
-            repeated = after["repeated_runs"] - before["repeated_runs"]
-            if (received, repeated) != (400, 0):
-                raise SystemExit(f"{count} workers: {received} runs received, {repeated} twice")
-            figure(name, wall, "s")
-        finally:
-            workers.stop()
-        from codeengine_ui.runs.models import WorkerHeartbeat
+    from codeengine_ui.runs.models import WorkerHeartbeat
 
+    for count, name in ((1, "runs_1_worker_400x0.5s_wall"), (4, "runs_4_workers_400x0.5s_wall")):
+        before = emulator.stats()
+        seconds = 0.5 + count / 1000  # other bodies than the other burst's: 1 ms more
+        wall, _executions, _samples, workers = burst(
+            sleeper,
+            token,
+            member,
+            400,
+            seconds,
+            lambda count=count: Workers(environment, count, ("--concurrency", "50")),
+        )
+        workers.stop()
+        after = emulator.stats()
+        received = after["runs_received"] - before["runs_received"]
+        repeated = after["repeated_runs"] - before["repeated_runs"]
+        if (received, repeated) != (400, 0):
+            raise SystemExit(f"{count} workers: {received} runs received, {repeated} twice")
+        figure(name, wall, "s")
         WorkerHeartbeat.objects.all().delete()
 
 

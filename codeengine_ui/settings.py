@@ -265,7 +265,10 @@ if not CODEENGINE_EMULATOR_LIMITED_TOKEN and DEBUG:
 
 # --- Runs ----------------------------------------------------------------------------------
 # Runs each worker process keeps in flight at once (coroutines waiting on Code Engine).
-RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=256)
+RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=512)
+# Runs one worker process keeps in flight on one instance at once; 0 sets no limit. Domo
+# does not document its rate limits: lower this if an instance answers 429 in bursts.
+RUN_WORKER_INSTANCE_LIMIT = env.int("RUN_WORKER_INSTANCE_LIMIT", default=0)
 # Database connections each worker process uses, whatever its concurrency.
 RUN_WORKER_DB_CONNECTIONS = env.int("RUN_WORKER_DB_CONNECTIONS", default=8)
 RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.05)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from codeengine_ui.access.roles import Role, role_of
-from codeengine_ui.domo.client import CodeEngineClient, check_base_url, path_segment
+from codeengine_ui.domo.client import CodeEngineClient, HttpPool, check_base_url, path_segment
 from codeengine_ui.domo.errors import InvalidRequestError
 from codeengine_ui.domo.versions import version_key
 from codeengine_ui.parameters.app_calls import app_call_snippet
@@ -279,7 +279,7 @@ class AccessToken(models.Model):
         self,
         transport: httpx.AsyncBaseTransport | None = None,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: HttpPool | None = None,
     ) -> CodeEngineClient:
         """A client for this token's instance; the only place a token is decrypted. `http`
         is a shared, kept-alive client to call through (the run worker's)."""
@@ -296,9 +296,12 @@ class AccessToken(models.Model):
         )
 
     def record_use(self, user) -> None:
-        AccessToken.objects.filter(pk=self.pk).update(
-            last_used_at=timezone.now(), last_used_by=user
-        )
+        """Note who used the token last, and when (to the minute: a burst of runs does not
+        write the same row hundreds of times)."""
+        now = timezone.now()
+        AccessToken.objects.filter(pk=self.pk).exclude(
+            last_used_by=user, last_used_at__gt=now - timedelta(minutes=1)
+        ).update(last_used_at=now, last_used_by=user)
 
 
 class FunctionQuerySet(models.QuerySet):

@@ -8,10 +8,11 @@ is raised as one of the exceptions in `errors`.
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import re
 import ssl
-from collections.abc import Coroutine, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -201,19 +202,47 @@ _CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
-def shared_http_client(*, max_connections: int, ca_bundle: str = "") -> httpx.AsyncClient:
-    """One long-lived client for many calls (to one or several instances): connections are
-    kept alive between calls, up to `max_connections` open at once. Use it from one event
-    loop, and close it (`aclose`) when done."""
-    return httpx.AsyncClient(
-        verify=_ssl_context(ca_bundle),
-        limits=httpx.Limits(
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=30,
-        ),
-        **_CLIENT_OPTIONS,
-    )
+class HttpPool:
+    """Long-lived HTTP clients for many calls at once (the run worker's): connections stay
+    open between calls, up to `max_connections` in all. Use it from one event loop and
+    close it (`aclose`) when done.
+
+    httpcore looks through every connection of a pool on each request, so one pool of 256
+    connections spent more CPU per call than the call itself (8.7 s for 500 calls, against
+    1.4 s in pools of 16). The connections are spread over small pools instead; a call
+    takes the first pool with room, so calls one after another reuse one connection."""
+
+    CONNECTIONS_PER_POOL = 8
+
+    def __init__(self, *, max_connections: int, ca_bundle: str = ""):
+        per_pool = self.CONNECTIONS_PER_POOL
+        self._clients = [
+            httpx.AsyncClient(
+                verify=_ssl_context(ca_bundle),
+                limits=httpx.Limits(
+                    max_connections=per_pool,
+                    max_keepalive_connections=per_pool,
+                    keepalive_expiry=30,
+                ),
+                **_CLIENT_OPTIONS,
+            )
+            for _ in range(max(1, -(-max_connections // per_pool)))
+        ]
+        self._calls = [0] * len(self._clients)
+
+    @contextlib.asynccontextmanager
+    async def client(self) -> AsyncIterator[httpx.AsyncClient]:
+        free = [i for i, calls in enumerate(self._calls) if calls < self.CONNECTIONS_PER_POOL]
+        index = free[0] if free else min(range(len(self._calls)), key=self._calls.__getitem__)
+        self._calls[index] += 1
+        try:
+            yield self._clients[index]
+        finally:
+            self._calls[index] -= 1
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
 
 
 @cache
@@ -268,10 +297,10 @@ class CodeEngineClient:
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         ca_bundle: str = "",
         transport: httpx.AsyncBaseTransport | None = None,
-        http: httpx.AsyncClient | None = None,
+        http: HttpPool | None = None,
     ):
-        """`http`, a long-lived client from `shared_http_client`, keeps connections alive
-        between calls (the worker's); without it each call opens and closes its own."""
+        """`http`, long-lived clients (the worker's), keeps connections alive between
+        calls; without it each call opens and closes its own."""
         self.base_url = base_url.rstrip("/")
         self.ca_bundle = ca_bundle
         self.timeout = timeout
@@ -403,7 +432,8 @@ class CodeEngineClient:
         self, method: str, path: str, params: dict | None, payload: Any
     ) -> tuple[int, bytes]:
         if self._http is not None:
-            return await self._exchange(self._http, method, path, params, payload)
+            async with self._http.client() as client:
+                return await self._exchange(client, method, path, params, payload)
         if self._transport is not None:
             client = httpx.AsyncClient(transport=self._transport, **_CLIENT_OPTIONS)
         else:

@@ -87,11 +87,17 @@ OUTCOME_OF_STATUS = {
 
 
 class RunSource(models.TextChoices):
-    """Where a run was started from."""
+    """Where a run was started from. A person waiting at a page goes first: workers claim
+    interactive runs before batches."""
 
     FORM = "form", "Run form"
     RUN_AGAIN = "run_again", "Run again"
     DEMO = "demo", "Demo history"
+    BATCH = "batch", "Batch"
+
+    @property
+    def priority(self) -> int:
+        return 0 if self == RunSource.BATCH else 10
 
 
 class Execution(models.Model):
@@ -256,6 +262,26 @@ class Execution(models.Model):
         if taken:
             self.status, self.started_at, self.worker_id = ExecutionStatus.RUNNING, now, worker_id
         return bool(taken)
+
+    @classmethod
+    def mark_all_running(cls, executions: list["Execution"], worker_id: str) -> list["Execution"]:
+        """Take queued runs to running in one statement; those something else already took
+        are left out of the list returned."""
+        now = timezone.now()
+        ids = [execution.pk for execution in executions]
+        cls.objects.filter(pk__in=ids, status=ExecutionStatus.QUEUED).update(
+            status=ExecutionStatus.RUNNING, started_at=now, worker_id=worker_id
+        )
+        taken = set(
+            cls.objects.filter(
+                pk__in=ids, status=ExecutionStatus.RUNNING, worker_id=worker_id, started_at=now
+            ).values_list("pk", flat=True)
+        )
+        for execution in executions:
+            if execution.pk in taken:
+                execution.status = ExecutionStatus.RUNNING
+                execution.started_at, execution.worker_id = now, worker_id
+        return [execution for execution in executions if execution.pk in taken]
 
     def record_outcome(self, outcome: FunctionExecution) -> bool:
         status, message = outcome.status, ""

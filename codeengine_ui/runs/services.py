@@ -20,7 +20,7 @@ from codeengine_ui.error_codes import ErrorCode
 from codeengine_ui.parameters.types import inputs_problems
 
 from .models import Execution, RunSource
-from .tasks import run_execution
+from .tasks import queue_task
 
 
 class RunRefused(Exception):
@@ -94,8 +94,7 @@ def _store_and_queue(execution: Execution, *, queue: bool) -> Execution:
         with transaction.atomic():
             execution.save()
             if queue:
-                task_result = run_execution.enqueue(execution.pk)
-                Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
+                queue_task(execution)
     except IntegrityError:
         if key is None:
             raise

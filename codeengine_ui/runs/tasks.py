@@ -6,17 +6,36 @@ import logging
 import traceback
 
 import httpx
+from django.db import connection
 from django.tasks import TaskContext, task
 
 from codeengine_ui.catalog.encryption import TokenDecryptionError
 from codeengine_ui.catalog.tokens import run_refusal
-from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution
+from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution, HttpPool
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import ErrorCode
 
-from .models import Execution
+from .models import Execution, RunSource
 
 logger = logging.getLogger(__name__)
+
+
+# Workers on PostgreSQL LISTEN on this channel: a run queued wakes them at once.
+RUN_QUEUED_CHANNEL = "codeengine_run_queued"
+
+
+def queue_task(execution: Execution, *, run_after=None) -> None:
+    """Queue the task of a stored run (inside the caller's transaction), interactive runs
+    ahead of batches, and wake the workers when the transaction commits."""
+    options = {"priority": RunSource(execution.source).priority}
+    if run_after is not None:
+        options["run_after"] = run_after
+    task_result = run_execution.using(**options).enqueue(execution.pk)
+    Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
+    execution.task_id = task_result.id
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {RUN_QUEUED_CHANNEL}")  # delivered on commit
 
 
 @task(takes_context=True)
@@ -58,25 +77,49 @@ def call_code_engine(execution: Execution, transport: httpx.AsyncBaseTransport |
 
 
 def start_call(
-    execution: Execution,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    http: httpx.AsyncClient | None = None,
+    execution: Execution, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> CodeEngineClient | None:
     """The client for a running execution's call, or None when the run was ended instead
     (the token may not be used now, cannot be read, or the call cannot be made)."""
-    token = execution.token
-    refusal = run_refusal(token, execution.requested_by)
-    if refusal is not None:
-        execution.record_error(refusal.message, code=refusal.code)
-        return None
-    try:
-        client = token.client(transport, http=http)
-    except (CodeEngineError, TokenDecryptionError) as error:
-        finish_call(execution, None, error)
-        return None
-    token.record_use(execution.requested_by)
-    return client
+    return CallStarts(transport=transport).start(execution)
+
+
+class CallStarts:
+    """Starts the calls of running executions, many at a time (the run worker starts a
+    claimed batch at once): whether a user may run with a token is decided, the token
+    decrypted and its use noted once per batch for each token and user."""
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http: HttpPool | None = None,
+    ):
+        self._transport, self._http = transport, http
+        self._refusals: dict = {}
+        self._clients: dict = {}
+
+    def start(self, execution: Execution) -> CodeEngineClient | None:
+        token, user = execution.token, execution.requested_by
+        pair = (execution.token_id, execution.requested_by_id)
+        if pair not in self._refusals:
+            self._refusals[pair] = run_refusal(token, user)
+            if self._refusals[pair] is None:
+                token.record_use(user)
+        refusal = self._refusals[pair]
+        if refusal is not None:
+            execution.record_error(refusal.message, code=refusal.code)
+            return None
+        if token.pk not in self._clients:
+            try:
+                self._clients[token.pk] = token.client(self._transport, http=self._http)
+            except (CodeEngineError, TokenDecryptionError) as error:
+                self._clients[token.pk] = error
+        client = self._clients[token.pk]
+        if isinstance(client, Exception):
+            finish_call(execution, None, client)
+            return None
+        return client
 
 
 def finish_call(

@@ -18,12 +18,15 @@ import contextlib
 import logging
 import os
 import socket
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from traceback import format_exception
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.tasks.base import TaskContext, TaskResultStatus
@@ -33,11 +36,11 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
-from codeengine_ui.domo.client import shared_http_client
+from codeengine_ui.domo.client import CodeEngineClient, HttpPool
 
 from .housekeeping import interrupt, mark_orphaned_runs, queue_periodic_jobs
 from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
-from .tasks import finish_call, run_execution, start_call
+from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call, run_execution
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ HEARTBEAT_SECONDS = 2.0
 ORPHAN_CHECK_BEATS = 1  # the runs of a worker that died are marked at the next beat
 PERIODIC_JOBS_BEATS = 1800  # hourly, starting with the first beat
 CLAIM_BATCH = 100
+CONNECTION_CHECK_SECONDS = 5.0
 DATABASE_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)  # then every 2 s, while the database refuses
 STOPPED_MESSAGE = (
     "The worker was stopped (a deploy or a restart) before Code Engine answered, after "
@@ -65,6 +69,7 @@ class RunWorker:
         backend_name: str = "default",
         queue_names: tuple[str, ...] = ("default",),
         worker_id: str | None = None,
+        instance_limit: int | None = None,
     ):
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -82,7 +87,14 @@ class RunWorker:
         self._stop_now: asyncio.Event | None = None
         self._runs: dict[asyncio.Task, DBTaskResult] = {}
         self._calling: set[asyncio.Task] = set()  # runs whose call to Code Engine has begun
+        self.instance_limit = (
+            settings.RUN_WORKER_INSTANCE_LIMIT if instance_limit is None else instance_limit
+        )
+        self._per_instance: dict[int, int] = {}
+        self._room_freed: asyncio.Event | None = None
         self._run_ended: asyncio.Event | None = None
+        self._work_queued: asyncio.Event | None = None
+        self._listening = False
         self._stop_requests = 0
 
     # --- control, from any thread -------------------------------------------------------
@@ -117,10 +129,11 @@ class RunWorker:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stopping, self._stop_now = asyncio.Event(), asyncio.Event()
-        self._run_ended = asyncio.Event()
+        self._run_ended, self._work_queued = asyncio.Event(), asyncio.Event()
+        self._room_freed = asyncio.Event()
         self._apply_stop_requests()
         self._database = ThreadPoolExecutor(self.db_connections, thread_name_prefix="run-worker-db")
-        self._http = shared_http_client(
+        self._http = HttpPool(
             max_connections=self.concurrency, ca_bundle=settings.CODEENGINE_CA_BUNDLE
         )
         logger.info(
@@ -129,17 +142,19 @@ class RunWorker:
             self.concurrency,
             self.db_connections,
         )
-        heartbeat = None
+        helpers = []
         try:
             await self._database_call(self._beat, retry=True)
-            heartbeat = asyncio.create_task(self._heartbeat_loop())
+            helpers.append(asyncio.create_task(self._heartbeat_loop()))
+            if connection.vendor == "postgresql":
+                helpers.append(asyncio.create_task(self._listen_for_queued_runs()))
             await self._claim_loop()
         finally:
             await self._drain()
-            if heartbeat is not None:
-                heartbeat.cancel()
+            for helper in helpers:
+                helper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
+                    await helper
             with contextlib.suppress(*_DATABASE_DOWN):
                 await self._database_call(self._sign_off)
             await self._http.aclose()
@@ -156,17 +171,21 @@ class RunWorker:
             wanted = min(free, CLAIM_BATCH)
             try:
                 claimed = await self._database_call(self._claim, wanted)
+                await self._start(claimed)
             except Exception:
                 logger.exception("Worker %s could not claim tasks", self.worker_id)
                 claimed = []
                 await self._sleep(max(self.poll_interval, 1.0))
-            for db_task in claimed:
-                run = asyncio.create_task(self._run_task(db_task), name=f"run-{db_task.id}")
-                self._runs[run] = db_task
             if len(claimed) < wanted:
-                await self._sleep(self.poll_interval)
+                # Woken at once by a queued run where PostgreSQL says so; the look every
+                # second also finds delayed tasks whose time has come.
+                self._work_queued.clear()
+                timeout = max(self.poll_interval, 1.0) if self._listening else self.poll_interval
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._until(self._work_queued, self._stopping), timeout)
 
-    def _claim(self, wanted: int) -> list[DBTaskResult]:
+    def _claim(self, wanted: int) -> list[tuple[DBTaskResult, Execution | None]]:
+        """Claim up to `wanted` ready tasks, each with its run (None for other tasks)."""
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
@@ -183,73 +202,143 @@ class RunWorker:
                     db_task.started_at = now
                     db_task.worker_ids = [*db_task.worker_ids, self.worker_id]
                 DBTaskResult.objects.bulk_update(claimed, ["status", "started_at", "worker_ids"])
-                return claimed
         except OperationalError as error:
             if is_locked_database_exception(error):
                 return []
             raise
+        runs = {
+            db_task.pk: db_task.task_result.args[0]
+            for db_task in claimed
+            if db_task.task_path == run_execution.module_path
+        }
+        executions = Execution.objects.select_related("token__instance", "requested_by").in_bulk(
+            runs.values()
+        )
+        for db_task in claimed:
+            _signal(task_started, db_task)
+        return [(db_task, executions.get(runs.get(db_task.pk))) for db_task in claimed]
+
+    async def _start(self, claimed: list[tuple[DBTaskResult, Execution | None]]) -> None:
+        """Start what was claimed: runs whose instance has room at once, in one database
+        call; the others as room frees up (RUN_WORKER_INSTANCE_LIMIT)."""
+        now, later = [], []
+        for db_task, execution in claimed:
+            if execution is None:
+                self._spawn(db_task, self._run_other_task(db_task))
+            elif self._take_instance_room(execution.instance_id):
+                now.append((db_task, execution))
+            else:
+                later.append((db_task, execution))
+        for db_task, execution in later:
+            self._spawn(db_task, self._run_when_room(db_task, execution))
+        if now:
+            started = await self._database_call(self._start_runs, now, retry=True)
+            for db_task, execution, client in started:
+                self._spawn(db_task, self._run_call(db_task, execution, client))
+
+    def _start_runs(self, claimed: list[tuple[DBTaskResult, Execution]]):
+        """Mark the runs running and ready their calls: (task, run, client or None)."""
+        taken = Execution.mark_all_running([execution for _, execution in claimed], self.worker_id)
+        starts = CallStarts(http=self._http)
+        return [
+            (db_task, execution, starts.start(execution) if execution in taken else None)
+            for db_task, execution in claimed
+        ]
+
+    def _spawn(self, db_task: DBTaskResult, work) -> None:
+        run = asyncio.create_task(work, name=f"task-{db_task.id}")
+        self._runs[run] = db_task
 
     # --- running a task ------------------------------------------------------------------
 
-    async def _run_task(self, db_task: DBTaskResult) -> None:
+    async def _run_call(
+        self, db_task: DBTaskResult, execution: Execution, client: CodeEngineClient | None
+    ) -> None:
+        """Call Code Engine for a started run and store the outcome (the run was already
+        ended when it could not start: `client` is None)."""
         current = asyncio.current_task()
         try:
-            await self._database_call(_signal, task_started, db_task)
-            if db_task.task_path == run_execution.module_path:
-                value = await self._run_execution(db_task)
-            else:
-                value = await self._database_call(_call_task, db_task)
-            await self._database_call(db_task.set_successful, value, retry=True)
-            await self._database_call(_signal, task_finished, db_task)
+            outcome, error = None, None
+            if client is not None:
+                self._calling.add(current)
+                try:
+                    outcome = await client.run_function_async(
+                        execution.package_id,
+                        execution.version,
+                        execution.function_name,
+                        execution.input_variables,
+                        get_logs=execution.get_logs,
+                    )
+                except asyncio.CancelledError:
+                    raise
+                except Exception as failure:
+                    error = failure
+            await self._database_call(
+                _finish_run, db_task, execution, client, outcome, error, retry=True
+            )
         except asyncio.CancelledError:
             await self._end_cancelled(db_task, called=current in self._calling)
+        finally:
+            self._ended(current, execution.instance_id)
+
+    async def _run_when_room(self, db_task: DBTaskResult, execution: Execution) -> None:
+        current = asyncio.current_task()
+        try:
+            await self._wait_for_instance_room(execution.instance_id)
+        except asyncio.CancelledError:
+            await self._end_cancelled(db_task, called=False)
+            self._ended(current, None)
+            return
+        try:
+            [(_, execution, client)] = await self._database_call(
+                self._start_runs, [(db_task, execution)], retry=True
+            )
+        except asyncio.CancelledError:
+            await self._end_cancelled(db_task, called=False)
+            self._ended(current, execution.instance_id)
+            return
+        # The room taken is handed on to the call, which gives it back when it ends.
+        await self._run_call(db_task, execution, client)
+
+    async def _run_other_task(self, db_task: DBTaskResult) -> None:
+        """A task other than a run (version checks, housekeeping), run as db_worker would."""
+        current = asyncio.current_task()
+        try:
+            value = await self._database_call(_call_task, db_task)
+            await self._database_call(_task_succeeded, db_task, value, retry=True)
+        except asyncio.CancelledError:
+            await self._end_cancelled(db_task, called=True)
         except Exception as error:
             logger.error("Task %s failed:\n%s", db_task.id, "".join(format_exception(error)))
             with contextlib.suppress(Exception):
                 await self._database_call(db_task.set_failed, error, retry=True)
         finally:
-            self._runs.pop(current, None)
-            self._calling.discard(current)
-            self._run_ended.set()
+            self._ended(current, None)
 
-    async def _run_execution(self, db_task: DBTaskResult) -> str:
-        execution_id = db_task.task_result.args[0]
-        started = await self._database_call(self._start_run, execution_id, retry=True)
-        if isinstance(started, str):
-            return started
-        execution, client = started
-        self._calling.add(asyncio.current_task())
-        outcome, error = None, None
-        try:
-            outcome = await client.run_function_async(
-                execution.package_id,
-                execution.version,
-                execution.function_name,
-                execution.input_variables,
-                get_logs=execution.get_logs,
-            )
-        except asyncio.CancelledError:
-            raise
-        except Exception as failure:
-            error = failure
-        await self._database_call(finish_call, execution, outcome, error, retry=True)
-        return execution.status
+    def _ended(self, run: asyncio.Task, instance_id: int | None) -> None:
+        self._runs.pop(run, None)
+        self._calling.discard(run)
+        if instance_id is not None:
+            self._give_instance_room(instance_id)
+        self._run_ended.set()
 
-    def _start_run(self, execution_id: int):
-        """The execution and its client, once marked running; or a word on why not."""
-        execution = (
-            Execution.objects.select_related("token__instance", "requested_by")
-            .filter(pk=execution_id)
-            .first()
-        )
-        if execution is None:
-            return "missing"
-        if not execution.mark_running(self.worker_id):
-            return "already started"
-        client = start_call(execution, http=self._http)
-        if client is None:
-            return execution.status
-        return execution, client
+    # --- runs in flight per instance -----------------------------------------------------
+
+    def _take_instance_room(self, instance_id: int) -> bool:
+        in_flight = self._per_instance.get(instance_id, 0)
+        if self.instance_limit and in_flight >= self.instance_limit:
+            return False
+        self._per_instance[instance_id] = in_flight + 1
+        return True
+
+    def _give_instance_room(self, instance_id: int) -> None:
+        self._per_instance[instance_id] -= 1
+        self._room_freed.set()
+
+    async def _wait_for_instance_room(self, instance_id: int) -> None:
+        while not self._take_instance_room(instance_id):
+            self._room_freed.clear()
+            await self._room_freed.wait()
 
     async def _end_cancelled(self, db_task: DBTaskResult, *, called: bool) -> None:
         """A run cut short by a stop: back to the queue if its call had not begun, else
@@ -263,13 +352,12 @@ class RunWorker:
             logger.exception("Task %s: could not record the stop", db_task.id)
 
     def _interrupt_task(self, db_task: DBTaskResult) -> None:
+        message = STOPPED_MESSAGE.format(grace=self.grace_seconds)
         interrupt(
-            Execution.objects.filter(
-                task_id=str(db_task.id), status__in=IN_PROGRESS_STATUSES
-            ).select_related(None),
-            STOPPED_MESSAGE.format(grace=self.grace_seconds),
+            Execution.objects.filter(task_id=str(db_task.id), status__in=IN_PROGRESS_STATUSES),
+            message,
         )
-        db_task.set_failed(WorkerStopped(STOPPED_MESSAGE.format(grace=self.grace_seconds)))
+        db_task.set_failed(WorkerStopped(message))
 
     async def _drain(self) -> None:
         """Wait for the runs in flight, up to the grace period or a second stop; runs not
@@ -297,6 +385,24 @@ class RunWorker:
             await asyncio.gather(*left, return_exceptions=True)
             with contextlib.suppress(asyncio.CancelledError):
                 await done
+
+    async def _listen_for_queued_runs(self) -> None:
+        """LISTEN for queued runs on one more connection of its own (PostgreSQL)."""
+        parameters = _listen_parameters(connection.settings_dict)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    **parameters, autocommit=True
+                ) as listener:
+                    await listener.execute(f"LISTEN {RUN_QUEUED_CHANNEL}")
+                    self._listening = True
+                    self._work_queued.set()  # look once: runs may have come meanwhile
+                    async for _notice in listener.notifies():
+                        self._work_queued.set()
+            except psycopg.Error as error:
+                logger.warning("Worker %s: not listening for runs (%s)", self.worker_id, error)
+            self._listening = False
+            await asyncio.sleep(DATABASE_RETRY_SECONDS[-1])
 
     # --- heartbeat -----------------------------------------------------------------------
 
@@ -366,16 +472,39 @@ class RunWorker:
                 waiter.cancel()
 
 
+def _listen_parameters(settings_dict: dict) -> dict:
+    parameters = {
+        "dbname": settings_dict["NAME"],
+        "user": settings_dict["USER"] or None,
+        "password": settings_dict["PASSWORD"] or None,
+        "host": settings_dict["HOST"] or None,
+        "port": settings_dict["PORT"] or None,
+    }
+    for name in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"):
+        if name in settings_dict.get("OPTIONS", {}):
+            parameters[name] = settings_dict["OPTIONS"][name]
+    return {name: value for name, value in parameters.items() if value is not None}
+
+
 class WorkerStopped(Exception):
     """Why a task row ended when its worker was stopped during the call."""
 
 
+_thread_state = threading.local()
+
+
 def _on_database_thread(function: Callable, *args: Any) -> Any:
-    close_old_connections()  # drop a connection past CONN_MAX_AGE or found broken
+    # Drop a connection past CONN_MAX_AGE or found broken, every few seconds rather than
+    # for each call: each look costs a round trip to the database (a health check).
+    now = time.monotonic()
+    if now - getattr(_thread_state, "connection_checked", 0.0) > CONNECTION_CHECK_SECONDS:
+        close_old_connections()
+        _thread_state.connection_checked = now
     try:
         return function(*args)
     except _DATABASE_DOWN:
         connection.close()  # this thread reconnects on its next call
+        _thread_state.connection_checked = 0.0
         raise
 
 
@@ -388,6 +517,18 @@ def _call_task(db_task: DBTaskResult) -> Any:
             TaskContext(task_result=task_result), *task_result.args, **task_result.kwargs
         )
     return task.call(*task_result.args, **task_result.kwargs)
+
+
+def _finish_run(db_task, execution, client, outcome, error) -> None:
+    """Store a run's outcome and end its task, in one database call."""
+    if client is not None:
+        finish_call(execution, outcome, error)
+    _task_succeeded(db_task, execution.status)
+
+
+def _task_succeeded(db_task: DBTaskResult, value: Any) -> None:
+    db_task.set_successful(value)
+    _signal(task_finished, db_task)
 
 
 def _signal(signal, db_task: DBTaskResult) -> None:
