@@ -28,7 +28,13 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db import (
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.tasks.base import TaskContext, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
@@ -48,6 +54,7 @@ HEARTBEAT_SECONDS = 2.0
 ORPHAN_CHECK_BEATS = 1  # the runs of a worker that died are marked at the next beat
 PERIODIC_JOBS_BEATS = 1800  # hourly, starting with the first beat
 CLAIM_BATCH = 100
+STORE_BATCH = 100
 CONNECTION_CHECK_SECONDS = 5.0
 DATABASE_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)  # then every 2 s, while the database refuses
 STOPPED_MESSAGE = (
@@ -92,6 +99,8 @@ class RunWorker:
         )
         self._per_instance: dict[int, int] = {}
         self._room_freed: asyncio.Event | None = None
+        self._to_store: list[tuple] = []
+        self._storing: asyncio.Task | None = None
         self._run_ended: asyncio.Event | None = None
         self._work_queued: asyncio.Event | None = None
         self._listening = False
@@ -232,18 +241,32 @@ class RunWorker:
         for db_task, execution in later:
             self._spawn(db_task, self._run_when_room(db_task, execution))
         if now:
-            started = await self._database_call(self._start_runs, now, retry=True)
-            for db_task, execution, client in started:
-                self._spawn(db_task, self._run_call(db_task, execution, client))
+            # One database call starts the batch while the next batch is claimed.
+            batch = asyncio.ensure_future(self._database_call(self._start_runs, now, retry=True))
+            for db_task, execution in now:
+                self._spawn(db_task, self._run_started(db_task, execution, batch))
 
-    def _start_runs(self, claimed: list[tuple[DBTaskResult, Execution]]):
-        """Mark the runs running and ready their calls: (task, run, client or None)."""
-        taken = Execution.mark_all_running([execution for _, execution in claimed], self.worker_id)
+    async def _run_started(self, db_task: DBTaskResult, execution: Execution, batch) -> None:
+        current = asyncio.current_task()
+        try:
+            clients = await asyncio.shield(batch)
+        except asyncio.CancelledError:
+            await self._end_cancelled(db_task, called=False)
+            self._ended(current, execution.instance_id)
+            return
+        await self._run_call(db_task, execution, clients[execution.pk])
+
+    def _start_runs(self, claimed: list[tuple[DBTaskResult, Execution]]) -> dict:
+        """Mark the runs running and ready their calls: {run id: client, or None for a run
+        that was ended instead or that something else had already started}."""
+        executions = [execution for _, execution in claimed]
+        taken = set(Execution.mark_all_running(executions, self.worker_id))
         starts = CallStarts(http=self._http)
-        return [
-            (db_task, execution, starts.start(execution) if execution in taken else None)
-            for db_task, execution in claimed
-        ]
+        with transaction.atomic():  # the refusals recorded, in one commit
+            return {
+                execution.pk: starts.start(execution) if execution in taken else None
+                for execution in executions
+            }
 
     def _spawn(self, db_task: DBTaskResult, work) -> None:
         run = asyncio.create_task(work, name=f"task-{db_task.id}")
@@ -273,9 +296,12 @@ class RunWorker:
                     raise
                 except Exception as failure:
                     error = failure
-            await self._database_call(
-                _finish_run, db_task, execution, client, outcome, error, retry=True
-            )
+            try:
+                await self._finished((db_task, execution, client, outcome, error))
+            except asyncio.CancelledError:
+                raise
+            except Exception as failure:  # the outcome itself could not be stored
+                await self._finished((db_task, execution, client, None, failure))
         except asyncio.CancelledError:
             await self._end_cancelled(db_task, called=current in self._calling)
         finally:
@@ -290,9 +316,10 @@ class RunWorker:
             self._ended(current, None)
             return
         try:
-            [(_, execution, client)] = await self._database_call(
+            clients = await self._database_call(
                 self._start_runs, [(db_task, execution)], retry=True
             )
+            client = clients[execution.pk]
         except asyncio.CancelledError:
             await self._end_cancelled(db_task, called=False)
             self._ended(current, execution.instance_id)
@@ -314,6 +341,36 @@ class RunWorker:
                 await self._database_call(db_task.set_failed, error, retry=True)
         finally:
             self._ended(current, None)
+
+    async def _finished(self, finished: tuple) -> None:
+        """Store a run's outcome, together with those of the runs that finished meanwhile:
+        one database call and one commit for a burst of endings."""
+        stored = self._loop.create_future()
+        self._to_store.append((finished, stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_finished())
+        await asyncio.shield(stored)
+
+    async def _store_finished(self) -> None:
+        while self._to_store:
+            batch, self._to_store = self._to_store[:STORE_BATCH], self._to_store[STORE_BATCH:]
+            try:
+                await self._database_call(
+                    _finish_runs, [finished for finished, _ in batch], retry=True
+                )
+            except Exception:
+                # One run's outcome could not be stored: store the others one by one, so
+                # only that run reports the failure.
+                for finished, stored in batch:
+                    try:
+                        await self._database_call(_finish_runs, [finished], retry=True)
+                    except Exception as error:
+                        stored.set_exception(error)
+                    else:
+                        stored.set_result(None)
+            else:
+                for _, stored in batch:
+                    stored.set_result(None)
 
     def _ended(self, run: asyncio.Task, instance_id: int | None) -> None:
         self._runs.pop(run, None)
@@ -519,11 +576,14 @@ def _call_task(db_task: DBTaskResult) -> Any:
     return task.call(*task_result.args, **task_result.kwargs)
 
 
-def _finish_run(db_task, execution, client, outcome, error) -> None:
-    """Store a run's outcome and end its task, in one database call."""
-    if client is not None:
-        finish_call(execution, outcome, error)
-    _task_succeeded(db_task, execution.status)
+def _finish_runs(finished: list[tuple]) -> None:
+    """Store runs' outcomes and end their tasks, in one transaction. Safe to do twice: an
+    outcome is stored only on a run still in progress."""
+    with transaction.atomic():
+        for db_task, execution, client, outcome, error in finished:
+            if client is not None:
+                finish_call(execution, outcome, error)
+            _task_succeeded(db_task, execution.status)
 
 
 def _task_succeeded(db_task: DBTaskResult, value: Any) -> None:
