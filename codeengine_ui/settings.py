@@ -276,6 +276,9 @@ RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.05)
 RUN_WORKER_GRACE_SECONDS = env.float(
     "RUN_WORKER_GRACE_SECONDS", default=codeengine_client.DEFAULT_TIMEOUT_SECONDS + 30
 )
+# Tries of a run that Code Engine did not run (HTTP 429, or no connection): each waits
+# for Retry-After (or a growing pause) and goes back to the queue. Nothing else is retried.
+RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=4)
 # A worker whose heartbeat is older than this is considered gone (health, interrupted runs).
 RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=10)
 # Executions older than this many days are pruned (hourly by the worker, or with

@@ -12,19 +12,23 @@ network latency each way (`latency_seconds`): a request and its answer each take
 latency, and a new connection costs a round trip more (two with TLS), so reusing a
 connection pays off as it does against Domo. `GET /_emulator/stats` says how many
 connections were opened and runs received, and how many runs repeated an earlier one's
-exact body: what the benchmarks and the exactly-once tests count.
+exact body: what the benchmarks and the exactly-once tests count. `refuse_runs(count,
+retry_after)` (or `POST /_emulator/rate-limit {"runs", "retry_after"}`) answers the next
+runs with HTTP 429 and a Retry-After header, as Domo's rate limit does, without running
+them.
 """
 
 import hashlib
 import json
 import re
 import ssl
+import sys
 import threading
 import time
 import traceback
 import uuid
 from collections import OrderedDict, deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -73,6 +77,7 @@ class Reply:
     status: int
     body: Any
     content_type: str = "application/json;charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -120,6 +125,9 @@ class CodeEngineEmulator:
         self.runs_received = 0
         self.connections_opened = 0
         self.repeated_runs = 0
+        self.rate_limited_runs = 0
+        self._runs_to_refuse = 0
+        self._retry_after = ""
         self._run_fingerprints: set[bytes] = set()
         # The latest run requests as received: (package id, version, function name, body).
         self.received_runs: deque[tuple[str, str, str, dict]] = deque(maxlen=200)
@@ -162,6 +170,8 @@ class CodeEngineEmulator:
         query = parse_qs(parts.query)
         if path == "/_emulator/stats" and method == "GET":
             return Reply(200, self.stats())
+        if path == "/_emulator/rate-limit" and method == "POST":
+            return self._set_rate_limit(body)
         for route_method, pattern, handler_name in self._ROUTES:
             match = pattern.fullmatch(path)
             if not match:
@@ -262,6 +272,12 @@ class CodeEngineEmulator:
             return Reply(400, {"message": "Malformed JSON request body"})
         if not isinstance(request, dict) or not isinstance(request.get("inputVariables", {}), dict):
             return Reply(400, {"message": "inputVariables must be an object"})
+        if self._refused_for_rate():
+            return Reply(
+                429,
+                {"status": 429, "message": "Too many requests", "toe": _toe()},
+                headers={"Retry-After": self._retry_after} if self._retry_after else {},
+            )
         fingerprint = hashlib.sha256(
             f"{package_id}/{version}/{function_name}".encode() + body
         ).digest()
@@ -416,7 +432,34 @@ class CodeEngineEmulator:
                 "connections_opened": self.connections_opened,
                 "runs_received": self.runs_received,
                 "repeated_runs": self.repeated_runs,
+                "rate_limited_runs": self.rate_limited_runs,
             }
+
+    def refuse_runs(self, count: int, retry_after: float | str | None = None) -> None:
+        """Answer the next `count` runs with 429 (Retry-After: `retry_after`, if given)."""
+        with self._lock:
+            self._runs_to_refuse = count
+            if isinstance(retry_after, int | float):
+                retry_after = f"{retry_after:g}"
+            self._retry_after = "".join(str(retry_after or "").splitlines())
+
+    def _refused_for_rate(self) -> bool:
+        with self._lock:
+            if self._runs_to_refuse <= 0:
+                return False
+            self._runs_to_refuse -= 1
+            self.rate_limited_runs += 1
+            return True
+
+    def _set_rate_limit(self, body: bytes) -> Reply:
+        try:
+            request = json.loads(body or b"{}")
+            count = int(request.get("runs", 0))
+            retry_after = request.get("retry_after")
+        except (ValueError, TypeError, AttributeError):
+            return Reply(400, {"message": 'Send {"runs": n, "retry_after": seconds}'})
+        self.refuse_runs(count, retry_after)
+        return Reply(200, self.stats())
 
     def _connection_opened(self) -> None:
         with self._lock:
@@ -461,6 +504,12 @@ class _EmulatorHTTPServer(ThreadingHTTPServer):
         self.quiet = True
         super().__init__(address, handler_class)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that does not trust the certificate, or hangs up, is not the emulator's
+        # failure: nothing to print.
+        if not isinstance(sys.exception(), ssl.SSLError | ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _EmulatorHTTPServer
@@ -498,6 +547,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             f"{self.protocol_version} {reply.status} {self.responses.get(reply.status, ('',))[0]}"
             f"\r\nServer: {self.version_string()}\r\nDate: {self.date_time_string()}"
             f"\r\nContent-Type: {reply.content_type}\r\nContent-Length: {len(content)}"
+            + "".join(f"\r\n{name}: {value}" for name, value in reply.headers.items())
             + ("\r\nConnection: close" if self.close_connection else "")
             + "\r\n\r\n"
         )

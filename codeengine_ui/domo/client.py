@@ -11,10 +11,12 @@ import concurrent.futures
 import contextlib
 import json
 import re
+import socket
 import ssl
 from collections.abc import AsyncIterator, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -409,7 +411,7 @@ class CodeEngineClient:
         host = urlsplit(self.base_url).netloc
         try:
             async with asyncio.timeout(self.timeout):
-                status, content = await self._send(method, path, params, payload)
+                status, headers, content = await self._send(method, path, params, payload)
         except (TimeoutError, httpx.TimeoutException) as error:
             if isinstance(error, httpx.ConnectTimeout):
                 raise UnreachableError(
@@ -420,17 +422,19 @@ class CodeEngineClient:
             ) from None
         except httpx.ConnectError as error:
             reason = self._auth.scrub(str(error)) or "connection failed"
-            raise UnreachableError(f"Could not connect to {host} ({reason}).") from None
+            raise UnreachableError(
+                f"Could not connect to {host} ({reason}).", lasting=_lasting(error)
+            ) from None
         except (httpx.TransportError, httpx.StreamError) as error:
             raise UpstreamError(
                 f"The connection to {host} broke before the answer was complete "
                 f"({type(error).__name__})."
             ) from None
-        return status, self._interpret(status, content)
+        return status, self._interpret(status, content, headers)
 
     async def _send(
         self, method: str, path: str, params: dict | None, payload: Any
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, httpx.Headers, bytes]:
         if self._http is not None:
             async with self._http.client() as client:
                 return await self._exchange(client, method, path, params, payload)
@@ -443,7 +447,7 @@ class CodeEngineClient:
 
     async def _exchange(
         self, client: httpx.AsyncClient, method: str, path: str, params: dict | None, payload: Any
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, httpx.Headers, bytes]:
         request = client.build_request(
             method,
             self.base_url + path,
@@ -464,7 +468,7 @@ class CodeEngineClient:
                 + "), which the console does not follow.",
                 http_status=response.status_code,
             )
-        return response.status_code, content
+        return response.status_code, response.headers, content
 
     async def _read_capped(self, response: httpx.Response) -> bytes:
         too_large = ResponseTooLargeError(
@@ -483,7 +487,7 @@ class CodeEngineClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _interpret(self, status: int, content: bytes) -> Any:
+    def _interpret(self, status: int, content: bytes, headers: httpx.Headers) -> Any:
         if 200 <= status < 300:
             if not content.strip():
                 return None
@@ -506,11 +510,53 @@ class CodeEngineClient:
             return body
         detail, trace_id = describe_error_body(content)
         detail = self._auth.scrub(detail)
+        if status == 429:
+            raise RateLimitedError(
+                "Code Engine is limiting the rate of calls (HTTP 429), so the function did "
+                f"not run.{_domo_said(detail)}",
+                retry_after=retry_after_seconds(headers.get("retry-after", "")),
+                http_status=status,
+                detail=detail,
+                trace_id=trace_id,
+            )
         raise _error_for_status(status, detail, trace_id)
 
 
+def _lasting(error: httpx.ConnectError) -> bool:
+    """A connection that failed on the certificate or the host name fails again."""
+    cause = error.__context__
+    while cause is not None and not isinstance(cause, ssl.SSLError | socket.gaierror):
+        cause = cause.__context__
+    if isinstance(cause, ssl.SSLError):
+        return True
+    if isinstance(cause, socket.gaierror):
+        return cause.errno != socket.EAI_AGAIN  # "temporary failure" is worth a wait
+    return False
+
+
+def retry_after_seconds(value: str, now: datetime | None = None) -> float | None:
+    """A Retry-After header in seconds from now: a number of seconds or an HTTP date;
+    None when absent or unreadable."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isascii() and value.replace(".", "", 1).isdigit() and len(value) < 12:
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
+
+
+def _domo_said(detail: str) -> str:
+    return f' Domo said: "{detail}".' if detail else ""
+
+
 def _error_for_status(status: int, detail: str, trace_id: str) -> CodeEngineError:
-    said = f' Domo said: "{detail}".' if detail else ""
+    said = _domo_said(detail)
     trace = f" (trace id {trace_id})" if trace_id else ""
     options = {"http_status": status, "detail": detail, "trace_id": trace_id}
     if status == 401:
@@ -528,11 +574,6 @@ def _error_for_status(status: int, detail: str, trace_id: str) -> CodeEngineErro
         return NotFoundError(
             "Code Engine found no such package, version or function (HTTP 404), or the "
             f"version is not released; only released versions run from outside Domo.{said}",
-            **options,
-        )
-    if status == 429:
-        return RateLimitedError(
-            f"Code Engine is limiting the rate of calls (HTTP 429).{said}",
             **options,
         )
     if 400 <= status < 500:

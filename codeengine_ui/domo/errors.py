@@ -9,18 +9,37 @@ the reply body, never from the request.
 
 
 class CodeEngineError(Exception):
-    """Base class: `str(error)` is a complete sentence to show to a user."""
+    """Base class: `str(error)` is a complete sentence to show to a user.
+
+    `not_run` is true only where Code Engine certainly did not run the function (it
+    refused the rate, or the request never left), so calling again cannot run it twice.
+    `lasting` marks a failure that waiting will not mend (a certificate the console does
+    not trust, a host name that does not exist).
+    """
 
     code = "error"
+    not_run = False
 
     def __init__(
-        self, message: str, *, http_status: int | None = None, detail: str = "", trace_id: str = ""
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        detail: str = "",
+        trace_id: str = "",
+        lasting: bool = False,
     ):
         super().__init__(message)
         self.message = message
         self.http_status = http_status
         self.detail = detail
         self.trace_id = trace_id
+        self.lasting = lasting
+
+    @property
+    def may_try_again(self) -> bool:
+        """Calling again can neither run the function twice nor fail the same way for sure."""
+        return self.not_run and not self.lasting
 
     def __str__(self) -> str:
         return self.message
@@ -52,6 +71,11 @@ class UpstreamError(CodeEngineError):
 
 class RateLimitedError(UpstreamError):
     code = "rate_limited"
+    not_run = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **details):
+        super().__init__(message, **details)
+        self.retry_after = retry_after  # seconds, from the Retry-After header
 
 
 class RequestRefusedError(UpstreamError):
@@ -71,4 +95,7 @@ class CodeEngineTimeoutError(CodeEngineError):
 
 
 class UnreachableError(CodeEngineError):
+    """No connection: the request was never sent."""
+
     code = "unreachable"
+    not_run = True

@@ -170,6 +170,10 @@ class Execution(models.Model):
     duration = models.DurationField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     worker_id = models.CharField(max_length=64, blank=True)
+    # Tries so far; a run Code Engine did not run (rate limited, unreachable) waits until
+    # retry_at and is tried again. While it waits, error_code and error_message say why.
+    attempts = models.PositiveSmallIntegerField(default=1)
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -233,7 +237,18 @@ class Execution(models.Model):
 
     @property
     def status_explanation(self) -> str:
+        if self.is_waiting_to_retry:
+            return self.error_message
         return STATUS_EXPLANATIONS.get(self.status, "")
+
+    @property
+    def is_waiting_to_retry(self) -> bool:
+        """Queued again after a try Code Engine did not run."""
+        return self.status == ExecutionStatus.QUEUED and self.retry_at is not None
+
+    @property
+    def max_attempts(self) -> int:
+        return settings.RUN_MAX_ATTEMPTS
 
     @property
     def has_result(self) -> bool:
@@ -317,9 +332,31 @@ class Execution(models.Model):
             status=status, error_message=message, error_code=code, http_status=http_status
         )
 
+    def wait_to_retry(self, code: str, message: str, retry_at) -> bool:
+        """Back to the queue after a try Code Engine did not run: tried again at
+        `retry_at`. False if the run was already ended."""
+        fields = {
+            "status": ExecutionStatus.QUEUED,
+            "attempts": self.attempts + 1,
+            "retry_at": retry_at,
+            "error_code": code,
+            "error_message": message,
+            "started_at": None,
+            "worker_id": "",
+        }
+        updated = Execution.objects.filter(
+            pk=self.pk, status__in=IN_PROGRESS_STATUSES, attempts=self.attempts
+        ).update(**fields)
+        if updated:
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(updated)
+
     def _finish(self, **fields) -> bool:
         """Store the outcome, unless the run was already ended (e.g. marked interrupted)."""
         now = timezone.now()
+        fields.setdefault("error_code", "")
+        fields.setdefault("error_message", "")
         fields.update(finished_at=now, duration=now - (self.started_at or self.queued_at))
         updated = Execution.objects.filter(pk=self.pk, status__in=IN_PROGRESS_STATUSES).update(
             **fields

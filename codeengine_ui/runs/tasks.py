@@ -1,13 +1,18 @@
 """The background task that calls Code Engine for a queued run (`services.start_run`
-queues it). Code Engine is called once: a run is never retried automatically.
+queues it). A run is tried again only when Code Engine certainly did not run it (it
+answered 429, or no connection was made): it goes back to the queue until Retry-After,
+up to RUN_MAX_ATTEMPTS tries. Nothing else is ever retried.
 """
 
 import logging
 import traceback
+from datetime import timedelta
 
 import httpx
+from django.conf import settings
 from django.db import connection
 from django.tasks import TaskContext, task
+from django.utils import timezone
 
 from codeengine_ui.catalog.encryption import TokenDecryptionError
 from codeengine_ui.catalog.tokens import run_refusal
@@ -22,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 # Workers on PostgreSQL LISTEN on this channel: a run queued wakes them at once.
 RUN_QUEUED_CHANNEL = "codeengine_run_queued"
+# Pauses before the next try when Code Engine gives no Retry-After: 5, 10, 20... seconds;
+# a Retry-After longer than the last is shortened to it.
+FIRST_RETRY_PAUSE_SECONDS = 5.0
+LONGEST_RETRY_PAUSE_SECONDS = 300.0
 
 
 def queue_task(execution: Execution, *, run_after=None) -> None:
@@ -125,9 +134,19 @@ class CallStarts:
 def finish_call(
     execution: Execution, outcome: FunctionExecution | None, error: BaseException | None
 ) -> None:
-    """Store what the call brought back, or why it brought nothing."""
+    """Store what the call brought back, or why it brought nothing; a try Code Engine did
+    not run goes back to the queue while tries remain."""
     if error is None:
         execution.record_outcome(outcome)
+    elif isinstance(error, CodeEngineError) and error.may_try_again:
+        if execution.attempts < settings.RUN_MAX_ATTEMPTS:
+            _try_again_later(execution, error)
+        else:
+            execution.record_error(
+                f"{error} Tried {execution.attempts} times; none ran.",
+                code=error.code,
+                http_status=error.http_status,
+            )
     elif isinstance(error, CodeEngineError):
         execution.record_error(str(error), code=error.code, http_status=error.http_status)
     elif isinstance(error, TokenDecryptionError):
@@ -143,3 +162,14 @@ def finish_call(
             "the details are in the worker's log.",
             code=ErrorCode.INTERNAL,
         )
+
+
+def _try_again_later(execution: Execution, error: CodeEngineError) -> None:
+    pause = getattr(error, "retry_after", None)
+    if pause is None:
+        pause = FIRST_RETRY_PAUSE_SECONDS * 2 ** (execution.attempts - 1)
+    retry_at = timezone.now() + timedelta(seconds=min(pause, LONGEST_RETRY_PAUSE_SECONDS))
+    tried = execution.attempts
+    message = f"{error} It goes back to the queue: try {tried + 1} of {settings.RUN_MAX_ATTEMPTS}."
+    if execution.wait_to_retry(error.code, message, retry_at):
+        queue_task(execution, run_after=retry_at)

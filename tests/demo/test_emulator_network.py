@@ -31,8 +31,9 @@ def test_https_is_trusted_through_the_ca_bundle_only(tls_emulator):
     trusted = CodeEngineClient(running.url, DEVELOPER_TOKEN, ca_bundle=str(ca_bundle))
     assert trusted.check_token()["displayName"] == "Demo Developer"
 
-    with pytest.raises(UnreachableError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(UnreachableError, match="CERTIFICATE_VERIFY_FAILED") as untrusted:
         CodeEngineClient(running.url, DEVELOPER_TOKEN).check_token()
+    assert not untrusted.value.may_try_again, "waiting does not mend a certificate"
 
 
 def test_the_local_authority_is_made_once_and_kept(tmp_path):
@@ -65,7 +66,12 @@ def test_a_kept_alive_connection_is_counted_once_and_repeated_runs_are_counted()
             http.post(f"{RUN_PATH}/functions/greet", json=body).raise_for_status()
         stats = http.get("/_emulator/stats").json()
 
-    assert stats == {"connections_opened": 1, "runs_received": 3, "repeated_runs": 1}
+    assert stats == {
+        "connections_opened": 1,
+        "runs_received": 3,
+        "repeated_runs": 1,
+        "rate_limited_runs": 0,
+    }
 
 
 def test_latency_is_paid_each_way_and_once_more_for_a_new_connection():
@@ -100,3 +106,18 @@ def test_an_answer_is_written_in_one_piece():
                     )
                 )
                 assert head.startswith(b"HTTP/1.1 200 OK") and len(body) == length
+
+
+def test_the_rate_limit_is_set_over_http_and_refuses_without_running(emulator):
+    with httpx.Client(base_url=emulator.url) as http:
+        set_up = http.post("/_emulator/rate-limit", json={"runs": 2, "retry_after": 3})
+        assert set_up.status_code == 200
+        headers = {"X-DOMO-Developer-Token": DEVELOPER_TOKEN}
+        replies = [
+            http.post(f"{RUN_PATH}/functions/greet", json={"inputVariables": {}}, headers=headers)
+            for _ in range(3)
+        ]
+
+    assert [reply.status_code for reply in replies] == [429, 429, 200]
+    assert replies[0].headers["retry-after"] == "3"
+    assert emulator.server.emulator.stats()["rate_limited_runs"] >= 2

@@ -1,5 +1,7 @@
 """The Code Engine client against the emulator over real loopback HTTP."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from codeengine_ui.demo.package import (
@@ -7,12 +9,13 @@ from codeengine_ui.demo.package import (
     GLOBAL_PACKAGE_ID,
     PRIVATE_PACKAGE_ID,
 )
-from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution
+from codeengine_ui.domo.client import CodeEngineClient, FunctionExecution, retry_after_seconds
 from codeengine_ui.domo.errors import (
     BadTokenError,
     InvalidRequestError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     UnreachableError,
     UpstreamError,
 )
@@ -205,3 +208,38 @@ def test_closed_port_is_unreachable():
 def test_client_repr_masks_the_token(client):
     assert DEVELOPER_TOKEN not in repr(client)
     assert repr(client).endswith("(••••e7f8))")
+
+
+def test_rate_limit_says_the_function_did_not_run_and_when_to_come_back(client, emulator):
+    emulator.server.emulator.refuse_runs(1, retry_after=7)
+    received = emulator.server.emulator.runs_received
+
+    with pytest.raises(RateLimitedError, match="did not run") as caught:
+        client.run_function(DEMO_PACKAGE_ID, VERSION, "greet", {"name": "Ada"})
+
+    assert caught.value.http_status == 429 and caught.value.retry_after == 7
+    assert caught.value.may_try_again
+    assert emulator.server.emulator.runs_received == received
+    assert client.run_function(DEMO_PACKAGE_ID, VERSION, "greet", {"name": "Ada"}).succeeded
+
+
+def test_retry_after_is_read_as_seconds_or_as_a_date():
+    now = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+    assert retry_after_seconds("120", now) == 120
+    assert retry_after_seconds("Thu, 26 Nov 2026 12:00:30 GMT", now) == 30
+    assert retry_after_seconds("Thu, 26 Nov 2026 11:00:00 GMT", now) == 0
+    for unreadable in ("", "soon", "9" * 40, "-5", "1e9"):
+        assert retry_after_seconds(unreadable, now) is None
+
+
+def test_only_a_failure_before_sending_may_be_tried_again(client, emulator):
+    with pytest.raises(UnreachableError) as refused:
+        CodeEngineClient("http://127.0.0.1:1", DEVELOPER_TOKEN).run_function(
+            DEMO_PACKAGE_ID, VERSION, "greet", {}
+        )
+    assert refused.value.may_try_again
+
+    with pytest.raises(BadTokenError) as bad_token:
+        CodeEngineClient(emulator.url, "wrong").run_function(DEMO_PACKAGE_ID, VERSION, "greet", {})
+    assert not bad_token.value.may_try_again

@@ -172,3 +172,99 @@ def test_stopping_a_worker_marks_its_unfinished_runs_interrupted(
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
     assert "worker was stopped" in execution.error_message
+
+
+@pytest.fixture
+def rate_limit(emulator):
+    yield emulator.server.emulator.refuse_runs
+    emulator.server.emulator.refuse_runs(0)
+
+
+def test_a_rate_limited_run_goes_back_to_the_queue_until_it_runs_once(
+    running_worker, greet, developer_token, member, emulator, rate_limit
+):
+    rate_limit(2, retry_after=0)
+    received = emulator.server.emulator.runs_received
+    execution = _submit(greet, developer_token, member, {"name": "Ada"})
+
+    running_worker()
+    _wait_until_finished([execution])
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.SUCCESS and execution.result == "Hello, Ada."
+    assert execution.attempts == 3
+    assert (execution.error_code, execution.error_message) == ("", "")
+    assert emulator.server.emulator.runs_received == received + 1
+
+
+def test_a_run_waiting_for_the_rate_limit_says_so_on_its_page(
+    running_worker, greet, developer_token, member, member_client, rate_limit
+):
+    rate_limit(1, retry_after=120)
+    execution = _submit(greet, developer_token, member, {"name": "Ada"})
+
+    running_worker()
+    deadline = time.monotonic() + 10
+    while Execution.objects.get(pk=execution.pk).retry_at is None:
+        assert time.monotonic() < deadline, "the run was not sent back to the queue"
+        time.sleep(0.05)
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.QUEUED and execution.attempts == 2
+    assert 110 < (execution.retry_at - timezone.now()).total_seconds() <= 120
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+    assert "Waiting: rate limited" in html
+    assert "so the function did not run." in html
+    assert "It goes back to the queue: try 2 of 4. Next try at" in html
+    assert "Waiting: rate limited" in member_client.get("/executions/").content.decode()
+
+
+def test_tries_end_with_the_reason_and_their_count(
+    running_worker, greet, developer_token, member, emulator, rate_limit, settings
+):
+    settings.RUN_MAX_ATTEMPTS = 2
+    rate_limit(5, retry_after=0)
+    received = emulator.server.emulator.runs_received
+    execution = _submit(greet, developer_token, member, {"name": "Ada"})
+
+    running_worker()
+    _wait_until_finished([execution])
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.ERROR and execution.error_code == "rate_limited"
+    assert execution.error_message.endswith("Tried 2 times; none ran.")
+    assert emulator.server.emulator.runs_received == received
+
+
+def test_an_unreachable_instance_is_tried_again_after_a_growing_pause(
+    running_worker, instance, greet, developer_token, member, settings, monkeypatch
+):
+    monkeypatch.setattr("codeengine_ui.runs.tasks.FIRST_RETRY_PAUSE_SECONDS", 0.1)
+    settings.RUN_MAX_ATTEMPTS = 3
+    settings.CODEENGINE_ALLOWED_HOSTS = [*settings.CODEENGINE_ALLOWED_HOSTS, "127.0.0.1:9"]
+    instance.custom_base_url = "http://127.0.0.1:9"
+    instance.save()
+    execution = _submit(greet, developer_token, member, {"name": "Ada"})
+
+    running_worker()
+    _wait_until_finished([execution])
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.ERROR and execution.error_code == "unreachable"
+    assert execution.attempts == 3
+    assert "Could not connect to 127.0.0.1:9" in execution.error_message
+
+
+def test_a_failure_after_sending_is_never_tried_again(
+    running_worker, instance, developer_token, member, emulator
+):
+    failing = save_demo_function(instance, developer_token, "failWithError")
+    received = emulator.server.emulator.runs_received
+    execution = _submit(failing, developer_token, member, {"reason": "disk full"})
+
+    running_worker()
+    _wait_until_finished([execution])
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.FAILED and execution.attempts == 1
+    assert emulator.server.emulator.runs_received == received + 1
