@@ -251,6 +251,9 @@ class RunWorker:
         try:
             clients = await asyncio.shield(batch)
         except asyncio.CancelledError:
+            # Put the run back only once the batch has marked it running, or it would stay so.
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({batch})
             await self._end_cancelled(db_task, called=False)
             self._ended(current, execution.instance_id)
             return

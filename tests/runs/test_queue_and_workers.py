@@ -8,7 +8,9 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
+from django.tasks.base import TaskResultStatus
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from codeengine_ui.runs.housekeeping import mark_orphaned_runs
 from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
@@ -268,3 +270,108 @@ def test_a_failure_after_sending_is_never_tried_again(
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.FAILED and execution.attempts == 1
     assert emulator.server.emulator.runs_received == received + 1
+
+
+def _task_status(execution: Execution) -> str:
+    execution.refresh_from_db()
+    return DBTaskResult.objects.get(pk=execution.task_id).status
+
+
+def _stopped(worker: RunWorker, thread: threading.Thread, within: float) -> None:
+    thread.join(within)
+    assert not thread.is_alive(), f"the worker did not stop within {within} s"
+
+
+def _worker_thread(**options) -> tuple[RunWorker, threading.Thread]:
+    worker = RunWorker(poll_interval=0.02, **options)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return worker, thread
+
+
+def test_a_stopping_worker_lets_its_runs_in_flight_finish(
+    database_tasks, instance, developer_token, member, emulator, settings
+):
+    settings.RUN_WORKER_GRACE_SECONDS = 30
+    sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    received = emulator.server.emulator.runs_received
+    execution = _submit(sleeper, developer_token, member, {"seconds": 1})
+    worker, thread = _worker_thread(concurrency=4)
+    _wait_until_called(emulator, received)
+
+    worker.stop()
+    _stopped(worker, thread, within=10)
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.SUCCESS and execution.result == "Slept 1 seconds"
+    assert _task_status(execution) == TaskResultStatus.SUCCESSFUL
+
+
+def test_a_second_stop_interrupts_what_is_left_at_once(
+    database_tasks, instance, developer_token, member, emulator, settings
+):
+    settings.RUN_WORKER_GRACE_SECONDS = 60
+    sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    received = emulator.server.emulator.runs_received
+    execution = _submit(sleeper, developer_token, member, {"seconds": 10})
+    worker, thread = _worker_thread(concurrency=4)
+    _wait_until_called(emulator, received)
+
+    worker.stop()
+    time.sleep(0.3)
+    worker.stop()
+    _stopped(worker, thread, within=5)
+
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.INTERRUPTED
+    assert "worker was stopped" in execution.error_message
+    assert _task_status(execution) == TaskResultStatus.FAILED
+
+
+def test_runs_claimed_but_not_started_go_back_to_the_queue_when_a_worker_stops(
+    database_tasks, instance, developer_token, member, emulator, settings
+):
+    settings.RUN_WORKER_INSTANCE_LIMIT = 1  # one run calls; the others wait for room
+    sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    received = emulator.server.emulator.runs_received
+    runs = [_submit(sleeper, developer_token, member, {"seconds": 1}) for _ in range(3)]
+    worker, thread = _worker_thread(concurrency=8)
+    _wait_until_called(emulator, received)
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 3
+
+    worker.stop()
+    _stopped(worker, thread, within=10)
+
+    statuses = sorted(Execution.objects.filter(pk__in=[r.pk for r in runs]).values_list("status"))
+    assert statuses == [("SUCCESS",), ("queued",), ("queued",)]
+    waiting = [run for run in runs if not Execution.objects.get(pk=run.pk).is_finished]
+    assert {_task_status(run) for run in waiting} == {TaskResultStatus.READY}
+
+    settings.RUN_WORKER_INSTANCE_LIMIT = 0
+    worker, thread = _worker_thread(concurrency=8)
+    try:
+        _wait_until_finished(runs)
+    finally:
+        worker.stop()
+        _stopped(worker, thread, within=10)
+    assert {e.status for e in Execution.objects.all()} == {ExecutionStatus.SUCCESS}
+    assert emulator.server.emulator.runs_received == received + 3
+
+
+def test_a_run_from_the_form_is_claimed_before_a_waiting_batch(
+    database_tasks, greet, developer_token, member
+):
+    batch = [
+        start_run(greet, {"name": f"n{i}"}, developer_token, member, RunSource.BATCH)
+        for i in range(30)
+    ]
+    from_the_form = _submit(greet, developer_token, member, {"name": "Ada"})
+    worker, thread = _worker_thread(concurrency=1)
+    try:
+        _wait_until_finished([*batch, from_the_form])
+    finally:
+        worker.stop()
+        _stopped(worker, thread, within=10)
+
+    first = Execution.objects.order_by("started_at").first()
+    assert first.pk == from_the_form.pk
