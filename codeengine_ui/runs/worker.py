@@ -104,6 +104,7 @@ class RunWorker:
         self._run_ended: asyncio.Event | None = None
         self._work_queued: asyncio.Event | None = None
         self._listening = False
+        self._outage_since: float | None = None
         self._stop_requests = 0
 
     # --- control, from any thread -------------------------------------------------------
@@ -181,8 +182,9 @@ class RunWorker:
             try:
                 claimed = await self._database_call(self._claim, wanted)
                 await self._start(claimed)
-            except Exception:
-                logger.exception("Worker %s could not claim tasks", self.worker_id)
+            except Exception as error:
+                if not isinstance(error, _DATABASE_DOWN):  # an outage is reported once
+                    logger.exception("Worker %s could not claim tasks", self.worker_id)
                 claimed = []
                 await self._sleep(max(self.poll_interval, 1.0))
             if len(claimed) < wanted:
@@ -460,7 +462,9 @@ class RunWorker:
                     async for _notice in listener.notifies():
                         self._work_queued.set()
             except psycopg.Error as error:
-                logger.warning("Worker %s: not listening for runs (%s)", self.worker_id, error)
+                if self._listening or self._outage_since is None:
+                    reason = " ".join(str(error).split())
+                    logger.warning("Worker %s: stopped listening (%s)", self.worker_id, reason)
             self._listening = False
             await asyncio.sleep(DATABASE_RETRY_SECONDS[-1])
 
@@ -477,6 +481,8 @@ class RunWorker:
                     await self._database_call(mark_orphaned_runs)
                 if beats % PERIODIC_JOBS_BEATS == 1:
                     await self._database_call(queue_periodic_jobs)
+            except _DATABASE_DOWN:
+                pass  # reported once by _database_call; the next beat tries again
             except Exception:
                 logger.exception("Worker %s: heartbeat failed", self.worker_id)
 
@@ -506,17 +512,35 @@ class RunWorker:
         attempt = 0
         while True:
             try:
-                return await self._loop.run_in_executor(
+                value = await self._loop.run_in_executor(
                     self._database, partial(_on_database_thread, function, *args)
                 )
             except _DATABASE_DOWN as error:
+                self._database_unavailable(error)
                 if not retry:
                     raise
                 pause = DATABASE_RETRY_SECONDS[min(attempt, len(DATABASE_RETRY_SECONDS) - 1)]
-                if attempt == 0:
-                    logger.warning("Worker %s: database unavailable (%s)", self.worker_id, error)
                 attempt += 1
                 await asyncio.sleep(pause)
+            else:
+                self._database_available()
+                return value
+
+    def _database_unavailable(self, error: Exception) -> None:
+        """Say once that the database refuses or lost the connection, not at every try."""
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            reason = " ".join(str(error).split())
+            logger.warning("Worker %s: database unavailable (%s)", self.worker_id, reason)
+
+    def _database_available(self) -> None:
+        if self._outage_since is not None:
+            logger.warning(
+                "Worker %s: database available again after %.1f s",
+                self.worker_id,
+                time.monotonic() - self._outage_since,
+            )
+            self._outage_since = None
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
