@@ -5,7 +5,7 @@ ports, then prints:
 
   run_added_latency_p50 / _p95   submit -> execution finished, minus a direct httpx call
                                  to the same emulator function in the same run (ms)
-  runs_in_flight_max             50 runs of a 2-second function submitted at once: the most
+  runs_50x2s_in_flight_max       50 runs of a 2-second function submitted at once: the most
                                  running at the same moment (runs)
   runs_50x2s_wall                first submit -> last run finished (s)
   database_locked_errors         "database is locked" lines logged meanwhile (count)
@@ -160,7 +160,7 @@ def main() -> None:
         figure("run_added_latency_p50", statistics.median(added), "ms")
         figure("run_added_latency_p95", percentile(added, 0.95), "ms")
         most, wall = measure_concurrency(console)
-        figure("runs_in_flight_max", most, "runs")
+        figure("runs_50x2s_in_flight_max", most, "runs")
         figure("runs_50x2s_wall", wall, "s")
     locked = log_path.read_text().lower().count("database is locked")
     figure("database_locked_errors", locked, "count")

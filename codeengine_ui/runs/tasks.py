@@ -5,6 +5,7 @@ up to RUN_MAX_ATTEMPTS tries. Nothing else is ever retried.
 """
 
 import logging
+import time
 import traceback
 from datetime import timedelta
 
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 # Workers on PostgreSQL LISTEN on this channel: a run queued wakes them at once.
 RUN_QUEUED_CHANNEL = "codeengine_run_queued"
+# A token's use by one user is noted at most once a minute (AccessToken.record_use).
+USE_NOTED_SECONDS = 60.0
 # Pauses before the next try when Code Engine gives no Retry-After: 5, 10, 20... seconds;
 # a Retry-After longer than the last is shortened to it.
 FIRST_RETRY_PAUSE_SECONDS = 5.0
@@ -96,15 +99,18 @@ def start_call(
 class CallStarts:
     """Starts the calls of running executions, many at a time (the run worker starts a
     claimed batch at once): whether a user may run with a token is decided, the token
-    decrypted and its use noted once per batch for each token and user."""
+    decrypted and its use noted once per batch for each token and user. `uses_noted`, kept
+    from batch to batch by a worker, spares noting a use again within the minute."""
 
     def __init__(
         self,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         http: HttpPool | None = None,
+        uses_noted: dict | None = None,
     ):
         self._transport, self._http = transport, http
+        self._uses_noted = {} if uses_noted is None else uses_noted
         self._refusals: dict = {}
         self._clients: dict = {}
 
@@ -114,7 +120,7 @@ class CallStarts:
         if pair not in self._refusals:
             self._refusals[pair] = run_refusal(token, user)
             if self._refusals[pair] is None:
-                token.record_use(user)
+                self._note_use(pair, token, user)
         refusal = self._refusals[pair]
         if refusal is not None:
             execution.record_error(refusal.message, code=refusal.code)
@@ -129,6 +135,12 @@ class CallStarts:
             finish_call(execution, None, client)
             return None
         return client
+
+    def _note_use(self, pair: tuple, token, user) -> None:
+        now = time.monotonic()
+        if now - self._uses_noted.get(pair, -USE_NOTED_SECONDS) >= USE_NOTED_SECONDS:
+            token.record_use(user)
+            self._uses_noted[pair] = now
 
 
 def finish_call(

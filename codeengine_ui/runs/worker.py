@@ -105,6 +105,7 @@ class RunWorker:
         self._work_queued: asyncio.Event | None = None
         self._listening = False
         self._outage_since: float | None = None
+        self._uses_noted: dict = {}  # (token, user) -> when this worker noted the use
         self._stop_requests = 0
 
     # --- control, from any thread -------------------------------------------------------
@@ -172,6 +173,7 @@ class RunWorker:
             logger.info("Worker %s stopped", self.worker_id)
 
     async def _claim_loop(self) -> None:
+        work_likely = True  # a task was announced, or the last claim was full
         while not self._stopping.is_set():
             free = self.concurrency - len(self._runs)
             if free <= 0:
@@ -180,7 +182,7 @@ class RunWorker:
                 continue
             wanted = min(free, CLAIM_BATCH)
             try:
-                claimed = await self._database_call(self._claim, wanted)
+                claimed = await self._database_call(self._claim, wanted, work_likely)
                 await self._start(claimed)
             except Exception as error:
                 if not isinstance(error, _DATABASE_DOWN):  # an outage is reported once
@@ -194,31 +196,44 @@ class RunWorker:
                 timeout = max(self.poll_interval, 1.0) if self._listening else self.poll_interval
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._until(self._work_queued, self._stopping), timeout)
+                work_likely = self._work_queued.is_set()
+            else:
+                work_likely = True
 
-    def _claim(self, wanted: int) -> list[tuple[DBTaskResult, Execution | None]]:
+    def _claim(
+        self, wanted: int, work_likely: bool = True
+    ) -> list[tuple[DBTaskResult, Execution | None]]:
         """Claim up to `wanted` ready tasks, each with its run (None for other tasks)."""
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
-        # A plain read first: an idle worker polls often, and only a ready task is worth
-        # the exclusive transaction that claiming takes.
-        if not tasks.exists():
+        # Unless a task was announced, a plain read first: an idle worker polls often, and
+        # only a ready task is worth the exclusive transaction that claiming takes.
+        if not work_likely and not tasks.exists():
             return []
         try:
             with exclusive_transaction(tasks.db):
                 claimed = list(tasks.select_for_update(skip_locked=True)[:wanted])
                 now = timezone.now()
+                # One UPDATE for the tasks that had the same workers before (usually none).
+                by_workers: dict[tuple, list] = {}
                 for db_task in claimed:
+                    by_workers.setdefault(tuple(db_task.worker_ids), []).append(db_task)
                     db_task.status = TaskResultStatus.RUNNING
                     db_task.started_at = now
                     db_task.worker_ids = [*db_task.worker_ids, self.worker_id]
-                DBTaskResult.objects.bulk_update(claimed, ["status", "started_at", "worker_ids"])
+                for earlier, group in by_workers.items():
+                    DBTaskResult.objects.filter(pk__in=[t.pk for t in group]).update(
+                        status=TaskResultStatus.RUNNING,
+                        started_at=now,
+                        worker_ids=[*earlier, self.worker_id],
+                    )
         except OperationalError as error:
             if is_locked_database_exception(error):
                 return []
             raise
         runs = {
-            db_task.pk: db_task.task_result.args[0]
+            db_task.pk: db_task.args_kwargs["args"][0]
             for db_task in claimed
             if db_task.task_path == run_execution.module_path
         }
@@ -266,7 +281,7 @@ class RunWorker:
         that was ended instead or that something else had already started}."""
         executions = [execution for _, execution in claimed]
         taken = set(Execution.mark_all_running(executions, self.worker_id))
-        starts = CallStarts(http=self._http)
+        starts = CallStarts(http=self._http, uses_noted=self._uses_noted)
         with transaction.atomic():  # the refusals recorded, in one commit
             return {
                 execution.pk: starts.start(execution) if execution in taken else None
@@ -607,10 +622,34 @@ def _finish_runs(finished: list[tuple]) -> None:
     """Store runs' outcomes and end their tasks, in one transaction. Safe to do twice: an
     outcome is stored only on a run still in progress."""
     with transaction.atomic():
-        for db_task, execution, client, outcome, error in finished:
-            if client is not None:
-                finish_call(execution, outcome, error)
-            _task_succeeded(db_task, execution.status)
+        with Execution.finishing_together():
+            for _db_task, execution, client, outcome, error in finished:
+                if client is not None:
+                    finish_call(execution, outcome, error)
+        _tasks_succeeded([(db_task, execution.status) for db_task, execution, *_ in finished])
+
+
+def _tasks_succeeded(ended: list[tuple[DBTaskResult, str]]) -> None:
+    """End tasks as successful, one UPDATE for those with the same return value."""
+    now = timezone.now()
+    by_value: dict[str, list] = {}
+    for db_task, value in ended:
+        by_value.setdefault(value, []).append(db_task)
+        db_task.status, db_task.finished_at, db_task.return_value = (
+            TaskResultStatus.SUCCESSFUL,
+            now,
+            value,
+        )
+    for value, group in by_value.items():
+        DBTaskResult.objects.filter(pk__in=[t.pk for t in group]).update(
+            status=TaskResultStatus.SUCCESSFUL,
+            finished_at=now,
+            return_value=value,
+            exception_class_path="",
+            traceback="",
+        )
+    for db_task, _ in ended:
+        _signal(task_finished, db_task)
 
 
 def _task_succeeded(db_task: DBTaskResult, value: Any) -> None:
@@ -619,7 +658,11 @@ def _task_succeeded(db_task: DBTaskResult, value: Any) -> None:
 
 
 def _signal(signal, db_task: DBTaskResult) -> None:
-    signal.send(sender=type(db_task.task.get_backend()), task_result=db_task.task_result)
+    """Tell django.tasks' receivers (its log lines) of a task's new state."""
+    if not signal.has_listeners():
+        return
+    task_result = db_task.task_result
+    signal.send(sender=type(task_result.task.get_backend()), task_result=task_result)
 
 
 def _requeue(db_task: DBTaskResult, worker_id: str) -> None:
