@@ -93,6 +93,69 @@
     }
   });
 
+  // What is typed into a run form is kept in this tab (sessionStorage, per function, never
+  // the token), so a page left for the login, or for another page, can offer it back.
+  var NOT_KEPT = /^(csrfmiddlewaretoken|token|submission_id|preset_name|editor_action)$/;
+  function typedPairs(form) {
+    var pairs = [];
+    new FormData(form).forEach(function (value, name) {
+      if (!NOT_KEPT.test(name) && typeof value === "string") pairs.push([name, value]);
+    });
+    return pairs;
+  }
+  function keepTyped(form) {
+    if (!form || !form.dataset.draftKey) return;
+    try {
+      sessionStorage.setItem(form.dataset.draftKey, JSON.stringify({ pairs: typedPairs(form), at: Date.now() }));
+    } catch (error) { /* storage full or disabled: nothing to keep */ }
+  }
+  function keptDraft(form) {
+    try { return JSON.parse(sessionStorage.getItem(form.dataset.draftKey) || "null"); } catch (error) { return null; }
+  }
+  function restoreTyped(form, draft, notice) {
+    var values = {};
+    draft.pairs.forEach(function (pair) {
+      if (!(pair[0] in values)) values[pair[0]] = pair[1];
+      else values[pair[0]] = [].concat(values[pair[0]], pair[1]);
+    });
+    values.editor_action = "mode:" + (values.editor_mode || "form");
+    htmx.ajax("POST", form.dataset.editorUrl, { target: "#inputs-editor", swap: "outerHTML", values: values })
+      .then(function () {
+        notice.querySelector("[data-draft-message]").textContent = "Restored what you typed.";
+        notice.querySelectorAll("button").forEach(function (button) { button.hidden = true; });
+      });
+  }
+  function offerDraft(form) {
+    var notice = document.querySelector("[data-draft-notice]");
+    var draft = form.dataset.draftKey && keptDraft(form);
+    if (!notice || !draft || !draft.pairs) return;
+    if (JSON.stringify(draft.pairs) === JSON.stringify(typedPairs(form))) return;
+    var navigation = (performance.getEntriesByType("navigation") || [])[0];
+    notice.hidden = false;
+    notice.querySelector("[data-draft-message]").textContent =
+      "You typed other inputs here at " + new Date(draft.at).toLocaleTimeString() + ".";
+    notice.querySelector("[data-draft-restore]").onclick = function () { restoreTyped(form, draft, notice); };
+    notice.querySelector("[data-draft-discard]").onclick = function () {
+      sessionStorage.removeItem(form.dataset.draftKey);
+      keepTyped(form);
+      notice.hidden = true;
+    };
+    // Back or Forward to the form: what was typed comes back at once, lists included.
+    if (navigation && navigation.type === "back_forward") restoreTyped(form, draft, notice);
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      keepTyped(event.target.closest && event.target.closest("form.run-form"));
+    });
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    keepTyped(event.target.closest && event.target.closest("form.run-form"));
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.querySelector("form.run-form[data-draft-key]");
+    if (form) offerDraft(form);
+  });
+
   // Times are shown in the viewer's time zone: the server reads it from this cookie.
   (function rememberTimeZone() {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
