@@ -43,6 +43,25 @@ class ErrorCode(models.TextChoices):
         return _NEXT_STEPS[self]
 
 
+# Failures where Code Engine certainly did not run the function: the console refused to
+# call, or Code Engine refused the call before running it.
+NOT_RUN_CODES = frozenset(
+    {
+        ErrorCode.TOKEN_MISSING,
+        ErrorCode.TOKEN_DISABLED,
+        ErrorCode.TOKEN_EXPIRED,
+        ErrorCode.TOKEN_NOT_GRANTED,
+        ErrorCode.ROLE_REVOKED,
+        ErrorCode.TOKEN_UNREADABLE,
+        ErrorCode.INVALID_REQUEST,
+        ErrorCode.BAD_TOKEN,
+        ErrorCode.PERMISSION_DENIED,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.RATE_LIMITED,
+        ErrorCode.UNREACHABLE,
+    }
+)
+
 _NEXT_STEPS = {
     ErrorCode.TOKEN_MISSING: "Run again with another token.",
     ErrorCode.TOKEN_DISABLED: "Ask an admin to enable the token, or run again with another token.",

@@ -14,6 +14,12 @@ from .models import Execution, ExecutionStatus
 _CODES_QUOTING_DOMO = ("", ErrorCode.REQUEST_REFUSED, ErrorCode.UPSTREAM_ERROR)
 
 
+def _domo_words(message: str) -> list[str]:
+    """What Domo itself said in a stored message (`Domo said: "..."`), never the console's
+    own wording around it (whose words could match an input's name)."""
+    return re.findall(r'Domo said: "(.*)"', message)
+
+
 def _shape(type_name: str, is_list: bool, allows_null: bool = False) -> str:
     shape = f"a list of {type_name}" if is_list else type_name
     return shape + (" (or null)" if allows_null else "")
@@ -73,7 +79,11 @@ def input_problems(execution: Execution) -> list[InputProblem]:
     found = {problem.path for problem in problems}
     said = " ".join(
         [str(m) for m in (execution.error_information or {}).get("errorMessages") or []]
-        + ([execution.error_message] if execution.error_code in _CODES_QUOTING_DOMO else [])
+        + (
+            _domo_words(execution.error_message)
+            if execution.error_code in _CODES_QUOTING_DOMO
+            else []
+        )
     )
     for parameter in parameters:
         name = parameter["name"]

@@ -8,7 +8,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from codeengine_ui.domo.client import FunctionExecution
-from codeengine_ui.error_codes import ErrorCode
+from codeengine_ui.error_codes import NOT_RUN_CODES, ErrorCode
 
 from .fields import OrderedJSONField
 
@@ -243,6 +243,15 @@ class Execution(models.Model):
         if self.is_waiting_to_retry:
             return self.error_message
         return STATUS_EXPLANATIONS.get(self.status, "")
+
+    @property
+    def has_domo_answer(self) -> bool:
+        return self.status in DOMO_STATUSES
+
+    @property
+    def function_never_ran(self) -> bool:
+        """Code Engine certainly did not run it (refused before the call, or by Domo)."""
+        return self.status == ExecutionStatus.ERROR and self.error_code in NOT_RUN_CODES
 
     @property
     def is_waiting_to_retry(self) -> bool:

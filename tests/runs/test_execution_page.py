@@ -75,7 +75,7 @@ def test_logs_are_numbered_searchable_and_available_as_text(
     text = member_client.get(f"/executions/{execution.pk}/stdout.txt").content.decode()
 
     assert "data-log-filter" in html
-    assert '<span class="line-number">0</span><code>Greeting Ada</code>' in html
+    assert '<span class="line-number">1</span><code>Greeting Ada</code>' in html
     assert "2 lines: the first 1 are shown" in html
     assert text == 'Greeting Ada\n{"event": "greeted", "name": "Ada"}'
 
@@ -265,3 +265,64 @@ def test_run_again_with_inputs_that_no_longer_fit_opens_the_form_instead(
     assert "Expected text, got 42." in html
     assert Execution.objects.count() == 1
     assert emulator.server.emulator.runs_received == runs_before
+
+
+@pytest.mark.parametrize(
+    ("message", "named"),
+    [
+        (
+            "Code Engine refused the request (HTTP 400); check the instance name. "
+            'Domo said: "bad".',
+            False,
+        ),
+        ('Code Engine refused the request (HTTP 400). Domo said: "name is required".', True),
+    ],
+)
+def test_only_domo_s_own_words_can_name_an_input(
+    member_client, greet, developer_token, member, message, named
+):
+    execution = stored_run(
+        greet,
+        developer_token,
+        member,
+        {"name": "Ada"},
+        status=ExecutionStatus.ERROR,
+        error_code="request_refused",
+        error_message=message,
+    )
+
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert ("<strong>Input name:</strong> named in the error message" in html) is named
+
+
+def test_the_logs_of_a_run_refused_by_code_engine_say_it_did_not_run(
+    member_client, greet, instance
+):
+    stale = make_token(instance, "Stale", "stale-token-00000000000000000")
+    execution = _run(member_client, greet, stale, {"name": "Ada"})
+
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert execution.error_code == "bad_token"
+    assert "The function did not run, so there is no stdout." in html
+    assert "The function did not run, so there is no stderr." in html
+    assert "wrote nothing" not in html
+
+
+def test_the_logs_of_a_call_that_ended_without_an_answer_say_nothing_came_back(
+    member_client, greet, developer_token, member
+):
+    execution = stored_run(
+        greet,
+        developer_token,
+        member,
+        {"name": "Ada"},
+        status=ExecutionStatus.ERROR,
+        error_code="timeout",
+        error_message="No complete answer from Code Engine within 330 seconds.",
+    )
+
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert "No stderr came back: the call ended without Code Engine's answer." in html
