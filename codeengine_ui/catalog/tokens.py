@@ -77,7 +77,7 @@ def test_connection(token: AccessToken) -> AccessToken:
     else:
         name = user.get("displayName") or user.get("userName") or user.get("id") or "?"
         email = user.get("emailAddress") or user.get("email") or ""
-        ok, message = True, f"OK: acts as {name}" + (f" ({email})" if email else "")
+        ok, message = True, f"Acts as {name}" + (f" ({email})" if email else "")
     token.last_check_at, token.last_check_ok = timezone.now(), ok
     token.last_check_message = message[:300]
     token.save(update_fields=["last_check_at", "last_check_ok", "last_check_message"])

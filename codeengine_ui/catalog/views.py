@@ -317,7 +317,8 @@ def token_add(request: HtmxHttpRequest) -> HttpResponse:
         form.instance.created_by = request.user
         with transaction.atomic():  # the token and its grants: one audit record
             token = form.save()
-        messages.success(request, f"Added the token {token.label}; test its connection below.")
+        token = _tested(request, token)
+        messages.success(request, f"Added the token {token.label}. {_test_outcome(token)}")
         return redirect("catalog:token_detail", token.pk)
     return render(request, "catalog/token_form.html", {"form": form})
 
@@ -361,8 +362,13 @@ def token_rotate(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
         form = RotateTokenForm(token, request.POST)
         if form.is_valid():
             form.save()
-            messages.success(request, f"Replaced the secret of {token.label}; test it below.")
-            return redirect("catalog:token_detail", token.pk)
+            rotated = True
+        else:
+            rotated = False
+    if rotated:
+        token = _tested(request, token)
+        messages.success(request, f"Replaced the secret of {token.label}. {_test_outcome(token)}")
+        return redirect("catalog:token_detail", token.pk)
     context = {"form": TokenForm(instance=token), "token": token, "rotate_form": form}
     return render(request, "catalog/token_form.html", context)
 
@@ -382,9 +388,19 @@ def token_toggle(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_POST
 def token_test(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
-    token = test_connection(
-        get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
+    token = _tested(
+        request, get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
     )
+    if request.htmx:
+        return render(request, "catalog/token_list.html#token-health", {"token": token})
+    if request.POST.get("back") == "detail":
+        return redirect("catalog:token_detail", token.pk)
+    return redirect("catalog:token_list")
+
+
+def _tested(request: HtmxHttpRequest, token: AccessToken) -> AccessToken:
+    """Ask the instance who the token acts as, keep the answer on it and audit the test."""
+    token = test_connection(token)
     record(
         AuditAction.TOKEN_TESTED,
         token.description,
@@ -392,11 +408,13 @@ def token_test(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
         ok=token.last_check_ok,
         result=token.last_check_message,
     )
-    if request.htmx:
-        return render(request, "catalog/token_list.html#token-health", {"token": token})
-    if request.POST.get("back") == "detail":
-        return redirect("catalog:token_detail", token.pk)
-    return redirect("catalog:token_list")
+    return token
+
+
+def _test_outcome(token: AccessToken) -> str:
+    if token.last_check_ok:
+        return f"Connection test: {token.last_check_message}."
+    return f"Connection test failed: {token.last_check_message}"
 
 
 @role_required(Role.ADMIN)

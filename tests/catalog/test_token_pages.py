@@ -91,7 +91,11 @@ def test_rotation_replaces_the_secret_and_keeps_the_history(
     assert decrypt_token(developer_token.encrypted_value) == SECRET
     assert developer_token.masked == "••••1706"
     assert Execution.objects.get(pk=run.pk).token == developer_token
-    assert _actions() == [AuditAction.TOKEN_ROTATED]
+    # The new secret is tested at once: the emulator does not know it.
+    assert sorted(_actions()) == [AuditAction.TOKEN_ROTATED, AuditAction.TOKEN_TESTED]
+    assert developer_token.last_check_ok is False
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Connection test failed: Bad token" in page
 
 
 def test_disabled_token_is_refused_and_can_be_enabled_again(admin_client, developer_token):
@@ -124,7 +128,7 @@ def test_delete_asks_first_and_keeps_past_runs_readable(
 @pytest.mark.parametrize(
     ("secret", "base_url", "ok", "message"),
     [
-        (DEVELOPER_TOKEN, None, True, "OK: acts as Demo Developer (developer@example.com)"),
+        (DEVELOPER_TOKEN, None, True, "Acts as Demo Developer (developer@example.com)"),
         ("unknown-token-0000000000000000", None, False, "Bad token: the instance refused it"),
         (DEVELOPER_TOKEN, "http://127.0.0.1:9", False, "Instance unreachable: Could not connect"),
     ],
@@ -198,3 +202,18 @@ def test_a_token_has_one_state_most_pressing_first(developer_token):
         for name, value in {"is_active": True, "expires_on": None, **fields}.items():
             setattr(token, name, value)
         assert token.state == state, fields
+
+
+def test_a_new_token_is_tested_as_it_is_added(admin_client, instance):
+    response = admin_client.post(
+        "/tokens/add/",
+        {"instance": instance.pk, "label": "Dev", "secret": DEVELOPER_TOKEN, "expires_on": ""},
+        follow=True,
+    )
+
+    token = AccessToken.objects.get(label="Dev")
+    assert token.last_check_ok is True and token.last_check_at is not None
+    assert (
+        "Added the token Dev. Connection test: Acts as Demo Developer (developer@example.com)."
+        in response.content.decode()
+    )
