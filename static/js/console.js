@@ -170,6 +170,23 @@
   document.addEventListener("themeChanged", function (event) {
     document.documentElement.dataset.theme = event.detail.value;
   });
+  // The toggle switches straight to the opposite of what is on screen (the server, which
+  // cannot see the system's theme, would go from "system" to light even on a light system).
+  function aimThemeToggle() {
+    var toggle = document.querySelector(".theme-toggle");
+    if (!toggle) return;
+    var theme = document.documentElement.dataset.theme;
+    var systemDark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+    var shown = theme === "dark" || (theme === "auto" && systemDark) ? "dark" : "light";
+    var opposite = shown === "dark" ? "light" : "dark";
+    toggle.querySelector("input[name=theme]").value = opposite;
+    var button = toggle.querySelector("[data-theme-button]");
+    var label = "Theme: " + (theme === "auto" ? "system" : theme) + " (switch to " + opposite + ")";
+    button.title = label;
+    button.querySelector(".visually-hidden").textContent = label;
+  }
+  document.addEventListener("DOMContentLoaded", aimThemeToggle);
+  document.addEventListener("htmx:load", aimThemeToggle);
 
   // Keyboard shortcuts (listed in the help overlay).
   function isTyping(target) {

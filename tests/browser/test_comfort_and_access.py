@@ -191,3 +191,20 @@ def test_the_chart_period_switches_in_place(page, member, team_history):
     expect(first_day.locator("th")).to_be_visible()
     assert page.locator("#runs-chart tbody tr").count() == 30
     assert page.problems == []
+
+
+def test_the_theme_toggle_shows_the_opposite_at_once_on_a_light_system(
+    browser, live_server, member
+):
+    light_system = browser.new_context(base_url=live_server.url, color_scheme="light")
+    page = light_system.new_page()
+    log_in(page, "member", "member-password")
+    assert _body_background(page) == LIGHT_BACKGROUND
+
+    page.get_by_role("button", name=re.compile("^Theme: system")).click()
+
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert _body_background(page) == DARK_BACKGROUND
+    page.get_by_role("button", name=re.compile(r"^Theme: dark \(switch to light\)")).click()
+    expect(page.locator("html")).to_have_attribute("data-theme", "light")
+    light_system.close()
