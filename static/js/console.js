@@ -156,6 +156,21 @@
     if (form) offerDraft(form);
   });
 
+  // Filters left empty stay out of the address, so a shared link says only what it filters.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute("data-drop-empty") || event.defaultPrevented) return;
+    var emptied = [];
+    Array.prototype.forEach.call(form.elements, function (element) {
+      if (element.name && !element.disabled && element.value === "" && element.type !== "submit") {
+        element.disabled = true;
+        emptied.push(element);
+      }
+    });
+    // Enabled again once the browser has read the form, for Back and for the next change.
+    setTimeout(function () { emptied.forEach(function (element) { element.disabled = false; }); }, 0);
+  });
+
   // Times are shown in the viewer's time zone: the server reads it from this cookie.
   (function rememberTimeZone() {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -28,3 +28,14 @@ def test_log_in_run_a_function_and_watch_its_result(
     expect(page.locator("#result-json")).to_have_text('"Slept 1 seconds"')
     expect(page.locator(".log-stdout")).to_contain_text("Sleeping 1 seconds")
     assert page.problems == []
+
+
+def test_a_filtered_history_address_names_only_the_filters_used(page, member, greet):
+    log_in(page, "member", "member-password")
+    page.goto("/executions/")
+
+    page.get_by_label("Status").select_option("SUCCESS")
+    page.get_by_role("button", name="Filter").click()
+
+    expect(page).to_have_url(re.compile(r"/executions/\?status=SUCCESS$"))
+    expect(page.get_by_label("Status")).to_have_value("SUCCESS")
