@@ -263,9 +263,9 @@ class AccessToken(models.Model):
         """The state in words, with the day for an expiry: "Expires 2026-12-01"."""
         state = self.state
         if state == TokenState.EXPIRED:
-            return f"Expired {self.expires_on:%Y-%m-%d}"
+            return f"Expired {self.expires_on.day} {self.expires_on:%b %Y}"
         if state == TokenState.EXPIRING:
-            return f"Expires {self.expires_on:%Y-%m-%d}"
+            return f"Expires {self.expires_on.day} {self.expires_on:%b %Y}"
         return state.label
 
     def set_token(self, token: str) -> None:

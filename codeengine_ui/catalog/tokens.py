@@ -38,7 +38,8 @@ def run_refusal(token: AccessToken | None, user) -> RunRefusal | None:
     if token.is_expired:
         return RunRefusal(
             ErrorCode.TOKEN_EXPIRED,
-            f'The access token "{token.label}" expired on {token.expires_on:%Y-%m-%d}.',
+            f'The access token "{token.label}" expired on '
+            f"{token.expires_on.day} {token.expires_on:%b %Y}.",
         )
     if user is None:
         return RunRefusal(

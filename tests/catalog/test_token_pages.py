@@ -163,8 +163,9 @@ def test_expiring_and_expired_tokens_are_flagged_and_expired_ones_refused(
     html = admin_client.get("/tokens/").content.decode()
     page = member_client.get(f"/functions/{greet.pk}/run/").content.decode()
 
-    assert f"Expired {(today - timedelta(days=1)):%Y-%m-%d}" in html
-    assert f"Expires {(today + timedelta(days=5)):%Y-%m-%d}" in html
+    yesterday, soon = today - timedelta(days=1), today + timedelta(days=5)
+    assert f"Expired {yesterday.day} {yesterday:%b %Y}" in html
+    assert f"Expires {soon.day} {soon:%b %Y}" in html
     assert "Developer (" not in page and "Soon (" in page
 
 
