@@ -444,6 +444,10 @@ def _clean(node: Node, lenient: bool = False) -> Any:
             return node.text
         node.errors.append(str(error))
         return _INVALID
+    if not lenient and _comma_for_point(node):
+        point = node.text.replace(",", ".")
+        node.errors.append(f"Use a point for the decimals: write {point}, not {node.text}.")
+        return _INVALID
     if lenient:
         return value
     if node.as_json:
@@ -456,10 +460,35 @@ def _clean(node: Node, lenient: bool = False) -> Any:
         message = missing_message(node.parameter, in_list=node.in_list)
     else:
         message = node.rule.check(value) if node.rule else None
+        message = message or _form_only_problem(node, value)
     if message:
         node.errors.append(_sentence(message))
         return _INVALID
     return value
+
+
+# Past this, a whole number loses digits in a JavaScript function (a double holds 53 bits).
+SAFE_INTEGER = 2**53 - 1
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+
+
+def _comma_for_point(node: Node) -> bool:
+    rule, text = node.rule, (node.text or "").strip()
+    is_field = node.widget.kind == "input"
+    return bool(is_field and rule and rule.name == "decimal" and _DECIMAL_COMMA.fullmatch(text))
+
+
+def _form_only_problem(node: Node, value: Any) -> str | None:
+    """What the typed form refuses although the type would take it (the JSON tab sends such
+    values as written): whole numbers a JavaScript function cannot hold exactly."""
+    if node.rule is None or node.rule.name != "number" or isinstance(value, bool):
+        return None
+    if isinstance(value, int) and abs(value) > SAFE_INTEGER:
+        return (
+            f"{value:,} is beyond ±{SAFE_INTEGER:,}: a JavaScript function would receive it "
+            "rounded. The JSON tab sends it exactly, if the function expects that"
+        )
+    return None
 
 
 class InputsEditor:

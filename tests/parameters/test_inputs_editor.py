@@ -7,7 +7,7 @@ import pytest
 from codeengine_ui.parameters.definitions import normalise_parameters
 from codeengine_ui.parameters.editor import InputsEditor
 
-from .editor_helpers import browser_post, errors, render, resent, sent
+from .editor_helpers import browser_post, errors, posted_editor, render, resent, sent
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,14 @@ def test_empty_required_input_is_an_error_in_words():
         ("number", "1e3", "Expected a whole number (e.g. 42), got 1000.0."),
         ("decimal", "abc", 'Expected a number (e.g. 3.14), got text "abc".'),
         ("decimal", "NaN", 'Expected a number (e.g. 3.14), got text "NaN".'),
-        ("decimal", "1,5", 'Expected a number (e.g. 3.14), got text "1,5".'),
+        ("decimal", "1,5", "Use a point for the decimals: write 1.5, not 1,5."),
+        (
+            "number",
+            "99999999999999999999999",
+            "99,999,999,999,999,999,999,999 is beyond ±9,007,199,254,740,991: a JavaScript "
+            "function would receive it rounded.",
+        ),
+        ("number", "-9007199254740992", "-9,007,199,254,740,992 is beyond ±9,007,199,254,740,991"),
         (
             "decimal",
             "0.12345678901234567890",
@@ -379,3 +386,28 @@ def test_browser_validation_marks_required_fields_only():
 
     assert 'name="in.0" value="" step="1" required' in html
     assert 'name="in.1" value="" step="1">' in html
+
+
+def test_the_json_tab_still_sends_a_whole_number_past_javascript_s_range():
+    parameters = normalise_parameters([{"name": "big", "type": "number"}])
+    editor = InputsEditor(
+        parameters, {"editor_mode": "json", "inputs_json": '{"big": 99999999999999999999999}'}
+    )
+
+    assert editor.is_valid()
+    assert editor.input_variables() == {"big": 99999999999999999999999}
+
+
+def test_a_refused_value_stays_in_its_field_beside_the_message():
+    editor = posted_editor(
+        [{"name": "count", "type": "number"}, {"name": "day", "type": "date"}],
+        typed={"count": "4.5", "day": "23/04/2026"},
+    )
+    assert not editor.is_valid()
+
+    html = render(editor)
+
+    # Drawn as text: a number or date field would show these values blank.
+    assert 'type="text" id="f-in-0" name="in.0" value="4.5"' in html
+    assert 'type="text" id="f-in-1" name="in.1" value="23/04/2026"' in html
+    assert "Expected a whole number (e.g. 42), got 4.5." in html
