@@ -41,14 +41,19 @@ def _wait_until_finished(executions, timeout=20.0):
     raise AssertionError("runs did not finish in time")
 
 
+def _worker_thread(**options) -> tuple[RunWorker, threading.Thread]:
+    worker = RunWorker(poll_interval=0.02, **options)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return worker, thread
+
+
 @pytest.fixture
 def running_worker(database_tasks):
     workers = []
 
     def start(concurrency=8):
-        worker = RunWorker(concurrency=concurrency, poll_interval=0.02)
-        thread = threading.Thread(target=worker.run, daemon=True)
-        thread.start()
+        worker, thread = _worker_thread(concurrency=concurrency)
         workers.append((worker, thread))
         return worker
 
@@ -277,16 +282,9 @@ def _task_status(execution: Execution) -> str:
     return DBTaskResult.objects.get(pk=execution.task_id).status
 
 
-def _stopped(worker: RunWorker, thread: threading.Thread, within: float) -> None:
+def _stopped(thread: threading.Thread, within: float) -> None:
     thread.join(within)
     assert not thread.is_alive(), f"the worker did not stop within {within} s"
-
-
-def _worker_thread(**options) -> tuple[RunWorker, threading.Thread]:
-    worker = RunWorker(poll_interval=0.02, **options)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    return worker, thread
 
 
 def test_a_stopping_worker_lets_its_runs_in_flight_finish(
@@ -300,7 +298,7 @@ def test_a_stopping_worker_lets_its_runs_in_flight_finish(
     _wait_until_called(emulator, received)
 
     worker.stop()
-    _stopped(worker, thread, within=10)
+    _stopped(thread, within=10)
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.SUCCESS and execution.result == "Slept 1 seconds"
@@ -320,7 +318,7 @@ def test_a_second_stop_interrupts_what_is_left_at_once(
     worker.stop()
     time.sleep(0.3)
     worker.stop()
-    _stopped(worker, thread, within=5)
+    _stopped(thread, within=5)
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
@@ -340,7 +338,7 @@ def test_runs_claimed_but_not_started_go_back_to_the_queue_when_a_worker_stops(
     assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 3
 
     worker.stop()
-    _stopped(worker, thread, within=10)
+    _stopped(thread, within=10)
 
     statuses = sorted(Execution.objects.filter(pk__in=[r.pk for r in runs]).values_list("status"))
     assert statuses == [("SUCCESS",), ("queued",), ("queued",)]
@@ -353,7 +351,7 @@ def test_runs_claimed_but_not_started_go_back_to_the_queue_when_a_worker_stops(
         _wait_until_finished(runs)
     finally:
         worker.stop()
-        _stopped(worker, thread, within=10)
+        _stopped(thread, within=10)
     assert {e.status for e in Execution.objects.all()} == {ExecutionStatus.SUCCESS}
     assert emulator.server.emulator.runs_received == received + 3
 
@@ -371,7 +369,7 @@ def test_a_run_from_the_form_is_claimed_before_a_waiting_batch(
         _wait_until_finished([*batch, from_the_form])
     finally:
         worker.stop()
-        _stopped(worker, thread, within=10)
+        _stopped(thread, within=10)
 
     first = Execution.objects.order_by("started_at").first()
     assert first.pk == from_the_form.pk
