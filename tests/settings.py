@@ -53,3 +53,6 @@ SECURE_SSL_REDIRECT = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 RUN_WORKER_POLL_SECONDS = 0.05
 STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# A live part of a page that sees nothing new answers sooner than in production.
+LIVE_WAIT_SECONDS = 5

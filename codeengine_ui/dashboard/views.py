@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from codeengine_ui.access.roles import Role, has_role, role_of, role_required
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.htmx_requests import HtmxHttpRequest
+from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
 
 from . import stats
@@ -81,7 +82,13 @@ def toggle_star(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
 @role_required(Role.VIEWER)
 @require_GET
 def in_flight(request: HtmxHttpRequest) -> HttpResponse:
-    context = {"in_flight": stats.in_flight(), "history_url": reverse("runs:execution_list")}
+    """The count of runs in flight, once it changes (a long-poll)."""
+    count, at_once = wait_for_news(request.GET.get("seen"), lambda: str(stats.in_flight()), None)
+    context = {
+        "in_flight": count,
+        "in_flight_delay": 0 if at_once else 1,
+        "history_url": reverse("runs:execution_list"),
+    }
     return render(request, "dashboard/home.html#in-flight", context)
 
 

@@ -25,6 +25,9 @@ class ExecutionStatus(models.TextChoices):
     # Ours: the call produced no Domo result, or the worker went away mid-run.
     ERROR = "error", "Error"
     INTERRUPTED = "interrupted", "Interrupted"
+    # Ended by a person: before a worker took it, or while Code Engine was running it.
+    CANCELLED = "cancelled", "Cancelled"
+    ABANDONED = "abandoned", "Stopped waiting"
 
 
 STATUS_EXPLANATIONS = {
@@ -40,6 +43,9 @@ STATUS_EXPLANATIONS = {
     ExecutionStatus.UNDEFINED: "Code Engine could not determine how the run ended.",
     ExecutionStatus.ERROR: "The call produced no result from Code Engine.",
     ExecutionStatus.INTERRUPTED: "The run was cut off before it finished.",
+    ExecutionStatus.CANCELLED: "Cancelled before it started: Code Engine never ran it.",
+    ExecutionStatus.ABANDONED: "The console stopped waiting for this run. Code Engine may "
+    "still finish it (the Domo API has no way to cancel a run); its answer is ignored.",
 }
 
 IN_PROGRESS_STATUSES = (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING)
@@ -67,7 +73,7 @@ class Outcome(models.TextChoices):
 OUTCOME_DESCRIPTIONS = {
     Outcome.SUCCESS: "the function returned its declared output",
     Outcome.DOMO_FAILURE: "Code Engine ran the function and it failed",
-    Outcome.CALL_ERROR: "no result came back (network, token, time limit, interrupted)",
+    Outcome.CALL_ERROR: "no result came back (network, token, time limit, interrupted, cancelled)",
 }
 _DOMO_FAILURES = (
     ExecutionStatus.FAILED,
@@ -75,7 +81,12 @@ _DOMO_FAILURES = (
     ExecutionStatus.OUTPUT_UNDEFINED,
     ExecutionStatus.UNDEFINED,
 )
-_CALL_ERRORS = (ExecutionStatus.ERROR, ExecutionStatus.INTERRUPTED)
+_CALL_ERRORS = (
+    ExecutionStatus.ERROR,
+    ExecutionStatus.INTERRUPTED,
+    ExecutionStatus.CANCELLED,
+    ExecutionStatus.ABANDONED,
+)
 OUTCOME_STATUSES = {
     Outcome.SUCCESS: (ExecutionStatus.SUCCESS,),
     Outcome.DOMO_FAILURE: _DOMO_FAILURES,
@@ -279,6 +290,37 @@ class Execution(models.Model):
         """Time since the run started (or was queued), up to now or its end."""
         start = self.started_at or self.queued_at
         return (self.finished_at or timezone.now()) - start
+
+    @property
+    def live_state(self) -> str:
+        """What a live page shows of the run changes when this does."""
+        return f"{self.status}:{self.attempts}"
+
+    def stop(self) -> bool:
+        """Cancel the run if no worker has taken it (it never starts), or else stop waiting
+        for it (Code Engine may still finish it: its answer is ignored). False if it had
+        already ended."""
+        ends = {
+            ExecutionStatus.QUEUED: ExecutionStatus.CANCELLED,
+            ExecutionStatus.RUNNING: ExecutionStatus.ABANDONED,
+        }
+        for was, becomes in ends.items():
+            self.refresh_from_db(fields=["status", "started_at"])
+            now = timezone.now()
+            fields = {
+                "status": becomes,
+                "finished_at": now,
+                "duration": now - (self.started_at or self.queued_at),
+                "error_code": "",
+                "error_message": "",
+                "retry_at": None,
+            }
+            if Execution.objects.filter(pk=self.pk, status=was).update(**fields):
+                for name, value in fields.items():
+                    setattr(self, name, value)
+                return True
+        self.refresh_from_db()
+        return False
 
     def mark_running(self, worker_id: str) -> bool:
         """Take the run from queued to running; False if something else already did."""

@@ -1,4 +1,6 @@
 import uuid
+from functools import partial
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +35,7 @@ from . import history
 from .comparison import json_differences
 from .explanations import input_problems, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
+from .live import wait_for_news
 from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from .services import InputsDoNotFit, RunNotAllowed, start_run
 from .snippets import curl_snippet, httpx_snippet
@@ -76,9 +79,86 @@ def function_run(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
                 get_logs=options["get_logs"],
             )
         except RunNotAllowed as refusal:
+            if request.htmx:
+                return _run_panel(request, function, refusal=with_next_step(refusal))
             raise PermissionDenied(with_next_step(refusal)) from None
-        return redirect("runs:execution_detail", execution.pk)
+        if not request.htmx:
+            return redirect("runs:execution_detail", execution.pk)
+        _remember_panel_run(request, function, execution)
+        response = _run_panel(request, function, execution, new_submission_id=uuid.uuid4())
+        response["HX-Replace-Url"] = _function_url(function, run=execution.pk)
+        return response
+    if request.htmx:
+        return _run_form_again(request, function, editor, options_form)
     return _function_page(request, function, editor=editor, options_form=options_form)
+
+
+PANEL_RUNS_KEPT = 10
+
+
+def _panel_runs_key(function: Function) -> str:
+    return f"panel_runs:{function.pk}"
+
+
+def _remember_panel_run(request, function: Function, execution: Execution) -> None:
+    """This session's runs of the function, newest first, for the panel's list."""
+    key = _panel_runs_key(function)
+    earlier = [pk for pk in request.session.get(key, []) if pk != execution.pk]
+    request.session[key] = [execution.pk, *earlier][:PANEL_RUNS_KEPT]
+
+
+def _function_url(function: Function, **query) -> str:
+    url = reverse("runs:function_run", args=[function.pk])
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _run_panel(
+    request,
+    function: Function,
+    execution: Execution | None = None,
+    *,
+    refusal: str = "",
+    new_submission_id: uuid.UUID | None = None,
+) -> HttpResponse:
+    context = _panel_context(request, function, execution)
+    context.update(refusal=refusal, new_submission_id=new_submission_id)
+    return render(request, "runs/function_run.html#run-panel", context)
+
+
+def _panel_context(request, function: Function, execution: Execution | None) -> dict:
+    """The run shown beside the form, and this session's earlier runs of the function."""
+    ids = request.session.get(_panel_runs_key(function), [])
+    earlier = [pk for pk in ids if execution is None or pk != execution.pk]
+    context = {
+        "function": function,
+        "panel_run": execution,
+        "earlier_runs": function.executions.filter(pk__in=earlier).only(
+            "pk", "status", "attempts", "retry_at", "error_code", "queued_at", "finished_at"
+        ),
+    }
+    if execution is not None:
+        context.update(_live_context(execution))
+    return context
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def run_panel(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
+    """The panel beside the form, showing one run of the function (?run=)."""
+    function = _function(function_id)
+    execution = _panel_execution(function, request.GET.get("run"))
+    return _run_panel(request, function, execution)
+
+
+def _panel_execution(function: Function, run: str | None) -> Execution | None:
+    run_id = row_id(run)
+    if run_id is None:
+        return None
+    return (
+        function.executions.select_related("function", "instance", "requested_by", "token")
+        .filter(pk=run_id)
+        .first()
+    )
 
 
 @role_required(Role.VIEWER)
@@ -103,11 +183,31 @@ def save_form_preset(request: HtmxHttpRequest, function_id: int) -> HttpResponse
     function = _function(function_id)
     editor = InputsEditor(function.parameters, request.POST)
     if editor.is_valid():
-        return _save_preset(
+        saved = _save_preset(
             request, function, request.POST.get("preset_name", ""), editor.input_variables()
         )
+        return _whole_page_to(saved["Location"]) if request.htmx else saved
     options_form = RunOptionsForm(function, request.user, request.POST)
+    if request.htmx:
+        return _run_form_again(request, function, editor, options_form)
     return _function_page(request, function, editor=editor, options_form=options_form)
+
+
+def _whole_page_to(url: str) -> HttpResponse:
+    """For htmx: the browser goes to `url`, as a whole page."""
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = url
+    return response
+
+
+def _run_form_again(request, function: Function, editor, options_form) -> HttpResponse:
+    """The run form again in place, with what needs attention."""
+    response = _function_page(
+        request, function, editor=editor, options_form=options_form, part="run-form"
+    )
+    response["HX-Retarget"] = "#run-form"
+    response["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def _editor_url(function: Function) -> str:
@@ -115,7 +215,12 @@ def _editor_url(function: Function) -> str:
 
 
 def _function_page(
-    request, function: Function, *, editor: InputsEditor | None = None, options_form=None
+    request,
+    function: Function,
+    *,
+    editor: InputsEditor | None = None,
+    options_form=None,
+    part: str = "",
 ) -> HttpResponse:
     """The function's page; unless given, the editor and options start from a past run,
     a preset or the user's last inputs."""
@@ -139,6 +244,11 @@ def _function_page(
         "newer_version": ReleaseNews(request.user).newer_version(function),
         "app_call": function.app_call(start["values"]),
     }
+    if part:
+        return render(request, f"runs/function_run.html#{part}", context)
+    context.update(
+        _panel_context(request, function, _panel_execution(function, request.GET.get("run")))
+    )
     return render(request, "runs/function_run.html", context)
 
 
@@ -146,7 +256,8 @@ def _starting_point(request: HtmxHttpRequest, function: Function) -> dict:
     """What the form starts from: a past run (?from=), a preset (?preset=), or the inputs
     this user sent last. Never a token or a secret: only ids go in the URL."""
     start = {"values": None, "options": {}, "run": None, "preset": None}
-    from_run, preset = row_id(request.GET.get("from")), row_id(request.GET.get("preset"))
+    from_run = row_id(request.GET.get("from") or request.GET.get("run"))
+    preset = row_id(request.GET.get("preset"))
     if from_run is not None:
         execution = function.executions.filter(pk=from_run).first()
         if execution:
@@ -201,15 +312,10 @@ def _execution(execution_id: int) -> Execution:
 @role_required(Role.VIEWER)
 @require_GET
 def execution_detail(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
-    execution = _execution(execution_id)
-    context = {
-        "execution": execution,
-        "limit_seconds": FUNCTION_TIME_LIMIT_SECONDS,
-        "limit_minutes": FUNCTION_TIME_LIMIT_SECONDS // 60,
-    }
-    context.update(_outcome_context(execution))
     if request.htmx:
-        return render(request, "runs/execution_detail.html#execution-live", context)
+        return _live_run(request, execution_id)
+    execution = _execution(execution_id)
+    context = _live_context(execution)
     if execution.function:
         context["app_call"] = execution.function.app_call(execution.input_variables)
         context["prefilled_form_url"] = (
@@ -221,6 +327,48 @@ def execution_detail(request: HtmxHttpRequest, execution_id: int) -> HttpRespons
         rerun_key=uuid.uuid4(),
     )
     return render(request, "runs/execution_detail.html", context)
+
+
+def _live_run(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
+    """The live part of a run's page, once it shows something new (a long-poll)."""
+    get_object_or_404(Execution.objects.only("pk"), pk=execution_id)
+    _state, at_once = wait_for_news(
+        request.GET.get("seen"), partial(_run_state, execution_id), [execution_id]
+    )
+    context = _live_context(_execution(execution_id), at_once=at_once)
+    return render(request, "runs/execution_live.html", context)
+
+
+def _run_state(execution_id: int) -> str:
+    status, attempts = Execution.objects.values_list("status", "attempts").get(pk=execution_id)
+    return Execution(status=status, attempts=attempts).live_state
+
+
+def _live_context(execution: Execution, *, at_once: bool = True) -> dict:
+    context = {
+        "execution": execution,
+        "limit_seconds": FUNCTION_TIME_LIMIT_SECONDS,
+        "limit_minutes": FUNCTION_TIME_LIMIT_SECONDS // 60,
+        "live_delay": 0 if at_once else 1,
+    }
+    context.update(_outcome_context(execution))
+    return context
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def stop_execution(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
+    """Cancel a queued run, or stop waiting for a running one: its starter, or an admin."""
+    execution = _execution(execution_id)
+    if execution.requested_by_id != request.user.pk:
+        require_role(request.user, Role.ADMIN)
+    if not execution.stop():
+        messages.info(request, "This run had already ended.")
+    elif not request.htmx:
+        messages.success(request, f"Run #{execution.pk}: {execution.get_status_display()}.")
+    if request.htmx:
+        return render(request, "runs/execution_live.html", _live_context(execution))
+    return redirect("runs:execution_detail", execution.pk)
 
 
 def _outcome_context(execution: Execution) -> dict:
@@ -377,18 +525,48 @@ def execution_list(request: HtmxHttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "query_without_window": without_window.urlencode(),
         "is_first_page": before is None,
+        "live": _live_rows(page.rows),
     }
     return render(request, "runs/execution_list.html", context)
 
 
 @role_required(Role.VIEWER)
 @require_GET
-def execution_row(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
-    """One history row, for rows of runs still in progress to update themselves."""
-    execution = get_object_or_404(history.history_queryset(), pk=execution_id)
-    execution.newer_version = ReleaseNews(request.user).newer_version(execution.function)
-    context = {"execution": execution, "labels": history.key_input_labels(execution)}
-    return render(request, "runs/execution_list.html#history-row", context)
+def history_live(request: HtmxHttpRequest) -> HttpResponse:
+    """The history's rows of runs in flight (?run=), once one of them changes (a
+    long-poll): the changed rows, and the next question for those still in flight."""
+    ids = [pk for pk in map(row_id, request.GET.getlist("run")) if pk is not None]
+    ids = ids[: history.PAGE_SIZE]
+    _state, at_once = wait_for_news(request.GET.get("seen"), partial(_rows_state, ids), ids)
+    rows = list(history.history_queryset().filter(pk__in=ids))
+    news = ReleaseNews(request.user)
+    for execution in rows:
+        execution.newer_version = news.newer_version(execution.function)
+    context = {
+        "changed_rows": [(e, history.key_input_labels(e)) for e in rows],
+        "live": _live_rows(rows, at_once=at_once),
+    }
+    return render(request, "runs/execution_list.html#history-live", context)
+
+
+def _rows_state(ids: list[int]) -> str:
+    rows = (
+        Execution.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "status", "attempts")
+    )
+    return ";".join(
+        f"{pk}:{Execution(status=status, attempts=attempts).live_state}"
+        for pk, status, attempts in rows
+    )
+
+
+def _live_rows(rows: list[Execution], *, at_once: bool = True) -> dict:
+    """What a page of runs asks the server for: news of those of its rows in flight."""
+    in_flight = sorted(execution.pk for execution in rows if not execution.is_finished)
+    return {
+        "ids": in_flight,
+        "state": _rows_state(in_flight) if in_flight else "",
+        "delay": 0 if at_once else 1,
+    }
 
 
 @role_required(Role.VIEWER)

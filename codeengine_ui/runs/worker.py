@@ -45,6 +45,7 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 from codeengine_ui.domo.client import CodeEngineClient, HttpPool
 
 from .housekeeping import interrupt, mark_orphaned_runs, queue_periodic_jobs
+from .live import listen_parameters
 from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
 from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call, run_execution
 
@@ -465,7 +466,7 @@ class RunWorker:
 
     async def _listen_for_queued_runs(self) -> None:
         """LISTEN for queued runs on one more connection of its own (PostgreSQL)."""
-        parameters = _listen_parameters(connection.settings_dict)
+        parameters = listen_parameters(connection.settings_dict)
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
@@ -569,20 +570,6 @@ class RunWorker:
         finally:
             for waiter in waiters:
                 waiter.cancel()
-
-
-def _listen_parameters(settings_dict: dict) -> dict:
-    parameters = {
-        "dbname": settings_dict["NAME"],
-        "user": settings_dict["USER"] or None,
-        "password": settings_dict["PASSWORD"] or None,
-        "host": settings_dict["HOST"] or None,
-        "port": settings_dict["PORT"] or None,
-    }
-    for name in ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout"):
-        if name in settings_dict.get("OPTIONS", {}):
-            parameters[name] = settings_dict["OPTIONS"][name]
-    return {name: value for name, value in parameters.items() if value is not None}
 
 
 class WorkerStopped(Exception):

@@ -76,10 +76,29 @@
     if (tooLarge) input.reportValidity();
   });
 
-  // One submit per click: the server also refuses a repeated submission id.
+  // One submit per click: the server also refuses a repeated submission id. (A form that
+  // htmx sends shows the same while its request is on the way.)
+  function runButtonBusy(form, busy) {
+    var button = form.querySelector(".run-button");
+    if (!button) return;
+    if (busy) {
+      button.dataset.label = button.dataset.label || button.textContent;
+      button.setAttribute("aria-busy", "true");
+      button.textContent = "Starting…";
+    } else {
+      button.removeAttribute("aria-busy");
+      if (button.dataset.label) button.textContent = button.dataset.label;
+    }
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.matches && event.detail.elt.matches("form.run-form")) runButtonBusy(event.detail.elt, true);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt.matches && event.detail.elt.matches("form.run-form")) runButtonBusy(event.detail.elt, false);
+  });
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.classList.contains("run-form")) return;
+    if (!form.classList.contains("run-form") || form.hasAttribute("hx-post")) return;
     if (event.submitter && event.submitter.name === "editor_action") return;
     var button = form.querySelector(".run-button");
     if (form.dataset.submitted) {
@@ -87,10 +106,45 @@
       return;
     }
     form.dataset.submitted = "true";
-    if (button) {
-      button.setAttribute("aria-busy", "true");
-      button.textContent = "Starting…";
+    if (button) runButtonBusy(form, true);
+  });
+
+  // A run in progress counts its time between the server's answers, which come only when
+  // something changes.
+  function formatSeconds(total) {
+    if (total < 1) return Math.round(total * 1000) + " ms";
+    if (total < 60) return total.toFixed(1) + " s";
+    var minutes = Math.floor(total / 60);
+    if (minutes < 60) return minutes + " min " + Math.floor(total % 60) + " s";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+  setInterval(function () {
+    document.querySelectorAll("[data-elapsed-seconds]").forEach(function (element) {
+      if (!element.dataset.shownAt) element.dataset.shownAt = String(Date.now());
+      var total = Number(element.dataset.elapsedSeconds) + (Date.now() - Number(element.dataset.shownAt)) / 1000;
+      var text = element.querySelector("[data-elapsed]");
+      var bar = element.querySelector("progress");
+      if (text) text.textContent = formatSeconds(total);
+      if (bar) bar.value = Math.floor(total);
+    });
+  }, 1000);
+
+  // Live parts of a page ask the server for news and get an answer when there is some. A
+  // tab in the background stops asking (browsers allow few connections per site) and
+  // asks again when it is shown.
+  document.addEventListener("htmx:confirm", function (event) {
+    var element = event.detail.elt;
+    if (document.hidden && element.hasAttribute && element.hasAttribute("data-live")) {
+      event.preventDefault();
+      element.setAttribute("data-live-paused", "");
     }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) return;
+    document.querySelectorAll("[data-live-paused]").forEach(function (element) {
+      element.removeAttribute("data-live-paused");
+      htmx.trigger(element, "live-resume");
+    });
   });
 
   // What is typed into a run form is kept in this tab (sessionStorage, per function, never

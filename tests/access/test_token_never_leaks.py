@@ -111,7 +111,7 @@ def test_the_marker_token_appears_nowhere(
     for run in Execution.objects.all():
         for url in (
             f"/executions/{run.pk}/",
-            f"/executions/{run.pk}/row/",
+            f"/executions/live/?run={run.pk}",
             f"/executions/{run.pk}/result.json",
             f"/executions/{run.pk}/stderr.txt",
         ):

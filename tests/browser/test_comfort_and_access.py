@@ -41,7 +41,7 @@ def test_ctrl_enter_runs_the_function_from_anywhere_in_its_form(page, member, gr
     name.fill("Keyboard")
     name.press("Control+Enter")
 
-    expect(page).to_have_url(re.compile(r"/executions/\d+/$"))
+    expect(page).to_have_url(re.compile(r"\?run=\d+$"))
     assert Execution.objects.get().input_variables["name"] == "Keyboard"
     assert page.problems == []
 
@@ -53,7 +53,7 @@ def test_cmd_enter_from_a_checkbox_runs_once(page, member, greet):
 
     page.get_by_role("checkbox", name="Get logs").press("Meta+Enter")
 
-    expect(page).to_have_url(re.compile(r"/executions/\d+/$"))
+    expect(page).to_have_url(re.compile(r"\?run=\d+$"))
     assert Execution.objects.count() == 1
 
 

@@ -10,12 +10,14 @@ from .conftest import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _run_greet(page, name: str) -> str:
+def _run_greet(page, name: str, after: str = "") -> str:
     page.get_by_role("textbox", name="Name").fill(name)
     page.get_by_role("button", name="Run function").click()
-    expect(page).to_have_url(re.compile(r"/executions/\d+/$"))
+    expect(page).to_have_url(re.compile(rf"\?run=(?!{after}$)\d+$"))
+    run = re.search(r"\?run=(\d+)", page.url).group(1)
+    expect(page.get_by_role("heading", name=f"Run #{run}")).to_be_visible()
     expect(page.locator("#execution-live .badge")).to_have_text("Success", timeout=10_000)
-    return re.search(r"/executions/(\d+)/", page.url).group(1)
+    return run
 
 
 def test_two_runs_are_compared_side_by_side(page, worker_thread, member, instance, developer_token):
@@ -23,9 +25,8 @@ def test_two_runs_are_compared_side_by_side(page, worker_thread, member, instanc
     log_in(page, "member", "member-password")
     page.goto(f"/functions/{greet.pk}/run/")
     first = _run_greet(page, "Ada")
-    page.get_by_role("link", name="Edit and run").click()
-    expect(page.get_by_role("textbox", name="Name")).to_have_value("Ada")
-    second = _run_greet(page, "Grace")
+    second = _run_greet(page, "Grace", after=first)
+    page.get_by_role("link", name="Open the full page").click()
 
     page.get_by_role("link", name="Compare with…").click()
     page.get_by_role("link", name=f"#{first}").click()

@@ -21,7 +21,7 @@ def test_log_in_run_a_function_and_watch_its_result(
     page.get_by_role("textbox", name="seconds").fill("1")
     page.get_by_role("button", name="Run function").click()
 
-    expect(page).to_have_url(re.compile(r"/executions/\d+/$"))
+    expect(page).to_have_url(re.compile(r"\?run=\d+$"))
     live = page.locator("#execution-live")
     expect(live.locator(".badge")).to_have_text(re.compile("Queued|Running"))
     expect(live.locator(".badge")).to_have_text("Success", timeout=10_000)

@@ -26,7 +26,7 @@ def test_markup_in_results_logs_and_inputs_never_runs(
     )
     page.get_by_role("button", name="Run function").click()
     expect(page.locator("#execution-live .badge")).to_have_text("Success", timeout=10_000)
-    run = re.search(r"/executions/(\d+)/", page.url).group(1)
+    run = re.search(r"\?run=(\d+)", page.url).group(1)
 
     result = page.locator("#result-json")
     expect(result).to_contain_text("<img src=x onerror=")

@@ -111,7 +111,7 @@ def test_chart_range_switches_in_place(at_now, week_of_runs):
 def test_in_flight_card_updates_itself(at_now, week_of_runs):
     html = at_now.get("/home/in-flight/").content.decode()
 
-    assert 'id="in-flight" hx-get="/home/in-flight/" hx-trigger="every 5s"' in html
+    assert 'hx-get="/home/in-flight/?seen=1" hx-trigger="load, live-resume"' in html
     assert _stat(html, "In flight now")[0] == "1"
 
 

@@ -155,18 +155,22 @@ def test_functions_pinned_to_an_older_version_are_flagged(member_client, runs, g
     assert 'title="Version 1.10.0 is released">older</span>' in html
 
 
-def test_rows_of_runs_in_progress_update_themselves(member_client, runs):
-    Execution.objects.filter(pk=runs["ada"].pk).update(status=ExecutionStatus.RUNNING)
+def test_rows_of_runs_in_progress_are_watched_by_one_question_for_the_page(member_client, runs):
+    ada = runs["ada"].pk
+    Execution.objects.filter(pk=ada).update(status=ExecutionStatus.RUNNING)
 
     html = member_client.get("/executions/").content.decode()
-    row = member_client.get(f"/executions/{runs['ada'].pk}/row/", HTTP_HX_REQUEST="true")
 
-    assert f'hx-get="/executions/{runs["ada"].pk}/row/" hx-trigger="every 2s"' in html
-    assert html.count('hx-trigger="every 2s"') == 1
-    assert row.content.decode().lstrip().startswith(f'<tr id="execution-row-{runs["ada"].pk}"')
-    Execution.objects.filter(pk=runs["ada"].pk).update(status=ExecutionStatus.SUCCESS)
-    finished = member_client.get(f"/executions/{runs['ada'].pk}/row/").content.decode()
-    assert "hx-trigger" not in finished
+    assert html.count("data-live") == 1
+    ask = f'hx-get="/executions/live/?seen={ada}%3Arunning%3A1&amp;run={ada}"'
+    assert ask in html
+    Execution.objects.filter(pk=ada).update(status=ExecutionStatus.SUCCESS)
+    news = member_client.get(
+        f"/executions/live/?seen={ada}%3Arunning%3A1&run={ada}", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'<tr id="execution-row-{ada}" hx-swap-oob="true">' in news
+    assert "Success" in news
+    assert "data-live" not in news, "nothing left in flight: the page stops asking"
 
 
 def test_export_csv_streams_the_filtered_runs(member_client, runs, monkeypatch):
