@@ -273,13 +273,13 @@ RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=512)
 RUN_WORKER_INSTANCE_LIMIT = env.int("RUN_WORKER_INSTANCE_LIMIT", default=0)
 # Database connections each worker process uses, whatever its concurrency.
 RUN_WORKER_DB_CONNECTIONS = env.int("RUN_WORKER_DB_CONNECTIONS", default=8)
-RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.05)
+RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.02)
 # Live pages (a run's result, the history's rows in flight): how long a request waits for a
 # change before answering anyway, how many wait at once per web process (keep it below the
 # server's threads), and on SQLite how often the runs in flight are read while some wait.
 LIVE_WAIT_SECONDS = env.float("LIVE_WAIT_SECONDS", default=25)
-LIVE_WAITERS_PER_PROCESS = env.int("LIVE_WAITERS_PER_PROCESS", default=12)
-LIVE_LOOK_SECONDS = env.float("LIVE_LOOK_SECONDS", default=0.02)
+LIVE_WAITERS_PER_PROCESS = env.int("LIVE_WAITERS_PER_PROCESS", default=8)
+LIVE_LOOK_SECONDS = env.float("LIVE_LOOK_SECONDS", default=0.01)
 # How long a stopping worker waits for its runs in flight: Code Engine's limit and a margin.
 RUN_WORKER_GRACE_SECONDS = env.float(
     "RUN_WORKER_GRACE_SECONDS", default=codeengine_client.DEFAULT_TIMEOUT_SECONDS + 30

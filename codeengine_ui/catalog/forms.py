@@ -191,6 +191,44 @@ class InstanceForm(forms.ModelForm):
         widgets = {"name": forms.TextInput(attrs={"placeholder": "acme", "autocomplete": "off"})}
 
 
+class FunctionSettingsForm(forms.ModelForm):
+    """What members change about a saved function: its name in the console, the version it
+    runs and the token it runs with by default."""
+
+    class Meta:
+        model = Function
+        fields = ["display_name", "version", "default_token"]
+        labels = {"display_name": "Name", "default_token": "Default token"}
+        help_texts = {
+            "display_name": "How the team sees it; empty shows the function's own name.",
+            "version": "The package version it runs. Its inputs are refreshed from the "
+            "instance when it changes.",
+            "default_token": "Chosen on the run form unless a person picks another.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_token"].queryset = AccessToken.objects.filter(
+            instance=self.instance.instance
+        )
+        self.fields["default_token"].empty_label = "None: the first token granted to the person"
+        self.fields["display_name"].widget.attrs["placeholder"] = self.instance.function_name
+
+    def clean_version(self):
+        version = self.cleaned_data["version"].strip()
+        taken = Function.objects.filter(
+            instance=self.instance.instance,
+            package_id=self.instance.package_id,
+            function_name=self.instance.function_name,
+            version=version,
+        ).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(
+                f"Version {version} of this function is already saved: open that one instead."
+            )
+        return version
+
+
 class PresetForm(forms.ModelForm):
     """A preset's name and inputs; the inputs are checked against the function's definition."""
 

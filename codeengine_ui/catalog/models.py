@@ -305,6 +305,19 @@ class AccessToken(models.Model):
 
 
 class FunctionQuerySet(models.QuerySet):
+    def matching(self, search: str):
+        """The functions whose name, label, package, alias or instance contain each word."""
+        functions = self
+        for word in search.split():
+            functions = functions.filter(
+                models.Q(display_name__icontains=word)
+                | models.Q(function_name__icontains=word)
+                | models.Q(package_id__icontains=word)
+                | models.Q(app_alias__icontains=word)
+                | models.Q(instance__name__icontains=word)
+            )
+        return functions
+
     def for_user_list(self, user):
         """Every saved function, the user's starred ones first."""
         return (

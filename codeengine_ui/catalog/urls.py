@@ -8,6 +8,8 @@ urlpatterns = [
     path(
         "functions/<int:function_id>/refresh/", views.refresh_definition, name="refresh_definition"
     ),
+    path("functions/<int:function_id>/edit/", views.edit_function, name="edit_function"),
+    path("functions/<int:function_id>/delete/", views.delete_function, name="delete_function"),
     path("functions/<int:function_id>/key-inputs/", views.set_key_inputs, name="set_key_inputs"),
     path("functions/<int:function_id>/check-version/", views.check_version, name="check_version"),
     path("presets/<int:preset_id>/", views.edit_preset, name="edit_preset"),

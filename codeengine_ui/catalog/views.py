@@ -19,6 +19,7 @@ from codeengine_ui.uploads import upload_refused
 from .encryption import TokenDecryptionError
 from .forms import (
     AppDocumentForm,
+    FunctionSettingsForm,
     InstanceForm,
     KeyInputsForm,
     PresetForm,
@@ -255,6 +256,65 @@ def delete_preset(request: HtmxHttpRequest, preset_id: int) -> HttpResponse:
     preset.delete()
     messages.success(request, f'Deleted the preset "{preset.name}".')
     return redirect("runs:function_run", preset.function_id)
+
+
+@role_required(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def edit_function(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
+    """Rename a saved function, point it at another version, or change its default token.
+    A new version's inputs are read from the instance before anything is saved."""
+    function = get_object_or_404(
+        Function.objects.select_related("instance", "default_token"), pk=function_id
+    )
+    pinned = function.version
+    form = FunctionSettingsForm(request.POST or None, instance=function)
+    if request.method == "POST" and form.is_valid():
+        changed_version = form.cleaned_data["version"] != pinned
+        if changed_version and not _read_new_version(request, form, function):
+            return render(
+                request, "catalog/function_form.html", {"form": form, "function": function}
+            )
+        form.save()
+        note = f" It now runs version {function.version}." if changed_version else ""
+        messages.success(request, f"Saved {function.label}.{note}")
+        return redirect("runs:function_run", function.pk)
+    return render(request, "catalog/function_form.html", {"form": form, "function": function})
+
+
+def _read_new_version(request, form: FunctionSettingsForm, function: Function) -> bool:
+    """Take the new version's inputs from the instance onto `function`; on failure the
+    version field says why and nothing is saved."""
+    token = form.cleaned_data["default_token"] or function.token_for(request.user)
+    if token is None:
+        form.add_error("version", "No token of this instance is granted to you to read it.")
+        return False
+    try:
+        definition = fetch_definition(
+            token, function.package_id, form.cleaned_data["version"], function.function_name
+        )
+    except INSTANCE_PROBLEMS as error:
+        form.add_error("version", f"This version could not be read: {with_next_step(error)}")
+        return False
+    function.parameters, function.output = refreshed_parameters(function, definition)
+    return True
+
+
+@role_required(Role.MEMBER)
+@require_http_methods(["GET", "POST"])
+def delete_function(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
+    """Delete a saved function after a confirmation; its runs stay in the history."""
+    function = get_object_or_404(Function.objects.select_related("instance"), pk=function_id)
+    if request.method == "POST":
+        label = function.label
+        function.delete()
+        messages.success(request, f"Deleted {label}. Its runs stay in the history.")
+        return redirect("dashboard:function_list")
+    context = {
+        "function": function,
+        "runs": function.executions.count(),
+        "presets": function.presets.count(),
+    }
+    return render(request, "catalog/function_delete.html", context)
 
 
 @role_required(Role.MEMBER)

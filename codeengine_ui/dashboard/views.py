@@ -58,11 +58,41 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def function_list(request: HtmxHttpRequest) -> HttpResponse:
     """Every saved function, with the durations and failures of its last runs."""
-    functions = list(Function.objects.for_user_list(request.user))
+    search = request.GET.get("q", "").strip()[:200]
+    group = request.GET.get("group", "")
+    if group not in FUNCTION_GROUPS:
+        group = ""
+    functions = Function.objects.for_user_list(request.user).matching(search)
+    if group:
+        functions = functions.order_by(*FUNCTION_GROUPS[group], "display_name", "function_name")
+    functions = list(functions)
     recent = stats.recent_runs_by_function([function.pk for function in functions])
     history_url = reverse("runs:execution_list")
     rows = [(f, sparkline(f.pk, recent[f.pk], history_url)) for f in functions]
-    return render(request, "dashboard/function_list.html", {"rows": rows})
+    context = {
+        "rows": rows,
+        "search": search,
+        "group": group,
+        "has_functions": bool(rows) or Function.objects.exists(),
+    }
+    if request.htmx and request.htmx.target == "function-results":
+        return render(request, "dashboard/function_list.html#function-results", context)
+    return render(request, "dashboard/function_list.html", context)
+
+
+# Groupings of the function list, as the ordering each needs.
+FUNCTION_GROUPS = {
+    "instance": ("instance__name",),
+    "package": ("instance__name", "package_id"),
+}
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def function_switcher(request: HtmxHttpRequest) -> HttpResponse:
+    """Every saved function, starred first, for the Ctrl/Cmd+K switcher to filter."""
+    functions = Function.objects.for_user_list(request.user)
+    return render(request, "dashboard/function_switcher.html", {"functions": functions})
 
 
 @role_required(Role.VIEWER)

@@ -190,11 +190,16 @@ watcher = RunWatcher()
 
 
 def wait_for_news(
-    seen: str | None, state_of: Callable[[], str], ids: Iterable[int] | None
+    seen: str | None,
+    state_of: Callable[[], str],
+    ids: Iterable[int] | None,
+    *,
+    timeout: float | None = None,
 ) -> tuple[str, bool]:
     """The state a live part of a page shows now: at once when it differs from `seen`,
-    else when one of the runs `ids` (any, for None) changes, or after LIVE_WAIT_SECONDS.
-    Also whether the page may ask again at once (False: it waits a second first)."""
+    else when one of the runs `ids` (any, for None) changes, or after `timeout` (by
+    default LIVE_WAIT_SECONDS). Also whether the page may ask again at once (False: it
+    waits a second first)."""
     since = watcher.mark()
     state = state_of()
     if seen is None or state != seen:
@@ -202,7 +207,8 @@ def wait_for_news(
     if not watcher.try_to_wait():
         return state, False
     watched = None if ids is None else frozenset(ids)
-    deadline = time.monotonic() + settings.LIVE_WAIT_SECONDS
+    deadline = time.monotonic() + (settings.LIVE_WAIT_SECONDS if timeout is None else timeout)
+    connection.close()  # a waiting request holds no database connection
     try:
         while state == seen:
             remaining = deadline - time.monotonic()

@@ -44,6 +44,8 @@ from .snippets import curl_snippet, httpx_snippet
 RESULT_TREE_LIMIT = 256 * 1024
 RESULT_SHOWN_LIMIT = 1024 * 1024
 LOG_LINES_SHOWN = 2000
+# How long a run that has just started is given to finish before the page shows it running.
+RUNNING_SETTLE = 0.25
 
 
 # --- The function page: inputs editor and run ---------------------------------------------
@@ -332,11 +334,18 @@ def execution_detail(request: HtmxHttpRequest, execution_id: int) -> HttpRespons
 def _live_run(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
     """The live part of a run's page, once it shows something new (a long-poll)."""
     get_object_or_404(Execution.objects.only("pk"), pk=execution_id)
-    _state, at_once = wait_for_news(
-        request.GET.get("seen"), partial(_run_state, execution_id), [execution_id]
-    )
+    state_of = partial(_run_state, execution_id)
+    state, at_once = wait_for_news(request.GET.get("seen"), state_of, [execution_id])
+    if at_once and state.startswith(ExecutionStatus.RUNNING) and _was_queued(request):
+        # Just started: most functions answer within moments, so the result is waited
+        # for a little before showing "Running", instead of one more round trip.
+        state, at_once = wait_for_news(state, state_of, [execution_id], timeout=RUNNING_SETTLE)
     context = _live_context(_execution(execution_id), at_once=at_once)
     return render(request, "runs/execution_live.html", context)
+
+
+def _was_queued(request: HtmxHttpRequest) -> bool:
+    return (request.GET.get("seen") or "").startswith(ExecutionStatus.QUEUED)
 
 
 def _run_state(execution_id: int) -> str:

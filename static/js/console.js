@@ -268,7 +268,84 @@
     var dialog = document.getElementById("shortcuts");
     if (dialog && !dialog.open) dialog.showModal();
   }
+  // The function switcher: Ctrl/Cmd+K, type to filter, arrows to choose, Enter to open.
+  function switcherOptions(dialog) {
+    return Array.prototype.filter.call(dialog.querySelectorAll("[role=option]"), function (option) { return !option.hidden; });
+  }
+  function chooseOption(dialog, option) {
+    var input = dialog.querySelector("#switcher-search");
+    dialog.querySelectorAll("[role=option]").forEach(function (each) { each.setAttribute("aria-selected", each === option ? "true" : "false"); });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+  function filterSwitcher(dialog) {
+    var words = dialog.querySelector("#switcher-search").value.toLowerCase().split(/\s+/).filter(Boolean);
+    dialog.querySelectorAll("[role=option]").forEach(function (option) {
+      var text = option.dataset.search;
+      option.hidden = !words.every(function (word) { return text.indexOf(word) !== -1; });
+    });
+    var shown = switcherOptions(dialog);
+    var none = dialog.querySelector("[data-switcher-none]");
+    if (none) none.hidden = shown.length > 0;
+    chooseOption(dialog, shown[0] || null);
+  }
+  function openSwitcher() {
+    var dialog = document.getElementById("switcher");
+    if (!dialog || dialog.open) return;
+    var input = dialog.querySelector("#switcher-search");
+    input.value = "";
+    dialog.showModal();
+    input.focus();
+    fetch(dialog.dataset.switcherUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) {
+        if (response.redirected || !response.ok) throw new Error("not loaded");
+        return response.text();
+      })
+      .then(function (html) {
+        dialog.querySelector("[data-switcher-results]").innerHTML = html;
+        filterSwitcher(dialog);
+      })
+      .catch(function () {
+        dialog.querySelector("[data-switcher-results]").innerHTML =
+          '<p class="muted">The functions could not be loaded: <a href="' + window.location.pathname + '">reload the page</a>.</p>';
+      });
+  }
+  function openChosen(dialog, option) {
+    if (option) window.location.assign(option.dataset.href);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "switcher-search") filterSwitcher(event.target.closest("dialog"));
+  });
   document.addEventListener("keydown", function (event) {
+    if (event.target.id !== "switcher-search") return;
+    var dialog = event.target.closest("dialog");
+    var options = switcherOptions(dialog);
+    var current = options.indexOf(dialog.querySelector("[role=option][aria-selected=true]"));
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = event.key === "ArrowDown" ? Math.min(current + 1, options.length - 1) : Math.max(current - 1, 0);
+      chooseOption(dialog, options[next] || null);
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      openChosen(dialog, options[current]);
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("#switcher [role=option]");
+    if (option) openChosen(option.closest("dialog"), option);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if ((event.key === "k" || event.key === "K") && (event.ctrlKey || event.metaKey) && !event.altKey) {
+      if (!document.getElementById("switcher")) return;
+      event.preventDefault();
+      openSwitcher();
+      return;
+    }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       var forms = document.querySelectorAll("form.run-form");
       var form = event.target.closest ? event.target.closest("form.run-form") : null;

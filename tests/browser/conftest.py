@@ -63,3 +63,10 @@ def log_in(page, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def settled(page) -> None:
+    """The page loaded and its htmx requests answered, but for the live parts' questions,
+    which stay open until a run changes (so the network is never idle)."""
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => !document.querySelector('.htmx-request:not([data-live])')")

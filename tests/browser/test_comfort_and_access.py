@@ -11,7 +11,7 @@ from codeengine_ui.demo.history import add_demo_history
 from codeengine_ui.runs.models import Execution
 from tests.conftest import DEVELOPER_TOKEN, save_demo_function
 
-from .conftest import log_in
+from .conftest import log_in, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -162,7 +162,7 @@ def test_axe_finds_no_serious_problems(browser, live_server, member, team_histor
         "/executions/?outcome=failure",
     ):
         page.goto(path)
-        page.wait_for_load_state("networkidle")
+        settled(page)
         violations = axe.run(page).response["violations"]
         serious = [v for v in violations if v["impact"] in ("serious", "critical")]
         if serious:

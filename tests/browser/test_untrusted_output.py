@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import save_demo_function
 
-from .conftest import log_in
+from .conftest import log_in, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,7 +42,7 @@ def test_markup_in_results_logs_and_inputs_never_runs(
         f"/functions/{echo.pk}/run/?from={run}",
     ):
         page.goto(url)
-        page.wait_for_load_state("networkidle")
+        settled(page)
         assert page.evaluate("window.injected") is None, url
 
     assert page.evaluate("window.injected") is None
