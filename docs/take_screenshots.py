@@ -55,9 +55,12 @@ def take(browser, stack: DemoStack, scheme: str, viewport: dict, pages) -> None:
     context.close()
 
 
-def shoot(page, name: str, *, full_page: bool = False) -> None:
-    page.wait_for_load_state("networkidle")
-    page.evaluate("window.scrollTo(0, 0)")
+def shoot(page, name: str, *, full_page: bool = False, scroll: bool = True) -> None:
+    # Live parts keep a question open until a run changes: wait for every other request.
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => !document.querySelector('.htmx-request:not([data-live])')")
+    if scroll:
+        page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
 
 
@@ -73,6 +76,19 @@ def desktop_pages(page) -> None:
     page.get_by_role("button", name="Add tags item").click()
     page.locator("#f-in-2").get_by_role("textbox").last.fill("priority")
     shoot(page, "function-form", full_page=True)
+
+    page.goto("/functions/")
+    page.get_by_role("link", name="Greet someone").first.click()
+    page.get_by_role("textbox", name="Name", exact=True).fill("Ada")
+    page.get_by_role("button", name="Run function").click()
+    page.locator("#run-panel #result-json").wait_for()
+    shoot(page, "run-beside-form")
+
+    page.keyboard.press("Control+k")
+    page.locator("#switcher-search").press_sequentially("ord")
+    page.locator("#switcher [role=option][aria-selected=true]").wait_for()
+    shoot(page, "switcher", scroll=False)
+    page.keyboard.press("Escape")
 
     page.goto("/executions/")
     shoot(page, "history")

@@ -240,6 +240,7 @@ def _function_page(
         "editor_url": _editor_url(function),
         "from_run": start["run"],
         "from_preset": start["preset"],
+        "from_last": start["last"],
         "presets": function.presets.select_related("created_by"),
         "key_inputs_form": KeyInputsForm(function),
         "recent_executions": function.executions.select_related("requested_by")[:10],
@@ -257,7 +258,9 @@ def _function_page(
 def _starting_point(request: HtmxHttpRequest, function: Function) -> dict:
     """What the form starts from: a past run (?from=), a preset (?preset=), or the inputs
     this user sent last. Never a token or a secret: only ids go in the URL."""
-    start = {"values": None, "options": {}, "run": None, "preset": None}
+    start = {"values": None, "options": {}, "run": None, "preset": None, "last": None}
+    if request.GET.get("defaults"):
+        return start
     from_run = row_id(request.GET.get("from") or request.GET.get("run"))
     preset = row_id(request.GET.get("preset"))
     if from_run is not None:
@@ -277,7 +280,8 @@ def _starting_point(request: HtmxHttpRequest, function: Function) -> dict:
             start.update(values=chosen.input_variables, preset=chosen)
             return start
     last = function.executions.filter(requested_by=request.user).only("input_variables").first()
-    start["values"] = last.input_variables if last else None
+    if last is not None:
+        start.update(values=last.input_variables, last=last)
     return start
 
 

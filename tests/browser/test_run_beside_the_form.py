@@ -112,3 +112,57 @@ def test_a_running_run_can_be_left_and_its_answer_is_ignored(
     run.refresh_from_db()
     assert run.status == "abandoned"
     assert run.result is None
+
+
+def test_the_run_bar_says_where_the_values_came_from_and_resets_to_the_defaults(
+    page, worker_thread, member, instance, developer_token
+):
+    greet = save_demo_function(instance, developer_token, "greet")
+    log_in(page, "member", "member-password")
+    page.goto(f"/functions/{greet.pk}/run/")
+    bar = page.locator(".run-bar")
+    expect(bar).to_contain_text("Filled with the defaults of the definition.")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Ada")
+    excited = page.get_by_role("group", name="Excited?")
+    excited.get_by_label("true").check()
+    page.get_by_role("button", name="Run function").click()
+    expect(page.locator("#run-panel .badge")).to_have_text("Success", timeout=10_000)
+    run = Execution.objects.get()
+
+    page.goto(f"/functions/{greet.pk}/run/")
+    expect(bar).to_contain_text(f"Filled with your last inputs (#{run.pk}).")
+    expect(excited.get_by_label("true")).to_be_checked()
+    bar.get_by_role("link", name="Reset to the defaults").click()
+    expect(bar).to_contain_text("Filled with the defaults of the definition.")
+    expect(excited.get_by_label("false")).to_be_checked()
+    expect(page.get_by_role("textbox", name="Name", exact=True)).to_have_value("")
+
+
+def test_the_run_bar_stays_in_view_at_the_top_of_a_long_form(
+    page, member, instance, developer_token
+):
+    order = save_demo_function(instance, developer_token, "summariseOrder")
+    page.set_viewport_size({"width": 1280, "height": 600})
+    log_in(page, "member", "member-password")
+    page.goto(f"/functions/{order.pk}/run/")
+    for count in range(1, 6):
+        page.get_by_role("button", name="Add lines item").click()
+        expect(page.get_by_role("group", name=f"lines {count}")).to_be_attached()
+    page.evaluate("window.scrollTo(0, 0)")
+    run_button = page.get_by_role("button", name="Run function")
+    expect(run_button).to_be_in_viewport()
+    expect(page.get_by_label("Access token")).to_be_in_viewport()
+    expect(page.get_by_label("Get logs")).to_be_in_viewport()
+
+
+def test_after_a_run_the_bar_says_which_run_sent_the_inputs(
+    page, worker_thread, member, instance, developer_token
+):
+    greet = save_demo_function(instance, developer_token, "greet")
+    log_in(page, "member", "member-password")
+    page.goto(f"/functions/{greet.pk}/run/")
+    page.get_by_role("textbox", name="Name", exact=True).fill("Ada")
+    page.get_by_role("button", name="Run function").click()
+    expect(page.locator("#run-panel .badge")).to_have_text("Success", timeout=10_000)
+    run = Execution.objects.get()
+    expect(page.locator(".run-bar")).to_contain_text(f"These inputs ran as #{run.pk}.")
