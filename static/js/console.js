@@ -257,6 +257,25 @@
   document.addEventListener("DOMContentLoaded", aimThemeToggle);
   document.addEventListener("htmx:load", aimThemeToggle);
 
+  // On a phone the menu scrolls sideways: it says on which side more links wait.
+  function markMenuEdges() {
+    var nav = document.querySelector(".nav");
+    if (!nav) return;
+    var more = nav.scrollWidth - nav.clientWidth;
+    nav.classList.toggle("more-left", nav.scrollLeft > 2);
+    nav.classList.toggle("more-right", more - nav.scrollLeft > 2);
+    nav.setAttribute("title", more > 2 ? "Swipe the menu for more links" : "");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var nav = document.querySelector(".nav");
+    if (!nav) return;
+    var current = nav.querySelector("[aria-current=page]");
+    if (current && nav.scrollWidth > nav.clientWidth) current.scrollIntoView({ block: "nearest", inline: "nearest" });
+    markMenuEdges();
+    nav.addEventListener("scroll", markMenuEdges, { passive: true });
+    window.addEventListener("resize", markMenuEdges);
+  });
+
   // Keyboard shortcuts (listed in the help overlay).
   function isTyping(target) {
     return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
