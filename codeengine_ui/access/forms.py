@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import get_user_model
 
 from .roles import ASSIGNABLE_ROLES, Role
 
@@ -9,3 +10,36 @@ class RoleForm(forms.Form):
         + [(role.value, role.label) for role in ASSIGNABLE_ROLES],
         coerce=lambda value: Role(int(value)),
     )
+
+
+class NewUserForm(forms.Form):
+    """A new person on the team: an admin chooses their role and how they get a password."""
+
+    LINK, ONE_TIME = "link", "one_time"
+
+    username = forms.CharField(max_length=150, help_text="What they type to log in.")
+    email = forms.EmailField(required=False, help_text="Optional; shown on the Team page.")
+    role = forms.TypedChoiceField(
+        choices=[(role.value, role.label) for role in ASSIGNABLE_ROLES],
+        coerce=lambda value: Role(int(value)),
+        initial=Role.MEMBER.value,
+    )
+    password_by = forms.ChoiceField(
+        label="Their first password",
+        choices=[
+            (LINK, "A link where they choose it (valid for a few days, used once)"),
+            (ONE_TIME, "A password made up now, shown once, for them to change"),
+        ],
+        initial=LINK,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        user_model = get_user_model()
+        field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+        for validator in field.validators:
+            validator(username)
+        if user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__iexact": username}).exists():
+            raise forms.ValidationError(f"{username} is already on the team.")
+        return username

@@ -5,7 +5,9 @@ from . import views
 app_name = "access"
 urlpatterns = [
     path("team/", views.team, name="team"),
+    path("team/add/", views.add_user, name="add_user"),
     path("team/<int:user_id>/role/", views.set_role, name="set_role"),
+    path("team/<int:user_id>/password-link/", views.password_link, name="password_link"),
     path("audit/", views.audit_log, name="audit_log"),
     path("preferences/theme/", views.set_theme, name="set_theme"),
 ]

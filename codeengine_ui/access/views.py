@@ -1,22 +1,27 @@
 """Admin pages of the console: tokens, the team's roles, and the audit log."""
 
 import json
+import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.request_values import row_id
 
 from .context_processors import THEME_CYCLE
-from .forms import RoleForm
+from .forms import NewUserForm, RoleForm
 from .models import AuditAction, AuditEvent, Theme, UserPreferences
 from .roles import ASSIGNABLE_ROLES, Role, role_of, role_required
 
@@ -49,15 +54,74 @@ def set_role(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
         messages.error(request, f"{user} is a superuser, and so always an admin.")
     elif form.is_valid():
         role = form.cleaned_data["role"]
-        with transaction.atomic():
-            names = [r.group_name for r in ASSIGNABLE_ROLES]
-            user.groups.remove(*user.groups.filter(name__in=names))
-            if role != Role.NONE:
-                user.groups.add(Group.objects.get_or_create(name=role.group_name)[0])
-            user.is_staff = role == Role.ADMIN  # admins may use the Django admin too
-            user.save(update_fields=["is_staff"])
+        give_role(user, role)
         messages.success(request, f"{user} is now: {role.label}.")
     return redirect("access:team")
+
+
+def give_role(user, role: Role) -> None:
+    """Make `role` the user's only role (NONE: no role)."""
+    with transaction.atomic():
+        names = [r.group_name for r in ASSIGNABLE_ROLES]
+        user.groups.remove(*user.groups.filter(name__in=names))
+        if role != Role.NONE:
+            user.groups.add(Group.objects.get_or_create(name=role.group_name)[0])
+        user.is_staff = role == Role.ADMIN  # admins may use the Django admin too
+        user.save(update_fields=["is_staff"])
+
+
+@role_required(Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def add_user(request: HtmxHttpRequest) -> HttpResponse:
+    """A new person on the team, with a role and a way to their first password. The
+    password or link is shown on the answer once, never stored in a message or a log."""
+    form = NewUserForm(request.POST or None)
+    if request.method != "POST" or not form.is_valid():
+        return render(request, "access/add_user.html", {"form": form})
+    data = form.cleaned_data
+    password = None
+    with transaction.atomic():
+        user = get_user_model()(username=data["username"], email=data["email"])
+        if data["password_by"] == NewUserForm.ONE_TIME:
+            password = secrets.token_urlsafe(12)
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        give_role(user, data["role"])
+    context = {"new_user": user, "role": data["role"], "password": password, **_link_days()}
+    if password is None:
+        context["link"] = _password_link(request, user)
+    return render(request, "access/user_added.html", context)
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def password_link(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
+    """A link where someone chooses a new password (a forgotten one, a first one)."""
+    person = get_object_or_404(get_user_model(), pk=user_id)
+    context = {
+        "new_user": person,
+        "role": role_of(person),
+        "link": _password_link(request, person),
+        **_link_days(),
+    }
+    return render(request, "access/user_added.html", context)
+
+
+def _link_days() -> dict:
+    return {"link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+
+
+def _password_link(request, user) -> str:
+    path = reverse(
+        "password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    return request.build_absolute_uri(path)
 
 
 @role_required(Role.ADMIN)

@@ -36,6 +36,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         "ranges": stats.RANGES,
         "outcomes": [(outcome, OUTCOME_DESCRIPTIONS[outcome]) for outcome in OUTCOME_DESCRIPTIONS],
         "in_flight": stats.in_flight(),
+        "in_flight_delay": 0,
         "history_url": history_url,
     }
     if (

@@ -25,6 +25,8 @@ SAMPLE_VALUES = {
     "token_id": lambda objects: objects["token"].pk,
     "preset_id": lambda objects: objects["preset"].pk,
     "user_id": lambda objects: objects["target_user"].pk,
+    "uidb64": lambda objects: "MQ",
+    "token": lambda objects: "set-password",
 }
 
 
@@ -73,9 +75,9 @@ def test_token_team_and_audit_pages_are_for_admins_only():
     assert reverse("catalog:token_list") == "/tokens/"
 
 
-def test_only_login_and_health_are_public():
+def test_only_login_health_and_the_password_link_are_public():
     public = sorted(name for _route, name, view in ALL_PATTERNS if _is_public(view))
-    assert public == ["health", "login"]
+    assert public == ["health", "login", "password_reset_complete", "password_reset_confirm"]
 
 
 @pytest.fixture
