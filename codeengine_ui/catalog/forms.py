@@ -113,6 +113,12 @@ class WiringForm(forms.Form):
             help_text="Used to fetch the function's own definition and as its default token.",
         )
         self.order_fields(["include", "instance", "token"])
+        # Suggestions read from the instance (see wiring_choices); typing stays possible.
+        for name, choices in (("package_id", "packages"), ("version", "versions"),
+                              ("function_name", "functions")):  # fmt: skip
+            self.fields[name].widget.attrs.update(
+                list=f"{self.prefix}-{choices}", autocomplete="off"
+            )
 
     def clean(self):
         cleaned_data = super().clean()

@@ -226,6 +226,9 @@ class ImportPlan:
     problem: str = ""
     mapping: AliasMappingForm | None = None
     inputs: list[dict] | None = field(default=None, repr=False)
+    # The saved function this plan would update (None: it creates one), and what changes.
+    existing: Function | None = None
+    changes: list[str] = field(default_factory=list)
 
     @property
     def included(self) -> bool:
@@ -296,6 +299,49 @@ def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
         plan.mapping = AliasMappingForm(
             plan.function, plan.inputs, proposal, data, prefix=f"map{index}"
         )
+
+
+def review_plans(plans: list[ImportPlan]) -> None:
+    """Find the saved function each included plan would update, and what saving changes in
+    it, so the page can say so before anything is saved."""
+    for plan in plans:
+        if not plan.included:
+            continue
+        wiring = plan.wiring.cleaned_data
+        plan.existing = (
+            Function.objects.select_related("default_token")
+            .filter(
+                instance=wiring["instance"],
+                package_id=wiring["package_id"],
+                version=wiring["version"],
+                function_name=wiring["function_name"],
+            )
+            .first()
+        )
+        if plan.existing is not None:
+            plan.changes = _changes_to(plan.existing, plan)
+
+
+def _changes_to(function: Function, plan: ImportPlan) -> list[str]:
+    changes = []
+    alias = plan.function.app_alias
+    if alias and alias != function.app_alias:
+        changes.append(f"App alias: {function.app_alias or 'none'} → {alias}")
+    token = plan.wiring.cleaned_data["token"]
+    if token is not None and token != function.default_token:
+        before = function.default_token.label if function.default_token else "none"
+        changes.append(f"Default token: {before} → {token.label}")
+    if plan.definition is not None:
+        new_inputs = normalise_parameters(plan.definition.get("inputs") or [])
+        new_output = normalise_output(plan.definition.get("output"))
+    else:
+        new_inputs, new_output = plan.function.parameters, plan.function.output
+    for change in definition_changes(function.parameters, new_inputs):
+        changes.append(f"Input {change.path} {change.kind}: {change.detail}")
+    output = output_change(function.output, new_output)
+    if output:
+        changes.append(f"Output: {output}")
+    return changes
 
 
 def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:

@@ -5,6 +5,7 @@ from . import views
 app_name = "catalog"
 urlpatterns = [
     path("functions/import/", views.import_functions, name="import_functions"),
+    path("functions/import/choices/", views.wiring_choices, name="wiring_choices"),
     path(
         "functions/<int:function_id>/refresh/", views.refresh_definition, name="refresh_definition"
     ),

@@ -1,3 +1,5 @@
+import re
+
 from django.apps import apps
 from django.contrib import messages
 from django.db import transaction
@@ -35,6 +37,7 @@ from .importing import (
     output_change,
     prepare_mappings,
     refreshed_parameters,
+    review_plans,
     save_function,
     save_plans,
 )
@@ -69,7 +72,14 @@ def import_functions(request: HtmxHttpRequest) -> HttpResponse:
     context.update(document=document, plans=plans, step="wire")
     if step in ("map", "save") and all(plan.wiring.is_valid() for plan in plans):
         prepare_mappings(plans, request.POST if step == "save" else None)
+        review_plans(plans)
+        included = [plan for plan in plans if plan.included]
         context["step"] = "map"
+        context["summary"] = {
+            "creates": sum(plan.existing is None for plan in included),
+            "updates": sum(plan.existing is not None for plan in included),
+            "skipped": len(plans) - len(included),
+        }
         if step == "save" and all(plan.mapped for plan in plans if plan.included):
             saved = save_plans(plans, request.user)
             for function, created in saved:
@@ -77,6 +87,67 @@ def import_functions(request: HtmxHttpRequest) -> HttpResponse:
                 messages.success(request, f"{verb} {function.label}.")
             return redirect("dashboard:function_list")
     return render(request, "catalog/import_functions.html", context)
+
+
+WIRING_PREFIX = re.compile(r"fn\d{1,4}")
+CHOICES_SHOWN = 500
+
+
+@role_required(Role.MEMBER)
+@require_GET
+def wiring_choices(request: HtmxHttpRequest) -> HttpResponse:
+    """Suggestions for one function's wiring on the import page, read from the instance
+    with the token chosen: its packages, the chosen package's versions and the chosen
+    version's functions. What is typed stays: these only suggest."""
+    prefix = request.GET.get("prefix", "")
+    if not WIRING_PREFIX.fullmatch(prefix):
+        return HttpResponse(status=400)
+    value = lambda name: request.GET.get(f"{prefix}-{name}", "").strip()  # noqa: E731
+    context = {"prefix": prefix, "packages": [], "versions": [], "functions": [], "problem": ""}
+    token = (
+        AccessToken.objects.usable_by(request.user)
+        .filter(pk=row_id(value("token")) or 0, instance_id=row_id(value("instance")) or 0)
+        .first()
+    )
+    if token is None:
+        context["problem"] = "Choose a token of this instance to pick from its packages."
+        return render(request, "catalog/wiring_choices.html", context)
+    try:
+        client = token.client()
+        context["packages"] = _choices(client.list_packages(), "id", _field("name"))
+        if value("package_id"):
+            package = client.get_package(value("package_id"))
+            context["versions"] = _choices(package.get("versions"), "version", _released)
+            if value("version"):
+                version = client.get_version(value("package_id"), value("version"))
+                context["functions"] = _choices(
+                    version.get("functions"), "name", _field("displayName")
+                )
+    except INSTANCE_PROBLEMS as error:
+        context["problem"] = with_next_step(error)
+    return render(request, "catalog/wiring_choices.html", context)
+
+
+def _choices(entries, key: str, detail) -> list[tuple[str, str]]:
+    """(value, what else to show: `detail` of the entry) for each well-formed entry of an
+    instance's list."""
+    if not isinstance(entries, list):
+        return []
+    choices = []
+    for entry in entries[:CHOICES_SHOWN]:
+        if isinstance(entry, dict) and isinstance(entry.get(key), str | int):
+            shown = detail(entry)
+            choices.append((str(entry[key]), shown if isinstance(shown, str) else ""))
+    return choices
+
+
+def _field(name: str):
+    return lambda entry: entry.get(name)
+
+
+def _released(entry: dict) -> str:
+    # Domo gives a release time, or null; some tools write true or false.
+    return "not released" if entry.get("released") in (None, False, "") else "released"
 
 
 def _browse_token(

@@ -132,6 +132,8 @@ def test_an_exported_version_is_imported_and_run_from_the_browser(
     _read_document(page, "exported-version.json")
 
     expect(page.locator("#document-kind")).to_contain_text("Recognised an exported package version")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator(".import-summary")).to_contain_text("Saving creates")
     page.get_by_role("button", name="Save functions").click()
     expect(page.get_by_role("link", name="Greet someone").first).to_be_visible()
     page.get_by_role("link", name="Greet someone").first.click()

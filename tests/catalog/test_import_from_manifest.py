@@ -168,3 +168,22 @@ def test_sample_manifest_downloads(logged_in):
 
     assert response["Content-Disposition"].startswith("attachment")
     assert response.json() == demo_app_manifest()
+
+
+def test_before_saving_the_page_says_what_is_created_and_what_is_updated(
+    logged_in, instance, developer_token
+):
+    from tests.conftest import save_demo_function
+
+    greet = save_demo_function(instance, developer_token, "greet")
+    greet.app_alias = "oldGreeting"
+    greet.save()
+
+    html = _wire(logged_in, MANIFEST, developer_token)
+
+    assert "Saving creates 1 function and updates 1." in html
+    assert f'Updates the saved function <a href="/functions/{greet.pk}/run/">' in html
+    assert "App alias: oldGreeting → sayHello" in html
+    assert "Creates a new saved function." in html
+    greet.refresh_from_db()
+    assert greet.app_alias == "oldGreeting", "nothing is saved before Save"
