@@ -208,7 +208,8 @@ def wait_for_news(
         return state, False
     watched = None if ids is None else frozenset(ids)
     deadline = time.monotonic() + (settings.LIVE_WAIT_SECONDS if timeout is None else timeout)
-    connection.close()  # a waiting request holds no database connection
+    if not connection.in_atomic_block:
+        connection.close()  # a waiting request holds no database connection
     try:
         while state == seen:
             remaining = deadline - time.monotonic()

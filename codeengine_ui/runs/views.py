@@ -353,8 +353,10 @@ def _was_queued(request: HtmxHttpRequest) -> bool:
 
 
 def _run_state(execution_id: int) -> str:
-    status, attempts = Execution.objects.values_list("status", "attempts").get(pk=execution_id)
-    return Execution(status=status, attempts=attempts).live_state
+    row = Execution.objects.filter(pk=execution_id).values_list("status", "attempts").first()
+    if row is None:
+        return "gone"  # pruned meanwhile: the page is told it no longer exists
+    return Execution(status=row[0], attempts=row[1]).live_state
 
 
 def _live_context(execution: Execution, *, at_once: bool = True) -> dict:
