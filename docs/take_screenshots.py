@@ -75,7 +75,7 @@ def desktop_pages(page) -> None:
     page.get_by_role("textbox", name="orderId").fill("SO-2041")
     page.get_by_role("button", name="Add tags item").click()
     page.locator("#f-in-2").get_by_role("textbox").last.fill("priority")
-    shoot(page, "function-form", full_page=True)
+    shoot(page, "function-form")
 
     page.goto("/functions/")
     page.get_by_role("link", name="Greet someone").first.click()
