@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "codeengine_ui.runs",
     "codeengine_ui.access",
     "codeengine_ui.dashboard",
+    "codeengine_ui.api",
+    "ninja",  # its Swagger UI is served from our static files, not a CDN
 ]
 # The emulator and demo data: on with DEBUG (make run) and in the
 # tests, off in a production .env.
@@ -280,6 +282,10 @@ RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.02)
 LIVE_WAIT_SECONDS = env.float("LIVE_WAIT_SECONDS", default=25)
 LIVE_WAITERS_PER_PROCESS = env.int("LIVE_WAITERS_PER_PROCESS", default=8)
 LIVE_LOOK_SECONDS = env.float("LIVE_LOOK_SECONDS", default=0.01)
+# The API, per key: requests in one minute, and runs in flight at once (a batch counts
+# each of its runs).
+API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
+API_RUNS_IN_FLIGHT = env.int("API_RUNS_IN_FLIGHT", default=1000)
 # How long a stopping worker waits for its runs in flight: Code Engine's limit and a margin.
 RUN_WORKER_GRACE_SECONDS = env.float(
     "RUN_WORKER_GRACE_SECONDS", default=codeengine_client.DEFAULT_TIMEOUT_SECONDS + 30

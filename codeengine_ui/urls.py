@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("codeengine_ui.runs.urls")),
     path("", include("codeengine_ui.access.urls")),
     path("health/", health, name="health"),
+    path("api/v1/", include("codeengine_ui.api.urls", namespace="api")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

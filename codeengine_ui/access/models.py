@@ -1,3 +1,7 @@
+import hashlib
+import hmac
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -29,6 +33,9 @@ class AuditAction(models.TextChoices):
     GROUP_DELETED = "group_deleted", "Group deleted"
     RUNS_PRUNED = "runs_pruned", "Runs pruned"
     LOGIN_FAILED = "login_failed", "Login failed"
+    API_KEY_CREATED = "api_key_created", "API key created"
+    API_KEY_FIRST_USED = "api_key_first_used", "API key used for the first time"
+    API_KEY_REVOKED = "api_key_revoked", "API key revoked"
 
 
 class AuditEvent(models.Model):
@@ -94,3 +101,100 @@ class UserPreferences(models.Model):
     def choose_theme(cls, request, theme: str) -> None:
         cls.objects.update_or_create(user=request.user, defaults={"theme": theme})
         request.session[cls.SESSION_KEY] = theme
+
+
+class ApiKeyScope(models.TextChoices):
+    READ = "read", "Read only"
+    RUN = "run", "Read and run"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self):
+        """Not revoked, not expired, of an active user."""
+        return self.filter(revoked_at__isnull=True, user__is_active=True).exclude(
+            expires_on__lt=timezone.localdate()
+        )
+
+
+class ApiKey(models.Model):
+    """A personal key for the API and the command-line client. It acts as its user (their
+    role and token grants, never more), read-only or also running functions.
+
+    The key is shown once. Only its SHA-256 is kept: a key carries 256 random bits, so a
+    slow password hash would add nothing but time to every request (as with GitHub's
+    tokens). The part before the secret (`ce_<key_id>_`) finds the row to compare with."""
+
+    PREFIX = "ce_"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    key_id = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    scope = models.CharField(max_length=8, choices=ApiKeyScope.choices, default=ApiKeyScope.RUN)
+    expires_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Requests in the current minute, for the per-key rate limit (shared by every process).
+    window_start = models.DateTimeField(null=True, blank=True, editable=False)
+    window_requests = models.PositiveIntegerField(default=0, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="api_key_name_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.PREFIX}{self.key_id}_…)"
+
+    @classmethod
+    def issue(cls, user, name: str, scope: str, expires_on=None) -> tuple["ApiKey", str]:
+        """A new key for `user`, saved, and its text (to be shown once)."""
+        key_id = secrets.token_hex(6)
+        text = f"{cls.PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+        key = cls.objects.create(
+            user=user,
+            name=name,
+            scope=scope,
+            expires_on=expires_on,
+            key_id=key_id,
+            secret_hash=_digest(text),
+        )
+        return key, text
+
+    @classmethod
+    def find(cls, text: str) -> "ApiKey | None":
+        """The usable key this text is, or None (unknown, revoked, expired, wrong)."""
+        if not text.startswith(cls.PREFIX) or len(text) > 120:
+            return None
+        key_id = text[len(cls.PREFIX) :].split("_", 1)[0]
+        key = cls.objects.usable().select_related("user").filter(key_id=key_id).first()
+        if key is None or not hmac.compare_digest(key.secret_hash, _digest(text)):
+            return None
+        return key
+
+    @property
+    def is_usable(self) -> bool:
+        expired = self.expires_on is not None and self.expires_on < timezone.localdate()
+        return self.revoked_at is None and not expired and self.user.is_active
+
+    @property
+    def may_run(self) -> bool:
+        return self.scope == ApiKeyScope.RUN
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

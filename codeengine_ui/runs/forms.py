@@ -11,7 +11,7 @@ from codeengine_ui.request_values import row_id
 from codeengine_ui.timezones import local_midnight
 
 from .history import search
-from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome
+from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome, RunSource
 
 
 class RunOptionsForm(forms.Form):
@@ -82,6 +82,9 @@ class HistoryFilterForm(forms.Form):
         choices=[("", "All statuses"), *ExecutionStatus.choices], required=False
     )
     outcome = forms.ChoiceField(choices=[("", "Any outcome"), *Outcome.choices], required=False)
+    source = forms.ChoiceField(
+        choices=[("", "Any source"), *RunSource.choices], required=False, label="Source"
+    )
     version = forms.CharField(required=False, max_length=64)
     user = forms.ModelChoiceField(
         get_user_model().objects.order_by("username"),
@@ -98,6 +101,8 @@ class HistoryFilterForm(forms.Form):
     mine = forms.BooleanField(required=False, label="Only mine")
     # A precise time window (a chart bar's): set by links, shown as a notice, not edited.
     start = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    # The runs of one batch submitted through the API (a link from a run of it).
+    batch = forms.UUIDField(required=False, widget=forms.HiddenInput)
     end = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def clean(self):
@@ -124,7 +129,7 @@ class HistoryFilterForm(forms.Form):
         if not self.is_valid():
             return executions
         data = self.cleaned_data
-        for field in ("function", "instance", "status"):
+        for field in ("function", "instance", "status", "source"):
             if data[field]:
                 executions = executions.filter(**{field: data[field]})
         if data["outcome"]:
@@ -133,6 +138,8 @@ class HistoryFilterForm(forms.Form):
             executions = executions.filter(queued_at__gte=data["start"])
         if data["end"]:
             executions = executions.filter(queued_at__lt=data["end"])
+        if data["batch"]:
+            executions = executions.filter(batch_id=data["batch"])
         if data["version"]:
             executions = executions.filter(version=data["version"].strip())
         if data["mine"]:

@@ -50,7 +50,7 @@ def key_input_labels(execution: Execution) -> list[tuple[str, str]]:
 
 EXPORT_COLUMNS = [
     "id", "queued_at", "status", "function_name", "instance", "package_id", "version",
-    "requested_by", "token_label", "get_logs", "duration_ms", "http_status",
+    "requested_by", "source", "api_key", "token_label", "get_logs", "duration_ms", "http_status",
     "domo_execution_id", "error_message", "input_variables",
 ]  # fmt: skip
 
@@ -65,6 +65,8 @@ def _export_record(execution: Execution) -> dict:
         "package_id": execution.package_id,
         "version": execution.version,
         "requested_by": execution.requested_by.get_username() if execution.requested_by else "",
+        "source": execution.source,
+        "api_key": execution.api_key_name,
         "token_label": execution.token_label,
         "get_logs": execution.get_logs,
         "duration_ms": round(execution.duration.total_seconds() * 1000)

@@ -104,8 +104,10 @@ class RunSource(models.TextChoices):
     """Where a run was started from. A person waiting at a page goes first: workers claim
     interactive runs before batches."""
 
-    FORM = "form", "Run form"
-    RUN_AGAIN = "run_again", "Run again"
+    FORM = "form", "Web"
+    RUN_AGAIN = "run_again", "Web, run again"
+    API = "api", "API"
+    CLI = "cli", "Command line"
     DEMO = "demo", "Demo history"
     BATCH = "batch", "Batch"
 
@@ -162,6 +164,17 @@ class Execution(models.Model):
     )
     idempotency_key = models.UUIDField(null=True, blank=True, editable=False)
     source = models.CharField(max_length=16, choices=RunSource.choices, default=RunSource.FORM)
+    # Runs started with an API key (the API, the command line) keep its name.
+    api_key = models.ForeignKey(
+        "access.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    api_key_name = models.CharField("API key", max_length=100, blank=True)
+    # The runs of one batch submitted through the API share its id.
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True)
 
     status = models.CharField(
         max_length=24, choices=ExecutionStatus.choices, default=ExecutionStatus.QUEUED

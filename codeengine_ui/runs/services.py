@@ -54,6 +54,8 @@ def start_run(
     idempotency_key: uuid.UUID | None = None,
     get_logs: bool = True,
     queue: bool = True,
+    api_key=None,
+    batch_id: uuid.UUID | None = None,
 ) -> Execution:
     """Queue a run of `function` (at `version`, by default the one it pins) with `inputs`
     as `user`, with `token`. A repeated idempotency key gives the run made the first time.
@@ -79,6 +81,9 @@ def start_run(
         version=version,
         source=source,
     )
+    if api_key is not None:
+        execution.api_key, execution.api_key_name = api_key, api_key.name
+    execution.batch_id = batch_id
     return _store_and_queue(execution, queue=queue)
 
 

@@ -26,6 +26,9 @@ SAMPLE_VALUES = {
     "preset_id": lambda objects: objects["preset"].pk,
     "user_id": lambda objects: objects["target_user"].pk,
     "uidb64": lambda objects: "MQ",
+    "function": lambda objects: objects["function"].pk,
+    "run_id": lambda objects: objects["execution"].pk,
+    "batch_id": lambda objects: "00000000-0000-0000-0000-000000000000",
     "token": lambda objects: "set-password",
 }
 
@@ -51,7 +54,12 @@ def _concrete(route: str, objects: dict) -> str:
 
 
 def _is_public(view) -> bool:
-    return getattr(view, "login_required", True) is False
+    return getattr(view, "login_required", True) is False and not _is_api(view)
+
+
+def _is_api(view) -> bool:
+    """The API's operations: a key, not a session, says who calls (tests/api covers them)."""
+    return getattr(view, "api_key_required", False)
 
 
 ALL_PATTERNS = list(project_patterns())
@@ -61,7 +69,10 @@ def test_every_view_declares_who_may_use_it():
     undeclared = [
         name
         for _route, name, view in ALL_PATTERNS
-        if not _is_public(view) and not hasattr(view, "required_role") and name != "logout"
+        if not _is_public(view)
+        and not _is_api(view)
+        and not hasattr(view, "required_role")
+        and name != "logout"
     ]
     assert undeclared == [], "views without role_required (or login_not_required)"
 
@@ -77,7 +88,13 @@ def test_token_team_and_audit_pages_are_for_admins_only():
 
 def test_only_login_health_and_the_password_link_are_public():
     public = sorted(name for _route, name, view in ALL_PATTERNS if _is_public(view))
-    assert public == ["health", "login", "password_reset_complete", "password_reset_confirm"]
+    assert public == [
+        "health",
+        "health",  # the API's
+        "login",
+        "password_reset_complete",
+        "password_reset_confirm",
+    ]
 
 
 @pytest.fixture
@@ -123,6 +140,9 @@ def _as(client, user):
 )
 def test_each_url_answers_each_role_as_declared(client, objects, users, route, name, view):
     url = _concrete(route, objects)
+    if _is_api(view):
+        assert _as(client, None).get(url).status_code in (401, 405), "keys only"
+        return
     anonymous = _as(client, None).get(url)
     if _is_public(view):
         assert anonymous.status_code != 302 or "/accounts/login/" not in anonymous["Location"]

@@ -1,11 +1,9 @@
 import os
-import threading
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from codeengine_ui.runs.worker import RunWorker
-from tests.runs.conftest import DATABASE_TASKS
+from tests.runs.conftest import running_worker
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by the
 # test itself are still plain synchronous calls.
@@ -49,13 +47,7 @@ def page(browser, live_server):
 
 @pytest.fixture
 def worker_thread(settings):
-    settings.TASKS = DATABASE_TASKS
-    worker = RunWorker(concurrency=2, poll_interval=0.05)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    yield worker
-    worker.stop()
-    thread.join(15)
+    yield from running_worker(settings)
 
 
 def log_in(page, username: str, password: str) -> None:

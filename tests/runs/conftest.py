@@ -3,6 +3,7 @@ import io
 import os
 import re
 import sys
+import threading
 import types
 import uuid
 
@@ -64,3 +65,16 @@ def posted_by_python_snippet(code: str, monkeypatch) -> dict:
     with contextlib.redirect_stdout(io.StringIO()):
         exec(compile(code, "snippet.py", "exec"), {})  # noqa: S102 (our own snippet)
     return posted
+
+
+def running_worker(settings):
+    """A run worker in a thread, on the database queue, until the test ends."""
+    from codeengine_ui.runs.worker import RunWorker
+
+    settings.TASKS = DATABASE_TASKS
+    worker = RunWorker(concurrency=2, poll_interval=0.05)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    yield worker
+    worker.stop()
+    thread.join(15)

@@ -1,0 +1,1 @@
+"""ce: the Code Engine Console command-line client."""

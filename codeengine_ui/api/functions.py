@@ -1,0 +1,170 @@
+"""Saved functions, found by id, by name, or as instance/package/function."""
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from ninja import Router, Schema, Status
+
+from codeengine_ui.access.roles import Role
+from codeengine_ui.catalog.models import Function, InputPreset, ReleaseNews
+from codeengine_ui.parameters.types import inputs_problems
+
+from .keys import ApiKeyAuth
+from .problems import Problem
+
+router = Router(tags=["functions"])
+
+
+class FunctionOut(Schema):
+    id: int
+    name: str
+    function_name: str
+    instance: str
+    package_id: str
+    version: str
+    newest_version: str
+    app_alias: str
+    description: str
+    starred: bool
+    url: str
+
+
+class FunctionDetailOut(FunctionOut):
+    inputs: list[dict]
+    output: dict | None
+    presets: list[dict]
+
+
+class PresetIn(Schema):
+    name: str
+    inputs: dict
+
+
+def function_named(text: str, user) -> Function:
+    """The saved function `text` names: its id, its name (the console's or its own), or
+    `instance/package/function`. An ambiguous name lists the candidates."""
+    functions = Function.objects.select_related("instance", "default_token")
+    text = text.strip()
+    if text.isdigit():
+        found = functions.filter(pk=int(text)).first()
+        if found is None:
+            raise Problem(404, "function_not_found", f"No saved function has the id {text}.")
+        return found
+    if text.count("/") == 2:
+        instance, package, name = text.split("/")
+        candidates = functions.filter(
+            Q(instance__name__iexact=instance) | Q(instance__display_name__iexact=instance),
+            package_id=package,
+            function_name=name,
+        )
+    else:
+        candidates = functions.filter(
+            Q(display_name__iexact=text) | Q(function_name__iexact=text) | Q(app_alias=text)
+        )
+    found = list(candidates[:11])
+    if not found:
+        raise Problem(404, "function_not_found", f'No saved function is named "{text}".')
+    if len(found) > 1:
+        raise Problem(
+            409,
+            "function_ambiguous",
+            f'{len(found)}{"+" if len(found) > 10 else ""} saved functions are named "{text}": '
+            "name it by id or as instance/package/function.",
+            candidates=[_summary(function, user) for function in found[:10]],
+        )
+    return found[0]
+
+
+def _summary(function: Function, user, news: ReleaseNews | None = None) -> dict:
+    news = news or ReleaseNews(user)
+    return {
+        "id": function.pk,
+        "name": function.label,
+        "function_name": function.function_name,
+        "instance": function.instance.name,
+        "package_id": function.package_id,
+        "version": function.version,
+        "newest_version": news.newer_version(function) or "",
+        "app_alias": function.app_alias,
+        "description": function.description,
+        "starred": bool(getattr(function, "is_starred", False)),
+        "url": f"/functions/{function.pk}/run/",
+    }
+
+
+@router.get("/functions", response=list[FunctionOut], summary="List saved functions")
+def list_functions(request, search: str = "", instance: str = "", starred: bool = False):
+    """Every saved function, starred ones first; `search` matches names, package, alias
+    and instance, `instance` an instance's name."""
+    functions = Function.objects.for_user_list(request.user).matching(search[:200])
+    if instance:
+        functions = functions.filter(instance__name__iexact=instance)
+    if starred:
+        functions = functions.filter(is_starred=True)
+    news = ReleaseNews(request.user)
+    return [_summary(function, request.user, news) for function in functions]
+
+
+@router.get(
+    "/functions/{function}", response=FunctionDetailOut, summary="One function and its presets"
+)
+def get_function(request, function: str):
+    """The function's normalised definition (inputs and output) and its presets."""
+    found = function_named(function, request.user)
+    return {
+        **_summary(found, request.user),
+        "inputs": found.parameters,
+        "output": found.output,
+        "presets": [_preset(preset) for preset in found.presets.select_related("created_by")],
+    }
+
+
+def _preset(preset: InputPreset) -> dict:
+    return {
+        "id": preset.pk,
+        "name": preset.name,
+        "inputs": preset.input_variables,
+        "created_by": preset.created_by.get_username() if preset.created_by else None,
+        "created_at": preset.created_at.isoformat(),
+    }
+
+
+@router.get("/functions/{function}/presets", response=list[dict], summary="List presets")
+def list_presets(request, function: str):
+    found = function_named(function, request.user)
+    return [_preset(preset) for preset in found.presets.select_related("created_by")]
+
+
+@router.post(
+    "/functions/{function}/presets",
+    response={201: dict},
+    auth=ApiKeyAuth(Role.MEMBER),
+    summary="Save inputs as a preset",
+)
+def create_preset(request, function: str, body: PresetIn):
+    """Inputs checked against the definition with the same rules as the form."""
+    found = function_named(function, request.user)
+    name = body.name.strip()[:100]
+    if not name:
+        raise Problem(422, "invalid_preset", "Give the preset a name.")
+    problems = inputs_problems(found.parameters, body.inputs)
+    if problems:
+        raise inputs_problem(problems)
+    try:
+        with transaction.atomic():
+            preset = InputPreset.objects.create(
+                function=found, name=name, input_variables=body.inputs, created_by=request.user
+            )
+    except IntegrityError:
+        raise Problem(
+            409, "preset_exists", f'A preset named "{name}" already exists for this function.'
+        ) from None
+    return Status(201, _preset(preset))
+
+
+def inputs_problem(problems: list[tuple[str, str]], prefix: str = "") -> Problem:
+    return Problem(
+        422,
+        "inputs_do_not_fit",
+        "These inputs do not fit the function's definition: see errors.",
+        errors=[{"path": f"{prefix}{path}", "message": message} for path, message in problems],
+    )

@@ -1,0 +1,440 @@
+"""Runs through the API: submit (one, or a batch), read, wait for, run again; the history
+with the page's filters; exports. Runs are started by `runs.services.start_run`, the one
+way in, with the same checks as the form."""
+
+import time
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import QueryDict, StreamingHttpResponse
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from codeengine_ui.access.roles import Role
+from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.error_codes import ErrorCode, next_step_for
+from codeengine_ui.keyset import newest_first
+from codeengine_ui.parameters.types import inputs_problems
+from codeengine_ui.runs import history
+from codeengine_ui.runs.forms import HistoryFilterForm
+from codeengine_ui.runs.live import wait_for_news
+from codeengine_ui.runs.models import (
+    IN_PROGRESS_STATUSES,
+    OUTCOME_OF_STATUS,
+    Execution,
+    ExecutionStatus,
+    RunSource,
+)
+from codeengine_ui.runs.services import InputsDoNotFit, RunNotAllowed, start_run
+
+from .functions import function_named, inputs_problem
+from .keys import ApiKeyAuth
+from .problems import Problem, too_many
+
+router = Router(tags=["runs"])
+
+BATCH_LIMIT = 1000
+WAIT_LIMIT_SECONDS = 60
+# Clients that say who they are (the command line) have their runs labelled so.
+CLIENT_SOURCES = {"cli": RunSource.CLI}
+
+
+class RunIn(Schema):
+    function: int | str = Field(description="An id, a name, or instance/package/function.")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="inputVariables")
+    version: str | None = Field(None, description="Another version than the one saved.")
+    token: int | None = Field(None, description="A token id; by default the function's.")
+    get_logs: bool = True
+
+
+class BatchIn(Schema):
+    function: int | str
+    inputs: list[dict[str, Any]] = Field(description="Up to 1,000 sets of inputVariables.")
+    version: str | None = None
+    token: int | None = None
+    get_logs: bool = True
+
+
+class RunOut(Schema):
+    id: int
+    url: str
+    status: str
+    outcome: str | None
+    finished: bool
+    function: dict
+    version: str
+    source: str
+    api_key: str
+    batch_id: str | None
+    requested_by: str | None
+    queued_at: str
+    started_at: str | None
+    finished_at: str | None
+    duration_ms: int | None
+    inputs: dict
+    result: Any = None
+    stdout: list = []
+    stderr: list = []
+    error_information: Any = None
+    error: dict | None = None
+    http_status: int | None = None
+    domo_execution_id: str = ""
+
+
+def run_record(execution: Execution) -> dict:
+    error = None
+    if execution.error_code or execution.error_message:
+        code = execution.error_code
+        error = {
+            "code": code or None,
+            "title": ErrorCode(code).title if code in ErrorCode.values else None,
+            "message": execution.error_message,
+            "next_step": next_step_for(code) or None,
+        }
+    return {
+        "id": execution.pk,
+        "url": f"/executions/{execution.pk}/",
+        "status": execution.status,
+        "outcome": str(OUTCOME_OF_STATUS[execution.status])
+        if execution.status in OUTCOME_OF_STATUS
+        else None,
+        "finished": execution.is_finished,
+        "function": {
+            "id": execution.function_id,
+            "name": execution.function_name,
+            "instance": execution.instance_name,
+            "package_id": execution.package_id,
+        },
+        "version": execution.version,
+        "source": execution.source,
+        "api_key": execution.api_key_name,
+        "batch_id": str(execution.batch_id) if execution.batch_id else None,
+        "requested_by": execution.requested_by.get_username() if execution.requested_by else None,
+        "queued_at": execution.queued_at.isoformat(),
+        "started_at": _iso(execution.started_at),
+        "finished_at": _iso(execution.finished_at),
+        "duration_ms": round(execution.duration.total_seconds() * 1000)
+        if execution.duration is not None
+        else None,
+        "inputs": execution.input_variables or {},
+        "result": execution.result,
+        "stdout": execution.stdout_log or [],
+        "stderr": execution.stderr_log or [],
+        "error_information": execution.error_information,
+        "error": error,
+        "http_status": execution.http_status,
+        "domo_execution_id": execution.domo_execution_id,
+    }
+
+
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _execution(run_id: int) -> Execution:
+    execution = Execution.objects.select_related("requested_by").filter(pk=run_id).first()
+    if execution is None:
+        raise Problem(404, "run_not_found", f"No run has the id {run_id}.")
+    return execution
+
+
+# Operations that start runs: a member's key that may run.
+RUNS = ApiKeyAuth(Role.MEMBER, runs=True)
+
+
+def _room_for(request, count: int) -> None:
+    """Refuse runs past the key's limit of runs in flight."""
+    limit = settings.API_RUNS_IN_FLIGHT
+    in_flight = Execution.objects.filter(
+        api_key=request.api_key, status__in=IN_PROGRESS_STATUSES
+    ).count()
+    if in_flight + count > limit:
+        raise too_many(
+            f"This key has {in_flight} runs in flight and may have {limit} "
+            "(API_RUNS_IN_FLIGHT): wait for some to finish.",
+            5,
+        )
+
+
+def _token(request, function: Function, token_id: int | None) -> AccessToken:
+    if token_id is None:
+        token = function.token_for(request.user)
+        if token is None:
+            raise Problem(
+                403,
+                ErrorCode.TOKEN_NOT_GRANTED,
+                "No token of this instance is granted to you: ask an admin.",
+            )
+        return token
+    token = AccessToken.objects.select_related("instance").filter(pk=token_id).first()
+    if token is None:
+        raise Problem(404, "token_not_found", f"No token has the id {token_id}.")
+    return token
+
+
+def _source(request) -> RunSource:
+    return CLIENT_SOURCES.get(request.headers.get("X-Console-Client", ""), RunSource.API)
+
+
+def _idempotency_key(request) -> uuid.UUID | None:
+    """Any text the client chose, as the UUID the run is stored under (per user)."""
+    text = request.headers.get("Idempotency-Key", "").strip()
+    if not text:
+        return None
+    if len(text) > 200:
+        raise Problem(400, "bad_idempotency_key", "The Idempotency-Key is over 200 characters.")
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"codeengine-console:{text}")
+
+
+def _refused(refusal: RunNotAllowed) -> Problem:
+    code = refusal.code or "run_not_allowed"
+    return Problem(
+        403, str(code), str(refusal), next_step=next_step_for(refusal.code or "") or None
+    )
+
+
+class HistoryQuery(Schema):
+    q: str = ""
+    function: str = ""
+    instance: str = ""
+    status: str = ""
+    outcome: str = ""
+    source: str = ""
+    version: str = ""
+    user: str = ""
+    mine: bool = False
+    since: str = ""
+    until: str = ""
+    batch: str = ""
+    cursor: int | None = Field(None, description="The `next_cursor` of the previous page.")
+    limit: int = Field(50, ge=1, le=200)
+
+
+def _filtered(request, query: HistoryQuery):
+    data = QueryDict(mutable=True)
+    for name in ("q", "status", "outcome", "source", "version", "since", "until", "batch"):
+        if getattr(query, name):
+            data[name] = getattr(query, name)
+    if query.function:
+        data["function"] = str(function_named(query.function, request.user).pk)
+    if query.instance:
+        data["instance"] = query.instance
+    if query.user:
+        data["user"] = query.user
+    if query.mine:
+        data["mine"] = "on"
+    filters = HistoryFilterForm(data)
+    if not filters.is_valid():
+        raise Problem(
+            422,
+            "bad_filter",
+            "Some filters are not valid: see errors.",
+            errors=[
+                {"path": name, "message": str(message)}
+                for name, messages in filters.errors.items()
+                for message in messages
+            ],
+        )
+    return filters.apply(history.history_queryset(), request.user)
+
+
+@router.post("/runs", response={201: RunOut}, auth=RUNS, summary="Start a run")
+def submit_run(request, body: RunIn, wait: int = 0):
+    """Start a run; with `?wait=N` (up to 60 s) the answer comes when it has finished, or
+    when the time is up. A repeated `Idempotency-Key` gives the run made the first time."""
+    function = function_named(str(body.function), request.user)
+    token = _token(request, function, body.token)
+    key = _idempotency_key(request)
+    if (
+        key is None
+        or not Execution.objects.filter(requested_by=request.user, idempotency_key=key).exists()
+    ):
+        _room_for(request, 1)
+    try:
+        execution = start_run(
+            function,
+            body.inputs,
+            token,
+            request.user,
+            _source(request),
+            version=(body.version or "").strip() or None,
+            idempotency_key=key,
+            get_logs=body.get_logs,
+            api_key=request.api_key,
+        )
+    except RunNotAllowed as refusal:
+        raise _refused(refusal) from None
+    except InputsDoNotFit as misfit:
+        raise inputs_problem(misfit.problems) from None
+    if wait:
+        execution = _waited(execution.pk, wait)
+    return Status(201, run_record(execution))
+
+
+@router.get("/runs/export.{file_format}", summary="Export the filtered history, streamed")
+def export_runs(request, file_format: str, query: Query[HistoryQuery]):
+    if file_format not in ("csv", "jsonl"):
+        raise Problem(404, "unknown_format", "Export as .csv or .jsonl.")
+    executions = _filtered(request, query)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            history.csv_lines(executions), content_type="text/csv; charset=utf-8"
+        )
+    else:
+        response = StreamingHttpResponse(
+            history.json_lines(executions), content_type="application/x-ndjson; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="executions-{stamp}.{file_format}"'
+    return response
+
+
+@router.get("/runs/{run_id}", response=RunOut, summary="A run; ?wait=N waits for its end")
+def get_run(request, run_id: int, wait: int = 0):
+    """The run's status, result, logs, errorInformation and our error, with its code and
+    what to do next. With `?wait=N` (up to 60 s) the answer comes as soon as it finishes."""
+    execution = _execution(run_id)
+    if wait and not execution.is_finished:
+        execution = _waited(run_id, wait)
+    return run_record(execution)
+
+
+def _waited(run_id: int, seconds: int) -> Execution:
+    deadline = time.monotonic() + max(0, min(seconds, WAIT_LIMIT_SECONDS))
+
+    def state() -> str:
+        row = Execution.objects.filter(pk=run_id).values_list("status", flat=True).first()
+        return row or "gone"
+
+    current = state()
+    while current in IN_PROGRESS_STATUSES and time.monotonic() < deadline:
+        remaining = deadline - time.monotonic()
+        current, at_once = wait_for_news(current, state, [run_id], timeout=remaining)
+        if not at_once:  # every waiting place of this process is taken: look again soon
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            current = state()
+    return _execution(run_id)
+
+
+@router.post("/runs/{run_id}/again", response={201: RunOut}, auth=RUNS, summary="Run again")
+def run_again(request, run_id: int, wait: int = 0):
+    """The same function, version and inputs; the same token when still usable."""
+    earlier = _execution(run_id)
+    if earlier.function_id is None:
+        raise Problem(409, "function_deleted", "The function of this run was deleted.")
+    function = Function.objects.select_related("instance").get(pk=earlier.function_id)
+    usable = AccessToken.objects.usable_by(request.user, function.instance)
+    token = usable.filter(pk=earlier.token_id).first() or usable.first()
+    if token is None:
+        raise Problem(
+            403, ErrorCode.TOKEN_NOT_GRANTED, "No token of this instance is granted to you."
+        )
+    _room_for(request, 1)
+    try:
+        execution = start_run(
+            function,
+            earlier.input_variables or {},
+            token,
+            request.user,
+            _source(request),
+            version=earlier.version,
+            idempotency_key=_idempotency_key(request),
+            get_logs=earlier.get_logs,
+            api_key=request.api_key,
+        )
+    except RunNotAllowed as refusal:
+        raise _refused(refusal) from None
+    except InputsDoNotFit as misfit:
+        raise inputs_problem(misfit.problems) from None
+    if wait:
+        execution = _waited(execution.pk, wait)
+    return Status(201, run_record(execution))
+
+
+@router.post("/batches", response={201: dict}, auth=RUNS, summary="Start up to 1,000 runs")
+def submit_batch(request, body: BatchIn):
+    """Each set of inputs becomes a run of the function, all checked first: one that does
+    not fit refuses the batch, with its index in the error paths. The runs share a batch
+    id to follow them with."""
+    if not body.inputs:
+        raise Problem(422, "empty_batch", "Send at least one set of inputs.")
+    if len(body.inputs) > BATCH_LIMIT:
+        raise Problem(
+            422, "batch_too_large", f"A batch holds up to {BATCH_LIMIT:,} sets of inputs."
+        )
+    function = function_named(str(body.function), request.user)
+    token = _token(request, function, body.token)
+    problems = [
+        (f"[{index}].{path}", message)
+        for index, inputs in enumerate(body.inputs)
+        for path, message in inputs_problems(function.parameters, inputs)
+    ]
+    if problems:
+        raise inputs_problem(problems)
+    _room_for(request, len(body.inputs))
+    batch_id = uuid.uuid4()
+    version = (body.version or "").strip() or None
+    try:
+        with transaction.atomic():
+            ids = [
+                start_run(
+                    function,
+                    inputs,
+                    token,
+                    request.user,
+                    RunSource.BATCH,
+                    version=version,
+                    get_logs=body.get_logs,
+                    api_key=request.api_key,
+                    batch_id=batch_id,
+                ).pk
+                for inputs in body.inputs
+            ]
+    except RunNotAllowed as refusal:
+        raise _refused(refusal) from None
+    return Status(
+        201, {"batch_id": str(batch_id), "runs": ids, "url": f"/executions/?batch={batch_id}"}
+    )
+
+
+@router.get("/batches/{batch_id}", response=dict, summary="How a batch is going")
+def get_batch(request, batch_id: uuid.UUID):
+    runs = list(
+        Execution.objects.filter(batch_id=batch_id)
+        .order_by("pk")
+        .values("pk", "status", "duration")
+    )
+    if not runs:
+        raise Problem(404, "batch_not_found", f"No batch has the id {batch_id}.")
+    counts: dict[str, int] = {}
+    for run in runs:
+        counts[run["status"]] = counts.get(run["status"], 0) + 1
+    finished = sum(run["status"] not in IN_PROGRESS_STATUSES for run in runs)
+    return {
+        "batch_id": str(batch_id),
+        "total": len(runs),
+        "finished": finished,
+        "succeeded": counts.get(ExecutionStatus.SUCCESS, 0),
+        "by_status": counts,
+        "runs": [{"id": run["pk"], "status": run["status"]} for run in runs],
+    }
+
+
+@router.get("/runs", response=dict, summary="The history, newest first")
+def list_runs(request, query: Query[HistoryQuery]):
+    """The same filters as the history page; pages continue with `cursor`."""
+    page = newest_first(_filtered(request, query), query.cursor, query.limit)
+    return {
+        "runs": [_history_row(execution) for execution in page.rows],
+        "next_cursor": page.next_before,
+    }
+
+
+def _history_row(execution: Execution) -> dict:
+    record = run_record(execution)
+    for large in ("result", "stdout", "stderr", "error_information"):
+        record.pop(large)
+    return record
