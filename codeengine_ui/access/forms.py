@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from .models import ApiKey
 from .roles import ASSIGNABLE_ROLES, Role
 
 
@@ -43,3 +45,33 @@ class NewUserForm(forms.Form):
         if user_model.objects.filter(**{f"{user_model.USERNAME_FIELD}__iexact": username}).exists():
             raise forms.ValidationError(f"{username} is already on the team.")
         return username
+
+
+class ApiKeyForm(forms.ModelForm):
+    """A new personal API key: a name to know it by, read-only or run, an optional expiry."""
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "scope", "expires_on"]
+        labels = {"scope": "May", "expires_on": "Expires on"}
+        help_texts = {
+            "name": "Where it is used, e.g. “CI deploy job” or “notebook”.",
+            "expires_on": "Optional: the key stops working after this day.",
+        }
+        widgets = {"expires_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if ApiKey.objects.filter(user=self.user, name=name).exists():
+            raise forms.ValidationError(f"You already have a key named “{name}”.")
+        return name
+
+    def clean_expires_on(self):
+        day = self.cleaned_data["expires_on"]
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError("Choose a day from today on.")
+        return day

@@ -9,5 +9,8 @@ urlpatterns = [
     path("team/<int:user_id>/role/", views.set_role, name="set_role"),
     path("team/<int:user_id>/password-link/", views.password_link, name="password_link"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/keys/<int:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path("team/api-keys/", views.api_keys, name="api_keys"),
     path("preferences/theme/", views.set_theme, name="set_theme"),
 ]

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,10 +21,11 @@ from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.request_values import row_id
 
+from .audit import record
 from .context_processors import THEME_CYCLE
-from .forms import NewUserForm, RoleForm
-from .models import AuditAction, AuditEvent, Theme, UserPreferences
-from .roles import ASSIGNABLE_ROLES, Role, role_of, role_required
+from .forms import ApiKeyForm, NewUserForm, RoleForm
+from .models import ApiKey, AuditAction, AuditEvent, Theme, UserPreferences
+from .roles import ASSIGNABLE_ROLES, Role, has_role, role_of, role_required
 
 AUDIT_PAGE_SIZE = 100
 
@@ -161,3 +163,51 @@ def set_theme(request: HtmxHttpRequest) -> HttpResponse:
     ):
         back = "/"
     return redirect(back)
+
+
+# --- API keys ------------------------------------------------------------------------------
+
+
+@role_required(Role.NONE)
+@require_http_methods(["GET", "POST"])
+def profile(request: HtmxHttpRequest) -> HttpResponse:
+    """The user's own page: their API keys (a new one is shown once) and their password."""
+    form = ApiKeyForm(request.user, request.POST or None)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        key, created = ApiKey.issue(request.user, data["name"], data["scope"], data["expires_on"])
+        record(AuditAction.API_KEY_CREATED, str(key), scope=key.scope)
+        form = ApiKeyForm(request.user)
+    context = {
+        "form": form,
+        "created": created,
+        "keys": request.user.api_keys.all(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "access/profile.html", context)
+
+
+@role_required(Role.NONE)
+@require_POST
+def revoke_api_key(request: HtmxHttpRequest, key_id: int) -> HttpResponse:
+    """Revoke a key: its owner, or an admin."""
+    keys = ApiKey.objects.all() if has_role(request.user, Role.ADMIN) else request.user.api_keys
+    key = get_object_or_404(keys, pk=key_id)
+    if key.revoked_at is None:
+        key.revoked_at, key.revoked_by = timezone.now(), request.user
+        key.save(update_fields=["revoked_at", "revoked_by"])
+        record(AuditAction.API_KEY_REVOKED, str(key), owner=key.user.get_username())
+        messages.success(request, f"Revoked the key “{key.name}”: it no longer works.")
+    next_page = request.POST.get("next", "")
+    if next_page == "all" and has_role(request.user, Role.ADMIN):
+        return redirect("access:api_keys")
+    return redirect("access:profile")
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def api_keys(request: HtmxHttpRequest) -> HttpResponse:
+    """Every API key of the team, for admins to see and revoke."""
+    keys = ApiKey.objects.select_related("user", "revoked_by")
+    return render(request, "access/api_keys.html", {"keys": keys, "today": timezone.localdate()})

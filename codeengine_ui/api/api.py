@@ -2,6 +2,8 @@
 scripts, notebooks, CI and the `ce` command-line client. Keys only (no session), so no
 CSRF; every error is a problem document (problems.py)."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.views.decorators.csp import csp_override
 from ninja import NinjaAPI
@@ -14,6 +16,8 @@ from codeengine_ui.runs.views import health as health_page
 from . import functions, runs
 from .keys import ApiKeyAuth
 from .problems import Problem, problem_response
+
+logger = logging.getLogger(__name__)
 
 # The docs page is Swagger UI from our own static files; it sets styles inline.
 DOCS_POLICY = {"default-src": ["'self'"], "style-src": ["'self'", "'unsafe-inline'"],
@@ -46,7 +50,12 @@ def health(request):
 
 @api.exception_handler(Problem)
 def _problem(request, problem: Problem):
-    return problem_response(problem)
+    response = problem_response(problem)
+    if problem.code == "key_in_query":
+        # Django would log the request, whose address holds the key: say it without it.
+        response._has_been_logged = True
+        logger.warning("API key sent in the address of %s: refused", request.path)
+    return response
 
 
 @api.exception_handler(SchemaError)

@@ -1,4 +1,4 @@
-"""Keeps access tokens out of log output, as a second line of defence.
+"""Keeps access tokens and API keys out of log output, as a second line of defence.
 
 The client never logs a token; this filter still scrubs any token the process has handed
 to a client, and anything that looks like a developer-token header, from every record.
@@ -11,6 +11,8 @@ import threading
 _HEADER_PATTERN = re.compile(
     r"(x-domo-developer-token['\"]?\s*[:=]\s*['\"]?)([^'\"\s,}]+)", re.IGNORECASE
 )
+# The console's own API keys (ce_<id>_<secret>): the secret part, wherever it appears.
+_API_KEY_PATTERN = re.compile(r"\b(ce_[0-9a-f]{12}_)[A-Za-z0-9_-]{16,}")
 _MIN_SECRET_LENGTH = 8
 _known_secrets: set[str] = set()
 _lock = threading.Lock()
@@ -29,6 +31,7 @@ def register_secret(secret: str) -> None:
 
 def redact(text: str) -> str:
     text = _HEADER_PATTERN.sub(lambda match: match.group(1) + "[redacted]", text)
+    text = _API_KEY_PATTERN.sub(lambda match: match.group(1) + "[redacted]", text)
     with _lock:
         secrets = [secret for secret in _known_secrets if secret in text]
     for secret in secrets:

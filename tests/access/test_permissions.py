@@ -29,6 +29,7 @@ SAMPLE_VALUES = {
     "function": lambda objects: objects["function"].pk,
     "run_id": lambda objects: objects["execution"].pk,
     "batch_id": lambda objects: "00000000-0000-0000-0000-000000000000",
+    "key_id": lambda objects: 1,
     "token": lambda objects: "set-password",
 }
 

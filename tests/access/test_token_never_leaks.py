@@ -9,7 +9,7 @@ import pytest
 from django.core import serializers
 from django_tasks_db.models import DBTaskResult
 
-from codeengine_ui.access.models import AuditEvent
+from codeengine_ui.access.models import ApiKey, AuditEvent
 from codeengine_ui.catalog.models import AccessToken, Instance
 from codeengine_ui.runs.models import Execution
 from tests.conftest import LEAK_MARKER_TOKEN, make_token, save_demo_function
@@ -130,6 +130,30 @@ def test_the_marker_token_appears_nowhere(
     read(admin_client.get(f"/instances/{unreachable.pk}/browse/?token={gone.pk}"))
     read(admin_client.get(f"/functions/{functions['greet'].pk}/refresh/"))
 
+    # The API, with a key: every read, a run, refusals and errors; the key itself must
+    # not appear anywhere either (only its fingerprint is stored).
+    _key, api_key = ApiKey.issue(admin_user, "leak check", "run")
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {api_key}"}
+    for path in (
+        "/api/v1/functions",
+        f"/api/v1/functions/{functions['greet'].pk}",
+        "/api/v1/runs",
+        "/api/v1/runs/export.csv",
+        "/api/v1/runs/export.jsonl",
+        *(f"/api/v1/runs/{run.pk}" for run in Execution.objects.all()),
+        "/api/v1/functions/no-such-function",
+        f"/api/v1/functions?key={api_key}",
+    ):
+        read(admin_client.get(path, **bearer))
+    for body in (
+        {"function": functions["greet"].pk, "inputs": {"name": "Ada"}, "token": token.pk},
+        {"function": functions["greet"].pk, "inputs": {"name": "Ada"}, "token": refused.pk},
+        {"function": functions["greet"].pk, "inputs": {"name": 1}},
+    ):
+        read(admin_client.post("/api/v1/runs", body, content_type="application/json", **bearer))
+    read(admin_client.get("/profile/"))
+    read(admin_client.get("/team/api-keys/"))
+
     # The Django admin.
     for url in (
         "/admin/catalog/accesstoken/",
@@ -148,6 +172,7 @@ def test_the_marker_token_appears_nowhere(
             *DBTaskResult.objects.all(),
             *AuditEvent.objects.all(),
             *Instance.objects.all(),
+            *ApiKey.objects.all(),
         ],
     )
     tokens_without_secret = serializers.serialize(
@@ -165,7 +190,7 @@ def test_the_marker_token_appears_nowhere(
         "stdout": output.out,
         "stderr": output.err,
     }
-    for marker in (LEAK_MARKER_TOKEN, LEAK_MARKER_TOKEN[::-1]):
+    for marker in (LEAK_MARKER_TOKEN, LEAK_MARKER_TOKEN[::-1], api_key):
         leaks = [where for where, text in everything.items() if marker in text]
         assert leaks == [], f"the token appeared in: {leaks}"
     assert "••••a4c3" in everything["pages"]
