@@ -1,6 +1,432 @@
+"""ce: run Domo Code Engine functions through Code Engine Console.
+
+Every run goes through the console: it checks the inputs against the function's
+definition, uses a token granted to you (this machine never holds one), and keeps the run
+in the team's history, labelled as started from the command line.
+
+Exit codes: 0 done (the run succeeded); 1 the run ended without success; 2 bad usage or
+not logged in; 3 the console refused (key, permission, inputs); 4 the console could not
+be reached or failed; 5 still running when --timeout was reached.
+"""
+
+import json
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
 import click
 
+from .console import (
+    EXIT_OK,
+    EXIT_RUN_UNSUCCESSFUL,
+    EXIT_STILL_RUNNING,
+    Console,
+    ConsoleError,
+    Settings,
+    load_settings,
+    save_settings,
+)
 
-@click.group()
+WAIT_STEP_SECONDS = 30
+
+
+class ConsoleGroup(click.Group):
+    """Turns a `ConsoleError` into its message on stderr and its exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConsoleError as error:
+            click.echo(f"ce: {error}", err=True)
+            sys.exit(error.exit_code)
+
+
+@click.group(cls=ConsoleGroup, help=__doc__)
+@click.version_option(package_name="codeengine-console-cli")
 def cli():
-    """Run Code Engine functions through Code Engine Console."""
+    pass
+
+
+def _console() -> Console:
+    return Console(load_settings())
+
+
+def _json_out(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
+    """Rows as an aligned text table: (key, heading) per column."""
+    cells = [[heading for _, heading in columns]]
+    cells += [
+        ["" if row.get(key) is None else str(row.get(key)) for key, _ in columns] for row in rows
+    ]
+    widths = [min(60, max(len(line[index]) for line in cells)) for index in range(len(columns))]
+    for number, line in enumerate(cells):
+        click.echo(
+            "  ".join(
+                cell[:60].ljust(width) for cell, width in zip(line, widths, strict=True)
+            ).rstrip()
+        )
+        if number == 0:
+            click.echo("  ".join("-" * width for width in widths))
+
+
+# --- login -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--key", help="The API key (asked for when left out, without echo).")
+def login(url: str, key: str | None):
+    """Store the console's URL and your API key (created on your profile page)."""
+    key = key or click.prompt("API key", hide_input=True)
+    console = Console(Settings(url.rstrip("/"), key.strip()))
+    functions = console.request("GET", "/functions")
+    path = save_settings(url, key.strip())
+    click.echo(
+        f"Logged in to {url.rstrip('/')}: {len(functions)} saved functions. Key stored in {path}."
+    )
+
+
+# --- functions -----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--search", default="", help="Part of a name, package, alias or instance.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def functions(search: str, as_json: bool):
+    """The saved functions, starred first."""
+    found = _console().request("GET", "/functions", params={"search": search})
+    if as_json:
+        _json_out(found)
+        return
+    _table(
+        found,
+        [("id", "ID"), ("name", "NAME"), ("function_name", "FUNCTION"), ("instance", "INSTANCE"),
+         ("version", "VERSION"), ("package_id", "PACKAGE")],
+    )  # fmt: skip
+
+
+# --- run -------------------------------------------------------------------------------------
+
+
+def _typed(parameter: dict | None, text: str) -> Any:
+    """A value typed as name=value, as the input's declared type wants it."""
+    if parameter is None:
+        return text
+    kind = parameter.get("type")
+    if parameter.get("isList") or kind == "object" or text.strip() == "null":
+        return _json_value(text)
+    if kind == "number":
+        try:
+            return int(text)
+        except ValueError:
+            return text  # the console says why it does not fit
+    if kind == "decimal":
+        try:
+            return json.loads(text) if text.strip() and text.strip()[0] in "-0123456789" else text
+        except ValueError:
+            return text
+    if kind == "boolean":
+        return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(
+            text.strip().lower(), text
+        )
+    return text
+
+
+def _json_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _inputs(function: dict, pairs: tuple[str, ...], inputs_file: Path | None) -> dict:
+    inputs: dict = {}
+    if inputs_file is not None:
+        loaded = json.loads(inputs_file.read_text())
+        if not isinstance(loaded, dict):
+            raise click.BadParameter(
+                "must hold a JSON object of inputVariables", param_hint="--inputs-file"
+            )
+        inputs.update(loaded)
+    by_name = {parameter["name"]: parameter for parameter in function.get("inputs") or []}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        if not equals or not name:
+            raise click.BadParameter(f"{pair!r} is not name=value", param_hint="--input")
+        inputs[name] = _typed(by_name.get(name), text)
+    return inputs
+
+
+def _finished_run(console: Console, run: dict, timeout: float, quiet: bool) -> dict:
+    """Wait for the run's end (or the timeout), saying its status on stderr as it changes."""
+    deadline = time.monotonic() + timeout
+    shown = None
+    while True:
+        if run["status"] != shown and not quiet:
+            click.echo(f"run #{run['id']}: {run['status']}", err=True)
+            shown = run["status"]
+        remaining = deadline - time.monotonic()
+        if run["finished"] or remaining <= 0:
+            return run
+        wait = max(1, min(WAIT_STEP_SECONDS, int(remaining)))
+        run = console.request("GET", f"/runs/{run['id']}", params={"wait": wait})
+
+
+def _report(run: dict, as_json: bool) -> int:
+    if as_json:
+        _json_out(run)
+    else:
+        if run.get("result") is not None or run["status"] == "SUCCESS":
+            click.echo(json.dumps(run.get("result"), indent=2, ensure_ascii=False))
+        for line in run.get("stderr") or []:
+            click.echo(f"stderr: {line if isinstance(line, str) else json.dumps(line)}", err=True)
+        error = run.get("error")
+        if error:
+            click.echo(
+                f"error: {error.get('title') or error.get('code')}: {error.get('message')}",
+                err=True,
+            )
+            if error.get("next_step"):
+                click.echo(f"next: {error['next_step']}", err=True)
+    if not run["finished"]:
+        return EXIT_STILL_RUNNING
+    return EXIT_OK if run["status"] == "SUCCESS" else EXIT_RUN_UNSUCCESSFUL
+
+
+@cli.command()
+@click.argument("function")
+@click.option(
+    "--input",
+    "-i",
+    "pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="An input; repeat it. Values are read as the input's declared type.",
+)
+@click.option(
+    "--inputs-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSON object of inputVariables (--input values override it).",
+)
+@click.option("--version", "version", help="Run another version than the one saved.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the result.")
+@click.option("--timeout", default=330.0, show_default=True, help="Seconds to wait at most.")
+@click.option("--idempotency-key", help="Send it again and get the same run, not a second.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No status lines on stderr.")
+def run(function, pairs, inputs_file, version, wait, timeout, idempotency_key, as_json, quiet):
+    """Run FUNCTION (an id, a name, or instance/package/function) and print its result.
+
+    Exits 0 when the run succeeded, 1 when it ended otherwise (see the exit codes above)."""
+    console = _console()
+    definition = console.request("GET", f"/functions/{function}")
+    body = {"function": definition["id"], "inputs": _inputs(definition, pairs, inputs_file)}
+    if version:
+        body["version"] = version
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    first_wait = min(WAIT_STEP_SECONDS, int(timeout)) if wait else 0
+    started = console.request(
+        "POST", "/runs", json=body, headers=headers, params={"wait": first_wait}
+    )
+    if not wait:
+        if as_json:
+            _json_out(started)
+        else:
+            link = f"{console.settings.url}{started['url']}"
+            click.echo(f"run #{started['id']}: {started['status']} ({link})")
+        return
+    finished = _finished_run(console, started, timeout, quiet or as_json)
+    sys.exit(_report(finished, as_json))
+
+
+# --- runs, get -------------------------------------------------------------------------------
+
+
+def _since(text: str | None) -> str:
+    """`1d`, `12h`, `2w` or a date, as the first day to include."""
+    if not text:
+        return ""
+    units = {"d": 1, "w": 7}
+    if text[-1:] in units and text[:-1].isdigit():
+        return (date.today() - timedelta(days=int(text[:-1]) * units[text[-1]])).isoformat()
+    if text[-1:] == "h" and text[:-1].isdigit():
+        return (date.today() - timedelta(hours=int(text[:-1]))).isoformat()
+    return text
+
+
+_RUN_COLUMNS = [("id", "RUN"), ("status", "STATUS"), ("function_name", "FUNCTION"),
+                ("version", "VERSION"), ("requested_by", "WHO"), ("source", "SOURCE"),
+                ("queued_at", "QUEUED"), ("duration_ms", "MS")]  # fmt: skip
+
+
+def _history_filters(function, status, outcome, source, mine, since, search) -> dict:
+    filters = {"function": function, "outcome": outcome, "source": source, "q": search,
+               "since": _since(since), "mine": "true" if mine else ""}  # fmt: skip
+    if status:
+        known = {"failed": "FAILED", "success": "SUCCESS", "succeeded": "SUCCESS"}
+        filters["status"] = known.get(status.lower(), status)
+    return {name: value for name, value in filters.items() if value}
+
+
+@cli.command()
+@click.option("--function", "-f", default="", help="An id, a name, or instance/package/function.")
+@click.option("--status", default="", help="e.g. failed, success, error, running.")
+@click.option("--outcome", default="", help="success, failure, error, unsuccessful, in_flight.")
+@click.option("--source", default="", help="form, api, cli, batch…")
+@click.option("--mine", is_flag=True, help="Only runs you started.")
+@click.option("--since", default="", help="1d, 12h, 2w or YYYY-MM-DD.")
+@click.option("--search", default="", help="Text in the function name or the inputs.")
+@click.option("--limit", default=50, show_default=True, help="Runs to list (up to 200 a page).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def runs(function, status, outcome, source, mine, since, search, limit, as_json):
+    """The team's history, newest first."""
+    console = _console()
+    params = _history_filters(function, status, outcome, source, mine, since, search)
+    found: list[dict] = []
+    cursor = None
+    while len(found) < limit:
+        page = console.request(
+            "GET", "/runs", params={**params, "limit": min(200, limit - len(found)),
+                                    **({"cursor": cursor} if cursor else {})},
+        )  # fmt: skip
+        found += page["runs"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    if as_json:
+        _json_out(found)
+        return
+    for row in found:
+        row["function_name"] = row["function"]["name"]
+    _table(found, _RUN_COLUMNS)
+
+
+@cli.command()
+@click.argument("run_id", type=int)
+@click.option("--wait", "wait", default=0, help="Seconds to wait for it to finish.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")
+def get(run_id: int, wait: int, as_json: bool):
+    """One run: its status and result (exit code as for `ce run`)."""
+    console = _console()
+    found = console.request("GET", f"/runs/{run_id}", params={"wait": min(wait, 60)})
+    if not as_json:
+        link = f"{console.settings.url}{found['url']}"
+        name = found["function"]["name"]
+        click.echo(
+            f"run #{found['id']}: {found['status']} · {name} {found['version']} · {link}", err=True
+        )
+    sys.exit(_report(found, as_json))
+
+
+# --- batch -----------------------------------------------------------------------------------
+
+
+def _input_sets(path: Path) -> list[dict]:
+    """JSON Lines (one object per line) or a JSON list of objects."""
+    text = path.read_text()
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        sets = json.loads(stripped)
+    else:
+        sets = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if not all(isinstance(entry, dict) for entry in sets):
+        raise click.BadParameter("each line must be a JSON object of inputVariables",
+                                 param_hint="--inputs-file")  # fmt: skip
+    return sets
+
+
+@cli.command()
+@click.argument("function")
+@click.option(
+    "--inputs-file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON Lines, one object of inputVariables per line (or a JSON list).",
+)
+@click.option("--version", "version", help="Run another version than the one saved.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow it to the end.")
+@click.option("--timeout", default=1800.0, show_default=True, help="Seconds to follow it at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the batch's summary as JSON.")
+def batch(function, inputs_file, version, wait, timeout, as_json):
+    """Run FUNCTION once per line of --inputs-file (up to 1,000), with a progress bar and a
+    summary. Exits 0 when every run succeeded, 1 otherwise."""
+    console = _console()
+    definition = console.request("GET", f"/functions/{function}")
+    body = {"function": definition["id"], "inputs": _input_sets(inputs_file)}
+    if version:
+        body["version"] = version
+    submitted = console.request("POST", "/batches", json=body)
+    batch_id = submitted["batch_id"]
+    click.echo(f"batch {batch_id}: {len(submitted['runs'])} runs queued", err=True)
+    state = console.request("GET", f"/batches/{batch_id}")
+    if wait:
+        deadline = time.monotonic() + timeout
+        with click.progressbar(
+            length=state["total"], label="runs finished", file=sys.stderr
+        ) as bar:
+            done = state["finished"]
+            bar.update(done)
+            while state["finished"] < state["total"] and time.monotonic() < deadline:
+                time.sleep(0.5)
+                state = console.request("GET", f"/batches/{batch_id}")
+                bar.update(state["finished"] - done)
+                done = state["finished"]
+    if as_json:
+        _json_out(state)
+    else:
+        rows = [
+            {"status": status, "runs": count}
+            for status, count in sorted(state["by_status"].items())
+        ]
+        _table(rows, [("status", "STATUS"), ("runs", "RUNS")])
+        click.echo(f"{state['succeeded']} of {state['total']} succeeded · "
+                   f"{console.settings.url}/executions/?batch={batch_id}")  # fmt: skip
+    if state["finished"] < state["total"]:
+        sys.exit(EXIT_STILL_RUNNING)
+    sys.exit(EXIT_OK if state["succeeded"] == state["total"] else EXIT_RUN_UNSUCCESSFUL)
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A file to write (default: standard output).",
+)
+@click.option("--function", "-f", default="")
+@click.option("--status", default="")
+@click.option("--outcome", default="")
+@click.option("--source", default="")
+@click.option("--mine", is_flag=True)
+@click.option("--since", default="", help="1d, 12h, 2w or YYYY-MM-DD.")
+@click.option("--search", default="")
+def export(file_format, output, function, status, outcome, source, mine, since, search):
+    """The filtered history as JSON Lines (results and logs included) or CSV, streamed."""
+    console = _console()
+    params = _history_filters(function, status, outcome, source, mine, since, search)
+    target = output.open("wb") if output else click.get_binary_stream("stdout")
+    try:
+        for chunk in console.stream(f"/runs/export.{file_format}", params):
+            target.write(chunk)
+    finally:
+        if output:
+            target.close()
+
+
+if __name__ == "__main__":
+    cli()

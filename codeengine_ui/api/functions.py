@@ -41,9 +41,13 @@ class PresetIn(Schema):
 
 def function_named(text: str, user) -> Function:
     """The saved function `text` names: its id, its name (the console's or its own), or
-    `instance/package/function`. An ambiguous name lists the candidates."""
+    `instance/package/function`, each optionally with `@version`. An ambiguous name lists
+    the candidates."""
     functions = Function.objects.select_related("instance", "default_token")
     text = text.strip()
+    name_part, at, version = text.rpartition("@")
+    if at and name_part and version:  # name@version picks one of several saved versions
+        text, functions = name_part, functions.filter(version=version)
     if text.isdigit():
         found = functions.filter(pk=int(text)).first()
         if found is None:
@@ -68,7 +72,7 @@ def function_named(text: str, user) -> Function:
             409,
             "function_ambiguous",
             f'{len(found)}{"+" if len(found) > 10 else ""} saved functions are named "{text}": '
-            "name it by id or as instance/package/function.",
+            "name it by id, add @version, or write instance/package/function.",
             candidates=[_summary(function, user) for function in found[:10]],
         )
     return found[0]

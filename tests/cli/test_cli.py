@@ -1,0 +1,130 @@
+"""The installed `ce` command against the whole stack as `make run` starts it (web server,
+worker and emulator under honcho, on a fresh database and free ports)."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from codeengine_ui.demo.stack import DemoStack
+
+pytestmark = pytest.mark.stack
+CE = Path(sys.executable).parent / "ce"
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@pytest.fixture(scope="module")
+def stack():
+    var = ROOT / "var"
+    with DemoStack(var / "test-cli.sqlite3", var / "test-cli-stack.log", history=False) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def key(stack):
+    created = subprocess.run(
+        [sys.executable, "manage.py", "create_api_key", "admin", "cli tests"],
+        cwd=ROOT,
+        env=stack.environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return created.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return tmp_path_factory.mktemp("ce-home")
+
+
+def ce(home: Path, *arguments: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("CE_")}
+    environment.update(XDG_CONFIG_HOME=str(home), **(env or {}))
+    return subprocess.run(
+        [str(CE), *arguments], env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def logged_in(stack, key, home):
+    done = ce(home, "login", stack.base_url, "--key", key)
+    assert done.returncode == 0, done.stderr
+    return home
+
+
+def test_without_login_it_says_how_to_log_in(tmp_path):
+    done = ce(tmp_path, "functions")
+    assert done.returncode == 2
+    assert "ce login URL" in done.stderr
+
+
+def test_login_keeps_the_key_for_this_user_only(logged_in, stack):
+    config = logged_in / "codeengine-console" / "config.json"
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+    assert json.loads(config.read_text())["url"] == stack.base_url
+
+
+def test_a_wrong_key_is_refused_at_login(stack, tmp_path):
+    done = ce(tmp_path, "login", stack.base_url, "--key", "ce_000000000000_wrong")
+    assert done.returncode == 3
+    assert "unknown, revoked or expired" in done.stderr
+    assert not (tmp_path / "codeengine-console" / "config.json").exists()
+
+
+def test_functions_are_listed_as_a_table_and_as_json(logged_in):
+    table = ce(logged_in, "functions")
+    assert table.returncode == 0 and "FUNCTION" in table.stdout and "greet" in table.stdout
+    listed = json.loads(ce(logged_in, "functions", "--json").stdout)
+    assert {"greet", "averageOf"} <= {function["function_name"] for function in listed}
+
+
+def test_a_run_prints_its_result_and_exits_zero(logged_in):
+    done = ce(logged_in, "run", "greet@1.1.0", "--input", "name=Ada", "--input", "excited=yes")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "Hello, Ada!"
+    assert "SUCCESS" in done.stderr
+
+
+def test_a_failed_run_exits_one_and_says_why(logged_in):
+    done = ce(logged_in, "run", "failWithError", "--input", "reason=on purpose")
+    assert done.returncode == 1
+    assert "stderr:" in done.stderr
+
+
+def test_inputs_that_do_not_fit_are_refused_at_their_path(logged_in):
+    done = ce(logged_in, "run", "averageOf", "--input", 'values=[1, "x"]')
+    assert done.returncode == 3
+    assert "values" in done.stderr and "do not fit" in done.stderr
+
+
+def test_a_name_of_several_versions_is_ambiguous(logged_in):
+    done = ce(logged_in, "run", "greet", "--input", "name=Ada")
+    assert done.returncode == 3
+    assert "add @version" in done.stderr
+
+
+def test_a_batch_runs_each_line_and_sums_up(logged_in, tmp_path):
+    many = tmp_path / "many.jsonl"
+    many.write_text("\n".join(json.dumps({"values": [n, n + 1]}) for n in range(20)))
+    done = ce(logged_in, "batch", "averageOf", "--inputs-file", str(many))
+    assert done.returncode == 0, done.stderr
+    assert "20 of 20 succeeded" in done.stdout
+
+
+def test_runs_get_and_export_see_the_command_lines_runs(logged_in, tmp_path):
+    ce(logged_in, "run", "greet@1.1.0", "--input", "name=Grace")
+    listed = json.loads(ce(logged_in, "runs", "--source", "cli", "--json").stdout)
+    assert listed and {run["source"] for run in listed} == {"cli"}
+    assert listed[0]["api_key"] == "cli tests"
+    got = ce(logged_in, "get", str(listed[0]["id"]), "--json")
+    assert got.returncode == 0 and json.loads(got.stdout)["result"] == "Hello, Grace."
+    exported = tmp_path / "runs.csv"
+    done = ce(logged_in, "export", "--format", "csv", "--source", "cli", "-o", str(exported))
+    assert done.returncode == 0, done.stderr
+    header, *rows = exported.read_text().splitlines()
+    assert "source" in header and "api_key" in header and len(rows) == len(listed)
