@@ -29,6 +29,7 @@ LAYERS = [
     {"catalog"},  # instances, tokens, saved functions, presets
     {"runs"},  # running functions and the history of runs
     {"dashboard"},  # overview pages over the catalog and the runs
+    {"api"},  # the JSON API: the same runs and history, for scripts and the command line
     {"demo"},  # emulator and demo data: the product never imports it
 ]
 WIRING = {"settings", "urls", "wsgi", "asgi", "__init__"}
