@@ -28,6 +28,7 @@ LAYERS = [
     {"access"},  # users, roles, the audit log
     {"catalog"},  # instances, tokens, saved functions, presets
     {"runs"},  # running functions and the history of runs
+    {"suites"},  # test cases, their expectations, suites and suite runs
     {"dashboard"},  # overview pages over the catalog and the runs
     {"api"},  # the JSON API: the same runs and history, for scripts and the command line
     {"demo"},  # emulator and demo data: the product never imports it

@@ -1,0 +1,268 @@
+"""What a test case expects of a run, and whether a run meets it.
+
+An expectation is a small JSON object, written by "Save as test" or in the case's JSON
+editor:
+
+    {"kind": "outcome", "status": "SUCCESS"}            the run ended so (or an expected failure)
+    {"kind": "snapshot"}                                 the result equals the case's snapshot,
+                                                         but for its ignored paths
+    {"kind": "contains", "value": {...}}                 the result contains this JSON subset
+    {"kind": "path", "path": "$.total", "equals": 3}     a JSONPath (RFC 9535) query, and one of
+        "matches": "^A-", "between": [1, 9], "length": 2
+    {"kind": "fits_output"}                              the result fits the declared output
+    {"kind": "duration", "under_ms": 500}                the run took less than this
+    {"kind": "stdout", "contains": "text"}               or "not_contains"; also "stderr"
+
+`expectation_problems` says what is wrong with written expectations (for the editor);
+`unmet` checks a finished run against them and says, for each one it fails, why, with the
+value found and, for a snapshot, the structural differences.
+"""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jsonpath
+
+from codeengine_ui.json_text import FOLD_DEPTH, one_line, same_json
+from codeengine_ui.parameters.types import value_problems
+from codeengine_ui.runs.comparison import Difference, json_differences
+
+KINDS = ("outcome", "snapshot", "contains", "path", "fits_output", "duration", "stdout", "stderr")
+PATH_TESTS = ("equals", "matches", "between", "length")
+SHOWN_CHARACTERS = 300
+
+
+@dataclass
+class RunFacts:
+    """What a run gives to check: its status, result, logs and duration."""
+
+    status: str
+    result: Any
+    stdout: list
+    stderr: list
+    duration_ms: int | None
+
+
+@dataclass
+class Unmet:
+    expectation: dict
+    message: str
+    found: str = ""
+    differences: list[Difference] = field(default_factory=list)
+
+
+def expectation_problems(expectations: Any) -> list[str]:
+    """Why written expectations cannot be checked, one sentence each ([] when fine)."""
+    if not isinstance(expectations, list):
+        return ["Write the expectations as a JSON list of objects."]
+    problems = []
+    for index, expectation in enumerate(expectations):
+        where = f"Expectation {index + 1}"
+        if not isinstance(expectation, dict):
+            problems.append(f"{where}: write it as an object with a “kind”.")
+            continue
+        kind = expectation.get("kind")
+        if kind not in KINDS:
+            problems.append(f"{where}: “kind” is one of {', '.join(KINDS)}.")
+        elif kind == "contains" and "value" not in expectation:
+            problems.append(f"{where}: “contains” needs the “value” to find in the result.")
+        elif kind == "path":
+            problems += [f"{where}: {problem}" for problem in _path_problems(expectation)]
+        elif kind == "duration" and not _is_number(expectation.get("under_ms")):
+            problems.append(f"{where}: “duration” needs “under_ms”, a number.")
+        elif kind in ("stdout", "stderr") and not (
+            isinstance(expectation.get("contains"), str)
+            or isinstance(expectation.get("not_contains"), str)
+        ):
+            problems.append(f"{where}: “{kind}” needs “contains” or “not_contains”, a text.")
+        elif kind == "outcome" and not isinstance(expectation.get("status", "SUCCESS"), str):
+            problems.append(f"{where}: “status” is a run status such as SUCCESS or FAILED.")
+    return problems
+
+
+def _path_problems(expectation: dict) -> list[str]:
+    problems = []
+    try:
+        jsonpath.compile(str(expectation.get("path", "")))
+    except jsonpath.JSONPathError as error:
+        problems.append(f"“path” is not a JSONPath ({error}).")
+    tests = [name for name in PATH_TESTS if name in expectation]
+    if len(tests) != 1:
+        problems.append(f"give exactly one of {', '.join(PATH_TESTS)}.")
+    elif tests[0] == "matches":
+        try:
+            re.compile(str(expectation["matches"]))
+        except re.error as error:
+            problems.append(f"“matches” is not a regular expression ({error}).")
+    elif tests[0] == "between" and not (
+        isinstance(expectation["between"], list)
+        and len(expectation["between"]) == 2
+        and all(_is_number(bound) for bound in expectation["between"])
+    ):
+        problems.append("“between” is two numbers: [lowest, highest].")
+    elif tests[0] == "length" and not (
+        isinstance(expectation["length"], int) and not isinstance(expectation["length"], bool)
+    ):
+        problems.append("“length” is a whole number.")
+    return problems
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def unmet(
+    expectations: list[dict],
+    run: RunFacts,
+    *,
+    snapshot: Any = None,
+    ignore_paths: list[str] | None = None,
+    output: dict | None = None,
+) -> list[Unmet]:
+    """The expectations the run does not meet, each with why ([] when it passes)."""
+    failures = []
+    for expectation in expectations:
+        check = _CHECKS.get(expectation.get("kind"))
+        if check is None:
+            failures.append(Unmet(expectation, "This expectation's kind is not known."))
+            continue
+        failure = check(expectation, run, snapshot, ignore_paths or [], output)
+        if failure is not None:
+            failures.append(failure)
+    return failures
+
+
+def _shown(value: Any) -> str:
+    text = value if isinstance(value, str) else one_line(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[:SHOWN_CHARACTERS] + "…"
+
+
+def _outcome(expectation, run, snapshot, ignore_paths, output):
+    wanted = expectation.get("status", "SUCCESS")
+    if run.status == wanted:
+        return None
+    return Unmet(expectation, f"The run ended {run.status}, not {wanted}.", run.status)
+
+
+def _snapshot(expectation, run, snapshot, ignore_paths, output):
+    differences = [
+        difference
+        for difference in json_differences(snapshot, run.result)
+        if not ignored(difference.path, ignore_paths)
+    ]
+    if not differences:
+        return None
+    count = len(differences)
+    return Unmet(
+        expectation,
+        f"The result differs from the snapshot in {count} place{'s' if count != 1 else ''}.",
+        differences=differences,
+    )
+
+
+def ignored(path: str, patterns: list[str]) -> bool:
+    """Whether a difference at `path` (like `items[3].id`) falls under an ignored pattern
+    (`items[*].id`, `createdAt`, `meta`: a pattern also covers what is below it)."""
+    return any(_pattern(pattern).match(path) for pattern in patterns)
+
+
+def _pattern(pattern: str) -> re.Pattern:
+    body = re.escape(pattern.strip()).replace(r"\[\*\]", r"\[\d+\]").replace(r"\*", r"[^.\[]*")
+    return re.compile(rf"{body}(?:[.\[].*)?\Z", re.S)
+
+
+def _contains(expectation, run, snapshot, ignore_paths, output):
+    if contains(run.result, expectation.get("value")):
+        return None
+    return Unmet(expectation, "The result does not contain this value.", _shown(run.result))
+
+
+def contains(actual: Any, wanted: Any, depth: int = 0) -> bool:
+    """Whether `wanted` is a subset of `actual`: objects by key (extra keys allowed), lists
+    when each wanted item is contained in some item, anything else equal. Past FOLD_DEPTH
+    levels the rest is compared whole, so any depth is safe."""
+    if depth >= FOLD_DEPTH:
+        return same_json(actual, wanted)
+    if isinstance(wanted, dict):
+        return isinstance(actual, dict) and all(
+            key in actual and contains(actual[key], value, depth + 1)
+            for key, value in wanted.items()
+        )
+    if isinstance(wanted, list):
+        return isinstance(actual, list) and all(
+            any(contains(item, piece, depth + 1) for item in actual) for piece in wanted
+        )
+    return same_json(actual, wanted)
+
+
+def _path(expectation, run, snapshot, ignore_paths, output):
+    problems = _path_problems(expectation)
+    if problems:
+        return Unmet(expectation, f"This expectation cannot be checked: {problems[0]}")
+    path = str(expectation["path"])
+    found = jsonpath.findall(path, run.result)
+    if not found:
+        return Unmet(expectation, f"Nothing in the result is at {path}.")
+    value = found[0] if len(found) == 1 else found
+    if "equals" in expectation:
+        ok = same_json(value, expectation["equals"])
+        wanted = f"equal {_shown(expectation['equals'])}"
+    elif "matches" in expectation:
+        ok = isinstance(value, str) and re.search(str(expectation["matches"]), value) is not None
+        wanted = f"match /{expectation['matches']}/"
+    elif "between" in expectation:
+        lowest, highest = expectation["between"]
+        ok = _is_number(value) and lowest <= value <= highest
+        wanted = f"be between {lowest} and {highest}"
+    else:
+        ok = isinstance(value, list | dict | str) and len(value) == expectation["length"]
+        wanted = f"have length {expectation['length']}"
+    if ok:
+        return None
+    return Unmet(expectation, f"{path} should {wanted}.", _shown(value))
+
+
+def _fits_output(expectation, run, snapshot, ignore_paths, output):
+    if not output:
+        return None  # nothing declared: anything fits
+    problems = value_problems(output, run.result, "result")
+    if not problems:
+        return None
+    path, message = problems[0]
+    return Unmet(expectation, f"The result does not fit the declared output: {path}: {message}.",
+                 _shown(run.result))  # fmt: skip
+
+
+def _duration(expectation, run, snapshot, ignore_paths, output):
+    limit = expectation.get("under_ms")
+    if run.duration_ms is not None and _is_number(limit) and run.duration_ms < limit:
+        return None
+    found = "unknown" if run.duration_ms is None else f"{run.duration_ms} ms"
+    return Unmet(expectation, f"The run should take under {limit} ms.", found)
+
+
+def _log(expectation, run, snapshot, ignore_paths, output):
+    stream = expectation["kind"]
+    lines = run.stdout if stream == "stdout" else run.stderr
+    text = "\n".join(line if isinstance(line, str) else one_line(line) for line in lines or [])
+    if isinstance(expectation.get("contains"), str):
+        if expectation["contains"] in text:
+            return None
+        return Unmet(expectation, f"{stream} does not contain “{expectation['contains']}”.",
+                     _shown(text))  # fmt: skip
+    if expectation.get("not_contains", "") not in text:
+        return None
+    return Unmet(expectation, f"{stream} contains “{expectation['not_contains']}”.", _shown(text))
+
+
+_CHECKS = {
+    "outcome": _outcome,
+    "snapshot": _snapshot,
+    "contains": _contains,
+    "path": _path,
+    "fits_output": _fits_output,
+    "duration": _duration,
+    "stdout": _log,
+    "stderr": _log,
+}
