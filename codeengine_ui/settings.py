@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "codeengine_ui.catalog",
     "codeengine_ui.parameters",
     "codeengine_ui.runs",
+    "codeengine_ui.suites",
     "codeengine_ui.access",
     "codeengine_ui.dashboard",
     "codeengine_ui.api",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("codeengine_ui.dashboard.urls")),
     path("", include("codeengine_ui.catalog.urls")),
     path("", include("codeengine_ui.runs.urls")),
+    path("", include("codeengine_ui.suites.urls")),
     path("", include("codeengine_ui.access.urls")),
     path("health/", health, name="health"),
     path("api/v1/", include("codeengine_ui.api.urls", namespace="api")),

@@ -108,6 +108,7 @@ class RunSource(models.TextChoices):
     RUN_AGAIN = "run_again", "Web, run again"
     API = "api", "API"
     CLI = "cli", "Command line"
+    SUITE = "suite", "Suite"
     DEMO = "demo", "Demo history"
     BATCH = "batch", "Batch"
 

@@ -244,6 +244,7 @@ def _function_page(
         "presets": function.presets.select_related("created_by"),
         "key_inputs_form": KeyInputsForm(function),
         "recent_executions": function.executions.select_related("requested_by")[:10],
+        "test_cases": function.test_cases.all(),
         "newer_version": ReleaseNews(request.user).newer_version(function),
         "app_call": function.app_call(start["values"]),
     }

@@ -30,6 +30,9 @@ SAMPLE_VALUES = {
     "run_id": lambda objects: objects["execution"].pk,
     "batch_id": lambda objects: "00000000-0000-0000-0000-000000000000",
     "key_id": lambda objects: 1,
+    "case_id": lambda objects: objects["case"].pk,
+    "suite_id": lambda objects: objects["suite"].pk,
+    "suite_run_id": lambda objects: objects["suite_run"].pk,
     "token": lambda objects: "set-password",
 }
 
@@ -115,7 +118,20 @@ def objects(db, greet, developer_token, instance, member, django_user_model):
         "token": developer_token,
         "target_user": member,
         "preset": InputPreset.objects.create(function=greet, name="p", input_variables={}),
+        **suite_objects(execution, member),
     }
+
+
+def suite_objects(execution, user) -> dict:
+    """A test case, a suite of it and a (finished) run of the suite, for URLs that name them."""
+    from codeengine_ui.suites.models import Suite, SuiteRun
+    from codeengine_ui.suites.services import case_from_run
+
+    case = case_from_run(execution, user)
+    suite = Suite.objects.create(name="Sample suite")
+    suite.cases.add(case)
+    suite_run = SuiteRun.objects.create(suite=suite, started_by=user)
+    return {"case": case, "suite": suite, "suite_run": suite_run}
 
 
 @pytest.fixture

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SuitesConfig(AppConfig):
+    name = "codeengine_ui.suites"
+    label = "suites"
+    verbose_name = "Function tests"

@@ -1,0 +1,115 @@
+import json
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from codeengine_ui.json_text import indented
+from codeengine_ui.parameters.types import inputs_problems
+
+from .expectations import expectation_problems
+from .models import Case, Suite
+
+
+def _json_field(label: str, rows: int = 10) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        widget=forms.Textarea(attrs={"rows": rows, "spellcheck": "false", "class": "json-input"}),
+    )
+
+
+def _parsed(text: str):
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValidationError(f"This is not valid JSON: {error}.") from None
+
+
+class CaseForm(forms.ModelForm):
+    """A case's name, inputs and expectations, checked with the form's type rules."""
+
+    inputs_json = _json_field("inputVariables")
+    expectations_json = _json_field("Expectations", rows=8)
+    ignore_text = forms.CharField(
+        label="Ignored paths",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="One per line, as the differences name them: createdAt, items[*].id.",
+    )
+
+    class Meta:
+        model = Case
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["inputs_json"] = indented(self.instance.input_variables)
+            self.initial["expectations_json"] = indented(self.instance.expectations)
+            self.initial["ignore_text"] = "\n".join(self.instance.ignore_paths)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        others = Case.objects.filter(function=self.instance.function, name=name)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise ValidationError("This function already has a case with this name.")
+        return name
+
+    def clean_inputs_json(self):
+        inputs = _parsed(self.cleaned_data["inputs_json"])
+        if not isinstance(inputs, dict):
+            raise ValidationError("Write the inputs as a JSON object.")
+        problems = inputs_problems(self.instance.function.parameters, inputs)
+        if problems:
+            raise ValidationError([f"{path}: {message}" for path, message in problems])
+        return inputs
+
+    def clean_expectations_json(self):
+        expectations = _parsed(self.cleaned_data["expectations_json"])
+        problems = expectation_problems(expectations)
+        if problems:
+            raise ValidationError(problems)
+        if (
+            any(e.get("kind") == "snapshot" for e in expectations)
+            and self.instance.snapshot is None
+        ):
+            raise ValidationError("A snapshot expectation needs a snapshot: save a run as a test.")
+        return expectations
+
+    def clean_ignore_text(self):
+        return [
+            line.strip() for line in self.cleaned_data["ignore_text"].splitlines() if line.strip()
+        ]
+
+    def save(self, commit=True):
+        self.instance.input_variables = self.cleaned_data["inputs_json"]
+        self.instance.expectations = self.cleaned_data["expectations_json"]
+        self.instance.ignore_paths = self.cleaned_data["ignore_text"]
+        return super().save(commit)
+
+
+class SuiteForm(forms.ModelForm):
+    class Meta:
+        model = Suite
+        fields = ["name", "description", "cases"]
+        widgets = {
+            "cases": forms.CheckboxSelectMultiple,
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cases"].queryset = Case.objects.select_related("function").order_by(
+            "function__display_name", "function__function_name", "name"
+        )
+        self.fields["cases"].label_from_instance = lambda case: (
+            f"{case.function.label}: {case.name}"
+        )
+
+
+class RunSuiteForm(forms.Form):
+    version = forms.CharField(
+        required=False,
+        max_length=64,
+        help_text="Leave empty to run each function's saved version.",
+        label="Against version",
+    )

@@ -1,0 +1,112 @@
+"""Function tests: cases (inputs and expectations), suites of cases, and their runs."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from codeengine_ui.runs.fields import OrderedJSONField
+
+
+class Verdict(models.TextChoices):
+    PENDING = "pending", "Running"
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    ERROR = "error", "Error"
+
+
+class Case(models.Model):
+    """A named set of inputs for a function, and what a run with them must give."""
+
+    function = models.ForeignKey(
+        "catalog.Function", on_delete=models.CASCADE, related_name="test_cases"
+    )
+    name = models.CharField(max_length=200)
+    input_variables = OrderedJSONField("inputVariables", default=dict)
+    expectations = models.JSONField(default=list)
+    # The result a snapshot expectation compares with; paths whose values may differ
+    # (times, generated ids) are ignored, as patterns such as `items[*].id`.
+    snapshot = OrderedJSONField(null=True, blank=True)
+    ignore_paths = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_passed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "test case"
+        constraints = [
+            models.UniqueConstraint(fields=["function", "name"], name="case_name_once_per_function")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Suite(models.Model):
+    """Cases run together: one function's, or across functions (a release checklist)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    cases = models.ManyToManyField(Case, related_name="suites", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SuiteRun(models.Model):
+    """One run of a suite: a run of each case, then a verdict for each. Its runs carry its
+    `uuid` as their batch id, so the history shows them together."""
+
+    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="runs")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    # Another version than the one each function pins, when asked.
+    version = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.suite} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+
+class CaseResult(models.Model):
+    """A case's verdict in a suite run; the case's name is copied so it outlives the case."""
+
+    suite_run = models.ForeignKey(SuiteRun, on_delete=models.CASCADE, related_name="results")
+    case = models.ForeignKey(Case, null=True, on_delete=models.SET_NULL, related_name="results")
+    case_name = models.CharField(max_length=200)
+    function_name = models.CharField(max_length=200)
+    execution = models.ForeignKey(
+        "runs.Execution", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verdict = models.CharField(max_length=8, choices=Verdict.choices, default=Verdict.PENDING)
+    # Why it did not pass: [{"expectation", "message", "found", "differences"}].
+    unmet = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["case_name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_name}: {self.get_verdict_display()}"

@@ -1,0 +1,221 @@
+import re
+from functools import partial
+from xml.etree import ElementTree
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from codeengine_ui.access.roles import Role, require_role, role_required
+from codeengine_ui.htmx_requests import HtmxHttpRequest
+from codeengine_ui.runs.live import wait_for_news
+from codeengine_ui.runs.models import Execution
+
+from .forms import CaseForm, RunSuiteForm, SuiteForm
+from .models import Case, CaseResult, Suite, SuiteRun, Verdict
+from .services import case_from_run, judge, start_suite_run
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def save_as_test(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
+    """A run becomes a test case: its inputs, outcome and result (as the snapshot)."""
+    execution = get_object_or_404(Execution, pk=execution_id)
+    if execution.function_id is None or not execution.is_finished:
+        messages.error(request, "Only a finished run of a saved function can become a test.")
+        return redirect("runs:execution_detail", execution.pk)
+    case = case_from_run(execution, request.user, request.POST.get("name", ""))
+    messages.success(
+        request,
+        f"Saved the test “{case.name}”. Mark paths whose values change from run to run "
+        "(times, generated ids) as ignored, then add it to a suite.",
+    )
+    return redirect("suites:case_detail", case.pk)
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def case_detail(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case.objects.select_related("function", "created_by"), pk=case_id)
+    form = CaseForm(request.POST or None, instance=case)
+    if request.method == "POST":
+        require_role(request.user, Role.MEMBER)
+        if form.is_valid():
+            form.save()
+            messages.success(request, f"Saved the test “{case.name}”.")
+            return redirect("suites:case_detail", case.pk)
+    results = (
+        CaseResult.objects.filter(case=case).select_related("suite_run__suite").order_by("-id")[:10]
+    )
+    context = {"case": case, "form": form, "results": results, "suites": case.suites.all()}
+    return render(request, "suites/case_detail.html", context)
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def delete_case(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    case = get_object_or_404(Case, pk=case_id)
+    function_id = case.function_id
+    case.delete()
+    messages.success(request, f"Deleted the test “{case.name}”; earlier verdicts stay.")
+    return redirect("runs:function_run", function_id)
+
+
+INDEX = re.compile(r"\[\d+\]")
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def ignore_path(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    """One click on a difference: its path (every item's, in a list) is ignored from now."""
+    case = get_object_or_404(Case, pk=case_id)
+    path = INDEX.sub("[*]", request.POST.get("path", "").strip())[:300]
+    if path and path not in case.ignore_paths:
+        case.ignore_paths = [*case.ignore_paths, path]
+        case.save(update_fields=["ignore_paths", "updated_at"])
+        messages.success(request, f"“{case.name}” now ignores {path}.")
+    back = request.POST.get("next", "")
+    if back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect("suites:case_detail", case.pk)
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def suite_list(request: HtmxHttpRequest) -> HttpResponse:
+    form = SuiteForm(request.POST or None)
+    if request.method == "POST":
+        require_role(request.user, Role.MEMBER)
+        if form.is_valid():
+            suite = form.save(commit=False)
+            suite.created_by = request.user
+            suite.save()
+            form.save_m2m()
+            messages.success(request, f"Created the suite “{suite.name}”.")
+            return redirect("suites:suite_detail", suite.pk)
+    suites = Suite.objects.annotate(case_count=Count("cases", distinct=True))
+    latest = {}
+    for suite_run in SuiteRun.objects.filter(suite__in=suites).order_by("suite_id", "-id"):
+        latest.setdefault(suite_run.suite_id, suite_run)
+    rows = [(suite, latest.get(suite.pk)) for suite in suites]
+    return render(request, "suites/suite_list.html", {"rows": rows, "form": form})
+
+
+@role_required(Role.VIEWER)
+@require_http_methods(["GET", "POST"])
+def suite_detail(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
+    suite = get_object_or_404(Suite, pk=suite_id)
+    run_form = RunSuiteForm(request.POST or None)
+    if request.method == "POST":
+        require_role(request.user, Role.MEMBER)
+        if run_form.is_valid():
+            suite_run = start_suite_run(
+                suite, request.user, version=run_form.cleaned_data["version"]
+            )
+            return redirect("suites:suite_run", suite_run.pk)
+    runs = suite.runs.annotate(
+        passed=Count("results", filter=Q(results__verdict=Verdict.PASS)),
+        total=Count("results"),
+    )[:20]
+    context = {
+        "suite": suite,
+        "cases": suite.cases.select_related("function"),
+        "runs": runs,
+        "run_form": run_form,
+    }
+    return render(request, "suites/suite_detail.html", context)
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def suite_run(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
+    """A suite run's verdicts, filled in live: the page asks until every case has one."""
+    suite_run = get_object_or_404(SuiteRun.objects.select_related("suite"), pk=suite_run_id)
+    at_once = True
+    if request.htmx:
+        ids = list(suite_run.results.exclude(execution=None).values_list("execution_id", flat=True))
+        _state, at_once = wait_for_news(request.GET.get("seen"), partial(_state_of, suite_run), ids)
+    results = judge(suite_run)
+    context = {
+        "suite_run": suite_run,
+        "results": results,
+        "counts": _counts(results),
+        "state": _state_of(suite_run),
+        "live_delay": 0 if at_once else 1,
+    }
+    template = "suites/suite_run.html#suite-run-live" if request.htmx else "suites/suite_run.html"
+    return render(request, template, context)
+
+
+def _state_of(suite_run: SuiteRun) -> str:
+    """What the page shows changes when a case's run changes status."""
+    statuses = suite_run.results.order_by("id").values_list("verdict", "execution__status")
+    return ";".join(f"{verdict}:{status}" for verdict, status in statuses)
+
+
+def _counts(results: list[CaseResult]) -> dict[str, int]:
+    counts = {verdict.value: 0 for verdict in Verdict}
+    for result in results:
+        counts[result.verdict] += 1
+    return counts
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def suite_run_junit(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
+    """The suite run as JUnit XML, for CI."""
+    suite_run = get_object_or_404(SuiteRun.objects.select_related("suite"), pk=suite_run_id)
+    results = judge(suite_run)
+    counts = _counts(results)
+    url = request.build_absolute_uri(reverse("suites:suite_run", args=[suite_run.pk]))
+    testsuite = ElementTree.Element(
+        "testsuite",
+        name=suite_run.suite.name,
+        tests=str(len(results)),
+        failures=str(counts[Verdict.FAIL]),
+        errors=str(counts[Verdict.ERROR]),
+        skipped=str(counts[Verdict.PENDING]),
+        time=_seconds(sum(_duration(result) for result in results)),
+        timestamp=suite_run.started_at.replace(microsecond=0, tzinfo=None).isoformat(),
+    )
+    for result in results:
+        testcase = ElementTree.SubElement(
+            testsuite,
+            "testcase",
+            name=result.case_name,
+            classname=result.function_name,
+            time=_seconds(_duration(result)),
+        )
+        messages_text = "\n".join(unmet.get("message", "") for unmet in result.unmet)
+        if result.verdict == Verdict.FAIL:
+            failure = ElementTree.SubElement(
+                testcase, "failure", message=messages_text.split("\n")[0], type="unmet"
+            )
+            failure.text = messages_text
+        elif result.verdict == Verdict.ERROR:
+            error = ElementTree.SubElement(
+                testcase, "error", message=messages_text.split("\n")[0], type="error"
+            )
+            error.text = messages_text
+        elif result.verdict == Verdict.PENDING:
+            ElementTree.SubElement(testcase, "skipped", message="still running")
+        out = ElementTree.SubElement(testcase, "system-out")
+        out.text = f"{url} run #{result.execution_id}" if result.execution_id else url
+    body = ElementTree.tostring(testsuite, encoding="unicode", xml_declaration=True)
+    response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="suite-run-{suite_run.pk}.xml"'
+    return response
+
+
+def _duration(result: CaseResult) -> float:
+    execution = result.execution
+    if execution is None or execution.duration is None:
+        return 0.0
+    return execution.duration.total_seconds()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3f}"

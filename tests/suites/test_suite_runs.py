@@ -1,0 +1,143 @@
+"""Save runs as tests, group them in a suite, run it: pass, fail and error per case, the
+differences of a failed snapshot, ignored paths, and JUnit XML for CI."""
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import xmlschema
+
+from codeengine_ui.runs.models import Execution, RunSource
+from codeengine_ui.suites.models import Case, Suite, SuiteRun
+from codeengine_ui.suites.services import case_from_run, judge, start_suite_run
+from tests.conftest import save_demo_function, stored_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+JUNIT = xmlschema.XMLSchema(Path(__file__).with_name("junit.xsd"))
+
+
+def _finished(suite_run: SuiteRun, timeout: float = 20) -> list:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        results = judge(suite_run)
+        suite_run.refresh_from_db()
+        if suite_run.is_finished:
+            return results
+        time.sleep(0.05)
+    raise AssertionError("the suite run did not finish")
+
+
+@pytest.fixture
+def mixed_suite(instance, developer_token, member):
+    """A suite whose cases pass, fail on a snapshot, fail on a path, and cannot start."""
+    greet = save_demo_function(instance, developer_token, "greet")
+    average = save_demo_function(instance, developer_token, "averageOf")
+    ran = stored_run(greet, developer_token, member, {"name": "Ada", "excited": False},
+                     status="SUCCESS", result="Hello, Ada.")  # fmt: skip
+    passes = case_from_run(ran, member, "greets Ada")
+    snapshot = Case.objects.create(
+        function=greet, name="greets Grace", input_variables={"name": "Grace", "excited": False},
+        expectations=[{"kind": "snapshot"}], snapshot="Hello, Ada.",
+    )  # fmt: skip
+    path = Case.objects.create(
+        function=average, name="averages", input_variables={"values": [1, 3]},
+        expectations=[{"kind": "path", "path": "$", "between": [10, 20]}],
+    )  # fmt: skip
+    broken = Case.objects.create(
+        function=average, name="old inputs", input_variables={"values": "not a list"},
+        expectations=[{"kind": "outcome"}],
+    )  # fmt: skip
+    suite = Suite.objects.create(name="Release checklist")
+    suite.cases.set([passes, snapshot, path, broken])
+    return suite
+
+
+def test_a_suite_run_gives_each_case_its_verdict_and_why(mixed_suite, member, worker_thread):
+    suite_run = start_suite_run(mixed_suite, member)
+    results = {result.case_name: result for result in _finished(suite_run)}
+
+    assert {name: result.verdict for name, result in results.items()} == {
+        "greets Ada": "pass",
+        "greets Grace": "fail",
+        "averages": "fail",
+        "old inputs": "error",
+    }
+    [snapshot_failure] = results["greets Grace"].unmet
+    assert snapshot_failure["differences"] == [
+        {"path": "(value)", "kind": "changed", "left": "Hello, Ada.", "right": "Hello, Grace."}
+    ]
+    assert "$ should be between 10 and 20" in results["averages"].unmet[0]["message"]
+    assert results["averages"].unmet[0]["found"] == "2.0"
+    assert "no longer fit" in results["old inputs"].unmet[0]["message"]
+    runs = Execution.objects.filter(batch_id=suite_run.uuid)
+    assert runs.count() == 3 and {run.source for run in runs} == {RunSource.SUITE}
+    assert Case.objects.get(name="greets Ada").last_verdict == "pass"
+
+
+def test_the_junit_xml_is_valid_and_names_failures_and_errors(
+    client, mixed_suite, member, worker_thread
+):
+    suite_run = start_suite_run(mixed_suite, member)
+    _finished(suite_run)
+    client.force_login(member)
+
+    xml = client.get(f"/suite-runs/{suite_run.pk}/junit.xml").content.decode()
+
+    JUNIT.validate(xml)
+    assert re.search(r'tests="4" failures="2" errors="1"', xml)
+    assert re.search(r'<testcase name="averages" classname="[^"]+" time="[0-9.]+"><failure', xml)
+    assert "should be between 10 and 20" in xml
+
+
+def test_a_difference_ignored_in_one_click_makes_the_case_pass(
+    client, instance, developer_token, member, worker_thread
+):
+    echo = save_demo_function(instance, developer_token, "greet")
+    case = Case.objects.create(
+        function=echo, name="greets", input_variables={"name": "Ada", "excited": False},
+        expectations=[{"kind": "snapshot"}], snapshot="Hello, someone else.",
+    )  # fmt: skip
+    suite = Suite.objects.create(name="Greetings")
+    suite.cases.add(case)
+    client.force_login(member)
+    first = start_suite_run(suite, member)
+    assert [r.verdict for r in _finished(first)] == ["fail"]
+
+    client.post(f"/tests/{case.pk}/ignore/", {"path": "(value)", "next": "/suites/"})
+
+    case.refresh_from_db()
+    assert case.ignore_paths == ["(value)"]
+    second = start_suite_run(suite, member)
+    assert [r.verdict for r in _finished(second)] == ["pass"]
+
+
+def test_save_as_test_keeps_inputs_outcome_and_snapshot(
+    member_client, greet, developer_token, member
+):
+    ran = stored_run(greet, developer_token, member, {"name": "Ada"}, status="SUCCESS",
+                     result={"greeting": "Hello", "at": "2026-11-26T10:00:00Z"})  # fmt: skip
+
+    response = member_client.post(f"/executions/{ran.pk}/save-as-test/")
+
+    case = Case.objects.get()
+    assert response["Location"] == f"/tests/{case.pk}/"
+    assert case.input_variables == {"name": "Ada"}
+    assert case.expectations == [{"kind": "outcome", "status": "SUCCESS"}, {"kind": "snapshot"}]
+    assert case.snapshot == {"greeting": "Hello", "at": "2026-11-26T10:00:00Z"}
+    member_client.post(f"/executions/{ran.pk}/save-as-test/")
+    assert Case.objects.count() == 2, "a second save gets a name of its own"
+
+
+def test_cases_written_in_the_editor_are_checked(member_client, greet, developer_token, member):
+    case = Case.objects.create(function=greet, name="c", input_variables={"name": "Ada"})
+    page = member_client.post(
+        f"/tests/{case.pk}/",
+        {"name": "c", "inputs_json": '{"name": 5}', "expectations_json": '[{"kind": "guess"}]',
+         "ignore_text": ""},
+    ).content.decode()  # fmt: skip
+
+    assert "name: expected text" in page
+    assert "“kind” is one of" in page
+    case.refresh_from_db()
+    assert case.expectations == []
