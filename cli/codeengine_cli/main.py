@@ -391,6 +391,65 @@ def batch(function, inputs_file, version, wait, timeout, as_json):
     sys.exit(EXIT_OK if state["succeeded"] == state["total"] else EXIT_RUN_UNSUCCESSFUL)
 
 
+# --- suites ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def suite():
+    """Suites of function tests: list them, run one and gate a release on it."""
+
+
+@suite.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def suite_list(as_json: bool):
+    """The team's suites."""
+    found = _console().request("GET", "/suites")
+    if as_json:
+        _json_out(found)
+        return
+    _table(found, [("id", "ID"), ("name", "NAME"), ("cases", "CASES"), ("description", "ABOUT")])
+
+
+@suite.command("run")
+@click.argument("name")
+@click.option("--version", "version", default="", help="Run every case on this version.")
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the verdicts as JUnit XML for CI.",
+)
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print the suite run as JSON.")
+def suite_run(name: str, version: str, junit: Path | None, timeout: float, as_json: bool):
+    """Run the suite NAME (or id) and print each case's verdict. Exits 0 when every case
+    passed, 1 when one failed or had an error, 5 when still running at --timeout."""
+    console = _console()
+    deadline = time.monotonic() + timeout
+    params = {"version": version, "wait": min(WAIT_STEP_SECONDS, int(timeout))}
+    state = console.request("POST", f"/suites/{name}/runs", params=params)
+    click.echo(f"suite run #{state['id']}: {len(state['results'])} cases", err=True)
+    while not state["finished"] and time.monotonic() < deadline:
+        wait = max(1, min(WAIT_STEP_SECONDS, int(deadline - time.monotonic())))
+        state = console.request("GET", f"/suite-runs/{state['id']}", params={"wait": wait})
+    if junit is not None:
+        xml = b"".join(console.stream(f"/suite-runs/{state['id']}/junit.xml", {}))
+        junit.write_bytes(xml)
+    if as_json:
+        _json_out(state)
+    else:
+        columns = [("verdict", "VERDICT"), ("case", "CASE"), ("function", "FUNCTION")]
+        _table(state["results"], [*columns, ("run_id", "RUN")])
+        for result in state["results"]:
+            for unmet in result["unmet"]:
+                click.echo(f"{result['case']}: {unmet.get('message')}", err=True)
+        counts = state["counts"]
+        click.echo(f"{counts['pass']} pass, {counts['fail']} fail, {counts['error']} error · "
+                   f"{console.settings.url}{state['url']}")  # fmt: skip
+    if not state["finished"]:
+        sys.exit(EXIT_STILL_RUNNING)
+    sys.exit(EXIT_OK if state["passed"] else EXIT_RUN_UNSUCCESSFUL)
+
+
 # --- export ----------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from ninja.errors import ValidationError as SchemaError
 from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.runs.views import health as health_page
 
-from . import functions, runs
+from . import functions, runs, suites
 from .keys import ApiKeyAuth
 from .problems import Problem, problem_response
 
@@ -40,6 +40,7 @@ api = NinjaAPI(
 )
 api.add_router("", functions.router)
 api.add_router("", runs.router)
+api.add_router("", suites.router)
 
 
 @api.get("/health", auth=None, tags=["health"], summary="Database and workers")

@@ -167,3 +167,10 @@ def _stored(failure) -> dict[str, Any]:
         ],
         "more_differences": max(0, len(failure.differences) - 200),
     }
+
+
+def state_of(suite_run: SuiteRun) -> str:
+    """What a page or a client following the suite run has seen: it changes when a case's
+    run changes status or gets its verdict."""
+    statuses = suite_run.results.order_by("id").values_list("verdict", "execution__status")
+    return ";".join(f"{verdict}:{status}" for verdict, status in statuses)

@@ -16,7 +16,7 @@ from codeengine_ui.runs.models import Execution
 
 from .forms import CaseForm, RunSuiteForm, SuiteForm
 from .models import Case, CaseResult, Suite, SuiteRun, Verdict
-from .services import case_from_run, judge, start_suite_run
+from .services import case_from_run, judge, start_suite_run, state_of
 
 
 @role_required(Role.MEMBER)
@@ -137,23 +137,17 @@ def suite_run(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
     at_once = True
     if request.htmx:
         ids = list(suite_run.results.exclude(execution=None).values_list("execution_id", flat=True))
-        _state, at_once = wait_for_news(request.GET.get("seen"), partial(_state_of, suite_run), ids)
+        _state, at_once = wait_for_news(request.GET.get("seen"), partial(state_of, suite_run), ids)
     results = judge(suite_run)
     context = {
         "suite_run": suite_run,
         "results": results,
         "counts": _counts(results),
-        "state": _state_of(suite_run),
+        "state": state_of(suite_run),
         "live_delay": 0 if at_once else 1,
     }
     template = "suites/suite_run.html#suite-run-live" if request.htmx else "suites/suite_run.html"
     return render(request, template, context)
-
-
-def _state_of(suite_run: SuiteRun) -> str:
-    """What the page shows changes when a case's run changes status."""
-    statuses = suite_run.results.order_by("id").values_list("verdict", "execution__status")
-    return ";".join(f"{verdict}:{status}" for verdict, status in statuses)
 
 
 def _counts(results: list[CaseResult]) -> dict[str, int]:

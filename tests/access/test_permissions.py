@@ -32,6 +32,7 @@ SAMPLE_VALUES = {
     "key_id": lambda objects: 1,
     "case_id": lambda objects: objects["case"].pk,
     "suite_id": lambda objects: objects["suite"].pk,
+    "suite": lambda objects: objects["suite"].pk,
     "suite_run_id": lambda objects: objects["suite_run"].pk,
     "token": lambda objects: "set-password",
 }

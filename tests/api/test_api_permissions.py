@@ -8,6 +8,7 @@ from codeengine_ui.access.models import ApiKey
 from codeengine_ui.access.roles import Role
 from codeengine_ui.api.api import api as console_api
 from codeengine_ui.runs.models import Execution, ExecutionStatus
+from tests.access.test_permissions import suite_objects
 from tests.conftest import stored_run, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +33,10 @@ def keys(django_user_model, member, viewer):
     return {role: ApiKey.issue(user, "k", "run")[1] for role, user in users.items()}
 
 
-def _url(path: str, greet, run) -> str:
+def _url(path: str, greet, run, suites: dict) -> str:
     values = {"function": greet.pk, "run_id": run.pk, "file_format": "csv",
-              "batch_id": "00000000-0000-0000-0000-000000000000"}  # fmt: skip
+              "batch_id": "00000000-0000-0000-0000-000000000000",
+              "suite": suites["suite"].pk, "suite_run_id": suites["suite_run"].pk}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), path)
 
 
@@ -45,7 +47,7 @@ def test_each_operation_answers_each_role_as_the_pages_do(
     run = stored_run(
         greet, developer_token, member, {"name": "Ada"}, status=ExecutionStatus.SUCCESS
     )
-    url = _url(path, greet, run)
+    url = _url(path, greet, run, suite_objects(run, member))
     call = client.get if method == "GET" else client.post
     required = Role.VIEWER if method == "GET" else Role.MEMBER
 

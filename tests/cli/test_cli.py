@@ -128,3 +128,22 @@ def test_runs_get_and_export_see_the_command_lines_runs(logged_in, tmp_path):
     assert done.returncode == 0, done.stderr
     header, *rows = exported.read_text().splitlines()
     assert "source" in header and "api_key" in header and len(rows) == len(listed)
+
+
+def test_the_demo_suite_gates_a_release_with_junit_for_ci(logged_in, tmp_path):
+    import xmlschema
+
+    listed = ce(logged_in, "suite", "list")
+    assert listed.returncode == 0 and "Release checklist" in listed.stdout
+    report = tmp_path / "junit.xml"
+
+    passing = ce(logged_in, "suite", "run", "Release checklist", "--junit", str(report))
+
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "3 pass, 0 fail, 0 error" in passing.stdout
+    schema = xmlschema.XMLSchema(ROOT / "tests" / "suites" / "junit.xsd")
+    schema.validate(str(report))
+
+    older = ce(logged_in, "suite", "run", "Release checklist", "--version", "1.0.0")
+    assert older.returncode == 1, older.stdout + older.stderr
+    assert "Greets Ada, excited" in older.stderr

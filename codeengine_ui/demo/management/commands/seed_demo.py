@@ -19,11 +19,28 @@ from codeengine_ui.demo.package import (
     demo_packages,
 )
 from codeengine_ui.runs.models import Execution
+from codeengine_ui.suites.models import Case, Suite
 
 DEMO_INSTANCE_NAME = "emulator"
 STARRED_FOR_ADMIN = {"greet", "summariseOrder", "failWithError"}
 DEMO_TEAMMATES = ("dana.analyst", "sam.developer")
 DEMO_KEY_INPUTS = {"greet": ["name"], "failWithError": ["reason"], "addNumbers": ["a", "b"]}
+DEMO_SUITE = "Release checklist"
+DEMO_SUITE_ABOUT = "What must still hold before a new version of the demo package ships."
+DEMO_CASES = [
+    ("greet", "Greets Ada, excited", {"name": "Ada", "excited": True},
+     [{"kind": "outcome", "status": "SUCCESS"},
+      {"kind": "path", "path": "$", "equals": "Hello, Ada!"},
+      {"kind": "stdout", "contains": "Greeting Ada"}]),
+    ("averageOf", "Averages two decimals", {"values": [1.5, 2.5], "roundTo": 2},
+     [{"kind": "outcome", "status": "SUCCESS"},
+      {"kind": "path", "path": "$", "between": [1.99, 2.01]},
+      {"kind": "fits_output"},
+      {"kind": "duration", "under_ms": 5000}]),
+    ("failWithError", "Fails as it should", {"reason": "checked"},
+     [{"kind": "outcome", "status": "FAILED"},
+      {"kind": "stderr", "contains": "Something went wrong"}]),
+]  # fmt: skip
 DEMO_PRESETS = [
     ("greet", "Ada, excited", {"name": "Ada", "excited": True}),
     (
@@ -87,6 +104,7 @@ class Command(BaseCommand):
                 )
             count = self._functions(instance, developer_token, admin)
             self._presets_and_labels(instance, admin)
+            self._suite(instance, admin)
             past_runs = 0
             if not no_history and not Execution.objects.exists():
                 past_runs = self._history(instance, developer_token, admin)
@@ -169,6 +187,23 @@ class Command(BaseCommand):
                 name=preset_name,
                 defaults={"input_variables": values, "created_by": admin},
             )
+
+    def _suite(self, instance: Instance, admin) -> None:
+        """A suite of tests of the demo functions, so a new install shows them at work."""
+        latest = self._latest(instance)
+        cases = []
+        for function_name, name, inputs, expectations in DEMO_CASES:
+            case, _ = Case.objects.get_or_create(
+                function=latest[function_name],
+                name=name,
+                defaults={"input_variables": inputs, "expectations": expectations,
+                          "created_by": admin},
+            )  # fmt: skip
+            cases.append(case)
+        suite, _ = Suite.objects.get_or_create(
+            name=DEMO_SUITE, defaults={"description": DEMO_SUITE_ABOUT, "created_by": admin}
+        )
+        suite.cases.add(*cases)
 
     @staticmethod
     def _latest(instance: Instance) -> dict[str, Function]:

@@ -1,0 +1,145 @@
+"""Suites through the API: list them, run one (on another version if asked), follow the
+verdicts, and fetch the JUnit XML for CI."""
+
+import time
+from functools import partial
+
+from django.db.models import Count, Q
+from ninja import Router, Status
+
+from codeengine_ui.access.roles import Role
+from codeengine_ui.runs.live import wait_for_news
+from codeengine_ui.suites.models import CaseResult, Suite, SuiteRun, Verdict
+from codeengine_ui.suites.services import judge, start_suite_run, state_of
+from codeengine_ui.suites.views import suite_run_junit
+
+from .keys import ApiKeyAuth
+from .problems import Problem
+from .runs import WAIT_LIMIT_SECONDS
+
+router = Router(tags=["suites"])
+
+
+def _suite_named(text: str) -> Suite:
+    text = text.strip()
+    found = Suite.objects.filter(pk=int(text)) if text.isdigit() else Suite.objects.none()
+    suite = found.first() or Suite.objects.filter(name__iexact=text).first()
+    if suite is None:
+        raise Problem(404, "suite_not_found", f'No suite is named "{text}".')
+    return suite
+
+
+def _suite_run_record(suite_run: SuiteRun, results: list[CaseResult]) -> dict:
+    counts = {verdict.value: 0 for verdict in Verdict}
+    for result in results:
+        counts[result.verdict] += 1
+    return {
+        "id": suite_run.pk,
+        "suite": {"id": suite_run.suite_id, "name": suite_run.suite.name},
+        "batch_id": str(suite_run.uuid),
+        "version": suite_run.version or None,
+        "started_at": suite_run.started_at.isoformat(),
+        "finished": suite_run.is_finished,
+        "passed": counts[Verdict.PASS] == len(results) and suite_run.is_finished,
+        "counts": counts,
+        "url": f"/suite-runs/{suite_run.pk}/",
+        "junit_url": f"/api/v1/suite-runs/{suite_run.pk}/junit.xml",
+        "results": [
+            {
+                "case": result.case_name,
+                "case_id": result.case_id,
+                "function": result.function_name,
+                "verdict": result.verdict,
+                "run_id": result.execution_id,
+                "unmet": result.unmet,
+            }
+            for result in results
+        ],
+    }
+
+
+@router.get("/suites", response=list[dict], summary="List suites")
+def list_suites(request):
+    suites = Suite.objects.annotate(case_count=Count("cases", distinct=True))
+    return [
+        {"id": suite.pk, "name": suite.name, "description": suite.description,
+         "cases": suite.case_count, "url": f"/suites/{suite.pk}/"}
+        for suite in suites
+    ]  # fmt: skip
+
+
+@router.get("/suites/{suite}", response=dict, summary="One suite and its cases")
+def get_suite(request, suite: str):
+    found = _suite_named(suite)
+    runs = found.runs.annotate(
+        passed=Count("results", filter=Q(results__verdict=Verdict.PASS)), total=Count("results")
+    )[:10]
+    return {
+        "id": found.pk,
+        "name": found.name,
+        "description": found.description,
+        "cases": [
+            {
+                "id": case.pk,
+                "name": case.name,
+                "function": case.function.label,
+                "last_verdict": case.last_verdict or None,
+            }
+            for case in found.cases.select_related("function")
+        ],
+        "runs": [
+            {
+                "id": run.pk,
+                "passed": run.passed,
+                "total": run.total,
+                "started_at": run.started_at.isoformat(),
+            }
+            for run in runs
+        ],
+    }
+
+
+@router.post(
+    "/suites/{suite}/runs",
+    response={201: dict},
+    auth=ApiKeyAuth(Role.MEMBER, runs=True),
+    summary="Run a suite",
+)
+def run_suite(request, suite: str, version: str = "", wait: int = 0):
+    """Queue a run of every case (on `version` instead of each function's, if given); with
+    `?wait=N` (up to 60 s) the answer comes when every case has its verdict."""
+    found = _suite_named(suite)
+    suite_run = start_suite_run(found, request.user, version=version[:64])
+    return Status(201, _followed(suite_run, wait))
+
+
+@router.get("/suite-runs/{suite_run_id}", response=dict, summary="A suite run's verdicts")
+def get_suite_run(request, suite_run_id: int, wait: int = 0):
+    suite_run = SuiteRun.objects.select_related("suite").filter(pk=suite_run_id).first()
+    if suite_run is None:
+        raise Problem(404, "suite_run_not_found", f"No suite run has the id {suite_run_id}.")
+    return _followed(suite_run, wait)
+
+
+@router.get("/suite-runs/{suite_run_id}/junit.xml", summary="A suite run as JUnit XML")
+def get_suite_run_junit(request, suite_run_id: int):
+    if not SuiteRun.objects.filter(pk=suite_run_id).exists():
+        raise Problem(404, "suite_run_not_found", f"No suite run has the id {suite_run_id}.")
+    return suite_run_junit(request, suite_run_id)
+
+
+def _followed(suite_run: SuiteRun, wait: int) -> dict:
+    deadline = time.monotonic() + max(0, min(wait, WAIT_LIMIT_SECONDS))
+    results = judge(suite_run)
+    while not suite_run.is_finished and time.monotonic() < deadline:
+        pending = [r.execution_id for r in results if r.verdict == Verdict.PENDING]
+        _state, at_once = wait_for_news(
+            state_of(suite_run),
+            partial(state_of, suite_run),
+            [pk for pk in pending if pk],
+            timeout=max(0.0, deadline - time.monotonic()),
+        )
+        if not at_once:
+            time.sleep(0.5)
+        results = judge(suite_run)
+    return _suite_run_record(suite_run, results)
