@@ -10,7 +10,7 @@ from ninja import Router, Status
 from codeengine_ui.access.roles import Role
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.suites.models import CaseResult, Suite, SuiteRun, Verdict
-from codeengine_ui.suites.services import judge, start_suite_run, state_of
+from codeengine_ui.suites.services import judge, judged_state, start_suite_run, state_of
 from codeengine_ui.suites.views import suite_run_junit
 
 from .keys import ApiKeyAuth
@@ -135,7 +135,7 @@ def _followed(suite_run: SuiteRun, wait: int) -> dict:
         pending = [r.execution_id for r in results if r.verdict == Verdict.PENDING]
         _state, at_once = wait_for_news(
             state_of(suite_run),
-            partial(state_of, suite_run),
+            partial(judged_state, suite_run),
             [pk for pk in pending if pk],
             timeout=max(0.0, deadline - time.monotonic()),
         )

@@ -34,6 +34,7 @@ RUN_CHANGED_CHANNEL = "codeengine_run_changed"
 RECONNECT_SECONDS = 1.0
 # A LISTEN connection stays open this long after the last request stopped waiting.
 LINGER_SECONDS = 30.0
+RECHECK_SECONDS = 1.0
 # How far back a waiting request can look for the changes it missed; beyond, it is woken.
 CHANGES_KEPT = 4096
 
@@ -213,8 +214,11 @@ def wait_for_news(
     try:
         while state == seen:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not watcher.wait(since, watched, remaining):
+            if remaining <= 0:
                 break
+            # Woken by the watcher; and in any case the state is read again every
+            # RECHECK_SECONDS, so a change the watcher missed costs a second, not the wait.
+            watcher.wait(since, watched, min(remaining, RECHECK_SECONDS))
             since = watcher.mark()
             state = state_of()
         return state, True

@@ -174,3 +174,10 @@ def state_of(suite_run: SuiteRun) -> str:
     run changes status or gets its verdict."""
     statuses = suite_run.results.order_by("id").values_list("verdict", "execution__status")
     return ";".join(f"{verdict}:{status}" for verdict, status in statuses)
+
+
+def judged_state(suite_run: SuiteRun) -> str:
+    """The state after judging what has finished: what a waiting page compares, since a
+    finished run changes nothing more until it is judged."""
+    judge(suite_run)
+    return state_of(suite_run)

@@ -16,7 +16,7 @@ from codeengine_ui.runs.models import Execution
 
 from .forms import CaseForm, RunSuiteForm, SuiteForm
 from .models import Case, CaseResult, Suite, SuiteRun, Verdict
-from .services import case_from_run, judge, start_suite_run, state_of
+from .services import case_from_run, judge, judged_state, start_suite_run, state_of
 
 
 @role_required(Role.MEMBER)
@@ -137,7 +137,8 @@ def suite_run(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
     at_once = True
     if request.htmx:
         ids = list(suite_run.results.exclude(execution=None).values_list("execution_id", flat=True))
-        _state, at_once = wait_for_news(request.GET.get("seen"), partial(state_of, suite_run), ids)
+        seen = request.GET.get("seen")
+        _state, at_once = wait_for_news(seen, partial(judged_state, suite_run), ids)
     results = judge(suite_run)
     context = {
         "suite_run": suite_run,

@@ -141,3 +141,25 @@ def test_cases_written_in_the_editor_are_checked(member_client, greet, developer
     assert "“kind” is one of" in page
     case.refresh_from_db()
     assert case.expectations == []
+
+
+def test_a_page_that_saw_a_run_finish_before_its_verdict_gets_the_verdict_at_once(
+    client, mixed_suite, member, worker_thread
+):
+    suite_run = start_suite_run(mixed_suite, member)
+    deadline = time.monotonic() + 20
+    while Execution.objects.filter(batch_id=suite_run.uuid, status="queued").exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    while Execution.objects.filter(batch_id=suite_run.uuid, status="running").exists():
+        time.sleep(0.05)
+    from codeengine_ui.suites.services import state_of
+
+    seen = state_of(suite_run)  # finished runs, verdicts not given yet
+    assert "pending:SUCCESS" in seen
+    client.force_login(member)
+    started = time.monotonic()
+
+    client.get(f"/suite-runs/{suite_run.pk}/", {"seen": seen}, HTTP_HX_REQUEST="true")
+
+    assert time.monotonic() - started < 2
