@@ -34,7 +34,7 @@ RUN_CHANGED_CHANNEL = "codeengine_run_changed"
 RECONNECT_SECONDS = 1.0
 # A LISTEN connection stays open this long after the last request stopped waiting.
 LINGER_SECONDS = 30.0
-RECHECK_SECONDS = 1.0
+RECHECK_SECONDS = 2.0
 # How far back a waiting request can look for the changes it missed; beyond, it is woken.
 CHANGES_KEPT = 4096
 
@@ -217,10 +217,12 @@ def wait_for_news(
             if remaining <= 0:
                 break
             # Woken by the watcher; and in any case the state is read again every
-            # RECHECK_SECONDS, so a change the watcher missed costs a second, not the wait.
+            # RECHECK_SECONDS, so a change the watcher missed costs seconds, not the wait.
             watcher.wait(since, watched, min(remaining, RECHECK_SECONDS))
             since = watcher.mark()
             state = state_of()
+            if not connection.in_atomic_block:
+                connection.close()
         return state, True
     finally:
         watcher.stop_waiting()
