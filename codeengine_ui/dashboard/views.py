@@ -1,6 +1,7 @@
 """The overview pages: the home page (is everything working? counts, a chart, the runs to
 look at) and the function list with the trend of each function's last runs."""
 
+from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,6 +12,7 @@ from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
+from codeengine_ui.suites.models import SuiteRun, Verdict
 
 from . import stats
 from .charts import runs_chart, sparkline
@@ -48,6 +50,10 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     context.update(
         my_runs=stats.recent_runs_of(request.user),
         failed_runs=stats.recently_failed(),
+        suite_runs=SuiteRun.objects.select_related("suite").annotate(
+            passed=Count("results", filter=Q(results__verdict=Verdict.PASS)),
+            total=Count("results"),
+        )[:5],
         outdated_functions=stats.outdated_functions(request.user),
     )
     if has_role(request.user, Role.ADMIN):

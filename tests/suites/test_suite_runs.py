@@ -163,3 +163,14 @@ def test_a_page_that_saw_a_run_finish_before_its_verdict_gets_the_verdict_at_onc
     client.get(f"/suite-runs/{suite_run.pk}/", {"seen": seen}, HTTP_HX_REQUEST="true")
 
     assert time.monotonic() - started < 2
+
+
+def test_suite_runs_are_on_the_home_page(client, mixed_suite, member, worker_thread):
+    suite_run = start_suite_run(mixed_suite, member)
+    _finished(suite_run)
+    client.force_login(member)
+
+    home = client.get("/").content.decode()
+
+    assert f'<a href="/suite-runs/{suite_run.pk}/">Release checklist #{suite_run.pk}</a>' in home
+    assert "1/4 pass" in home
