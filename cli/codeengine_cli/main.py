@@ -413,6 +413,7 @@ def suite_list(as_json: bool):
 @suite.command("run")
 @click.argument("name")
 @click.option("--version", "version", default="", help="Run every case on this version.")
+@click.option("--instance", default="", help="Run on another instance's copies (staging…).")
 @click.option(
     "--junit",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -420,12 +421,15 @@ def suite_list(as_json: bool):
 )
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait at most.")
 @click.option("--json", "as_json", is_flag=True, help="Print the suite run as JSON.")
-def suite_run(name: str, version: str, junit: Path | None, timeout: float, as_json: bool):
+def suite_run(
+    name: str, version: str, instance: str, junit: Path | None, timeout: float, as_json: bool
+):
     """Run the suite NAME (or id) and print each case's verdict. Exits 0 when every case
     passed, 1 when one failed or had an error, 5 when still running at --timeout."""
     console = _console()
     deadline = time.monotonic() + timeout
-    params = {"version": version, "wait": min(WAIT_STEP_SECONDS, int(timeout))}
+    wait = min(WAIT_STEP_SECONDS, int(timeout))
+    params = {"version": version, "instance": instance, "wait": wait}
     state = console.request("POST", f"/suites/{name}/runs", params=params)
     click.echo(f"suite run #{state['id']}: {len(state['results'])} cases", err=True)
     while not state["finished"] and time.monotonic() < deadline:

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from ninja import Router, Status
 
 from codeengine_ui.access.roles import Role
+from codeengine_ui.catalog.models import Instance
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.suites.models import CaseResult, Suite, SuiteRun, Verdict
 from codeengine_ui.suites.services import judge, judged_state, start_suite_run, state_of
@@ -38,6 +39,7 @@ def _suite_run_record(suite_run: SuiteRun, results: list[CaseResult]) -> dict:
         "suite": {"id": suite_run.suite_id, "name": suite_run.suite.name},
         "batch_id": str(suite_run.uuid),
         "version": suite_run.version or None,
+        "instance": suite_run.instance.name if suite_run.instance_id else None,
         "started_at": suite_run.started_at.isoformat(),
         "finished": suite_run.is_finished,
         "passed": counts[Verdict.PASS] == len(results) and suite_run.is_finished,
@@ -105,11 +107,17 @@ def get_suite(request, suite: str):
     auth=ApiKeyAuth(Role.MEMBER, runs=True),
     summary="Run a suite",
 )
-def run_suite(request, suite: str, version: str = "", wait: int = 0):
-    """Queue a run of every case (on `version` instead of each function's, if given); with
-    `?wait=N` (up to 60 s) the answer comes when every case has its verdict."""
+def run_suite(request, suite: str, version: str = "", instance: str = "", wait: int = 0):
+    """Queue a run of every case (on `version` instead of each function's, or on another
+    `instance`'s copies of the functions, if given); with `?wait=N` (up to 60 s) the answer
+    comes when every case has its verdict."""
     found = _suite_named(suite)
-    suite_run = start_suite_run(found, request.user, version=version[:64])
+    other = None
+    if instance:
+        other = Instance.objects.filter(name__iexact=instance.strip()).first()
+        if other is None:
+            raise Problem(404, "instance_not_found", f'No instance is named "{instance}".')
+    suite_run = start_suite_run(found, request.user, version=version[:64], instance=other)
     return Status(201, _followed(suite_run, wait))
 
 

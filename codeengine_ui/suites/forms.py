@@ -3,6 +3,7 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 
+from codeengine_ui.catalog.models import Instance
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.types import inputs_problems
 
@@ -112,4 +113,11 @@ class RunSuiteForm(forms.Form):
         max_length=64,
         help_text="Leave empty to run each function's saved version.",
         label="Against version",
+    )
+    instance = forms.ModelChoiceField(
+        Instance.objects.all(),
+        required=False,
+        empty_label="Each function's own",
+        label="On instance",
+        help_text="Staging or production: the same package's functions saved there.",
     )

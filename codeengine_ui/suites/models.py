@@ -76,8 +76,12 @@ class SuiteRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField(auto_now_add=True)
-    # Another version than the one each function pins, when asked.
+    # Another version than the one each function pins, or another instance (staging,
+    # production) where the same package's function is saved, when asked.
     version = models.CharField(max_length=64, blank=True)
+    instance = models.ForeignKey(
+        "catalog.Instance", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

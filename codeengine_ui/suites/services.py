@@ -44,10 +44,13 @@ def case_from_run(execution: Execution, user, name: str = "") -> Case:
     )
 
 
-def start_suite_run(suite: Suite, user, *, version: str = "") -> SuiteRun:
-    """Queue a run of every case of the suite; a case that cannot start is an error."""
+def start_suite_run(suite: Suite, user, *, version: str = "", instance=None) -> SuiteRun:
+    """Queue a run of every case of the suite (on `version`, or on `instance`'s copy of each
+    function, when given); a case that cannot start is an error."""
     cases = list(suite.cases.select_related("function__instance", "function__default_token"))
-    suite_run = SuiteRun.objects.create(suite=suite, started_by=user, version=version.strip())
+    suite_run = SuiteRun.objects.create(
+        suite=suite, started_by=user, version=version.strip(), instance=instance
+    )
     results = []
     for case in cases:
         result = CaseResult(
@@ -56,13 +59,14 @@ def start_suite_run(suite: Suite, user, *, version: str = "") -> SuiteRun:
             case_name=case.name,
             function_name=case.function.label,
         )
-        token = case.function.token_for(user)
         try:
+            function = _function_on(case.function, instance)
+            token = function.token_for(user)
             if token is None:
                 raise RunRefused("No token of this function's instance is granted to you.")
             with transaction.atomic():
                 result.execution = start_run(
-                    case.function,
+                    function,
                     case.input_variables,
                     token,
                     user,
@@ -85,6 +89,25 @@ def start_suite_run(suite: Suite, user, *, version: str = "") -> SuiteRun:
         suite_run.finished_at = timezone.now()
         suite_run.save(update_fields=["finished_at"])
     return suite_run
+
+
+def _function_on(function: Function, instance) -> Function:
+    """The same package's function saved on `instance` (the version pinned there)."""
+    if instance is None or instance.pk == function.instance_id:
+        return function
+    there = (
+        Function.objects.select_related("instance", "default_token")
+        .filter(instance=instance, package_id=function.package_id)
+        .filter(function_name=function.function_name)
+        .order_by("-updated_at")
+    )
+    found = there.filter(version=function.version).first() or there.first()
+    if found is None:
+        raise RunRefused(
+            f"{function.function_name} of this package is not saved on {instance}: import it "
+            "there first."
+        )
+    return found
 
 
 def judge(suite_run: SuiteRun) -> list[CaseResult]:

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.htmx_requests import HtmxHttpRequest
+from codeengine_ui.json_text import same_json
+from codeengine_ui.request_values import row_id
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import Execution
 
@@ -112,8 +114,9 @@ def suite_detail(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
     if request.method == "POST":
         require_role(request.user, Role.MEMBER)
         if run_form.is_valid():
+            data = run_form.cleaned_data
             suite_run = start_suite_run(
-                suite, request.user, version=run_form.cleaned_data["version"]
+                suite, request.user, version=data["version"], instance=data["instance"]
             )
             return redirect("suites:suite_run", suite_run.pk)
     runs = suite.runs.annotate(
@@ -143,6 +146,7 @@ def suite_run(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
     context = {
         "suite_run": suite_run,
         "results": results,
+        "other_runs": suite_run.suite.runs.exclude(pk=suite_run.pk).select_related("instance")[:20],
         "counts": _counts(results),
         "state": state_of(suite_run),
         "live_delay": 0 if at_once else 1,
@@ -214,3 +218,34 @@ def _duration(result: CaseResult) -> float:
 
 def _seconds(value: float) -> str:
     return f"{value:.3f}"
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def compare_suite_runs(request: HtmxHttpRequest) -> HttpResponse:
+    """Two runs of a suite side by side (a version against another, staging against
+    production): each case's verdict and result on A and on B, what changed marked."""
+    runs = SuiteRun.objects.select_related("suite", "instance")
+    a = get_object_or_404(runs, pk=row_id(request.GET.get("a")) or 0)
+    b = get_object_or_404(runs, pk=row_id(request.GET.get("b")) or 0)
+    left = {result.case_name: result for result in judge(a)}
+    right = {result.case_name: result for result in judge(b)}
+    rows = []
+    for name in [*left, *(name for name in right if name not in left)]:
+        one, other = left.get(name), right.get(name)
+        one_result = one.execution.result if one and one.execution else None
+        other_result = other.execution.result if other and other.execution else None
+        rows.append(
+            {
+                "case": name,
+                "a": one,
+                "b": other,
+                "a_result": one_result,
+                "b_result": other_result,
+                "verdict_changed": (one and one.verdict) != (other and other.verdict),
+                "result_changed": not same_json(one_result, other_result),
+            }
+        )
+    changed = sum(row["verdict_changed"] or row["result_changed"] for row in rows)
+    context = {"a": a, "b": b, "rows": rows, "changed": changed}
+    return render(request, "suites/compare.html", context)

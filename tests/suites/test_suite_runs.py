@@ -174,3 +174,41 @@ def test_suite_runs_are_on_the_home_page(client, mixed_suite, member, worker_thr
 
     assert f'<a href="/suite-runs/{suite_run.pk}/">Release checklist #{suite_run.pk}</a>' in home
     assert "1/4 pass" in home
+
+
+def test_a_suite_against_another_version_and_instance_side_by_side(
+    client, instance, developer_token, member, worker_thread
+):
+    from codeengine_ui.catalog.models import Instance
+    from tests.conftest import DEVELOPER_TOKEN, make_token
+
+    greet = save_demo_function(instance, developer_token, "greet")
+    case = Case.objects.create(
+        function=greet, name="greets Ada", input_variables={"name": "Ada"},
+        expectations=[{"kind": "path", "path": "$", "equals": "Hello, Ada."}],
+    )  # fmt: skip
+    suite = Suite.objects.create(name="Greetings")
+    suite.cases.add(case)
+    staging = Instance.objects.create(
+        name="staging", display_name="Staging", custom_base_url=instance.custom_base_url
+    )
+    save_demo_function(staging, make_token(staging, "Staging", DEVELOPER_TOKEN), "greet")
+    client.force_login(member)
+
+    saved = start_suite_run(suite, member)
+    older = start_suite_run(suite, member, version="1.0.0")
+    elsewhere = start_suite_run(suite, member, instance=staging)
+    for suite_run in (saved, older, elsewhere):
+        _finished(suite_run)
+
+    assert [r.verdict for r in judge(older)] == ["fail"], "1.0.0 says Hello, Ada without a dot"
+    against_version = client.get(f"/suite-runs/compare/?a={saved.pk}&b={older.pk}")
+    html = against_version.content.decode()
+    assert "1 case changed between A (saved versions) and B (version 1.0.0)" in html
+    assert "verdict changed" in html and "&quot;Hello, Ada&quot;" in html
+    against_instance = client.get(f"/suite-runs/compare/?a={saved.pk}&b={elsewhere.pk}")
+    assert "Nothing changed between A (saved versions) and B (saved versions on Staging)" in (
+        against_instance.content.decode()
+    )
+    [run_elsewhere] = Execution.objects.filter(batch_id=elsewhere.uuid)
+    assert run_elsewhere.instance == staging
