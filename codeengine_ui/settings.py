@@ -287,6 +287,31 @@ LIVE_LOOK_SECONDS = env.float("LIVE_LOOK_SECONDS", default=0.01)
 # each of its runs).
 API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
 API_RUNS_IN_FLIGHT = env.int("API_RUNS_IN_FLIGHT", default=1000)
+# Jobs every worker runs at each heartbeat (every 2 s), named by path so the worker does
+# not depend on the apps that provide them: the monitors (suites on a schedule).
+RUN_WORKER_EVERY_BEAT = ["codeengine_ui.suites.monitors.run_due_monitors"]
+# Monitors: where their notifications link to, the hosts their webhooks may call (HTTPS;
+# "host:port" also allows plain HTTP to that port), and how email is sent.
+CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+MONITOR_WEBHOOK_HOSTS = env.list("MONITOR_WEBHOOK_HOSTS", default=[])
+# Email goes through SMTP when EMAIL_SMTP_HOST is set; otherwise it is printed to the log.
+if env.str("EMAIL_SMTP_HOST", default=""):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env.str("EMAIL_SMTP_HOST"),
+                "port": env.int("EMAIL_SMTP_PORT", default=587),
+                "username": env.str("EMAIL_SMTP_USER", default=""),
+                "password": env.str("EMAIL_SMTP_PASSWORD", default=""),
+                "use_tls": env.bool("EMAIL_SMTP_TLS", default=True),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="console@localhost")
 # How long a stopping worker waits for its runs in flight: Code Engine's limit and a margin.
 RUN_WORKER_GRACE_SECONDS = env.float(
     "RUN_WORKER_GRACE_SECONDS", default=codeengine_client.DEFAULT_TIMEOUT_SECONDS + 30

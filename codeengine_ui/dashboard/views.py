@@ -12,7 +12,7 @@ from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
-from codeengine_ui.suites.models import SuiteRun, Verdict
+from codeengine_ui.suites.models import MonitorState, Suite, SuiteRun, Verdict
 
 from . import stats
 from .charts import runs_chart, sparkline
@@ -50,6 +50,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
     context.update(
         my_runs=stats.recent_runs_of(request.user),
         failed_runs=stats.recently_failed(),
+        monitors=_monitors(),
         suite_runs=SuiteRun.objects.select_related("suite").annotate(
             passed=Count("results", filter=Q(results__verdict=Verdict.PASS)),
             total=Count("results"),
@@ -127,6 +128,18 @@ def in_flight(request: HtmxHttpRequest) -> HttpResponse:
         "history_url": reverse("runs:execution_list"),
     }
     return render(request, "dashboard/home.html#in-flight", context)
+
+
+def _monitors() -> list:
+    """Suites on a schedule, failing first, each with its last scheduled run."""
+    monitors = sorted(
+        Suite.objects.exclude(schedule=""),
+        key=lambda monitor: (monitor.monitor_state != MonitorState.FAILING, monitor.name),
+    )
+    last = {}
+    for suite_run in SuiteRun.objects.filter(suite__in=monitors, scheduled=True).order_by("-id"):
+        last.setdefault(suite_run.suite_id, suite_run)
+    return [(monitor, last.get(monitor.pk)) for monitor in monitors]
 
 
 def _first_steps(user) -> dict:

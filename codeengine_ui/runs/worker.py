@@ -39,6 +39,7 @@ from django.tasks.base import TaskContext, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
@@ -495,6 +496,8 @@ class RunWorker:
                 await self._database_call(self._beat)
                 if beats % ORPHAN_CHECK_BEATS == 0:
                     await self._database_call(mark_orphaned_runs)
+                for job in settings.RUN_WORKER_EVERY_BEAT:
+                    await self._database_call(import_string(job))
                 if beats % PERIODIC_JOBS_BEATS == 1:
                     await self._database_call(queue_periodic_jobs)
             except _DATABASE_DOWN:

@@ -121,3 +121,70 @@ class RunSuiteForm(forms.Form):
         label="On instance",
         help_text="Staging or production: the same package's functions saved there.",
     )
+
+
+class MonitorForm(forms.ModelForm):
+    """A suite's schedule and who hears when it starts failing or recovers."""
+
+    class Meta:
+        model = Suite
+        fields = [
+            "schedule",
+            "every_minutes",
+            "at_time",
+            "time_zone",
+            "notify_emails",
+            "webhook_url",
+        ]
+        labels = {
+            "every_minutes": "Every (minutes)",
+            "at_time": "At",
+            "notify_emails": "Email",
+            "webhook_url": "Webhook",
+        }
+        help_texts = {
+            "at_time": "Daily: the time of day; hourly: its minutes past the hour.",
+            "time_zone": "A name such as Europe/Paris or America/New_York.",
+            "notify_emails": "Addresses, separated by commas; told on failure and recovery.",
+            "webhook_url": "Slack or Teams incoming webhook (its host must be allowed).",
+        }
+        widgets = {"at_time": forms.TimeInput(attrs={"type": "time"}),
+                   "notify_emails": forms.TextInput()}  # fmt: skip
+
+    def clean_time_zone(self):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = self.cleaned_data["time_zone"].strip() or "UTC"
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(f"{name} is not a time zone name.") from None
+        return name
+
+    def clean_every_minutes(self):
+        minutes = self.cleaned_data["every_minutes"]
+        if not 1 <= minutes <= 1440:
+            raise ValidationError("Choose between 1 and 1,440 minutes.")
+        return minutes
+
+    def clean_notify_emails(self):
+        addresses = [a.strip() for a in self.cleaned_data["notify_emails"].split(",") if a.strip()]
+        field = forms.EmailField()
+        for address in addresses:
+            field.clean(address)
+        return ", ".join(addresses)
+
+    def clean_webhook_url(self):
+        from .monitors import webhook_refusal
+
+        url = self.cleaned_data["webhook_url"].strip()
+        refusal = webhook_refusal(url) if url else ""
+        if refusal:
+            raise ValidationError(refusal)
+        return url
+
+    def clean(self):
+        data = super().clean()
+        if data.get("schedule") in ("hourly", "daily") and not data.get("at_time"):
+            self.add_error("at_time", "Give the time it runs at.")
+        return data

@@ -48,8 +48,24 @@ class Case(models.Model):
         return self.name
 
 
+class Schedule(models.TextChoices):
+    NONE = "", "Not scheduled"
+    MINUTES = "minutes", "Every N minutes"
+    HOURLY = "hourly", "Hourly"
+    DAILY = "daily", "Daily"
+
+
+class MonitorState(models.TextChoices):
+    UNKNOWN = "", "Not run yet"
+    PASSING = "passing", "Passing"
+    FAILING = "failing", "Failing"
+
+
 class Suite(models.Model):
-    """Cases run together: one function's, or across functions (a release checklist)."""
+    """Cases run together: one function's, or across functions (a release checklist).
+
+    A suite with a schedule is a monitor: the workers run it at each slot (a missed slot
+    runs once), and the team is told when it starts failing and when it recovers."""
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
@@ -58,6 +74,18 @@ class Suite(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    schedule = models.CharField(max_length=8, choices=Schedule.choices, blank=True)
+    every_minutes = models.PositiveSmallIntegerField(default=60)
+    # Daily: the time of day; hourly: its minutes past the hour. In `time_zone`.
+    at_time = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    run_as = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notify_emails = models.TextField(blank=True)
+    webhook_url = models.URLField(blank=True)
+    monitor_state = models.CharField(max_length=8, choices=MonitorState.choices, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -79,6 +107,7 @@ class SuiteRun(models.Model):
     # Another version than the one each function pins, or another instance (staging,
     # production) where the same package's function is saved, when asked.
     version = models.CharField(max_length=64, blank=True)
+    scheduled = models.BooleanField(default=False)
     instance = models.ForeignKey(
         "catalog.Instance", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

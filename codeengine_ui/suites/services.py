@@ -44,12 +44,18 @@ def case_from_run(execution: Execution, user, name: str = "") -> Case:
     )
 
 
-def start_suite_run(suite: Suite, user, *, version: str = "", instance=None) -> SuiteRun:
+def start_suite_run(
+    suite: Suite, user, *, version: str = "", instance=None, scheduled: bool = False
+) -> SuiteRun:
     """Queue a run of every case of the suite (on `version`, or on `instance`'s copy of each
     function, when given); a case that cannot start is an error."""
     cases = list(suite.cases.select_related("function__instance", "function__default_token"))
     suite_run = SuiteRun.objects.create(
-        suite=suite, started_by=user, version=version.strip(), instance=instance
+        suite=suite,
+        started_by=user,
+        version=version.strip(),
+        instance=instance,
+        scheduled=scheduled,
     )
     results = []
     for case in cases:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tests/<int:case_id>/ignore/", views.ignore_path, name="ignore_path"),
     path("suites/", views.suite_list, name="suite_list"),
     path("suites/<int:suite_id>/", views.suite_detail, name="suite_detail"),
+    path("suites/<int:suite_id>/monitor/", views.suite_monitor, name="suite_monitor"),
     path("suite-runs/compare/", views.compare_suite_runs, name="compare_suite_runs"),
     path("suite-runs/<int:suite_run_id>/", views.suite_run, name="suite_run"),
     path("suite-runs/<int:suite_run_id>/junit.xml", views.suite_run_junit, name="suite_run_junit"),

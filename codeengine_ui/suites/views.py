@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codeengine_ui.access.roles import Role, require_role, role_required
@@ -16,8 +17,9 @@ from codeengine_ui.request_values import row_id
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import Execution
 
-from .forms import CaseForm, RunSuiteForm, SuiteForm
+from .forms import CaseForm, MonitorForm, RunSuiteForm, SuiteForm
 from .models import Case, CaseResult, Suite, SuiteRun, Verdict
+from .monitors import schedule
 from .services import case_from_run, judge, judged_state, start_suite_run, state_of
 
 
@@ -119,6 +121,7 @@ def suite_detail(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
                 suite, request.user, version=data["version"], instance=data["instance"]
             )
             return redirect("suites:suite_run", suite_run.pk)
+    monitor_form = MonitorForm(instance=suite, prefix="monitor")
     runs = suite.runs.annotate(
         passed=Count("results", filter=Q(results__verdict=Verdict.PASS)),
         total=Count("results"),
@@ -128,8 +131,36 @@ def suite_detail(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
         "cases": suite.cases.select_related("function"),
         "runs": runs,
         "run_form": run_form,
+        "monitor_form": monitor_form,
     }
     return render(request, "suites/suite_detail.html", context)
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def suite_monitor(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
+    """Put a suite on a schedule (or off it), and say who hears about it."""
+    suite = get_object_or_404(Suite, pk=suite_id)
+    form = MonitorForm(request.POST, instance=suite, prefix="monitor")
+    if form.is_valid():
+        monitored = form.save(commit=False)
+        monitored.run_as = request.user
+        schedule(monitored)
+        monitored.save()
+        if monitored.next_run_at:
+            when = timezone.localtime(monitored.next_run_at).strftime("%d %b %Y, %H:%M")
+            messages.success(request, f"“{suite.name}” is a monitor: next run {when}.")
+        else:
+            messages.success(request, f"“{suite.name}” runs only when asked now.")
+        return redirect("suites:suite_detail", suite.pk)
+    context = {
+        "suite": suite,
+        "cases": suite.cases.select_related("function"),
+        "runs": suite.runs.all()[:20],
+        "run_form": RunSuiteForm(),
+        "monitor_form": form,
+    }
+    return render(request, "suites/suite_detail.html", context, status=200)
 
 
 @role_required(Role.VIEWER)

@@ -1,5 +1,6 @@
 import os
 import secrets
+from datetime import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,7 +20,8 @@ from codeengine_ui.demo.package import (
     demo_packages,
 )
 from codeengine_ui.runs.models import Execution
-from codeengine_ui.suites.models import Case, Suite
+from codeengine_ui.suites.models import Case, Schedule, Suite
+from codeengine_ui.suites.monitors import schedule
 
 DEMO_INSTANCE_NAME = "emulator"
 STARRED_FOR_ADMIN = {"greet", "summariseOrder", "failWithError"}
@@ -200,10 +202,15 @@ class Command(BaseCommand):
                           "created_by": admin},
             )  # fmt: skip
             cases.append(case)
-        suite, _ = Suite.objects.get_or_create(
-            name=DEMO_SUITE, defaults={"description": DEMO_SUITE_ABOUT, "created_by": admin}
-        )
+        suite, created = Suite.objects.get_or_create(
+            name=DEMO_SUITE,
+            defaults={"description": DEMO_SUITE_ABOUT, "created_by": admin, "run_as": admin,
+                      "schedule": Schedule.HOURLY, "at_time": time(0, 0)},
+        )  # fmt: skip
         suite.cases.add(*cases)
+        if created:  # a monitor: it runs every hour, on the hour
+            schedule(suite)
+            suite.save(update_fields=["next_run_at"])
 
     @staticmethod
     def _latest(instance: Instance) -> dict[str, Function]:
