@@ -25,6 +25,7 @@ from codeengine_ui.parameters.documents import DocumentFunction
 from .encryption import TokenDecryptionError
 from .forms import AliasMappingForm, WiringForm
 from .models import AccessToken, Function, Instance
+from .signals import newer_version_released
 
 logger = logging.getLogger(__name__)
 
@@ -428,5 +429,10 @@ def check_newest_versions(functions=None, *, checked_before=None, user=None) -> 
         Function.objects.filter(pk__in=[f.pk for f in group]).update(
             newest_version=newest, versions_checked_at=timezone.now(), newest_version_token=token
         )
+        for function in group:
+            if newest and newest != function.newest_version:
+                function.newest_version = newest
+                if function.is_outdated:
+                    newer_version_released.send(Function, function=function, version=newest)
         checked += len(group)
     return checked

@@ -5,3 +5,10 @@ class SuitesConfig(AppConfig):
     name = "codeengine_ui.suites"
     label = "suites"
     verbose_name = "Function tests"
+
+    def ready(self):
+        from codeengine_ui.catalog.signals import newer_version_released
+
+        from .services import run_on_new_release
+
+        newer_version_released.connect(run_on_new_release, dispatch_uid="suites-new-release")

@@ -141,12 +141,15 @@ class MonitorForm(forms.ModelForm):
             "at_time": "At",
             "notify_emails": "Email",
             "webhook_url": "Webhook",
+            "run_on_new_version": "Run on each new release",
         }
         help_texts = {
             "at_time": "Daily: the time of day; hourly: its minutes past the hour.",
             "time_zone": "A name such as Europe/Paris or America/New_York.",
             "notify_emails": "Addresses, separated by commas; told on failure and recovery.",
             "webhook_url": "Slack or Teams incoming webhook (its host must be allowed).",
+            "run_on_new_version": "When the hourly check finds a newer released version of "
+            "a function it tests, the suite runs on that version by itself.",
         }
         widgets = {"at_time": forms.TimeInput(attrs={"type": "time"}),
                    "notify_emails": forms.TextInput()}  # fmt: skip

@@ -86,6 +86,8 @@ class Suite(models.Model):
     notify_emails = models.TextField(blank=True)
     webhook_url = models.URLField(blank=True)
     monitor_state = models.CharField(max_length=8, choices=MonitorState.choices, blank=True)
+    # Run by itself on each newly released version of its functions.
+    run_on_new_version = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

@@ -210,3 +210,34 @@ def judged_state(suite_run: SuiteRun) -> str:
     finished run changes nothing more until it is judged."""
     judge(suite_run)
     return state_of(suite_run)
+
+
+def run_on_new_release(sender, *, function: Function, version: str, **kwargs) -> None:
+    """A newer release of `function` was found: the suites that test it and asked for it
+    run on that version, once per version."""
+    suites = Suite.objects.filter(run_on_new_version=True, cases__function=function).distinct()
+    for suite in suites:
+        if suite.runs.filter(version=version).exists():
+            continue
+        user = suite.run_as or suite.created_by
+        if user is not None:
+            start_suite_run(suite, user, version=version)
+
+
+def release_check(function: Function) -> dict | None:
+    """How the suites did on the function's newer released version, for its page:
+    {"version", "passed", "total", "suite_run"} (None when not run on it yet)."""
+    if not function.is_outdated:
+        return None
+    suite_run = (
+        SuiteRun.objects.filter(version=function.newest_version, results__case__function=function)
+        .order_by("-id")
+        .first()
+    )
+    if suite_run is None:
+        return None
+    results = judge(suite_run)
+    passed = sum(result.verdict == Verdict.PASS for result in results)
+    return {"version": function.newest_version, "passed": passed, "total": len(results),
+            "regressions": len(results) - passed, "suite_run": suite_run,
+            "finished": suite_run.is_finished}  # fmt: skip

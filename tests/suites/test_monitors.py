@@ -197,3 +197,26 @@ def test_the_home_page_shows_monitors_failing_first(client, monitor, member):
 
     assert 'id="monitors-title">Monitors</h2>' in home
     assert "Greetings</a>" in home and "Failing now" in home
+
+
+@pytest.mark.django_db
+def test_a_suite_runs_by_itself_on_a_new_release_and_the_function_page_says_how_it_did(
+    member_client, instance, developer_token, member
+):
+    from codeengine_ui.catalog.importing import check_newest_versions
+
+    old = save_demo_function(instance, developer_token, "greet", version="1.0.0")
+    case = Case.objects.create(
+        function=old, name="greets Ada", input_variables={"name": "Ada"},
+        expectations=[{"kind": "path", "path": "$", "equals": "Hello, Ada"}],
+    )  # fmt: skip
+    suite = Suite.objects.create(name="Greetings", run_on_new_version=True, run_as=member)
+    suite.cases.add(case)
+
+    check_newest_versions()
+    check_newest_versions()  # the same release found again: no second run
+
+    [suite_run] = SuiteRun.objects.filter(suite=suite)
+    assert suite_run.version == "1.1.0"
+    page = member_client.get(f"/functions/{old.pk}/run/").content.decode()
+    assert "1.1.0: 1 regression</a>" in page, "1.1.0 adds a full stop"
