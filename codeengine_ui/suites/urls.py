@@ -5,6 +5,7 @@ from . import views
 app_name = "suites"
 urlpatterns = [
     path("executions/<int:execution_id>/save-as-test/", views.save_as_test, name="save_as_test"),
+    path("functions/<int:function_id>/tests/new/", views.new_case, name="new_case"),
     path("tests/<int:case_id>/", views.case_detail, name="case_detail"),
     path("tests/<int:case_id>/delete/", views.delete_case, name="delete_case"),
     path("tests/<int:case_id>/ignore/", views.ignore_path, name="ignore_path"),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codeengine_ui.access.roles import Role, require_role, role_required
+from codeengine_ui.catalog.models import Function
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.json_text import same_json
 from codeengine_ui.request_values import row_id
@@ -37,6 +38,26 @@ def save_as_test(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
         f"Saved the test “{case.name}”. Mark paths whose values change from run to run "
         "(times, generated ids) as ignored, then add it to a suite.",
     )
+    return redirect("suites:case_detail", case.pk)
+
+
+@role_required(Role.MEMBER)
+@require_POST
+def new_case(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
+    """A test written from scratch: the definition's defaults and "it succeeds", to edit."""
+    function = get_object_or_404(Function, pk=function_id)
+    taken = set(function.test_cases.values_list("name", flat=True))
+    name, number = "New test", 2
+    while name in taken:
+        name, number = f"New test ({number})", number + 1
+    case = Case.objects.create(
+        function=function,
+        name=name,
+        input_variables={p["name"]: p.get("default") for p in function.parameters},
+        expectations=[{"kind": "outcome", "status": "SUCCESS"}],
+        created_by=request.user,
+    )
+    messages.success(request, "Write the inputs and what the run must give, then save.")
     return redirect("suites:case_detail", case.pk)
 
 

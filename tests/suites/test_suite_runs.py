@@ -212,3 +212,21 @@ def test_a_suite_against_another_version_and_instance_side_by_side(
     )
     [run_elsewhere] = Execution.objects.filter(batch_id=elsewhere.uuid)
     assert run_elsewhere.instance == staging
+
+
+def test_a_test_is_written_from_scratch_in_the_json_editor(member_client, greet):
+    response = member_client.post(f"/functions/{greet.pk}/tests/new/")
+    case = Case.objects.get()
+    assert response["Location"] == f"/tests/{case.pk}/"
+    assert case.input_variables == {"name": None, "excited": False}
+
+    member_client.post(
+        f"/tests/{case.pk}/",
+        {"name": "Grace, calmly", "inputs_json": '{"name": "Grace", "excited": false}',
+         "expectations_json": '[{"kind": "path", "path": "$", "matches": "^Hello, Grace"}]',
+         "ignore_text": ""},
+    )  # fmt: skip
+
+    case.refresh_from_db()
+    assert (case.name, case.input_variables["name"]) == ("Grace, calmly", "Grace")
+    assert case.expectations[0]["matches"] == "^Hello, Grace"
