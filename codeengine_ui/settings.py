@@ -294,23 +294,20 @@ RUN_WORKER_EVERY_BEAT = ["codeengine_ui.suites.monitors.run_due_monitors"]
 # "host:port" also allows plain HTTP to that port), and how email is sent.
 CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 MONITOR_WEBHOOK_HOSTS = env.list("MONITOR_WEBHOOK_HOSTS", default=[])
-# Email goes through SMTP when EMAIL_SMTP_HOST is set; otherwise it is printed to the log.
-if env.str("EMAIL_SMTP_HOST", default=""):
-    MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": env.str("EMAIL_SMTP_HOST"),
-                "port": env.int("EMAIL_SMTP_PORT", default=587),
-                "username": env.str("EMAIL_SMTP_USER", default=""),
-                "password": env.str("EMAIL_SMTP_PASSWORD", default=""),
-                "use_tls": env.bool("EMAIL_SMTP_TLS", default=True),
-                "timeout": 10,
-            },
-        }
+# Monitors' emails go through an SMTP server (Django's classic default: one on localhost).
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": env.str("EMAIL_SMTP_HOST", default="localhost"),
+            "port": env.int("EMAIL_SMTP_PORT", default=25),
+            "username": env.str("EMAIL_SMTP_USER", default=""),
+            "password": env.str("EMAIL_SMTP_PASSWORD", default=""),
+            "use_tls": env.bool("EMAIL_SMTP_TLS", default=False),
+            "timeout": 10,
+        },
     }
-else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="console@localhost")
 # How long a stopping worker waits for its runs in flight: Code Engine's limit and a margin.
 RUN_WORKER_GRACE_SECONDS = env.float(

@@ -56,3 +56,6 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 
 # A live part of a page that sees nothing new answers sooner than in production.
 LIVE_WAIT_SECONDS = 5
+
+# Email stays in memory (django.core.mail.outbox).
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
