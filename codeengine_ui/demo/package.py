@@ -308,6 +308,20 @@ _FIRST_FUNCTIONS = [
 ]
 
 
+def greet_v12(inputs, console):
+    name = inputs["name"]
+    console.log(f"Greeting {name}")
+    return f"Hi, {name}{'!' if inputs.get('excited') else '.'}"
+
+
+_NEXT_FUNCTIONS = [
+    {**function, "implementation": greet_v12}
+    if function["definition"]["name"] == "greet"
+    else function
+    for function in _LATEST_FUNCTIONS
+]
+
+
 def demo_packages() -> list[dict]:
     """Packages in the emulator's internal shape: versions map to released flag + functions."""
     return [
@@ -319,7 +333,10 @@ def demo_packages() -> list[dict]:
             "versions": {
                 "1.0.0": {"released": True, "functions": _FIRST_FUNCTIONS},
                 LATEST_DEMO_VERSION: {"released": True, "functions": _LATEST_FUNCTIONS},
-                "1.2.0": {"released": False, "functions": _LATEST_FUNCTIONS},
+                # Released after the version the demo pins: greet changed its wording, so
+                # the tests of the demo catch a regression on it.
+                "1.2.0": {"released": True, "functions": _NEXT_FUNCTIONS},
+                "1.3.0": {"released": False, "functions": _LATEST_FUNCTIONS},
             },
         },
         {

@@ -25,7 +25,7 @@ def test_versions_show_which_are_released(logged_in, instance, developer_token):
 
     assert f"browse/{DEMO_PACKAGE_ID}/1.1.0/" in html
     assert "Not released: cannot be run from outside Domo" in html
-    assert f"browse/{DEMO_PACKAGE_ID}/1.2.0/" not in html
+    assert f"browse/{DEMO_PACKAGE_ID}/1.3.0/" not in html
 
 
 def test_functions_of_a_version_are_listed_and_saved_with_their_definition(
@@ -61,7 +61,7 @@ def test_a_version_without_functions_says_so(logged_in, instance, developer_toke
     [
         (f"{PRIVATE_PACKAGE_ID}/", "Access denied (HTTP 403)"),
         ("00000000-0000-0000-0000-000000000000/", "no such package, version or function"),
-        (f"{DEMO_PACKAGE_ID}/1.2.0/", "not released"),
+        (f"{DEMO_PACKAGE_ID}/1.3.0/", "not released"),
     ],
 )
 def test_refusals_are_explained_on_the_page(logged_in, instance, analyst_token, path, message):

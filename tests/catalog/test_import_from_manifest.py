@@ -138,7 +138,7 @@ def test_without_a_token_aliases_become_the_input_names_and_can_be_edited(logged
 
 
 def test_an_instance_that_refuses_is_explained_and_aliases_are_kept(logged_in, developer_token):
-    html = _wire(logged_in, MANIFEST, developer_token, say_hello={"version": "1.2.0"})
+    html = _wire(logged_in, MANIFEST, developer_token, say_hello={"version": "1.3.0"})
 
     assert "not released" in html
     assert submitted_fields(html)["map0-alias0"] == "personName"

@@ -46,7 +46,7 @@ def test_refresh_says_when_nothing_changed(admin_client, instance, developer_tok
 
 
 def test_refresh_of_an_unreleased_version_is_explained(admin_client, instance, developer_token):
-    unreleased = save_demo_function(instance, developer_token, "greet", version="1.2.0")
+    unreleased = save_demo_function(instance, developer_token, "greet", version="1.3.0")
 
     response = admin_client.get(f"/functions/{unreleased.pk}/refresh/")
 

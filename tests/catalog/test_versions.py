@@ -13,13 +13,13 @@ def test_versions_compare_in_release_order():
 
 def test_newest_released_version_is_recorded_once_per_package(instance, developer_token):
     old = save_demo_function(instance, developer_token, "greet", version="1.0.0")
-    new = save_demo_function(instance, developer_token, "addNumbers")
+    new = save_demo_function(instance, developer_token, "addNumbers", version="1.2.0")
 
     assert check_newest_versions() == 2
 
     old.refresh_from_db(), new.refresh_from_db()
-    assert (old.newest_version, old.is_outdated) == ("1.1.0", True)
-    assert (new.newest_version, new.is_outdated) == ("1.1.0", False)
+    assert (old.newest_version, old.is_outdated) == ("1.2.0", True)
+    assert (new.newest_version, new.is_outdated) == ("1.2.0", False)
     assert old.versions_checked_at is not None
 
 
@@ -36,8 +36,8 @@ def test_check_version_button_says_what_it_found(member_client, instance, develo
     response = member_client.post(f"/functions/{old.pk}/check-version/", follow=True)
 
     html = response.content.decode()
-    assert "Version 1.1.0 is released; this function runs 1.0.0." in html
-    assert "1.1.0 is released</span>" in html
+    assert "Version 1.2.0 is released; this function runs 1.0.0." in html
+    assert "1.2.0 is released</span>" in html
 
 
 def test_an_instance_that_cannot_be_asked_is_skipped(instance, analyst_token, developer_token):
@@ -77,13 +77,13 @@ def test_members_learn_nothing_through_a_token_not_granted_to_them(
     assert check_newest_versions() == 1
 
     old.refresh_from_db()
-    assert (old.newest_version, old.newest_version_token) == ("1.1.0", private)
+    assert (old.newest_version, old.newest_version_token) == ("1.2.0", private)
     client.force_login(member)
     pages = [f"/functions/{old.pk}/run/", "/", "/executions/"]
     stored_run(old, private, member, {"name": "Ada"})
     for page in pages:
-        assert "1.1.0" not in client.get(page).content.decode(), page
+        assert "1.2.0" not in client.get(page).content.decode(), page
     private.granted_users.add(member)
-    assert "1.1.0 is released" in client.get(f"/functions/{old.pk}/run/").content.decode()
+    assert "1.2.0 is released" in client.get(f"/functions/{old.pk}/run/").content.decode()
     client.force_login(admin_user)
-    assert "1.1.0" in client.get("/").content.decode()
+    assert "1.2.0" in client.get("/").content.decode()

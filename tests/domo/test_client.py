@@ -144,7 +144,7 @@ def test_package_the_token_may_not_execute_is_permission_denied(emulator):
 
 @pytest.mark.parametrize(
     ("version", "function_name"),
-    [("1.1.0", "noSuchFunction"), ("9.9.9", "greet"), ("1.2.0", "greet")],
+    [("1.1.0", "noSuchFunction"), ("9.9.9", "greet"), ("1.3.0", "greet")],
     ids=["unknown function", "unknown version", "unreleased version"],
 )
 def test_unknown_or_unreleased_is_not_found(client, version, function_name):
@@ -169,7 +169,8 @@ def test_list_get_package_and_get_version(client):
     assert [(v["version"], v["released"] is not None) for v in package["versions"]] == [
         ("1.0.0", True),
         ("1.1.0", True),
-        ("1.2.0", False),
+        ("1.2.0", True),
+        ("1.3.0", False),
     ]
     assert "greet" in [function["name"] for function in version["functions"]]
 

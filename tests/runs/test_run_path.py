@@ -175,7 +175,7 @@ def test_token_without_execute_permission_is_refused(
 
 
 def test_unreleased_version_is_explained(member_client, instance, developer_token):
-    unreleased = save_demo_function(instance, developer_token, "greet", version="1.2.0")
+    unreleased = save_demo_function(instance, developer_token, "greet", version="1.3.0")
 
     execution = _run(member_client, unreleased, developer_token, {"name": "Ada"})
 

@@ -217,6 +217,6 @@ def test_a_suite_runs_by_itself_on_a_new_release_and_the_function_page_says_how_
     check_newest_versions()  # the same release found again: no second run
 
     [suite_run] = SuiteRun.objects.filter(suite=suite)
-    assert suite_run.version == "1.1.0"
+    assert suite_run.version == "1.2.0"
     page = member_client.get(f"/functions/{old.pk}/run/").content.decode()
-    assert "1.1.0: 1 regression</a>" in page, "1.1.0 adds a full stop"
+    assert "1.2.0: 1 regression</a>" in page, "1.2.0 says Hi, not Hello"

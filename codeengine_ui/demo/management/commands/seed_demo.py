@@ -205,10 +205,11 @@ class Command(BaseCommand):
         suite, created = Suite.objects.get_or_create(
             name=DEMO_SUITE,
             defaults={"description": DEMO_SUITE_ABOUT, "created_by": admin, "run_as": admin,
-                      "schedule": Schedule.HOURLY, "at_time": time(0, 0)},
+                      "schedule": Schedule.HOURLY, "at_time": time(0, 0),
+                      "run_on_new_version": True},
         )  # fmt: skip
         suite.cases.add(*cases)
-        if created:  # a monitor: it runs every hour, on the hour
+        if created:  # a monitor every hour, on the hour, and on each new release
             schedule(suite)
             suite.save(update_fields=["next_run_at"])
 
