@@ -220,3 +220,22 @@ def test_a_suite_runs_by_itself_on_a_new_release_and_the_function_page_says_how_
     assert suite_run.version == "1.2.0"
     page = member_client.get(f"/functions/{old.pk}/run/").content.decode()
     assert "1.2.0: 1 regression</a>" in page, "1.2.0 says Hi, not Hello"
+
+
+@pytest.mark.django_db
+def test_a_failing_monitor_posts_to_its_webhook_once(monitor, settings):
+    receiver = Receiver()
+    settings.MONITOR_WEBHOOK_HOSTS = [f"127.0.0.1:{receiver.port}"]
+    Suite.objects.filter(pk=monitor.pk).update(
+        webhook_url=f"http://127.0.0.1:{receiver.port}/hook", notify_emails=""
+    )
+    case = monitor.cases.get()
+    case.expectations = [{"kind": "path", "path": "$", "equals": "Goodbye"}]
+    case.save()
+    for _ in range(2):  # two failing slots: one message
+        Suite.objects.filter(pk=monitor.pk).update(next_run_at=_utc(2020, 1, 1))
+        run_due_monitors()
+        run_due_monitors()
+
+    assert len(receiver.bodies) == 1
+    assert receiver.bodies[0]["text"].startswith("Monitor “Greetings” is failing: 1 of 1 cases")
