@@ -21,6 +21,7 @@ LAYERS = [
         "middleware",
         "page_parts",
         "htmx_requests",
+        "notifications",
     },
     {"domo"},  # the Code Engine client: knows nothing of Django or the apps
     {"error_codes"},  # why runs fail and what to do next, for the apps and the client's codes

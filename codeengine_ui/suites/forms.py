@@ -178,7 +178,7 @@ class MonitorForm(forms.ModelForm):
         return ", ".join(addresses)
 
     def clean_webhook_url(self):
-        from .monitors import webhook_refusal
+        from codeengine_ui.notifications import webhook_refusal
 
         url = self.cleaned_data["webhook_url"].strip()
         refusal = webhook_refusal(url) if url else ""

@@ -8,23 +8,20 @@ slot. Times are computed in the suite's time zone, so "daily at 09:00" stays at 
 across daylight-saving changes.
 """
 
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import httpx
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.utils import timezone
+
+from codeengine_ui.notifications import send_notification
 
 from .models import MonitorState, Schedule, Suite, SuiteRun, Verdict
 from .services import judge, start_suite_run
 
 logger = logging.getLogger(__name__)
-WEBHOOK_TIMEOUT_SECONDS = 10
-WEBHOOK_REPLY_BYTES = 64 * 1024
 
 
 def zone_of(suite: Suite) -> ZoneInfo:
@@ -115,58 +112,4 @@ def report(suite_run: SuiteRun) -> None:
 
 def notify(suite: Suite, subject: str, text: str) -> None:
     recipients = [address.strip() for address in suite.notify_emails.split(",") if address.strip()]
-    if recipients:
-        try:
-            send_mail(subject, text, None, recipients)
-        except Exception:
-            logger.exception("Monitor %s: the email could not be sent", suite)
-    if suite.webhook_url:
-        post_webhook(suite.webhook_url, text)
-
-
-def webhook_refusal(url: str) -> str:
-    """Why a webhook address may not be called ("" when it may): its host must be listed in
-    MONITOR_WEBHOOK_HOSTS, and it must use HTTPS unless listed with its port."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        return "This is not a web address."
-    if parsed.userinfo:
-        return "A webhook address may not hold a user name or password."
-    host = parsed.host + (f":{parsed.port}" if parsed.port else "")
-    allowed = settings.MONITOR_WEBHOOK_HOSTS
-    if parsed.scheme == "https" and parsed.host in allowed:
-        return ""
-    if host in allowed and parsed.scheme in ("http", "https"):
-        return ""
-    return f"{parsed.host} is not in MONITOR_WEBHOOK_HOSTS: ask an admin to add it."
-
-
-def post_webhook(url: str, text: str) -> bool:
-    """Post a Slack- and Teams-compatible message ({"text": …}); no redirects, a deadline,
-    and at most WEBHOOK_REPLY_BYTES of the reply read."""
-    refusal = webhook_refusal(url)
-    if refusal:
-        logger.warning("Monitor webhook not called: %s", refusal)
-        return False
-    try:
-        with (
-            httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as client,
-            client.stream(
-                "POST",
-                url,
-                content=json.dumps({"text": text}),
-                headers={"Content-Type": "application/json"},
-            ) as response,
-        ):
-            read = 0
-            for chunk in response.iter_bytes():
-                read += len(chunk)
-                if read > WEBHOOK_REPLY_BYTES:
-                    break
-            if not response.is_success:
-                logger.warning("Monitor webhook answered HTTP %s", response.status_code)
-            return response.is_success
-    except httpx.HTTPError as error:
-        logger.warning("Monitor webhook failed: %s", type(error).__name__)
-        return False
+    send_notification(subject, text, emails=recipients, webhook_url=suite.webhook_url)

@@ -10,8 +10,9 @@ from itertools import pairwise
 import pytest
 from django.core import mail
 
+from codeengine_ui.notifications import post_webhook
 from codeengine_ui.suites.models import Case, Suite, SuiteRun
-from codeengine_ui.suites.monitors import next_slot, post_webhook, run_due_monitors
+from codeengine_ui.suites.monitors import next_slot, run_due_monitors
 from tests.conftest import save_demo_function
 
 
