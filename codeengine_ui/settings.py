@@ -294,6 +294,9 @@ RUN_WORKER_EVERY_BEAT = ["codeengine_ui.suites.monitors.run_due_monitors"]
 # "host:port" also allows plain HTTP to that port), and how email is sent.
 CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 MONITOR_WEBHOOK_HOSTS = env.list("MONITOR_WEBHOOK_HOSTS", default=[])
+# Where admins hear of access tokens that fail their daily check or are about to expire
+# (besides the email of every admin who has one); its host must be in MONITOR_WEBHOOK_HOSTS.
+ADMIN_WEBHOOK_URL = env.str("ADMIN_WEBHOOK_URL", default="")
 # Monitors' emails go through an SMTP server (Django's classic default: one on localhost).
 MAILERS = {
     "default": {

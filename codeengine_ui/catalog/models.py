@@ -202,6 +202,8 @@ class AccessToken(models.Model):
     last_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_check_ok = models.BooleanField(null=True, editable=False)
     last_check_message = models.CharField(max_length=300, blank=True, editable=False)
+    # The expiry date admins were last warned about (a warning once per expiry date).
+    expiry_warned_on = models.DateField(null=True, blank=True, editable=False)
     last_used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

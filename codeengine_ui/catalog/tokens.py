@@ -3,14 +3,18 @@ one now, testing one against its instance, re-encrypting them all under the newe
 
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils import timezone
 
 from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.domo.errors import BadTokenError, CodeEngineError, UnreachableError
 from codeengine_ui.error_codes import ErrorCode
+from codeengine_ui.notifications import send_notification
 
 from .encryption import TokenDecryptionError, reencrypt_token
-from .models import AccessToken
+from .models import AccessToken, expiry_warning_day
 
 
 @dataclass(frozen=True)
@@ -79,10 +83,56 @@ def test_connection(token: AccessToken) -> AccessToken:
         name = user.get("displayName") or user.get("userName") or user.get("id") or "?"
         email = user.get("emailAddress") or user.get("email") or ""
         ok, message = True, f"Acts as {name}" + (f" ({email})" if email else "")
+    before = token.last_check_ok
     token.last_check_at, token.last_check_ok = timezone.now(), ok
     token.last_check_message = message[:300]
     token.save(update_fields=["last_check_at", "last_check_ok", "last_check_message"])
+    if not ok and before is not False:
+        tell_admins(f"Access token “{token.label}” failed its check", f"{message} {_page(token)}")
+    elif ok and before is False:
+        tell_admins(f"Access token “{token.label}” works again", f"{message} {_page(token)}")
     return token
+
+
+def warn_of_expiries() -> int:
+    """Tell admins, once per expiry date, of tokens that expire within the warning period."""
+    due = AccessToken.objects.filter(
+        is_active=True, expires_on__isnull=False, expires_on__lte=expiry_warning_day()
+    ).exclude(expiry_warned_on=models.F("expires_on"))
+    warned = 0
+    for token in due.select_related("instance"):
+        verb = "expired" if token.is_expired else "expires"
+        tell_admins(
+            f"Access token “{token.label}” {verb} on {token.expires_on:%d %b %Y}",
+            f"Renew it in Domo and rotate it in the console before runs start failing. "
+            f"{_page(token)}",
+        )
+        AccessToken.objects.filter(pk=token.pk).update(expiry_warned_on=token.expires_on)
+        warned += 1
+    return warned
+
+
+def tell_admins(subject: str, text: str) -> None:
+    """Admins with an email address, and ADMIN_WEBHOOK_URL, hear about tokens that break."""
+    admins = (
+        get_user_model()
+        .objects.filter(
+            models.Q(is_superuser=True) | models.Q(groups__name=Role.ADMIN.group_name),
+            is_active=True,
+        )
+        .exclude(email="")
+    )
+    emails = sorted(set(admins.values_list("email", flat=True)))
+    send_notification(
+        f"[Code Engine Console] {subject}",
+        f"{subject}. {text}",
+        emails=emails,
+        webhook_url=settings.ADMIN_WEBHOOK_URL,
+    )
+
+
+def _page(token: AccessToken) -> str:
+    return f"{settings.CONSOLE_BASE_URL}/tokens/{token.pk}/"
 
 
 def reencrypt_all() -> tuple[int, list[AccessToken]]:

@@ -16,6 +16,7 @@ from codeengine_ui.suites.models import MonitorState, Suite, SuiteRun, Verdict
 
 from . import stats
 from .charts import runs_chart, sparkline
+from .impact import token_impact
 
 
 @role_required(Role.NONE)
@@ -58,7 +59,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         outdated_functions=stats.outdated_functions(request.user),
     )
     if has_role(request.user, Role.ADMIN):
-        context["tokens_needing_attention"] = list(AccessToken.objects.needing_attention())
+        context["tokens_needing_attention"] = [
+            (token, token_impact(token)) for token in AccessToken.objects.needing_attention()
+        ]
     return render(request, "dashboard/home.html", context)
 
 
@@ -149,3 +152,12 @@ def _first_steps(user) -> dict:
         "has_token": AccessToken.objects.exists(),
         "may_manage": has_role(user, Role.ADMIN),
     }
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def token_impact_page(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
+    """What would break if this token stopped working (or has)."""
+    token = get_object_or_404(AccessToken.objects.select_related("instance"), pk=token_id)
+    context = {"token": token, "impact": token_impact(token)}
+    return render(request, "dashboard/token_impact.html", context)

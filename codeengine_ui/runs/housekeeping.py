@@ -16,7 +16,7 @@ from django_tasks_db.models import DBTaskResult
 
 from codeengine_ui.access.audit import record
 from codeengine_ui.access.models import AuditAction
-from codeengine_ui.catalog.tasks import check_function_versions
+from codeengine_ui.catalog.tasks import check_function_versions, check_tokens
 from codeengine_ui.error_codes import ErrorCode
 
 from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
@@ -171,5 +171,6 @@ def queue_periodic_jobs() -> None:
     """Queued by each worker hourly; the jobs skip work done recently, so several workers
     queueing them costs little."""
     check_function_versions.enqueue()
+    check_tokens.enqueue()
     if settings.EXECUTION_RETENTION_DAYS:
         prune_old_executions.enqueue()

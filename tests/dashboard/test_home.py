@@ -159,7 +159,9 @@ def test_tokens_needing_attention_are_for_admins(
 
     assert _stat(html, "Tokens needing attention")[0] == "3"
     card = re.search(r"<dt>Tokens needing attention</dt>(.*?)</div>", html, re.S).group(1)
-    listed = re.findall(r">(\w+)</a> \(Emulator\):\s*([^<]+)</li>", card)
+    listed = re.findall(
+        r">(\w+)</a> \(Emulator\):\s*([^<]+?)\.\s*<a href=\"/tokens/\d+/impact/\">Breaks", card
+    )
     assert [(label, " ".join(why.split())) for label, why in listed] == [
         ("Expired", f"expired {expired.expires_on:%-d %b}"),
         ("Expiring", f"expires {expiring.expires_on:%-d %b}"),
