@@ -136,6 +136,10 @@ class CodeEngineEmulator:
 
     _ROUTES = [
         ("GET", re.compile(r"/api/content/v2/users/me"), "_me"),
+        ("POST", re.compile(r"/api/identity/v1/users/search"), "_users_search"),
+        ("GET", re.compile(r"/api/content/v2/groups/grouplist"), "_groups_search"),
+        ("POST", re.compile(r"/api/data/ui/v3/datasources/search"), "_datasets_search"),
+        ("GET", re.compile(r"/api/data/v1/accounts"), "_accounts"),
         ("GET", re.compile(r"/api/codeengine/v2/packages/?"), "_list_packages"),
         ("GET", re.compile(r"/api/codeengine/v2/packages/(?P<package_id>[^/]+)"), "_package"),
         (
@@ -163,6 +167,39 @@ class CodeEngineEmulator:
             "_execution",
         ),
     ]
+
+    # --- the instance's directory: people, groups, DataSets, accounts ----------------------
+
+    def _users_search(self, user: EmulatorUser, body: bytes, **_: Any) -> Reply:
+        if not user.may_execute(""):  # the limited token's user may not list people
+            return _forbidden()
+        request = _json_object(body)
+        text = ""
+        for entry in request.get("filters") or []:
+            if isinstance(entry, dict) and entry.get("filterType") == "text":
+                text = str(entry.get("text") or "").lower()
+        found = [person for person in DEMO_PEOPLE if text in json.dumps(person).lower()]
+        limit = request.get("limit") if isinstance(request.get("limit"), int) else 50
+        return Reply(200, {"users": found[:limit], "count": len(found)})
+
+    def _groups_search(self, query: dict, **_: Any) -> Reply:
+        text = (query.get("search") or [""])[0].lower()
+        return Reply(200, [group for group in DEMO_GROUPS if text in group["name"].lower()])
+
+    def _datasets_search(self, body: bytes, **_: Any) -> Reply:
+        request = _json_object(body)
+        pattern = "*"
+        for entry in request.get("filters") or []:
+            if isinstance(entry, dict) and entry.get("filterType") == "wildcard":
+                pattern = str(entry.get("query") or "*")
+        needle = pattern.strip("*").lower()
+        found = [dataset for dataset in DEMO_DATASETS if needle in dataset["name"].lower()]
+        offset = request.get("offset") if isinstance(request.get("offset"), int) else 0
+        count = request.get("count") if isinstance(request.get("count"), int) else 20
+        return Reply(200, {"dataSources": found[offset : offset + count], "totalCount": len(found)})
+
+    def _accounts(self, **_: Any) -> Reply:
+        return Reply(200, DEMO_ACCOUNTS)
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = urlsplit(target)
@@ -478,6 +515,44 @@ class CodeEngineEmulator:
         )
         thread.start()
         return RunningEmulator(server, thread)
+
+
+# A small directory, with the quirks of the real one: people whose fields come only as
+# `attributes`, groups keyed `groupId`, DataSets in pages.
+DEMO_PEOPLE = [
+    {"id": 481303514, "displayName": "Ada Lovelace", "emailAddress": "ada@acme.example"},
+    {"id": 481303515, "displayName": "Grace Hopper", "emailAddress": "grace@acme.example"},
+    {"id": 481303516, "attributes": [
+        {"key": "displayName", "values": ["Alan Turing"]},
+        {"key": "emailAddress", "values": ["alan@acme.example"]}]},
+    {"id": 481303517, "displayName": "Dana Analyst", "emailAddress": "dana@acme.example"},
+]  # fmt: skip
+DEMO_GROUPS = [
+    {"groupId": 1201, "name": "Finance", "groupType": "closed"},
+    {"groupId": 1202, "name": "Sales operations", "groupType": "open"},
+    {"groupId": 1203, "name": "Data engineering", "groupType": "dynamic"},
+]
+DEMO_DATASETS = [
+    {"id": f"9b1c4e2a-0000-4000-8000-00000000{number:04d}", "name": name, "rowCount": rows}
+    for number, (name, rows) in enumerate(
+        [("Sales pipeline", 1_204_331), ("Sales targets 2026", 48), ("Customers", 90_412),
+         ("Orders", 2_750_118), ("Support tickets", 33_917)]
+    )
+]  # fmt: skip
+DEMO_ACCOUNTS = [
+    {"id": 31, "name": "Salesforce (production)", "displayName": "Salesforce (production)",
+     "dataProviderType": "salesforce"},
+    {"id": 32, "name": "Snowflake warehouse", "displayName": "Snowflake warehouse",
+     "dataProviderType": "snowflake"},
+]  # fmt: skip
+
+
+def _json_object(body: bytes) -> dict:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _header(headers: dict[str, str], name: str) -> str:

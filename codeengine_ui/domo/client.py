@@ -286,6 +286,72 @@ def _shorten(text: str) -> str:
     return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
 
 
+USERS_SEARCH_PATH = "/api/identity/v1/users/search"
+GROUPS_SEARCH_PATH = "/api/content/v2/groups/grouplist"
+DATASETS_SEARCH_PATH = "/api/data/ui/v3/datasources/search"
+ACCOUNTS_PATH = "/api/data/v1/accounts"
+DIRECTORY_KINDS = ("person", "group", "dataset", "account")
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """One person, group, DataSet or account: its id as the function receives it, its
+    name, and a detail that tells similar names apart (an email, a size, a type)."""
+
+    id: str
+    name: str
+    detail: str = ""
+
+
+def _listed(answer: Any, key: str) -> list:
+    if isinstance(answer, dict):
+        answer = answer.get(key)
+    return (
+        [entry for entry in answer if isinstance(entry, dict)] if isinstance(answer, list) else []
+    )
+
+
+def _text(value: Any) -> str:
+    return str(value)[:200] if isinstance(value, str | int) and not isinstance(value, bool) else ""
+
+
+def _attribute(entry: dict, key: str) -> str:
+    """A user's field, given directly or only among its `attributes` [{key, values}]."""
+    if _text(entry.get(key)):
+        return _text(entry.get(key))
+    for attribute in entry.get("attributes") or []:
+        if isinstance(attribute, dict) and attribute.get("key") == key:
+            values = attribute.get("values")
+            if isinstance(values, list) and values:
+                return _text(values[0])
+    return ""
+
+
+def _person(entry: dict) -> "DirectoryEntry | None":
+    person_id = _attribute(entry, "id")
+    if not person_id:
+        return None
+    name = _attribute(entry, "displayName") or person_id
+    return DirectoryEntry(person_id, name, _attribute(entry, "emailAddress"))
+
+
+def _named(entry: dict, id_keys: tuple[str, ...], detail_key: str) -> "DirectoryEntry | None":
+    entry_id = next((_text(entry.get(key)) for key in id_keys if _text(entry.get(key))), "")
+    if not entry_id:
+        return None
+    name = _text(entry.get("name")) or _text(entry.get("displayName")) or entry_id
+    return DirectoryEntry(entry_id, name, _text(entry.get(detail_key)))
+
+
+def _dataset(entry: dict) -> "DirectoryEntry | None":
+    found = _named(entry, ("id",), "")
+    if found is None:
+        return None
+    rows = entry.get("rowCount")
+    detail = f"{rows:,} rows" if isinstance(rows, int) and not isinstance(rows, bool) else ""
+    return DirectoryEntry(found.id, found.name, detail)
+
+
 class CodeEngineClient:
     """Calls one Domo instance with one access token."""
 
@@ -379,6 +445,44 @@ class CodeEngineClient:
                 http_status=status,
             )
         return [package for package in body if isinstance(package, dict)]
+
+    def search_directory(self, kind: str, text: str, limit: int = 20) -> list["DirectoryEntry"]:
+        """People, groups, DataSets or accounts of the instance whose name matches `text`,
+        read leniently from Domo's product APIs (the same token header)."""
+        text = text.strip()[:100]
+        if kind == "person":
+            body = {"filters": [{"filterType": "text", "text": text}], "limit": limit,
+                    "offset": 0, "showCount": True, "parts": ["MINIMAL"]}  # fmt: skip
+            answer = self._body(self._request("POST", USERS_SEARCH_PATH, payload=body))
+            entries = _listed(answer, "users")
+            return [e for e in (_person(entry) for entry in entries) if e][:limit]
+        if kind == "group":
+            params = {"search": text, "sort": "name", "ascending": "true", "limit": limit,
+                      "offset": 0}  # fmt: skip
+            answer = self._body(self._request("GET", GROUPS_SEARCH_PATH, params=params))
+            entries = _listed(answer, "groups")
+            return [e for e in (_named(entry, ("groupId", "id"), "groupType") for entry in entries)
+                    if e][:limit]  # fmt: skip
+        if kind == "dataset":
+            query = f"*{text}*" if text else "*"
+            body = {"entities": ["DATASET"], "query": "*", "count": limit, "offset": 0,
+                    "filters": [{"field": "name_sort", "filterType": "wildcard", "query": query}],
+                    "combineResults": True}  # fmt: skip
+            answer = self._body(self._request("POST", DATASETS_SEARCH_PATH, payload=body))
+            entries = _listed(answer, "dataSources")
+            return [e for e in (_dataset(entry) for entry in entries) if e][:limit]
+        if kind == "account":
+            answer = self._body(self._request("GET", ACCOUNTS_PATH))
+            accounts = [
+                _named(entry, ("id",), "dataProviderType") for entry in _listed(answer, "accounts")
+            ]
+            needle = text.lower()
+            return [a for a in accounts if a and needle in f"{a.name} {a.id}".lower()][:limit]
+        raise ValueError(f"no directory of {kind}")
+
+    def _body(self, request: Coroutine) -> Any:
+        _status, body = self._call(request)
+        return body
 
     def check_token(self) -> dict:
         """The Domo user the token belongs to (a cheap identity call)."""

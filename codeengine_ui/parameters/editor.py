@@ -56,6 +56,14 @@ class Widget:
 
 
 _ID_ATTRS = (("inputmode", "numeric"), ("pattern", "[0-9]+"))
+
+
+def _picker(kind: str) -> tuple[tuple[str, str], ...]:
+    """A field that suggests people, groups, DataSets or accounts of the instance as one
+    types (the run form says where to ask); the id chosen is what is sent."""
+    return (("data-picker", kind), ("autocomplete", "off"))
+
+
 _ENTITY_HINT = (
     'The {type} id, sent as text (e.g. 123 is sent as "123"); or a JSON object such as '
     '{{"id": 123}}, sent as that object. Domo does not document which one a function expects.'
@@ -74,13 +82,15 @@ WIDGETS: dict[str, Widget] = {
         "input", "text", (("placeholder", "PT1H30M"), ("spellcheck", "false")),
         "ISO 8601 duration: P1D is a day, PT1H30M an hour and a half.",
     ),
-    "person": Widget("input", "text", _ID_ATTRS),
-    "group": Widget("input", "text", _ID_ATTRS),
+    "person": Widget("input", "text", (*_ID_ATTRS, *_picker("person"))),
+    "group": Widget("input", "text", (*_ID_ATTRS, *_picker("group"))),
     "dataset": Widget(
-        "input", "text", (("placeholder", "DataSet id (UUID)"), ("spellcheck", "false"))
+        "input", "text",
+        (("placeholder", "DataSet id (UUID)"), ("spellcheck", "false"), *_picker("dataset")),
     ),
     **{
-        entity: Widget("input", "text", (("spellcheck", "false"),),
+        entity: Widget("input", "text",
+                       (("spellcheck", "false"), *(_picker(entity) if entity == "account" else ())),
                        _ENTITY_HINT.format(type=entity))
         for entity in ENTITY_TYPES
     },

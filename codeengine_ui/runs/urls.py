@@ -7,6 +7,11 @@ urlpatterns = [
     path("functions/<int:function_id>/run/", views.function_run, name="function_run"),
     path("functions/<int:function_id>/editor/", views.function_editor, name="function_editor"),
     path("functions/<int:function_id>/panel/", views.run_panel, name="run_panel"),
+    path(
+        "functions/<int:function_id>/directory/<str:kind>/",
+        views.directory_search,
+        name="directory_search",
+    ),
     path("functions/<int:function_id>/presets/", views.save_form_preset, name="save_form_preset"),
     path("executions/", views.execution_list, name="execution_list"),
     path("executions/export.<str:file_format>", views.export_executions, name="export"),

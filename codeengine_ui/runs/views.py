@@ -21,9 +21,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from codeengine_ui.access.roles import Role, require_role, role_required
+from codeengine_ui.catalog.encryption import TokenDecryptionError
 from codeengine_ui.catalog.forms import KeyInputsForm
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
-from codeengine_ui.domo.client import FUNCTION_TIME_LIMIT_SECONDS
+from codeengine_ui.domo.client import DIRECTORY_KINDS, FUNCTION_TIME_LIMIT_SECONDS
+from codeengine_ui.domo.errors import CodeEngineError, PermissionDeniedError
 from codeengine_ui.error_codes import next_step_for, with_next_step
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.json_text import indented, one_line
@@ -210,6 +212,39 @@ def _run_form_again(request, function: Function, editor, options_form) -> HttpRe
     response["HX-Retarget"] = "#run-form"
     response["HX-Reswap"] = "outerHTML"
     return response
+
+
+DIRECTORY_NAMES = {"person": "people", "group": "groups", "dataset": "DataSets",
+                   "account": "accounts"}  # fmt: skip
+
+
+@role_required(Role.MEMBER)
+@require_GET
+def directory_search(request: HtmxHttpRequest, function_id: int, kind: str) -> HttpResponse:
+    """Suggestions for a person, group, DataSet or account input, searched on the
+    function's instance with the token chosen on the form (one granted to the user)."""
+    function = _function(function_id)
+    if kind not in DIRECTORY_KINDS:
+        raise Http404("No such directory.")
+    token = (
+        AccessToken.objects.usable_by(request.user, function.instance)
+        .filter(pk=row_id(request.GET.get("token")) or 0)
+        .first()
+    )
+    context = {"entries": [], "problem": "", "kind_name": DIRECTORY_NAMES[kind]}
+    if token is None:
+        context["problem"] = "Choose a token granted to you to search; typing an id works too."
+    else:
+        try:
+            context["entries"] = token.client().search_directory(kind, request.GET.get("q", ""))
+        except PermissionDeniedError:
+            context["problem"] = (
+                f"This token's user may not list {DIRECTORY_NAMES[kind]} on the instance; "
+                "typing an id still works."
+            )
+        except (CodeEngineError, TokenDecryptionError) as error:
+            context["problem"] = f"{error} Typing an id still works."
+    return render(request, "parameters/directory_options.html", context)
 
 
 def _editor_url(function: Function) -> str:

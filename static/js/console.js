@@ -276,6 +276,90 @@
     window.addEventListener("resize", markMenuEdges);
   });
 
+  // Pickers: person, group, DataSet and account inputs suggest from the instance as one
+  // types (with the token chosen on the form); the id chosen is what is sent, and typing an
+  // id still works.
+  var pickerTimer = null;
+  function pickerList(input) {
+    var list = document.getElementById(input.id + "-picks");
+    if (!list) {
+      list = document.createElement("ul");
+      list.id = input.id + "-picks";
+      list.className = "picker-list";
+      list.setAttribute("role", "listbox");
+      list.setAttribute("aria-label", "Suggestions");
+      list.hidden = true;
+      input.insertAdjacentElement("afterend", list);
+      input.setAttribute("role", "combobox");
+      input.setAttribute("aria-autocomplete", "list");
+      input.setAttribute("aria-controls", list.id);
+      input.setAttribute("aria-expanded", "false");
+    }
+    return list;
+  }
+  function showPicks(input, shown) {
+    var list = pickerList(input);
+    list.hidden = !shown;
+    input.setAttribute("aria-expanded", shown ? "true" : "false");
+    if (!shown) input.removeAttribute("aria-activedescendant");
+  }
+  function pickOption(input, option) {
+    pickerList(input).querySelectorAll("[role=option]").forEach(function (each) {
+      each.setAttribute("aria-selected", each === option ? "true" : "false");
+    });
+    if (option) input.setAttribute("aria-activedescendant", option.id);
+  }
+  function choosePick(input, option) {
+    input.value = option.dataset.value;
+    showPicks(input, false);
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target.closest && event.target.closest("input[data-picker]");
+    var form = input && input.closest("form[data-directory-url]");
+    if (!form) return;
+    clearTimeout(pickerTimer);
+    pickerTimer = setTimeout(function () {
+      var token = form.querySelector("[name=token]");
+      var url = form.dataset.directoryUrl.replace("KIND", input.dataset.picker) +
+        "?q=" + encodeURIComponent(input.value) + "&token=" + encodeURIComponent(token ? token.value : "");
+      fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (response) { return response.ok ? response.text() : ""; })
+        .then(function (html) {
+          var list = pickerList(input);
+          list.innerHTML = html;
+          list.querySelectorAll("[role=option]").forEach(function (option) { option.id = list.id + "-" + option.id; });
+          showPicks(input, html.trim() !== "" && document.activeElement === input);
+        });
+    }, 200);
+  });
+  document.addEventListener("keydown", function (event) {
+    var input = event.target.closest && event.target.closest("input[data-picker]");
+    if (!input || input.getAttribute("aria-expanded") !== "true") return;
+    var options = Array.prototype.slice.call(pickerList(input).querySelectorAll("[role=option]"));
+    var current = options.indexOf(pickerList(input).querySelector("[aria-selected=true]"));
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = event.key === "ArrowDown" ? Math.min(current + 1, options.length - 1) : Math.max(current - 1, 0);
+      pickOption(input, options[next] || null);
+    } else if (event.key === "Enter" && current >= 0) {
+      event.preventDefault();
+      choosePick(input, options[current]);
+    } else if (event.key === "Escape") {
+      showPicks(input, false);
+    }
+  });
+  document.addEventListener("mousedown", function (event) {
+    var option = event.target.closest && event.target.closest(".picker-list [role=option]");
+    if (!option) return;
+    event.preventDefault();
+    choosePick(option.closest(".field").querySelector("input[data-picker]"), option);
+  });
+  document.addEventListener("focusout", function (event) {
+    var input = event.target.closest && event.target.closest("input[data-picker]");
+    if (input) setTimeout(function () { showPicks(input, false); }, 100);
+  });
+
   // Keyboard shortcuts (listed in the help overlay).
   function isTyping(target) {
     return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
