@@ -506,3 +506,49 @@ class ReleaseNews:
         if self._token_ids is None or function.newest_version_token_id in self._token_ids:
             return function.newest_version
         return ""
+
+
+class DirectoryName(models.Model):
+    """The name of a person, group, DataSet or account of an instance, kept so pages show
+    names instead of ids without asking the instance while they render. Filled by the
+    pickers' searches and refreshed in bulk by the workers; `resolved` is False for an id
+    the instance no longer knows."""
+
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16)
+    entity_id = models.CharField(max_length=100)
+    name = models.CharField(max_length=200, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    resolved = models.BooleanField(default=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "kind", "entity_id"], name="directory_name_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.entity_id} ({self.kind} {self.entity_id})"
+
+    @classmethod
+    def remember(cls, instance_id: int, kind: str, entries, missing=()) -> None:
+        """Keep the names found (DirectoryEntry), and mark ids asked for but not found."""
+        now = timezone.now()
+        rows = [
+            cls(instance_id=instance_id, kind=kind, entity_id=entry.id[:100], name=entry.name,
+                detail=entry.detail, resolved=True, fetched_at=now)
+            for entry in entries
+        ] + [
+            cls(instance_id=instance_id, kind=kind, entity_id=str(entity_id)[:100],
+                resolved=False, fetched_at=now)
+            for entity_id in missing
+        ]  # fmt: skip
+        if rows:
+            cls.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["instance", "kind", "entity_id"],
+                update_fields=["name", "detail", "resolved", "fetched_at"],
+            )

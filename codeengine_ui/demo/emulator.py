@@ -174,11 +174,15 @@ class CodeEngineEmulator:
         if not user.may_execute(""):  # the limited token's user may not list people
             return _forbidden()
         request = _json_object(body)
-        text = ""
+        text, ids = "", None
         for entry in request.get("filters") or []:
             if isinstance(entry, dict) and entry.get("filterType") == "text":
                 text = str(entry.get("text") or "").lower()
+            if isinstance(entry, dict) and entry.get("filterType") == "value":
+                ids = {str(value) for value in entry.get("values") or []}
         found = [person for person in DEMO_PEOPLE if text in json.dumps(person).lower()]
+        if ids is not None:
+            found = [person for person in found if str(person["id"]) in ids]
         limit = request.get("limit") if isinstance(request.get("limit"), int) else 50
         return Reply(200, {"users": found[:limit], "count": len(found)})
 

@@ -480,6 +480,15 @@ class CodeEngineClient:
             return [a for a in accounts if a and needle in f"{a.name} {a.id}".lower()][:limit]
         raise ValueError(f"no directory of {kind}")
 
+    def people_by_ids(self, ids: list[str]) -> list["DirectoryEntry"]:
+        """The people with these ids, in one call (ids the instance does not know are left
+        out of the answer)."""
+        by_id = {"field": "id", "filterType": "value", "values": list(ids), "operator": "EQ"}
+        body = {"filters": [by_id], "limit": len(ids), "offset": 0, "showCount": False,
+                "parts": ["MINIMAL"]}  # fmt: skip
+        answer = self._body(self._request("POST", USERS_SEARCH_PATH, payload=body))
+        return [e for e in (_person(entry) for entry in _listed(answer, "users")) if e]
+
     def _body(self, request: Coroutine) -> Any:
         _status, body = self._call(request)
         return body

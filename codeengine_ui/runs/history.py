@@ -17,6 +17,7 @@ from codeengine_ui.json_text import one_line
 from codeengine_ui.keyset import every_row_newest_first
 
 from .models import Execution
+from .names import shown
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -36,15 +37,18 @@ def search(executions: QuerySet, text: str) -> QuerySet:
     )
 
 
-def key_input_labels(execution: Execution) -> list[tuple[str, str]]:
-    """(input, value) pairs for the function's key inputs: what tells its runs apart."""
+def key_input_labels(execution: Execution, names: dict | None = None) -> list[tuple[str, str]]:
+    """(input, value) pairs for the function's key inputs: what tells its runs apart; a
+    person is shown by name when the name is kept (`names`, from names.names_for)."""
     if execution.function is None:
         return []
     labels = []
     for name in execution.function.key_inputs or []:
         value = (execution.input_variables or {}).get(name)
-        shown = value if isinstance(value, str) else one_line(value)
-        labels.append((name, Truncator(shown).chars(40)))
+        text = value if isinstance(value, str) else one_line(value)
+        if names:
+            text = shown(execution, name, text, names)
+        labels.append((name, Truncator(text).chars(48)))
     return labels
 
 

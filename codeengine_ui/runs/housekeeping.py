@@ -20,6 +20,7 @@ from codeengine_ui.catalog.tasks import check_function_versions, check_tokens
 from codeengine_ui.error_codes import ErrorCode
 
 from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
+from .names import refresh_directory_names
 
 logger = logging.getLogger(__name__)
 
@@ -172,5 +173,6 @@ def queue_periodic_jobs() -> None:
     queueing them costs little."""
     check_function_versions.enqueue()
     check_tokens.enqueue()
+    refresh_directory_names.enqueue()
     if settings.EXECUTION_RETENTION_DAYS:
         prune_old_executions.enqueue()

@@ -23,7 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.encryption import TokenDecryptionError
 from codeengine_ui.catalog.forms import KeyInputsForm
-from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, ReleaseNews
+from codeengine_ui.catalog.models import (
+    AccessToken,
+    DirectoryName,
+    Function,
+    InputPreset,
+    ReleaseNews,
+)
 from codeengine_ui.domo.client import DIRECTORY_KINDS, FUNCTION_TIME_LIMIT_SECONDS
 from codeengine_ui.domo.errors import CodeEngineError, PermissionDeniedError
 from codeengine_ui.error_codes import next_step_for, with_next_step
@@ -39,6 +45,7 @@ from .explanations import input_problems, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
 from .live import wait_for_news
 from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
+from .names import names_for
 from .services import InputsDoNotFit, RunNotAllowed, start_run
 from .snippets import curl_snippet, httpx_snippet
 
@@ -237,6 +244,7 @@ def directory_search(request: HtmxHttpRequest, function_id: int, kind: str) -> H
     else:
         try:
             context["entries"] = token.client().search_directory(kind, request.GET.get("q", ""))
+            DirectoryName.remember(function.instance_id, kind, context["entries"])
         except PermissionDeniedError:
             context["problem"] = (
                 f"This token's user may not list {DIRECTORY_NAMES[kind]} on the instance; "
@@ -561,6 +569,7 @@ def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     executions = filters.apply(history.history_queryset(), request.user)
     before = row_id(request.GET.get("before"))
     page = newest_first(executions, before, history.PAGE_SIZE)
+    names = names_for(page.rows)
     news = ReleaseNews(request.user)
     for execution in page.rows:
         execution.newer_version = news.newer_version(execution.function)
@@ -572,7 +581,7 @@ def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "page": page,
-        "rows": [(e, history.key_input_labels(e)) for e in page.rows],
+        "rows": [(e, history.key_input_labels(e, names)) for e in page.rows],
         "query": query.urlencode(),
         "query_without_window": without_window.urlencode(),
         "is_first_page": before is None,
@@ -594,7 +603,7 @@ def history_live(request: HtmxHttpRequest) -> HttpResponse:
     for execution in rows:
         execution.newer_version = news.newer_version(execution.function)
     context = {
-        "changed_rows": [(e, history.key_input_labels(e)) for e in rows],
+        "changed_rows": [(e, history.key_input_labels(e, names_for(rows))) for e in rows],
         "live": _live_rows(rows, at_once=at_once),
     }
     return render(request, "runs/execution_list.html#history-live", context)
