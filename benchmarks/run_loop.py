@@ -77,11 +77,7 @@ def main() -> None:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
             page = browser.new_page(base_url=stack.base_url)
-            page.goto("/accounts/login/")
-            page.get_by_label("Username").fill("admin")
-            page.get_by_label("Password").fill(stack.admin_password)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(f"{stack.base_url}/")
+            stack.log_in(page)
             page.goto(f"/functions/{greet.pk}/run/")
             name = page.get_by_role("textbox", name="Name", exact=True)
 

@@ -46,10 +46,7 @@ def take(browser, stack: DemoStack, scheme: str, viewport: dict, pages) -> None:
         locale="en-GB",
     )
     page = context.new_page()
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(stack.admin_password)
-    page.get_by_role("button", name="Log in").click()
+    stack.log_in(page)
     page.get_by_role("heading", name="Home").wait_for()
     pages(page)
     context.close()

@@ -187,11 +187,6 @@ class ApiKey(models.Model):
         return key
 
     @property
-    def is_usable(self) -> bool:
-        expired = self.expires_on is not None and self.expires_on < timezone.localdate()
-        return self.revoked_at is None and not expired and self.user.is_active
-
-    @property
     def may_run(self) -> bool:
         return self.scope == ApiKeyScope.RUN
 

@@ -253,25 +253,29 @@ def submit_run(request, body: RunIn, wait: int = 0):
         or not Execution.objects.filter(requested_by=request.user, idempotency_key=key).exists()
     ):
         _room_for(request, 1)
+    version = (body.version or "").strip() or None
+    execution = _started(request, function, body.inputs, token, version, key, body.get_logs)
+    return Status(201, run_record(_waited(execution.pk, wait) if wait else execution))
+
+
+def _started(request, function, inputs, token, version, key, get_logs) -> Execution:
+    """`start_run` for a key's request: its refusals as problem documents."""
     try:
-        execution = start_run(
+        return start_run(
             function,
-            body.inputs,
+            inputs,
             token,
             request.user,
             _source(request),
-            version=(body.version or "").strip() or None,
+            version=version,
             idempotency_key=key,
-            get_logs=body.get_logs,
+            get_logs=get_logs,
             api_key=request.api_key,
         )
     except RunNotAllowed as refusal:
         raise _refused(refusal) from None
     except InputsDoNotFit as misfit:
         raise inputs_problem(misfit.problems) from None
-    if wait:
-        execution = _waited(execution.pk, wait)
-    return Status(201, run_record(execution))
 
 
 @router.get("/runs/export.{file_format}", summary="Export the filtered history, streamed")
@@ -333,25 +337,16 @@ def run_again(request, run_id: int, wait: int = 0):
             403, ErrorCode.TOKEN_NOT_GRANTED, "No token of this instance is granted to you."
         )
     _room_for(request, 1)
-    try:
-        execution = start_run(
-            function,
-            earlier.input_variables or {},
-            token,
-            request.user,
-            _source(request),
-            version=earlier.version,
-            idempotency_key=_idempotency_key(request),
-            get_logs=earlier.get_logs,
-            api_key=request.api_key,
-        )
-    except RunNotAllowed as refusal:
-        raise _refused(refusal) from None
-    except InputsDoNotFit as misfit:
-        raise inputs_problem(misfit.problems) from None
-    if wait:
-        execution = _waited(execution.pk, wait)
-    return Status(201, run_record(execution))
+    execution = _started(
+        request,
+        function,
+        earlier.input_variables or {},
+        token,
+        earlier.version,
+        _idempotency_key(request),
+        earlier.get_logs,
+    )
+    return Status(201, run_record(_waited(execution.pk, wait) if wait else execution))
 
 
 @router.post("/batches", response={201: dict}, auth=RUNS, summary="Start up to 1,000 runs")

@@ -12,7 +12,7 @@ from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
-from codeengine_ui.suites.models import MonitorState, Suite, SuiteRun, Verdict
+from codeengine_ui.suites.models import MonitorState, Suite, SuiteRun, Verdict, latest_runs
 
 from . import stats
 from .charts import runs_chart, sparkline
@@ -139,9 +139,7 @@ def _monitors() -> list:
         Suite.objects.exclude(schedule=""),
         key=lambda monitor: (monitor.monitor_state != MonitorState.FAILING, monitor.name),
     )
-    last = {}
-    for suite_run in SuiteRun.objects.filter(suite__in=monitors, scheduled=True).order_by("-id"):
-        last.setdefault(suite_run.suite_id, suite_run)
+    last = latest_runs(monitors, scheduled=True)
     return [(monitor, last.get(monitor.pk)) for monitor in monitors]
 
 

@@ -72,6 +72,14 @@ class DemoStack:
         self._wait_until_healthy()
         return self
 
+    def log_in(self, page) -> None:
+        """Log a Playwright page (whose base URL is this stack's) in as the demo admin."""
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill(self.admin_password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{self.base_url}/")
+
     def __exit__(self, *exc_info) -> None:
         if self._process is not None:
             self._process.send_signal(signal.SIGINT)

@@ -53,13 +53,14 @@ def names_for(executions: list[Execution]) -> dict[tuple, DirectoryName]:
 
 def shown(execution: Execution, input_name: str, value: str, names: dict) -> str:
     """A key input's value with the name of the person it is, when known."""
-    for name, kind, entity_id in _named_values(execution, [input_name]):
+    for _name, kind, entity_id in _named_values(execution, [input_name]):
         found = names.get((execution.instance_id, kind, entity_id))
-        if found is None:
-            return value
-        if not found.resolved:
-            return f"{entity_id} (no longer resolves)"
-        return f"{found.name} ({entity_id})" if name == input_name else value
+        if found is not None:
+            return (
+                f"{found.name} ({entity_id})"
+                if found.resolved
+                else (f"{entity_id} (no longer resolves)")
+            )
     return value
 
 

@@ -599,11 +599,12 @@ def history_live(request: HtmxHttpRequest) -> HttpResponse:
     ids = ids[: history.PAGE_SIZE]
     _state, at_once = wait_for_news(request.GET.get("seen"), partial(_rows_state, ids), ids)
     rows = list(history.history_queryset().filter(pk__in=ids))
+    names = names_for(rows)
     news = ReleaseNews(request.user)
     for execution in rows:
         execution.newer_version = news.newer_version(execution.function)
     context = {
-        "changed_rows": [(e, history.key_input_labels(e, names_for(rows))) for e in rows],
+        "changed_rows": [(e, history.key_input_labels(e, names)) for e in rows],
         "live": _live_rows(rows, at_once=at_once),
     }
     return render(request, "runs/execution_list.html#history-live", context)

@@ -145,3 +145,17 @@ class CaseResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_name}: {self.get_verdict_display()}"
+
+
+def latest_runs(suites, *, scheduled: bool = False) -> dict[int, SuiteRun]:
+    """Each suite's newest run (only scheduled ones, when asked), in two queries however
+    many runs the suites have."""
+    runs = SuiteRun.objects.filter(suite=models.OuterRef("pk"))
+    if scheduled:
+        runs = runs.filter(scheduled=True)
+    newest = Suite.objects.filter(pk__in=[suite.pk for suite in suites]).annotate(
+        newest_run=models.Subquery(runs.order_by("-id").values("pk")[:1])
+    )
+    ids = dict(newest.values_list("pk", "newest_run"))
+    found = SuiteRun.objects.in_bulk([pk for pk in ids.values() if pk])
+    return {suite_id: found[pk] for suite_id, pk in ids.items() if pk in found}

@@ -19,7 +19,7 @@ from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import Execution
 
 from .forms import CaseForm, MonitorForm, RunSuiteForm, SuiteForm
-from .models import Case, CaseResult, Suite, SuiteRun, Verdict
+from .models import Case, CaseResult, Suite, SuiteRun, Verdict, latest_runs
 from .monitors import schedule
 from .services import case_from_run, judge, judged_state, start_suite_run, state_of
 
@@ -122,9 +122,7 @@ def suite_list(request: HtmxHttpRequest) -> HttpResponse:
             messages.success(request, f"Created the suite “{suite.name}”.")
             return redirect("suites:suite_detail", suite.pk)
     suites = Suite.objects.annotate(case_count=Count("cases", distinct=True))
-    latest = {}
-    for suite_run in SuiteRun.objects.filter(suite__in=suites).order_by("suite_id", "-id"):
-        latest.setdefault(suite_run.suite_id, suite_run)
+    latest = latest_runs(suites)
     rows = [(suite, latest.get(suite.pk)) for suite in suites]
     return render(request, "suites/suite_list.html", {"rows": rows, "form": form})
 
@@ -142,7 +140,10 @@ def suite_detail(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
                 suite, request.user, version=data["version"], instance=data["instance"]
             )
             return redirect("suites:suite_run", suite_run.pk)
-    monitor_form = MonitorForm(instance=suite, prefix="monitor")
+    return _suite_page(request, suite, run_form, MonitorForm(instance=suite, prefix="monitor"))
+
+
+def _suite_page(request, suite: Suite, run_form, monitor_form) -> HttpResponse:
     runs = suite.runs.annotate(
         passed=Count("results", filter=Q(results__verdict=Verdict.PASS)),
         total=Count("results"),
@@ -174,14 +175,7 @@ def suite_monitor(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
         else:
             messages.success(request, f"“{suite.name}” runs only when asked now.")
         return redirect("suites:suite_detail", suite.pk)
-    context = {
-        "suite": suite,
-        "cases": suite.cases.select_related("function"),
-        "runs": suite.runs.all()[:20],
-        "run_form": RunSuiteForm(),
-        "monitor_form": form,
-    }
-    return render(request, "suites/suite_detail.html", context, status=200)
+    return _suite_page(request, suite, RunSuiteForm(), form)
 
 
 @role_required(Role.VIEWER)
