@@ -3,6 +3,7 @@
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from cryptography.fernet import Fernet
@@ -65,6 +66,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "codeengine_ui.catalog",
     "codeengine_ui.parameters",
     "codeengine_ui.runs",
@@ -91,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -104,7 +110,9 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # a username locked out from an address
     "codeengine_ui.access.throttling.AddressThrottleBackend",  # an address that failed often
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords; only superusers' when LOCAL_PASSWORDS is off. Also what sessions started by
+    # an identity provider are read back with.
+    "codeengine_ui.access.sign_in.PasswordBackend",
 ]
 # Reverse proxies in front of the console (the client's address is then read from
 # X-Forwarded-For, as the nearest of them wrote it); 0 ignores that header.
@@ -120,6 +128,60 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# --- Sign-in with the company's identity providers (OpenID Connect) ------------------------
+# OIDC_PROVIDERS names each provider; OIDC_<NAME>_SERVER_URL (the issuer, where
+# .well-known/openid-configuration is read), _CLIENT_ID, _CLIENT_SECRET, and optionally
+# _LABEL (the button) and _SCOPES describe it.
+OIDC_PROVIDERS = [name.strip().lower() for name in env.list("OIDC_PROVIDERS", default=[])]
+# Roles from the provider: the claim read at each login and what its values map to
+# ("console-admins=admin,console-devs=member,everyone=viewer"); unset, admins give roles.
+OIDC_ROLES_CLAIM = env.str("OIDC_ROLES_CLAIM", default="groups")
+OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})
+# Off: only superusers may log in with a password (the break-glass login); everyone else
+# signs in with an identity provider.
+LOCAL_PASSWORDS = env.bool("LOCAL_PASSWORDS", default=True)
+
+
+def _oidc_app(name: str) -> dict:
+    prefix = f"OIDC_{name.upper().replace('-', '_')}_"
+    server_url = env.str(prefix + "SERVER_URL", default="")
+    client_id = env.str(prefix + "CLIENT_ID", default="")
+    if not server_url or not client_id:
+        raise ImproperlyConfigured(
+            f"OIDC_PROVIDERS names {name!r}: set {prefix}SERVER_URL and {prefix}CLIENT_ID."
+        )
+    return {
+        "provider_id": name,
+        "name": env.str(prefix + "LABEL", default=name.title()),
+        "client_id": client_id,
+        "secret": env.str(prefix + "CLIENT_SECRET", default=""),
+        "settings": {
+            "server_url": server_url,
+            "oauth_pkce_enabled": True,
+            "scope": env.list(prefix + "SCOPES", default=["openid", "profile", "email"]),
+        },
+    }
+
+
+_oidc_apps = [_oidc_app(name) for name in OIDC_PROVIDERS]
+_oidc_origins = sorted(
+    {
+        "{0.scheme}://{0.netloc}".format(urlsplit(app["settings"]["server_url"]))
+        for app in _oidc_apps
+    }
+)
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": _oidc_apps}}
+ACCOUNT_ADAPTER = "codeengine_ui.access.sign_in.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "codeengine_ui.access.sign_in.ProviderAccountAdapter"
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the login page posts to the provider's URL
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified email finds the user an admin added
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*"]
 
 ROOT_URLCONF = "codeengine_ui.urls"
 WSGI_APPLICATION = "codeengine_ui.wsgi.application"
@@ -219,7 +281,8 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
     "base-uri": [CSP.NONE],
     "frame-ancestors": [CSP.NONE],
-    "form-action": [CSP.SELF],
+    # Sign-in and logout forms post here and are redirected on to the identity providers.
+    "form-action": [CSP.SELF, *_oidc_origins],
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -1,9 +1,14 @@
+from allauth.socialaccount import views as provider_account_views
+from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
+from codeengine_ui.access import sign_in
 from codeengine_ui.access.roles import Role, role_required
+from codeengine_ui.access.views import SignInView, SignOutView
 from codeengine_ui.dashboard import views as dashboard_views
 from codeengine_ui.runs.views import health
 
@@ -16,8 +21,31 @@ urlpatterns = [
     path("", include("codeengine_ui.access.urls")),
     path("health/", health, name="health"),
     path("api/v1/", include("codeengine_ui.api.urls", namespace="api")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", SignInView.as_view(), name="login"),
+    path("accounts/login/", SignInView.as_view(), name="account_login"),  # allauth's name
+    path("accounts/logout/", SignOutView.as_view(), name="logout"),
+    # Sign-in with an identity provider (allauth's OpenID Connect views).
+    path(
+        "accounts/oidc/<str:provider_id>/login/",
+        oidc_views.login,
+        name="openid_connect_login",
+    ),
+    path(
+        "accounts/oidc/<str:provider_id>/login/callback/",
+        sign_in.provider_callback,
+        name="openid_connect_callback",
+    ),
+    path(
+        "accounts/oidc/cancelled/",
+        provider_account_views.login_cancelled,
+        name="socialaccount_login_cancelled",
+    ),
+    path(
+        "accounts/oidc/error/",
+        login_not_required(provider_account_views.login_error),
+        name="socialaccount_login_error",
+    ),
+    path("accounts/oidc/signup/", provider_account_views.signup, name="socialaccount_signup"),
     path(
         "accounts/password/",
         role_required(Role.NONE)(

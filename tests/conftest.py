@@ -12,6 +12,7 @@ from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.demo.emulator import CodeEngineEmulator, EmulatorUser
 from codeengine_ui.demo.package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION, demo_packages
 from codeengine_ui.runs.models import Execution
+from tests.identity_provider import identity_provider  # noqa: F401  (a fixture)
 
 DEVELOPER_TOKEN = "dev-token-6f1d2c3b4a5e6f708192a3b4c5d6e7f8"
 ANALYST_TOKEN = "analyst-token-0a1b2c3d4e5f60718293a4b5c6d7e8f9"

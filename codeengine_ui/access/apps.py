@@ -7,4 +7,4 @@ class AccessConfig(AppConfig):
     verbose_name = "Access"
 
     def ready(self):
-        from . import audit  # noqa: F401  (connects the audit signal handlers)
+        from . import audit, sign_in  # noqa: F401  (connect their signal handlers)

@@ -18,13 +18,15 @@ only), and failed logins (one row per burst from one address, with a count).
 Not recorded: QuerySet.update(), bulk_create() and raw SQL, which send no signals; the
 console uses them only for fields that are not audited (last use, last check, progress).
 
-The acting user and address come from the request being served, when there is one.
+The acting user and address come from the request being served, when there is one; a role
+set from an identity provider's claims at login names the provider as the actor.
 During a request, what was stored before each object's first change is kept, and compared
 with what is stored once the view is done: a form's save and its grants make one record,
 and a change that was rolled back makes none. Outside a request each change is compared
 at once.
 """
 
+import contextlib
 import contextvars
 import logging
 import threading
@@ -44,6 +46,7 @@ from .models import AuditAction, AuditEvent
 
 logger = logging.getLogger(__name__)
 _current_request: contextvars.ContextVar = contextvars.ContextVar("audit_request", default=None)
+_acting_source: contextvars.ContextVar = contextvars.ContextVar("audit_source", default=None)
 # Failed-login bursts name at most this many of the usernames tried.
 _BURST_USERNAMES = 20
 
@@ -69,15 +72,27 @@ class AuditRequestMiddleware:
                 _current_request.reset(request_token)
 
 
+@contextlib.contextmanager
+def changes_made_by(source: str):
+    """Records made inside name `source` (an identity provider applying its claims) as the
+    actor, instead of the user whose request is being served."""
+    token = _acting_source.set(source)
+    try:
+        yield
+    finally:
+        _acting_source.reset(token)
+
+
 def record(
     action: AuditAction, target: str = "", *, request=None, actor=None, **details
 ) -> AuditEvent:
     request = request if request is not None else _current_request.get()
-    if actor is None and request is not None and request.user.is_authenticated:
+    source = _acting_source.get()
+    if actor is None and source is None and request is not None and request.user.is_authenticated:
         actor = request.user
     event = AuditEvent.objects.create(
         actor=actor,
-        actor_name=actor.get_username() if actor is not None else "",
+        actor_name=actor.get_username() if actor is not None else (source or ""),
         action=action,
         target=target[:255],
         details=details,

@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from .models import ApiKey
@@ -75,3 +77,18 @@ class ApiKeyForm(forms.ModelForm):
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError("Choose a day from today on.")
         return day
+
+
+class PasswordLoginForm(AuthenticationForm):
+    """Django's login form; with local passwords off, its refusal says why most people are
+    refused (without telling which usernames are the break-glass ones)."""
+
+    def get_invalid_login_error(self):
+        if settings.LOCAL_PASSWORDS:
+            return super().get_invalid_login_error()
+        return forms.ValidationError(
+            "Wrong username or password, or this account may not use one: passwords are "
+            "kept for the break-glass admin here, everyone else signs in with the identity "
+            "provider.",
+            code="invalid_login",
+        )

@@ -11,7 +11,9 @@ on the view, so a test can walk every URL and check that each one is enforced.
 from enum import IntEnum
 from functools import wraps
 
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 
 
 class Role(IntEnum):
@@ -47,6 +49,20 @@ def role_of(user) -> Role:
         role = max((r for r in ASSIGNABLE_ROLES if r.group_name in names), default=Role.NONE)
     user._console_role = role
     return role
+
+
+def give_role(user, role: Role) -> None:
+    """Make `role` the user's only role (NONE: no role); what already holds is left alone,
+    so the audit log records only real changes."""
+    with transaction.atomic():
+        others = [r.group_name for r in ASSIGNABLE_ROLES if r != role]
+        user.groups.remove(*user.groups.filter(name__in=others))
+        if role != Role.NONE and not user.groups.filter(name=role.group_name).exists():
+            user.groups.add(Group.objects.get_or_create(name=role.group_name)[0])
+        if user.is_staff != (role == Role.ADMIN):
+            user.is_staff = role == Role.ADMIN  # admins may use the Django admin too
+            user.save(update_fields=["is_staff"])
+    user._console_role = None
 
 
 def has_role(user, role: Role) -> bool:

@@ -1,4 +1,5 @@
-"""Admin pages of the console: tokens, the team's roles, and the audit log."""
+"""Signing in and out, and the admin pages of the console: the team's roles, API keys and
+the audit log."""
 
 import json
 import secrets
@@ -6,7 +7,7 @@ import secrets
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.http import HttpResponse
@@ -23,9 +24,15 @@ from codeengine_ui.request_values import row_id
 
 from .audit import record
 from .context_processors import THEME_CYCLE
-from .forms import ApiKeyForm, NewUserForm, RoleForm
+from .forms import ApiKeyForm, NewUserForm, PasswordLoginForm, RoleForm
 from .models import ApiKey, AuditAction, AuditEvent, Theme, UserPreferences
-from .roles import ASSIGNABLE_ROLES, Role, has_role, role_of, role_required
+from .roles import Role, give_role, has_role, role_of, role_required
+from .sign_in import (
+    ID_TOKEN_SESSION_KEY,
+    PROVIDER_SESSION_KEY,
+    identity_providers,
+    provider_logout_url,
+)
 
 AUDIT_PAGE_SIZE = 100
 
@@ -42,7 +49,16 @@ def team(request: HtmxHttpRequest) -> HttpResponse:
         )
         for user in users
     ]
-    return render(request, "access/team.html", {"rows": rows})
+    providers = identity_providers() if settings.OIDC_ROLE_MAP else []
+    return render(
+        request,
+        "access/team.html",
+        {
+            "rows": rows,
+            "roles_from_provider": " or ".join(provider.label for provider in providers),
+            "roles_claim": settings.OIDC_ROLES_CLAIM,
+        },
+    )
 
 
 @role_required(Role.ADMIN)
@@ -59,17 +75,6 @@ def set_role(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
         give_role(user, role)
         messages.success(request, f"{user} is now: {role.label}.")
     return redirect("access:team")
-
-
-def give_role(user, role: Role) -> None:
-    """Make `role` the user's only role (NONE: no role)."""
-    with transaction.atomic():
-        names = [r.group_name for r in ASSIGNABLE_ROLES]
-        user.groups.remove(*user.groups.filter(name__in=names))
-        if role != Role.NONE:
-            user.groups.add(Group.objects.get_or_create(name=role.group_name)[0])
-        user.is_staff = role == Role.ADMIN  # admins may use the Django admin too
-        user.save(update_fields=["is_staff"])
 
 
 @role_required(Role.ADMIN)
@@ -211,3 +216,33 @@ def api_keys(request: HtmxHttpRequest) -> HttpResponse:
     """Every API key of the team, for admins to see and revoke."""
     keys = ApiKey.objects.select_related("user", "revoked_by")
     return render(request, "access/api_keys.html", {"keys": keys, "today": timezone.localdate()})
+
+
+class SignInView(auth_views.LoginView):
+    """The login page: a button per identity provider, and the password form (with local
+    passwords off, only behind the break-glass link)."""
+
+    form_class = PasswordLoginForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        break_glass = self.request.GET.get("password") == "1" or self.request.method == "POST"
+        context.update(
+            identity_providers=identity_providers(),
+            show_password_form=settings.LOCAL_PASSWORDS or break_glass,
+            local_passwords=settings.LOCAL_PASSWORDS,
+        )
+        return context
+
+
+class SignOutView(auth_views.LogoutView):
+    """Logs out of the console and, when an identity provider signed the person in and
+    offers it, sends the browser on to end the provider's session too."""
+
+    def post(self, request, *args, **kwargs):
+        provider_id = request.session.get(PROVIDER_SESSION_KEY)
+        id_token = request.session.get(ID_TOKEN_SESSION_KEY, "")
+        response = super().post(request, *args, **kwargs)
+        if provider_id and (end_session := provider_logout_url(request, provider_id, id_token)):
+            return redirect(end_session)
+        return response
