@@ -140,6 +140,9 @@ class CodeEngineEmulator:
         ("GET", re.compile(r"/api/content/v2/groups/grouplist"), "_groups_search"),
         ("POST", re.compile(r"/api/data/ui/v3/datasources/search"), "_datasets_search"),
         ("GET", re.compile(r"/api/data/v1/accounts"), "_accounts"),
+        ("GET", re.compile(r"/api/content/v2/groups/(?P<group_id>\d+)"), "_group"),
+        ("GET", re.compile(r"/api/data/v3/datasources/(?P<dataset_id>[^/]+)"), "_dataset"),
+        ("GET", re.compile(r"/api/data/v1/accounts/(?P<account_id>[^/]+)"), "_account"),
         ("GET", re.compile(r"/api/codeengine/v2/packages/?"), "_list_packages"),
         ("GET", re.compile(r"/api/codeengine/v2/packages/(?P<package_id>[^/]+)"), "_package"),
         (
@@ -204,6 +207,27 @@ class CodeEngineEmulator:
 
     def _accounts(self, **_: Any) -> Reply:
         return Reply(200, DEMO_ACCOUNTS)
+
+    # One by id: a group answers `id` here (not `groupId`), a DataSet its core part.
+    def _group(self, group_id: str, **_: Any) -> Reply:
+        for group in DEMO_GROUPS:
+            if str(group["groupId"]) == group_id:
+                return Reply(200, {"id": group["groupId"], "name": group["name"],
+                                   "type": group["groupType"], "memberCount": 4})  # fmt: skip
+        return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
+
+    def _dataset(self, dataset_id: str, **_: Any) -> Reply:
+        for dataset in DEMO_DATASETS:
+            if dataset["id"] == dataset_id:
+                return Reply(200, {**dataset, "owner": {"id": 481303514, "name": "Ada Lovelace"},
+                                   "columnCount": 12, "lastUpdated": 1795000000000})  # fmt: skip
+        return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
+
+    def _account(self, account_id: str, **_: Any) -> Reply:
+        for account in DEMO_ACCOUNTS:
+            if str(account["id"]) == account_id:
+                return Reply(200, account)
+        return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
         parts = urlsplit(target)

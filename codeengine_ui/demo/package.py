@@ -54,6 +54,12 @@ def greet_v1(inputs, console):
     return f"Hello, {inputs['name']}"
 
 
+def share_dataset(inputs, console):
+    people, teams = inputs.get("recipients") or [], inputs.get("teams") or []
+    console.log(f"Sharing {inputs['dataset']} with {people} and groups {teams}")
+    return f"Shared with {len(people)} people and {len(teams)} groups."
+
+
 def add_numbers(inputs, console):
     return inputs["a"] + inputs["b"]
 
@@ -293,6 +299,19 @@ _LATEST_FUNCTIONS = [
         [],
         variable("value", "text"),
         return_nothing,
+    ),
+    _function(
+        "shareDataset",
+        "Share a DataSet",
+        "Shares a DataSet with people and groups (lists of ids), through an account.",
+        [
+            variable("dataset", "dataset", value="9b1c4e2a-0000-4000-8000-000000000000"),
+            variable("recipients", "person", is_list=True, value=["481303514"]),
+            variable("teams", "group", is_list=True, nullable=True),
+            variable("account", "account", nullable=True),
+        ],
+        variable("message", "text"),
+        share_dataset,
     ),
 ]
 

@@ -290,6 +290,12 @@ USERS_SEARCH_PATH = "/api/identity/v1/users/search"
 GROUPS_SEARCH_PATH = "/api/content/v2/groups/grouplist"
 DATASETS_SEARCH_PATH = "/api/data/ui/v3/datasources/search"
 ACCOUNTS_PATH = "/api/data/v1/accounts"
+# One entry by id (people are asked for in bulk through the search instead).
+DIRECTORY_ENTRY_PATHS = {
+    "group": "/api/content/v2/groups/{id}",
+    "dataset": "/api/data/v3/datasources/{id}",
+    "account": "/api/data/v1/accounts/{id}",
+}
 DIRECTORY_KINDS = ("person", "group", "dataset", "account")
 
 
@@ -488,6 +494,26 @@ class CodeEngineClient:
                 "parts": ["MINIMAL"]}  # fmt: skip
         answer = self._body(self._request("POST", USERS_SEARCH_PATH, payload=body))
         return [e for e in (_person(entry) for entry in _listed(answer, "users")) if e]
+
+    def directory_entry(self, kind: str, entity_id: str) -> "DirectoryEntry | None":
+        """One group, DataSet or account by its id; None when the instance does not know it
+        (other errors are raised). An account's credentials are never asked for."""
+        try:
+            path = DIRECTORY_ENTRY_PATHS[kind].format(id=path_segment(entity_id, f"{kind} id"))
+        except InvalidRequestError:
+            return None  # not something an id can be
+        params = {"part": "core"} if kind == "dataset" else None
+        try:
+            answer = self._body(self._request("GET", path, params=params))
+        except NotFoundError:
+            return None
+        if not isinstance(answer, dict):
+            return None
+        if kind == "dataset":
+            return _dataset(answer)
+        if kind == "group":
+            return _named(answer, ("id", "groupId"), "type")
+        return _named(answer, ("id",), "dataProviderType")
 
     def _body(self, request: Coroutine) -> Any:
         _status, body = self._call(request)

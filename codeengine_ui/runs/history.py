@@ -8,6 +8,7 @@ large columns (result, logs, errorInformation).
 import csv
 import io
 from collections.abc import Iterator
+from itertools import batched
 
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
@@ -17,7 +18,7 @@ from codeengine_ui.json_text import one_line
 from codeengine_ui.keyset import every_row_newest_first
 
 from .models import Execution
-from .names import shown
+from .names import input_names, name_of, names_for, shown
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -37,9 +38,10 @@ def search(executions: QuerySet, text: str) -> QuerySet:
     )
 
 
-def key_input_labels(execution: Execution, names: dict | None = None) -> list[tuple[str, str]]:
-    """(input, value) pairs for the function's key inputs: what tells its runs apart; a
-    person is shown by name when the name is kept (`names`, from names.names_for)."""
+def key_input_labels(execution: Execution, names: dict | None = None) -> list[tuple[str, str, str]]:
+    """(input, value shortened, value) for the function's key inputs: what tells its runs
+    apart; people, groups, DataSets and accounts are shown by name when the name is kept
+    (`names`, from names.names_for)."""
     if execution.function is None:
         return []
     labels = []
@@ -48,18 +50,39 @@ def key_input_labels(execution: Execution, names: dict | None = None) -> list[tu
         text = value if isinstance(value, str) else one_line(value)
         if names:
             text = shown(execution, name, text, names)
-        labels.append((name, Truncator(text).chars(48)))
+        labels.append((name, Truncator(text).chars(48), text))
     return labels
 
 
 EXPORT_COLUMNS = [
     "id", "queued_at", "status", "function_name", "instance", "package_id", "version",
     "requested_by", "source", "api_key", "token_label", "get_logs", "duration_ms", "http_status",
-    "domo_execution_id", "error_message", "input_variables",
+    "domo_execution_id", "error_message", "input_variables", "input_names",
 ]  # fmt: skip
 
 
-def _export_record(execution: Execution) -> dict:
+def _named(execution: Execution, names: dict) -> dict:
+    """{input: ["Ada Lovelace (481303514)", ...]} for the run's named inputs."""
+    return {
+        described["input"]: [
+            name_of(execution.instance_id, described["kind"], entry["id"], names)
+            for entry in described["entries"]
+        ]
+        for described in input_names(execution, names)
+    }
+
+
+def _with_names(executions: QuerySet) -> Iterator[tuple[Execution, dict]]:
+    """Each run with the names kept for its inputs, read once per batch of runs."""
+    for batch in batched(
+        every_row_newest_first(executions, EXPORT_BATCH), EXPORT_BATCH, strict=False
+    ):
+        names = names_for(batch)
+        for execution in batch:
+            yield execution, _named(execution, names)
+
+
+def _export_record(execution: Execution, named: dict) -> dict:
     return {
         "id": execution.pk,
         "queued_at": execution.queued_at.isoformat(),
@@ -80,6 +103,7 @@ def _export_record(execution: Execution) -> dict:
         "domo_execution_id": execution.domo_execution_id,
         "error_message": execution.error_message,
         "input_variables": execution.input_variables,
+        "input_names": named,
     }
 
 
@@ -100,9 +124,10 @@ def csv_lines(executions: QuerySet) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    for execution in every_row_newest_first(executions, EXPORT_BATCH):
-        record = _export_record(execution)
+    for execution, named in _with_names(executions):
+        record = _export_record(execution, named)
         record["input_variables"] = one_line(record["input_variables"])
+        record["input_names"] = one_line(named) if named else ""
         writer.writerow({key: _spreadsheet_safe(value) for key, value in record.items()})
         yield buffer.getvalue()
         buffer.seek(0)
@@ -112,8 +137,8 @@ def csv_lines(executions: QuerySet) -> Iterator[str]:
 
 def json_lines(executions: QuerySet) -> Iterator[str]:
     """One JSON object per run, with its result, logs and errorInformation."""
-    for execution in every_row_newest_first(executions.defer(None), EXPORT_BATCH):
-        record = _export_record(execution)
+    for execution, named in _with_names(executions.defer(None)):
+        record = _export_record(execution, named)
         record.update(
             result=execution.result,
             stdout=execution.stdout_log,

@@ -1,7 +1,8 @@
-"""Names instead of ids in the history: person inputs of runs shown as "Ada Lovelace
-(481303514)" from the instance's names kept in the database, which a job refreshes in bulk
-in the background, so a page never asks the instance while it renders."""
+"""Names instead of ids: the person, group, DataSet and account inputs of runs shown as
+"Ada Lovelace (481303514)" from the instance's names kept in the database, which a job
+refreshes in bulk in the background, so a page never asks the instance while it renders."""
 
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from django.db.models import Q
@@ -13,87 +14,137 @@ from codeengine_ui.domo.errors import CodeEngineError
 
 from .models import Execution
 
-NAMED_KINDS = ("person",)
+NAMED_KINDS = ("person", "group", "dataset", "account")
 FRESH_FOR = timedelta(days=1)
 RECENT_RUNS = 2000
 BATCH = 100
+# Groups, DataSets and accounts are read one by one: at most this many per refresh.
+SINGLE_LOOKUPS_PER_REFRESH = 300
 
 
-def _named_values(execution: Execution, names: list[str] | None = None):
-    """(kind, id) of the person inputs of a run (only `names`, when given)."""
+def _entity_id(value) -> str:
+    """The id a value names: a number or text, or an object's `id` (an account as JSON)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value).strip()[:100]
+    return ""
+
+
+def named_inputs(execution: Execution, names: Iterable[str] | None = None) -> Iterator:
+    """(input name, kind, [ids]) for the top-level person, group, DataSet and account
+    inputs of a run (only `names`, when given); a list input gives each of its ids."""
     if execution.function is None:
         return
+    inputs = execution.input_variables if isinstance(execution.input_variables, dict) else {}
     for parameter in execution.function.parameters:
-        if parameter["type"] not in NAMED_KINDS or parameter["isList"]:
+        kind = str(parameter.get("type", "")).lower()
+        if kind not in NAMED_KINDS or (names is not None and parameter["name"] not in names):
             continue
-        if names is not None and parameter["name"] not in names:
-            continue
-        value = (execution.input_variables or {}).get(parameter["name"])
-        if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
-            yield parameter["name"], parameter["type"], str(value).strip()
+        value = inputs.get(parameter["name"])
+        values = value if isinstance(value, list) else [value]
+        ids = [entity_id for entity_id in map(_entity_id, values) if entity_id]
+        if ids:
+            yield parameter["name"], kind, ids
 
 
-def names_for(executions: list[Execution]) -> dict[tuple, DirectoryName]:
-    """The names kept for the person inputs of these runs, in one query."""
-    wanted = {
-        (execution.instance_id, kind, value)
-        for execution in executions
-        for _name, kind, value in _named_values(execution)
-    }
+def names_for(executions: Iterable[Execution]) -> dict[tuple, DirectoryName]:
+    """The names kept for the named inputs of these runs, in one query."""
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for execution in executions:
+        for _name, kind, ids in named_inputs(execution):
+            wanted.setdefault((execution.instance_id, kind), set()).update(ids)
     if not wanted:
         return {}
     condition = Q()
-    for instance_id, kind, value in wanted:
-        condition |= Q(instance_id=instance_id, kind=kind, entity_id=value)
+    for (instance_id, kind), ids in wanted.items():
+        condition |= Q(instance_id=instance_id, kind=kind, entity_id__in=sorted(ids))
     return {
         (name.instance_id, name.kind, name.entity_id): name
         for name in DirectoryName.objects.filter(condition)
     }
 
 
+def name_of(instance_id: int, kind: str, entity_id: str, names: dict) -> str:
+    """ "Ada Lovelace (481303514)", "481303514 (no longer resolves)", or the id alone when
+    no name is kept yet."""
+    found = names.get((instance_id, kind, entity_id))
+    if found is None:
+        return entity_id
+    if not found.resolved:
+        return f"{entity_id} (no longer resolves)"
+    return f"{found.name} ({entity_id})"
+
+
 def shown(execution: Execution, input_name: str, value: str, names: dict) -> str:
-    """A key input's value with the name of the person it is, when known."""
-    for _name, kind, entity_id in _named_values(execution, [input_name]):
-        found = names.get((execution.instance_id, kind, entity_id))
-        if found is not None:
-            return (
-                f"{found.name} ({entity_id})"
-                if found.resolved
-                else (f"{entity_id} (no longer resolves)")
-            )
+    """A key input's value with the names of what it names, when known."""
+    for _name, kind, ids in named_inputs(execution, [input_name]):
+        return ", ".join(name_of(execution.instance_id, kind, i, names) for i in ids)
     return value
+
+
+def input_names(execution: Execution, names: dict | None = None) -> list[dict]:
+    """What a run's named inputs name, for its page, the comparison and the exports:
+    [{input, kind, entries: [{id, name, detail, resolved}]}] (name "" when not kept)."""
+    if names is None:
+        names = names_for([execution])
+    described = []
+    for input_name, kind, ids in named_inputs(execution):
+        entries = []
+        for entity_id in ids:
+            found = names.get((execution.instance_id, kind, entity_id))
+            entries.append({
+                "id": entity_id,
+                "name": found.name if found is not None and found.resolved else "",
+                "detail": found.detail if found is not None and found.resolved else "",
+                "resolved": found is None or found.resolved,
+                "known": found is not None,
+            })  # fmt: skip
+        described.append({"input": input_name, "kind": kind, "entries": entries})
+    return described
 
 
 @task
 def refresh_directory_names() -> int:
-    """Ask each instance, in bulk, for the names of the people recent runs name that are
-    not kept yet or are older than a day; ids it no longer knows are marked so."""
+    """Ask each instance, in bulk, for the names recent runs need that are not kept yet or
+    are older than a day (people a hundred at a time, the rest one by one); ids it no
+    longer knows are marked so."""
     runs = Execution.objects.select_related("function").exclude(function=None).order_by("-id")
-    wanted: dict[int, set[str]] = {}
+    wanted: dict[tuple[int, str], set[str]] = {}
     for execution in runs[:RECENT_RUNS]:
-        for _name, _kind, value in _named_values(execution):
-            wanted.setdefault(execution.instance_id, set()).add(value)
-    refreshed = 0
+        for _name, kind, ids in named_inputs(execution):
+            wanted.setdefault((execution.instance_id, kind), set()).update(ids)
+    refreshed, single_lookups = 0, 0
     stale = timezone.now() - FRESH_FOR
-    for instance_id, ids in wanted.items():
+    for (instance_id, kind), ids in sorted(wanted.items()):
         fresh = set(
             DirectoryName.objects.filter(
-                instance_id=instance_id, kind="person", entity_id__in=ids, fetched_at__gte=stale
+                instance_id=instance_id, kind=kind, entity_id__in=ids, fetched_at__gte=stale
             ).values_list("entity_id", flat=True)
         )
         due = sorted(ids - fresh)
         token = AccessToken.objects.usable(instance_id).first()
         if not due or token is None:
             continue
-        for start in range(0, len(due), BATCH):
-            chunk = due[start : start + BATCH]
-            try:
-                found = token.client().people_by_ids(chunk)
-            except CodeEngineError:
-                break  # the instance may not list people with this token: try next time
-            known = {entry.id for entry in found}
-            DirectoryName.remember(
-                instance_id, "person", found, [i for i in chunk if i not in known]
-            )
-            refreshed += len(chunk)
+        client = token.client()
+        try:
+            if kind == "person":
+                for start in range(0, len(due), BATCH):
+                    chunk = due[start : start + BATCH]
+                    found = client.people_by_ids(chunk)
+                    known = {entry.id for entry in found}
+                    DirectoryName.remember(
+                        instance_id, kind, found, [i for i in chunk if i not in known]
+                    )
+                    refreshed += len(chunk)
+                continue
+            for entity_id in due[: max(0, SINGLE_LOOKUPS_PER_REFRESH - single_lookups)]:
+                single_lookups += 1
+                entry = client.directory_entry(kind, entity_id)
+                DirectoryName.remember(
+                    instance_id, kind, [entry] if entry else [], [] if entry else [entity_id]
+                )
+                refreshed += 1
+        except CodeEngineError:
+            continue  # the instance may not list these with this token: try next time
     return refreshed

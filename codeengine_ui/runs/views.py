@@ -45,7 +45,7 @@ from .explanations import input_problems, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
 from .live import wait_for_news
 from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
-from .names import names_for
+from .names import input_names, names_for
 from .services import InputsDoNotFit, RunNotAllowed, start_run
 from .snippets import curl_snippet, httpx_snippet
 
@@ -372,6 +372,7 @@ def execution_detail(request: HtmxHttpRequest, execution_id: int) -> HttpRespons
             reverse("runs:function_run", args=[execution.function_id]) + f"?from={execution.pk}"
         )
     context.update(
+        input_names=input_names(execution),
         curl=curl_snippet(execution),
         httpx=httpx_snippet(execution),
         rerun_key=uuid.uuid4(),
@@ -549,9 +550,16 @@ def compare_executions(request: HtmxHttpRequest) -> HttpResponse:
         )
         return render(request, "runs/compare.html", {"left": left, "candidates": candidates})
     right = _execution(ids[1])
+    names = names_for([left, right])
+    left_names = {each["input"]: each for each in input_names(left, names)}
+    right_names = {each["input"]: each for each in input_names(right, names)}
     context = {
         "left": left,
         "right": right,
+        "named_inputs": [
+            (name, left_names.get(name), right_names.get(name))
+            for name in dict.fromkeys([*left_names, *right_names])
+        ],
         "input_differences": json_differences(left.input_variables, right.input_variables),
         "result_differences": json_differences(left.result, right.result),
     }

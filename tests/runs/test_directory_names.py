@@ -2,6 +2,8 @@
 history, from names kept in the database and refreshed in bulk, never fetched while the
 page renders; an id the instance no longer knows says so."""
 
+import json
+
 import pytest
 
 from codeengine_ui.catalog.models import DirectoryName
@@ -46,3 +48,63 @@ def test_names_found_by_a_picker_are_kept(member_client, order_runs, developer_t
 def test_fresh_names_are_not_asked_for_again(order_runs):
     refresh_directory_names.call()
     assert refresh_directory_names.call() == 0
+
+
+@pytest.fixture
+def share_runs(instance, developer_token, member):
+    share = save_demo_function(instance, developer_token, "shareDataset")
+    share.key_inputs = ["recipients", "dataset"]
+    share.save()
+    first = stored_run(share, developer_token, member, {
+        "dataset": "9b1c4e2a-0000-4000-8000-000000000000",
+        "recipients": ["481303514", "481303516"], "teams": [1201, 4040],
+        "account": {"id": 32},
+    })  # fmt: skip
+    second = stored_run(share, developer_token, member, {
+        "dataset": "9b1c4e2a-0000-4000-8000-000000000003",
+        "recipients": ["481303515"], "teams": None, "account": "31",
+    })  # fmt: skip
+    return first, second
+
+
+def test_groups_datasets_accounts_and_lists_are_named_too(member_client, share_runs, emulator):
+    assert refresh_directory_names.call() == 9
+    calls = emulator.server.emulator.stats()
+
+    history = member_client.get("/executions/").content.decode()
+    assert 'title="recipients: Ada Lovelace (481303514), Alan Turing (481303516)"' in history
+    run_page = member_client.get(f"/executions/{share_runs[0].pk}/").content.decode()
+    assert "Sales pipeline" in run_page and "1,204,331 rows" in run_page
+    assert "Finance" in run_page and '4040 <span class="muted">(no longer resolves)' in run_page
+    assert "Snowflake warehouse" in run_page and "snowflake" in run_page
+    compare = member_client.get(
+        "/executions/compare/", {"a": share_runs[0].pk, "b": share_runs[1].pk}
+    ).content.decode()
+    assert (
+        "Grace Hopper" in compare and "Orders" in compare and "Salesforce (production)" in compare
+    )
+    assert emulator.server.emulator.stats() == calls, "rendering asks the instance nothing"
+
+
+def test_exports_carry_the_names(member_client, share_runs):
+    refresh_directory_names.call()
+
+    lines = b"".join(member_client.get("/executions/export.jsonl").streaming_content)
+    records = {record["id"]: record for record in map(json.loads, lines.splitlines())}
+    assert records[share_runs[0].pk]["input_names"] == {
+        "dataset": ["Sales pipeline (9b1c4e2a-0000-4000-8000-000000000000)"],
+        "recipients": ["Ada Lovelace (481303514)", "Alan Turing (481303516)"],
+        "teams": ["Finance (1201)", "4040 (no longer resolves)"],
+        "account": ["Snowflake warehouse (32)"],
+    }
+    table = b"".join(member_client.get("/executions/export.csv").streaming_content).decode()
+    assert "Grace Hopper (481303515)" in table
+
+
+def test_a_viewer_sees_the_names_kept_without_searching(client, viewer, share_runs):
+    refresh_directory_names.call()
+    client.force_login(viewer)
+    assert "Ada Lovelace (481303514)" in client.get("/executions/").content.decode()
+    function = share_runs[0].function
+    searched = client.get(f"/functions/{function.pk}/directory/person/", {"q": "ada"})
+    assert searched.status_code == 403

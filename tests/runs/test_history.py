@@ -141,8 +141,8 @@ def test_key_inputs_label_the_rows(member_client, runs, greet):
 
     html = member_client.get("/executions/").content.decode()
 
-    assert '<span class="chip" title="name">name: Ada</span>' in html
-    assert '<span class="chip" title="name">name: Zoë</span>' in html
+    assert '<span class="chip" title="name: Ada">name: Ada</span>' in html
+    assert '<span class="chip" title="name: Zoë">name: Zoë</span>' in html
 
 
 def test_functions_pinned_to_an_older_version_are_flagged(member_client, runs, greet):
