@@ -58,6 +58,9 @@ class Widget:
 _ID_ATTRS = (("inputmode", "numeric"), ("pattern", "[0-9]+"))
 
 
+CHIP_TYPES = ("person", "group")
+
+
 def _picker(kind: str) -> tuple[tuple[str, str], ...]:
     """A field that suggests people, groups, DataSets or accounts of the instance as one
     types (the run form says where to ask); the id chosen is what is sent."""
@@ -196,6 +199,11 @@ class Node:
     @property
     def html_id(self) -> str:
         return "f-" + self.name.replace(".", "-")
+
+    @property
+    def chips(self) -> bool:
+        """A list of people or groups, drawn as a row of chips each picked by name."""
+        return self.kind == "list" and self.parameter["type"] in CHIP_TYPES
 
     @property
     def optional_null(self) -> bool:

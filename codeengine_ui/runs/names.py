@@ -104,6 +104,27 @@ def input_names(execution: Execution, names: dict | None = None) -> list[dict]:
     return described
 
 
+def name_now(token: AccessToken, kind: str, entity_id: str) -> DirectoryName:
+    """The name of one id, as kept when fresh, else asked of the instance now and kept (a
+    picker checking an id typed or pasted into it). Raises CodeEngineError."""
+    entity_id = entity_id.strip()[:100]
+    kept = DirectoryName.objects.filter(
+        instance_id=token.instance_id, kind=kind, entity_id=entity_id,
+        fetched_at__gte=timezone.now() - FRESH_FOR,
+    ).first()  # fmt: skip
+    if kept is not None:
+        return kept
+    client = token.client()
+    if kind == "person":
+        found = client.people_by_ids([entity_id]) if entity_id.isdigit() else []
+        entry = next((each for each in found if each.id == entity_id), None)
+    else:
+        entry = client.directory_entry(kind, entity_id)
+    DirectoryName.remember(token.instance_id, kind, [entry] if entry else [],
+                           [] if entry else [entity_id])  # fmt: skip
+    return DirectoryName.objects.get(instance_id=token.instance_id, kind=kind, entity_id=entity_id)
+
+
 @task
 def refresh_directory_names() -> int:
     """Ask each instance, in bulk, for the names recent runs need that are not kept yet or

@@ -45,7 +45,7 @@ from .explanations import input_problems, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
 from .live import wait_for_news
 from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
-from .names import input_names, names_for
+from .names import input_names, name_now, names_for
 from .services import InputsDoNotFit, RunNotAllowed, start_run
 from .snippets import curl_snippet, httpx_snippet
 
@@ -239,12 +239,16 @@ def directory_search(request: HtmxHttpRequest, function_id: int, kind: str) -> H
         .first()
     )
     context = {"entries": [], "problem": "", "kind_name": DIRECTORY_NAMES[kind]}
+    checked_id = request.GET.get("id", "").strip()
     if token is None:
         context["problem"] = "Choose a token granted to you to search; typing an id works too."
     else:
         try:
-            context["entries"] = token.client().search_directory(kind, request.GET.get("q", ""))
-            DirectoryName.remember(function.instance_id, kind, context["entries"])
+            if checked_id:
+                context["named"] = name_now(token, kind, checked_id)
+            else:
+                context["entries"] = token.client().search_directory(kind, request.GET.get("q", ""))
+                DirectoryName.remember(function.instance_id, kind, context["entries"])
         except PermissionDeniedError:
             context["problem"] = (
                 f"This token's user may not list {DIRECTORY_NAMES[kind]} on the instance; "
@@ -252,6 +256,10 @@ def directory_search(request: HtmxHttpRequest, function_id: int, kind: str) -> H
             )
         except (CodeEngineError, TokenDecryptionError) as error:
             context["problem"] = f"{error} Typing an id still works."
+    if checked_id:
+        context["checked_id"] = checked_id[:100]
+        context["kind_singular"] = "DataSet" if kind == "dataset" else kind
+        return render(request, "parameters/directory_named.html", context)
     return render(request, "parameters/directory_options.html", context)
 
 

@@ -312,8 +312,62 @@
   function choosePick(input, option) {
     input.value = option.dataset.value;
     showPicks(input, false);
+    var name = option.querySelector(".picker-name");
+    showNamed(input, name ? name.outerHTML.replace("picker-name", "picker-named") : "");
+    input.dataset.namedValue = input.value;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
+  // The name of the id in a picker, under it: chosen from the suggestions, or checked with
+  // the instance when an id is typed, pasted or prefilled.
+  function namedSpot(input) {
+    var spot = document.getElementById(input.id + "-named");
+    if (!spot) {
+      spot = document.createElement("span");
+      spot.id = input.id + "-named";
+      spot.className = "picker-named-spot";
+      spot.setAttribute("aria-live", "polite");
+      var anchor = document.getElementById(input.id + "-picks") || input;
+      anchor.insertAdjacentElement("afterend", spot);
+    }
+    return spot;
+  }
+  function showNamed(input, html) { namedSpot(input).innerHTML = html; }
+  function checkNamed(input) {
+    var form = input.closest("form[data-directory-url]");
+    var value = input.value.trim();
+    if (!form || input.dataset.namedValue === value) return;
+    input.dataset.namedValue = value;
+    if (!value) { showNamed(input, ""); return; }
+    var token = form.querySelector("[name=token]");
+    var url = form.dataset.directoryUrl.replace("KIND", input.dataset.picker) +
+      "?id=" + encodeURIComponent(value) + "&token=" + encodeURIComponent(token ? token.value : "");
+    fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) { if (input.value.trim() === value) showNamed(input, html); });
+  }
+  document.addEventListener("change", function (event) {
+    var input = event.target.closest && event.target.closest("input[data-picker]");
+    if (input) checkNamed(input);
+  });
+  function nameAll(root) {
+    (root.querySelectorAll ? root : document).querySelectorAll("input[data-picker]").forEach(function (input) {
+      if (input.value.trim()) checkNamed(input);
+    });
+  }
+  document.addEventListener("htmx:load", function (event) { nameAll(event.target); });
+  document.addEventListener("DOMContentLoaded", function () { nameAll(document); });
+  // A chip list's "Add" brings a new, empty chip: the cursor goes into it.
+  var chipListToFocus = null;
+  document.addEventListener("click", function (event) {
+    var adder = event.target.closest && event.target.closest("[data-focus-new-chip]");
+    if (adder) chipListToFocus = adder.closest(".chip-list").id;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!chipListToFocus) return;
+    var chips = document.querySelectorAll("#" + chipListToFocus + " .chip-input");
+    chipListToFocus = null;
+    if (chips.length) chips[chips.length - 1].focus();
+  });
   document.addEventListener("input", function (event) {
     var input = event.target.closest && event.target.closest("input[data-picker]");
     var form = input && input.closest("form[data-directory-url]");
@@ -353,7 +407,7 @@
     var option = event.target.closest && event.target.closest(".picker-list [role=option]");
     if (!option) return;
     event.preventDefault();
-    choosePick(option.closest(".field").querySelector("input[data-picker]"), option);
+    choosePick(option.closest(".field, .chip-item").querySelector("input[data-picker]"), option);
   });
   document.addEventListener("focusout", function (event) {
     var input = event.target.closest && event.target.closest("input[data-picker]");

@@ -27,3 +27,62 @@ def test_a_person_is_picked_by_name_and_sent_as_an_id(page, member, instance, de
     expect(person).to_have_attribute("role", "combobox")
     expect(suggestions).to_be_hidden()
     assert page.problems == []
+
+
+def test_a_typed_id_is_checked_and_named(page, member, instance, developer_token):
+    types = save_demo_function(instance, developer_token, "describeTypes")
+    log_in(page, "member", "member-password")
+    page.goto(f"/functions/{types.pk}/run/")
+
+    person = page.locator("input[data-picker=person]")
+    # The prefilled id is named as the page opens.
+    expect(page.locator(f"#{person.get_attribute('id')}-named")).to_have_text(
+        "Ada Lovelace · ada@acme.example"
+    )
+    person.fill("481303516")
+    person.press("Tab")
+    named = page.locator(f"#{person.get_attribute('id')}-named")
+    expect(named).to_have_text("Alan Turing · alan@acme.example")
+    person.fill("12345")
+    person.press("Tab")
+    expect(named).to_have_text("No person has the id 12345 on this instance.")
+    assert page.problems == []
+
+
+def test_a_list_of_people_is_a_row_of_chips_picked_by_name(
+    page, member, instance, developer_token, worker_thread
+):
+    share = save_demo_function(instance, developer_token, "shareDataset")
+    log_in(page, "member", "member-password")
+    page.goto(f"/functions/{share.pk}/run/")
+
+    recipients = page.get_by_role("list", name="recipients")
+    expect(recipients.locator(".chip-input")).to_have_count(1)
+    expect(recipients).to_contain_text("Ada Lovelace")
+    page.get_by_role("button", name="Add a person").click()
+    chip = recipients.locator(".chip-input").nth(1)
+    expect(chip).to_be_focused()
+    chip.press_sequentially("grace")
+    page.get_by_role("option").filter(has_text="Grace Hopper").click()
+    expect(chip).to_have_value("481303515")
+    expect(recipients).to_contain_text("Grace Hopper")
+
+    page.get_by_role("button", name="Add a group").click()
+    group = page.get_by_role("list", name="teams").locator(".chip-input").first
+    expect(group).to_be_focused()
+    group.press_sequentially("fin")
+    expect(page.get_by_role("option").filter(has_text="Finance")).to_be_visible()
+    group.press("ArrowDown")
+    group.press("Enter")
+    expect(group).to_have_value("1201")
+
+    page.get_by_role("button", name="Remove recipients 1").click()
+    expect(recipients.locator(".chip-input")).to_have_count(1)
+    expect(recipients.locator(".chip-input")).to_have_value("481303515")
+
+    page.get_by_role("button", name="Run function").click()
+    expect(page.locator("#run-panel")).to_contain_text("Shared with 1 people and 1 groups.")
+    run = share.executions.get()
+    assert run.input_variables["recipients"] == ["481303515"]
+    assert run.input_variables["teams"] == ["1201"]
+    assert page.problems == []

@@ -76,3 +76,39 @@ def test_entries_read_from_odd_shapes(instance, developer_token):
         "Sales pipeline",
         "Sales targets 2026",
     ]
+
+
+def _check(client, function, kind, entity_id, token):
+    query = {"id": entity_id, "token": token.pk}
+    response = client.get(f"/functions/{function.pk}/directory/{kind}/", query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "entity_id", "shown"),
+    [
+        ("person", "481303516", "Alan Turing"),
+        ("person", "77", "No person has the id 77 on this instance."),
+        ("person", "ada", "No person has the id ada on this instance."),
+        ("group", "1202", "Sales operations"),  # by id, a group is keyed id
+        ("group", "../../admin", "No group has the id ../../admin on this instance."),
+        ("dataset", "9b1c4e2a-0000-4000-8000-000000000001", "Sales targets 2026"),
+        ("account", "31", "Salesforce (production)"),
+        ("account", "99", "No account has the id 99 on this instance."),
+    ],
+)
+def test_a_typed_id_is_checked_with_the_instance_and_kept(
+    member_client, kitchen, developer_token, emulator, kind, entity_id, shown
+):
+    assert shown in _check(member_client, kitchen, kind, entity_id, developer_token)
+    calls = emulator.server.emulator.stats()
+    assert shown in _check(member_client, kitchen, kind, entity_id, developer_token)
+    assert emulator.server.emulator.stats() == calls, "a kept name is not asked for again"
+
+
+def test_checking_an_id_with_a_token_that_may_not_list_people_says_so(
+    member_client, kitchen, analyst_token
+):
+    html = _check(member_client, kitchen, "person", "481303514", analyst_token)
+    assert "may not list people on the instance; typing an id still works" in html
