@@ -385,7 +385,7 @@
           list.querySelectorAll("[role=option]").forEach(function (option) { option.id = list.id + "-" + option.id; });
           showPicks(input, html.trim() !== "" && document.activeElement === input);
         });
-    }, 200);
+    }, 150);
   });
   document.addEventListener("keydown", function (event) {
     var input = event.target.closest && event.target.closest("input[data-picker]");
