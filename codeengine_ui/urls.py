@@ -1,5 +1,4 @@
 from allauth.socialaccount import views as provider_account_views
-from allauth.socialaccount.providers.openid_connect import views as oidc_views
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -27,7 +26,7 @@ urlpatterns = [
     # Sign-in with an identity provider (allauth's OpenID Connect views).
     path(
         "accounts/oidc/<str:provider_id>/login/",
-        oidc_views.login,
+        sign_in.provider_login,
         name="openid_connect_login",
     ),
     path(

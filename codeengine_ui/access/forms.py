@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from .models import ApiKey
 from .roles import ASSIGNABLE_ROLES, Role
+from .sign_in import identity_providers
 
 
 class RoleForm(forms.Form):
@@ -19,7 +20,7 @@ class RoleForm(forms.Form):
 class NewUserForm(forms.Form):
     """A new person on the team: an admin chooses their role and how they get a password."""
 
-    LINK, ONE_TIME = "link", "one_time"
+    LINK, ONE_TIME, PROVIDER = "link", "one_time", "provider"
 
     username = forms.CharField(max_length=150, help_text="What they type to log in.")
     email = forms.EmailField(required=False, help_text="Optional; shown on the Team page.")
@@ -37,6 +38,29 @@ class NewUserForm(forms.Form):
         initial=LINK,
         widget=forms.RadioSelect,
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        providers = identity_providers()
+        if not providers:
+            return
+        by_provider = (
+            self.PROVIDER,
+            f"None: they sign in with {' or '.join(p.label for p in providers)}, which "
+            "finds this account by the email above",
+        )
+        field = self.fields["password_by"]
+        if settings.LOCAL_PASSWORDS:
+            field.choices = [*field.choices, by_provider]
+        else:
+            field.choices, field.initial = [by_provider], self.PROVIDER
+            field.label = "Signing in"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password_by") == self.PROVIDER and not data.get("email"):
+            self.add_error("email", "The identity provider finds them by this email: enter it.")
+        return data
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()

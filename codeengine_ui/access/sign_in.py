@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import httpx
+import requests
 from allauth.account import signals as account_signals
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
@@ -116,13 +117,34 @@ class _IdTokenKeepingAdapter(OpenIDConnectOAuth2Adapter):
 
 
 @login_not_required
+def provider_login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's OpenID Connect login (to the provider's authorization page)."""
+    return _unless_unreachable(request, provider_id, OAuth2LoginView, OpenIDConnectOAuth2Adapter)
+
+
+@login_not_required
 def provider_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     """allauth's OpenID Connect callback, keeping the raw ID token for logging out."""
+    return _unless_unreachable(request, provider_id, OAuth2CallbackView, _IdTokenKeepingAdapter)
+
+
+def _unless_unreachable(request, provider_id, view_class, adapter_class) -> HttpResponse:
+    """The view, or a page that says the provider did not answer (its discovery document,
+    keys or token endpoint out of reach, or not JSON) instead of an error."""
     try:
-        adapter = _IdTokenKeepingAdapter(request, provider_id)
-        return OAuth2CallbackView.adapter_view(adapter)(request)
+        return view_class.adapter_view(adapter_class(request, provider_id))(request)
     except SocialApp.DoesNotExist as missing:
         raise Http404("No such identity provider.") from missing
+    except (requests.RequestException, ValueError, KeyError) as error:
+        provider = identity_provider(provider_id)
+        label = provider.label if provider else provider_id
+        logger.warning("Sign-in with %s: the provider did not answer: %s", provider_id, error)
+        reason = (
+            f"{label} did not answer the console, so nobody can sign in with it right now. "
+            "Try again in a moment; if it lasts, an admin can check the provider's address "
+            "(its SERVER_URL) and the break-glass login still works."
+        )
+        return render(request, "registration/sign_in_refused.html", {"reason": reason}, status=502)
 
 
 # --- Roles from the provider's claim --------------------------------------------------------

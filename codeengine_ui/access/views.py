@@ -57,6 +57,7 @@ def team(request: HtmxHttpRequest) -> HttpResponse:
             "rows": rows,
             "roles_from_provider": " or ".join(provider.label for provider in providers),
             "roles_claim": settings.OIDC_ROLES_CLAIM,
+            "local_passwords": settings.LOCAL_PASSWORDS,
         },
     )
 
@@ -97,7 +98,9 @@ def add_user(request: HtmxHttpRequest) -> HttpResponse:
         user.save()
         give_role(user, data["role"])
     context = {"new_user": user, "role": data["role"], "password": password, **_link_days()}
-    if password is None:
+    if data["password_by"] == NewUserForm.PROVIDER:
+        context["providers"] = " or ".join(p.label for p in identity_providers())
+    elif password is None:
         context["link"] = _password_link(request, user)
     return render(request, "access/user_added.html", context)
 

@@ -235,3 +235,38 @@ def test_the_team_page_says_roles_follow_the_provider(client, identity_provider,
     client.force_login(admin_user)
     page = client.get("/team/")
     assert f"sign in with {PROVIDER_LABEL} follow its" in page.text
+
+
+def test_an_admin_adds_someone_who_will_sign_in_with_the_provider(
+    client, settings, identity_provider, admin_user, django_user_model
+):
+    settings.LOCAL_PASSWORDS = False
+    client.force_login(admin_user)
+    form = client.get("/team/add/").text
+    assert f"they sign in with {PROVIDER_LABEL}" in form and "A link where they choose" not in form
+
+    refused = client.post("/team/add/", {"username": "fay", "role": "2", "password_by": "provider"})
+    assert "finds them by this email" in refused.text
+
+    added = client.post("/team/add/", {"username": "fay", "email": "fay@acme.example",
+                                       "role": "2", "password_by": "provider"})  # fmt: skip
+    assert f"fay signs in with {PROVIDER_LABEL}" in added.text
+    fay = django_user_model.objects.get(username="fay")
+    assert not fay.has_usable_password() and role_of(fay) == Role.MEMBER
+    assert "New password link for fay" not in client.get("/team/").text
+
+    identity_provider.add_user("fay-sub", email="fay@acme.example", email_verified=True,
+                               groups=["ce-developers"])  # fmt: skip
+    client.logout()
+    sign_in(client, identity_provider, "fay-sub")
+    assert django_user_model.objects.filter(email="fay@acme.example").count() == 1
+
+
+def test_a_provider_that_does_not_answer_gets_a_clear_page(client, settings, identity_provider):
+    apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    apps[0]["settings"]["server_url"] = "http://127.0.0.1:9"  # nothing listens there
+
+    answer = client.post(f"/accounts/oidc/{PROVIDER_ID}/login/", {"next": "/"})
+
+    assert answer.status_code == 502
+    assert f"{PROVIDER_LABEL} did not answer" in answer.text
