@@ -187,11 +187,14 @@ class CodeEngineEmulator:
         if ids is not None:
             found = [person for person in found if str(person["id"]) in ids]
         limit = request.get("limit") if isinstance(request.get("limit"), int) else 50
-        return Reply(200, {"users": found[:limit], "count": len(found)})
+        offset = request.get("offset") if isinstance(request.get("offset"), int) else 0
+        return Reply(200, {"users": found[offset : offset + limit], "count": len(found)})
 
     def _groups_search(self, query: dict, **_: Any) -> Reply:
         text = (query.get("search") or [""])[0].lower()
-        return Reply(200, [group for group in DEMO_GROUPS if text in group["name"].lower()])
+        found = [group for group in DEMO_GROUPS if text in group["name"].lower()]
+        offset, limit = _whole(query, "offset", 0), _whole(query, "limit", 30)
+        return Reply(200, found[offset : offset + limit])
 
     def _datasets_search(self, body: bytes, **_: Any) -> Reply:
         request = _json_object(body)
@@ -573,6 +576,11 @@ DEMO_ACCOUNTS = [
     {"id": 32, "name": "Snowflake warehouse", "displayName": "Snowflake warehouse",
      "dataProviderType": "snowflake"},
 ]  # fmt: skip
+
+
+def _whole(query: dict, name: str, default: int) -> int:
+    value = (query.get(name) or [""])[0]
+    return int(value) if value.isdigit() else default
 
 
 def _json_object(body: bytes) -> dict:
