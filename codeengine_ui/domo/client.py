@@ -354,8 +354,16 @@ def _dataset(entry: dict) -> "DirectoryEntry | None":
     if found is None:
         return None
     rows = entry.get("rowCount")
-    detail = f"{rows:,} rows" if isinstance(rows, int) and not isinstance(rows, bool) else ""
+    detail = _row_count(rows) if isinstance(rows, int) and not isinstance(rows, bool) else ""
     return DirectoryEntry(found.id, found.name, detail)
+
+
+def _row_count(rows: int) -> str:
+    """48 rows, 90.4 K rows, 1.2 M rows: a DataSet's size at a glance."""
+    for size, unit in ((10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if rows >= size:
+            return f"{rows / size:.1f} {unit} rows"
+    return f"{rows} row" + ("" if rows == 1 else "s")
 
 
 class CodeEngineClient:

@@ -74,7 +74,7 @@ def test_groups_datasets_accounts_and_lists_are_named_too(member_client, share_r
     history = member_client.get("/executions/").content.decode()
     assert 'title="recipients: Ada Lovelace (481303514), Alan Turing (481303516)"' in history
     run_page = member_client.get(f"/executions/{share_runs[0].pk}/").content.decode()
-    assert "Sales pipeline" in run_page and "1,204,331 rows" in run_page
+    assert "Sales pipeline" in run_page and "1.2 M rows" in run_page
     assert "Finance" in run_page and '4040 <span class="muted">(no longer resolves)' in run_page
     assert "Snowflake warehouse" in run_page and "snowflake" in run_page
     compare = member_client.get(

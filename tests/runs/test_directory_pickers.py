@@ -34,7 +34,7 @@ MUTED = '<span class="muted">'
         ),
         ("person", "turing", "Alan Turing"),  # its fields come only as attributes
         ("group", "fin", 'data-value="1201"'),  # groups are keyed groupId
-        ("dataset", "sales", f"Sales pipeline</span> {MUTED}· 1,204,331 rows"),
+        ("dataset", "sales", f"Sales pipeline</span> {MUTED}· 1.2 M rows"),
         ("account", "snow", f"Snowflake warehouse</span> {MUTED}· snowflake"),
     ],
 )
