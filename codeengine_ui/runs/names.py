@@ -4,8 +4,8 @@ refreshes in bulk in the background, so a page never asks the instance while it 
 
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from typing import NamedTuple
 
-from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
@@ -34,34 +34,56 @@ def _entity_id(value) -> str:
 def named_inputs(execution: Execution, names: Iterable[str] | None = None) -> Iterator:
     """(input name, kind, [ids]) for the top-level person, group, DataSet and account
     inputs of a run (only `names`, when given); a list input gives each of its ids."""
-    if execution.function is None:
-        return
-    inputs = execution.input_variables if isinstance(execution.input_variables, dict) else {}
-    for parameter in execution.function.parameters:
-        kind = str(parameter.get("type", "")).lower()
-        if kind not in NAMED_KINDS or (names is not None and parameter["name"] not in names):
-            continue
-        value = inputs.get(parameter["name"])
-        values = value if isinstance(value, list) else [value]
-        ids = [entity_id for entity_id in map(_entity_id, values) if entity_id]
-        if ids:
-            yield parameter["name"], kind, ids
+    for input_name, (kind, ids) in _named_inputs(execution).items():
+        if names is None or input_name in names:
+            yield input_name, kind, ids
 
 
-def names_for(executions: Iterable[Execution]) -> dict[tuple, DirectoryName]:
-    """The names kept for the named inputs of these runs, in one query."""
-    wanted: dict[tuple[int, str], set[str]] = {}
+def _named_inputs(execution: Execution) -> dict[str, tuple[str, list[str]]]:
+    """{input: (kind, ids)}, read once per run object (a page asks several times)."""
+    cached = getattr(execution, "_named_inputs", None)
+    if cached is not None:
+        return cached
+    found = {}
+    if execution.function is not None:
+        inputs = execution.input_variables if isinstance(execution.input_variables, dict) else {}
+        for parameter in execution.function.parameters:
+            kind = str(parameter.get("type", "")).lower()
+            if kind not in NAMED_KINDS:
+                continue
+            value = inputs.get(parameter["name"])
+            values = value if isinstance(value, list) else [value]
+            ids = [entity_id for entity_id in map(_entity_id, values) if entity_id]
+            if ids:
+                found[parameter["name"]] = (kind, ids)
+    execution._named_inputs = found
+    return found
+
+
+class KeptName(NamedTuple):
+    name: str
+    detail: str
+    resolved: bool
+
+
+def names_for(executions: Iterable[Execution]) -> dict[tuple, KeptName]:
+    """The names kept for the named inputs of these runs, in one query (on the unique
+    index: instance, kind, id)."""
+    wanted: set[tuple[int, str, str]] = set()
     for execution in executions:
         for _name, kind, ids in named_inputs(execution):
-            wanted.setdefault((execution.instance_id, kind), set()).update(ids)
+            wanted.update((execution.instance_id, kind, entity_id) for entity_id in ids)
     if not wanted:
         return {}
-    condition = Q()
-    for (instance_id, kind), ids in wanted.items():
-        condition |= Q(instance_id=instance_id, kind=kind, entity_id__in=sorted(ids))
+    rows = DirectoryName.objects.filter(
+        instance_id__in={instance_id for instance_id, _, _ in wanted},
+        kind__in={kind for _, kind, _ in wanted},
+        entity_id__in={entity_id for _, _, entity_id in wanted},
+    ).values_list("instance_id", "kind", "entity_id", "name", "detail", "resolved")
     return {
-        (name.instance_id, name.kind, name.entity_id): name
-        for name in DirectoryName.objects.filter(condition)
+        (instance_id, kind, entity_id): KeptName(name, detail, resolved)
+        for instance_id, kind, entity_id, name, detail, resolved in rows
+        if (instance_id, kind, entity_id) in wanted
     }
 
 
