@@ -66,12 +66,14 @@ class KeptName(NamedTuple):
     resolved: bool
 
 
-def names_for(executions: Iterable[Execution]) -> dict[tuple, KeptName]:
-    """The names kept for the named inputs of these runs, in one query (on the unique
-    index: instance, kind, id)."""
+def names_for(executions: Iterable[Execution], *, key_inputs: bool = False) -> dict:
+    """The names kept for the named inputs of these runs (only their function's key inputs,
+    for the history), in one query on the unique index (instance, kind, id):
+    {(instance id, kind, id): KeptName}."""
     wanted: set[tuple[int, str, str]] = set()
     for execution in executions:
-        for _name, kind, ids in named_inputs(execution):
+        only = (execution.function.key_inputs or []) if key_inputs and execution.function else None
+        for _name, kind, ids in named_inputs(execution, only):
             wanted.update((execution.instance_id, kind, entity_id) for entity_id in ids)
     if not wanted:
         return {}

@@ -585,7 +585,7 @@ def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     executions = filters.apply(history.history_queryset(), request.user)
     before = row_id(request.GET.get("before"))
     page = newest_first(executions, before, history.PAGE_SIZE)
-    names = names_for(page.rows)
+    names = names_for(page.rows, key_inputs=True)
     news = ReleaseNews(request.user)
     for execution in page.rows:
         execution.newer_version = news.newer_version(execution.function)
@@ -615,7 +615,7 @@ def history_live(request: HtmxHttpRequest) -> HttpResponse:
     ids = ids[: history.PAGE_SIZE]
     _state, at_once = wait_for_news(request.GET.get("seen"), partial(_rows_state, ids), ids)
     rows = list(history.history_queryset().filter(pk__in=ids))
-    names = names_for(rows)
+    names = names_for(rows, key_inputs=True)
     news = ReleaseNews(request.user)
     for execution in rows:
         execution.newer_version = news.newer_version(execution.function)
