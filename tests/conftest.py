@@ -79,6 +79,14 @@ EMULATOR_USERS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def names_read_afresh():
+    """Names read by an earlier test's pages are not remembered into the next one."""
+    from codeengine_ui.catalog import models as catalog_models
+
+    catalog_models._names_read.clear()
+
+
 @pytest.fixture(scope="session")
 def emulator():
     """The emulator as the tests' upstream; a wrong input type answers 200 FAILED."""

@@ -1,5 +1,7 @@
 import re
+import time
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import httpx
 from django.conf import settings
@@ -552,3 +554,46 @@ class DirectoryName(models.Model):
                 unique_fields=["instance", "kind", "entity_id"],
                 update_fields=["name", "detail", "resolved", "fetched_at"],
             )
+            _names_read.clear()
+
+    @classmethod
+    def kept(cls, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], "KeptName"]:
+        """The names kept for these (instance id, kind, id), read from this process's
+        memory for a minute after they were read from the database (pages that show the
+        same runs again, and their live updates, do not ask each time). A name stored by
+        another process shows within that minute."""
+        now = time.monotonic()
+        found, missing = {}, set()
+        for key in keys:
+            remembered = _names_read.get(key)
+            if remembered is None or remembered[0] < now:
+                missing.add(key)
+            elif remembered[1] is not None:
+                found[key] = remembered[1]
+        if missing:
+            if len(_names_read) > NAMES_READ_LIMIT:
+                _names_read.clear()
+            rows = cls.objects.filter(
+                instance_id__in={instance_id for instance_id, _, _ in missing},
+                kind__in={kind for _, kind, _ in missing},
+                entity_id__in={entity_id for _, _, entity_id in missing},
+            ).values_list("instance_id", "kind", "entity_id", "name", "detail", "resolved")
+            read = {(i, k, e): KeptName(name, detail, resolved)
+                    for i, k, e, name, detail, resolved in rows}  # fmt: skip
+            for key in missing:
+                _names_read[key] = (now + NAMES_READ_SECONDS, read.get(key))
+                if key in read:
+                    found[key] = read[key]
+        return found
+
+
+class KeptName(NamedTuple):
+    name: str
+    detail: str
+    resolved: bool
+
+
+NAMES_READ_SECONDS = 60
+NAMES_READ_LIMIT = 100_000
+# (instance id, kind, id) -> (until when, the name or None): see DirectoryName.kept.
+_names_read: dict[tuple[int, str, str], tuple[float, KeptName | None]] = {}

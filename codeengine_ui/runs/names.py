@@ -4,7 +4,6 @@ refreshes in bulk in the background, so a page never asks the instance while it 
 
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import NamedTuple
 
 from django.tasks import task
 from django.utils import timezone
@@ -60,33 +59,15 @@ def _named_inputs(execution: Execution) -> dict[str, tuple[str, list[str]]]:
     return found
 
 
-class KeptName(NamedTuple):
-    name: str
-    detail: str
-    resolved: bool
-
-
 def names_for(executions: Iterable[Execution], *, key_inputs: bool = False) -> dict:
     """The names kept for the named inputs of these runs (only their function's key inputs,
-    for the history), in one query on the unique index (instance, kind, id):
-    {(instance id, kind, id): KeptName}."""
+    for the history), at most one query: {(instance id, kind, id): KeptName}."""
     wanted: set[tuple[int, str, str]] = set()
     for execution in executions:
         only = (execution.function.key_inputs or []) if key_inputs and execution.function else None
         for _name, kind, ids in named_inputs(execution, only):
             wanted.update((execution.instance_id, kind, entity_id) for entity_id in ids)
-    if not wanted:
-        return {}
-    rows = DirectoryName.objects.filter(
-        instance_id__in={instance_id for instance_id, _, _ in wanted},
-        kind__in={kind for _, kind, _ in wanted},
-        entity_id__in={entity_id for _, _, entity_id in wanted},
-    ).values_list("instance_id", "kind", "entity_id", "name", "detail", "resolved")
-    return {
-        (instance_id, kind, entity_id): KeptName(name, detail, resolved)
-        for instance_id, kind, entity_id, name, detail, resolved in rows
-        if (instance_id, kind, entity_id) in wanted
-    }
+    return DirectoryName.kept(wanted)
 
 
 def name_of(instance_id: int, kind: str, entity_id: str, names: dict) -> str:

@@ -108,3 +108,18 @@ def test_a_viewer_sees_the_names_kept_without_searching(client, viewer, share_ru
     function = share_runs[0].function
     searched = client.get(f"/functions/{function.pk}/directory/person/", {"q": "ada"})
     assert searched.status_code == 403
+
+
+def test_names_read_are_remembered_for_a_minute_and_forgotten_when_stored_anew(
+    member_client, order_runs, django_assert_num_queries
+):
+    from codeengine_ui.catalog.models import DirectoryName
+    from codeengine_ui.domo.client import DirectoryEntry
+
+    known = order_runs[0]
+    key = (known.instance_id, "person", "481303516")
+    assert DirectoryName.kept({key}) == {}
+    with django_assert_num_queries(0):
+        assert DirectoryName.kept({key}) == {}  # "no name" is remembered too
+    DirectoryName.remember(known.instance_id, "person", [DirectoryEntry("481303516", "Alan")])
+    assert DirectoryName.kept({key})[key].name == "Alan"
