@@ -28,6 +28,7 @@ from codeengine_ui.runs.models import (
     ExecutionStatus,
     RunSource,
 )
+from codeengine_ui.runs.names import names_as_text, names_for
 from codeengine_ui.runs.services import InputsDoNotFit, RunNotAllowed, start_run
 
 from .functions import function_named, inputs_problem
@@ -75,6 +76,12 @@ class RunOut(Schema):
     finished_at: str | None
     duration_ms: int | None
     inputs: dict
+    input_names: dict[str, list[str]] = Field(
+        default={},
+        description="The names kept for person, group, DataSet and account inputs: "
+        '{"approver": ["Ada Lovelace (481303514)"]}; an id the instance no longer knows '
+        'reads "481303514 (no longer resolves)", one not named yet is the id alone.',
+    )
     result: Any = None
     stdout: list = []
     stderr: list = []
@@ -84,7 +91,7 @@ class RunOut(Schema):
     domo_execution_id: str = ""
 
 
-def run_record(execution: Execution) -> dict:
+def run_record(execution: Execution, names: dict | None = None) -> dict:
     error = None
     if execution.error_code or execution.error_message:
         code = execution.error_code
@@ -120,6 +127,7 @@ def run_record(execution: Execution) -> dict:
         if execution.duration is not None
         else None,
         "inputs": execution.input_variables or {},
+        "input_names": names_as_text(execution, names),
         "result": execution.result,
         "stdout": execution.stdout_log or [],
         "stderr": execution.stderr_log or [],
@@ -135,7 +143,9 @@ def _iso(moment) -> str | None:
 
 
 def _execution(run_id: int) -> Execution:
-    execution = Execution.objects.select_related("requested_by").filter(pk=run_id).first()
+    execution = (
+        Execution.objects.select_related("requested_by", "function").filter(pk=run_id).first()
+    )
     if execution is None:
         raise Problem(404, "run_not_found", f"No run has the id {run_id}.")
     return execution
@@ -422,14 +432,15 @@ def get_batch(request, batch_id: uuid.UUID):
 def list_runs(request, query: Query[HistoryQuery]):
     """The same filters as the history page; pages continue with `cursor`."""
     page = newest_first(_filtered(request, query), query.cursor, query.limit)
+    names = names_for(page.rows)
     return {
-        "runs": [_history_row(execution) for execution in page.rows],
+        "runs": [_history_row(execution, names) for execution in page.rows],
         "next_cursor": page.next_before,
     }
 
 
-def _history_row(execution: Execution) -> dict:
-    record = run_record(execution)
+def _history_row(execution: Execution, names: dict) -> dict:
+    record = run_record(execution, names)
     for large in ("result", "stdout", "stderr", "error_information"):
         record.pop(large)
     return record

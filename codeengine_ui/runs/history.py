@@ -18,7 +18,7 @@ from codeengine_ui.json_text import one_line
 from codeengine_ui.keyset import every_row_newest_first
 
 from .models import Execution
-from .names import input_names, name_of, names_for, shown
+from .names import names_as_text, names_for, shown
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 1000
@@ -61,17 +61,6 @@ EXPORT_COLUMNS = [
 ]  # fmt: skip
 
 
-def _named(execution: Execution, names: dict) -> dict:
-    """{input: ["Ada Lovelace (481303514)", ...]} for the run's named inputs."""
-    return {
-        described["input"]: [
-            name_of(execution.instance_id, described["kind"], entry["id"], names)
-            for entry in described["entries"]
-        ]
-        for described in input_names(execution, names)
-    }
-
-
 def _with_names(executions: QuerySet) -> Iterator[tuple[Execution, dict]]:
     """Each run with the names kept for its inputs, read once per batch of runs."""
     for batch in batched(
@@ -79,7 +68,7 @@ def _with_names(executions: QuerySet) -> Iterator[tuple[Execution, dict]]:
     ):
         names = names_for(batch)
         for execution in batch:
-            yield execution, _named(execution, names)
+            yield execution, names_as_text(execution, names)
 
 
 def _export_record(execution: Execution, named: dict) -> dict:

@@ -130,6 +130,17 @@ def name_now(token: AccessToken, kind: str, entity_id: str) -> DirectoryName:
     return DirectoryName.objects.get(instance_id=token.instance_id, kind=kind, entity_id=entity_id)
 
 
+def names_as_text(execution: Execution, names: dict | None = None) -> dict[str, list[str]]:
+    """{input: ["Ada Lovelace (481303514)", ...]} for the run's named inputs (exports, the
+    API)."""
+    if names is None:
+        names = names_for([execution])
+    return {
+        input_name: [name_of(execution.instance_id, kind, i, names) for i in ids]
+        for input_name, kind, ids in named_inputs(execution)
+    }
+
+
 @task
 def refresh_directory_names() -> int:
     """Ask each instance, in bulk, for the names recent runs need that are not kept yet or

@@ -123,3 +123,20 @@ def test_names_read_are_remembered_for_a_minute_and_forgotten_when_stored_anew(
         assert DirectoryName.kept({key}) == {}  # "no name" is remembered too
     DirectoryName.remember(known.instance_id, "person", [DirectoryEntry("481303516", "Alan")])
     assert DirectoryName.kept({key})[key].name == "Alan"
+
+
+def test_the_api_gives_the_names_with_the_inputs(client, share_runs, member):
+    from codeengine_ui.access.models import ApiKey
+
+    refresh_directory_names.call()
+    _key, secret = ApiKey.issue(member, "names", scope="read")
+    headers = {"Authorization": f"Bearer {secret}"}
+    run = client.get(f"/api/v1/runs/{share_runs[0].pk}", headers=headers).json()
+    assert run["input_names"]["recipients"] == [
+        "Ada Lovelace (481303514)",
+        "Alan Turing (481303516)",
+    ]
+    listed = client.get("/api/v1/runs", headers=headers).json()["runs"]
+    assert {r["id"]: r["input_names"] for r in listed}[share_runs[1].pk]["account"] == [
+        "Salesforce (production) (31)"
+    ]
