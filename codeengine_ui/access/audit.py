@@ -75,7 +75,8 @@ class AuditRequestMiddleware:
 @contextlib.contextmanager
 def changes_made_by(source: str):
     """Records made inside name `source` (an identity provider applying its claims) as the
-    actor, instead of the user whose request is being served."""
+    actor, instead of the user whose request is being served. A request may name its own
+    source for every record it makes (`request.audit_source`: a provider's sign-in)."""
     token = _acting_source.set(source)
     try:
         yield
@@ -87,7 +88,7 @@ def record(
     action: AuditAction, target: str = "", *, request=None, actor=None, **details
 ) -> AuditEvent:
     request = request if request is not None else _current_request.get()
-    source = _acting_source.get()
+    source = _acting_source.get() or getattr(request, "audit_source", None)
     if actor is None and source is None and request is not None and request.user.is_authenticated:
         actor = request.user
     event = AuditEvent.objects.create(

@@ -124,7 +124,10 @@ def provider_login(request: HttpRequest, provider_id: str) -> HttpResponse:
 
 @login_not_required
 def provider_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
-    """allauth's OpenID Connect callback, keeping the raw ID token for logging out."""
+    """allauth's OpenID Connect callback, keeping the raw ID token for logging out; an
+    account it creates is recorded as made by the provider."""
+    provider = identity_provider(provider_id)
+    request.audit_source = f"{provider.label if provider else provider_id} (sign-in)"
     return _unless_unreachable(request, provider_id, OAuth2CallbackView, _IdTokenKeepingAdapter)
 
 

@@ -62,6 +62,8 @@ def test_a_first_sign_in_creates_the_person_with_the_role_their_groups_give(
     event = AuditEvent.objects.get(action=AuditAction.ROLE_CHANGED, target="user ada")
     assert event.details == {"added": ["member"]}
     assert event.actor is None and event.actor_name == f"{PROVIDER_LABEL} (groups claim)"
+    created = AuditEvent.objects.get(action=AuditAction.USER_CREATED, target="user ada")
+    assert created.actor_name == f"{PROVIDER_LABEL} (sign-in)"
 
 
 def test_the_role_follows_the_claim_at_each_login_and_no_role_means_ask_an_admin(
