@@ -22,21 +22,14 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared import figure, percentile  # noqa: E402
+
 from codeengine_ui.demo.stack import DemoStack  # noqa: E402
 
 VAR = ROOT / "var"
 SAMPLES = 50
 CLI_SAMPLES = 10
 CE = Path(sys.executable).parent / "ce"
-
-
-def figure(name: str, value: float, unit: str) -> None:
-    print(f"{name} {value:.1f} {unit}", flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def timed(call) -> tuple[float, object]:

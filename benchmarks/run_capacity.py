@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from shared import figure
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -47,10 +48,6 @@ TOKEN = "bench-capacity-token-0123456789abcdef"
 LATENCY_MS = 25
 LATENCY_SAMPLES = 30
 HELD_UNTIL = datetime(2126, 1, 1, tzinfo=UTC)
-
-
-def figure(name: str, value: float, unit: str) -> None:
-    print(f"{name} {value:.1f} {unit}", flush=True)
 
 
 def postgres_ready() -> bool:

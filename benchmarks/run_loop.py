@@ -22,6 +22,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared import figure, percentile  # noqa: E402
+
 from codeengine_ui.demo.stack import DemoStack  # noqa: E402
 
 VAR = ROOT / "var"
@@ -46,15 +48,6 @@ CLICK_TO_RESULT = """
   document.querySelector("form.run-form .run-button").click();
 })
 """
-
-
-def figure(name: str, value: float, unit: str) -> None:
-    print(f"{name} {value:.1f} {unit}", flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -24,6 +24,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared import figure, percentile  # noqa: E402
+
 from codeengine_ui.demo.stack import DemoStack  # noqa: E402
 from tests.html_forms import submitted_fields  # noqa: E402
 
@@ -31,15 +33,6 @@ VAR = ROOT / "var"
 LATENCY_SAMPLES = 40
 CONCURRENT_RUNS = 50
 SLOW_SECONDS = 2
-
-
-def figure(name: str, value: float, unit: str) -> None:
-    print(f"{name} {value:.1f} {unit}", flush=True)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 class Console:

@@ -18,15 +18,13 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from shared import figure  # noqa: E402
+
 from codeengine_ui.demo.stack import DemoStack  # noqa: E402
 
 VAR = ROOT / "var"
 CASES = 100
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-
-
-def figure(name: str, value: float, unit: str) -> None:
-    print(f"{name} {value:.1f} {unit}", flush=True)
 
 
 def suite_wall() -> float:

@@ -317,6 +317,15 @@
     input.dataset.namedValue = input.value;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
+  // The instance's directory, asked through the console with the token chosen on the form:
+  // suggestions (q) or the name of one id (id), as HTML.
+  function askDirectory(form, input, parameter, value) {
+    var token = form.querySelector("[name=token]");
+    var url = form.dataset.directoryUrl.replace("KIND", input.dataset.picker) + "?" + parameter +
+      "=" + encodeURIComponent(value) + "&token=" + encodeURIComponent(token ? token.value : "");
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) { return response.ok ? response.text() : ""; });
+  }
   // The name of the id in a picker, under it: chosen from the suggestions, or checked with
   // the instance when an id is typed, pasted or prefilled.
   function namedSpot(input) {
@@ -338,11 +347,7 @@
     if (!form || input.dataset.namedValue === value) return;
     input.dataset.namedValue = value;
     if (!value) { showNamed(input, ""); return; }
-    var token = form.querySelector("[name=token]");
-    var url = form.dataset.directoryUrl.replace("KIND", input.dataset.picker) +
-      "?id=" + encodeURIComponent(value) + "&token=" + encodeURIComponent(token ? token.value : "");
-    fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
-      .then(function (response) { return response.ok ? response.text() : ""; })
+    askDirectory(form, input, "id", value)
       .then(function (html) { if (input.value.trim() === value) showNamed(input, html); });
   }
   document.addEventListener("change", function (event) {
@@ -374,11 +379,7 @@
     if (!form) return;
     clearTimeout(pickerTimer);
     pickerTimer = setTimeout(function () {
-      var token = form.querySelector("[name=token]");
-      var url = form.dataset.directoryUrl.replace("KIND", input.dataset.picker) +
-        "?q=" + encodeURIComponent(input.value) + "&token=" + encodeURIComponent(token ? token.value : "");
-      fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
-        .then(function (response) { return response.ok ? response.text() : ""; })
+      askDirectory(form, input, "q", input.value)
         .then(function (html) {
           var list = pickerList(input);
           list.innerHTML = html;

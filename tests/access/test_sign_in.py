@@ -152,7 +152,7 @@ def test_a_callback_without_a_started_login_is_refused(client, identity_provider
 def test_logging_out_ends_the_providers_session_too(client, identity_provider):
     identity_provider.add_user("dan", preferred_username="dan", groups=["ce-readers"])
     sign_in(client, identity_provider, "dan")
-    id_token = identity_provider.token_requests and client.session["signed_in_id_token"]
+    id_token = client.session["signed_in_id_token"]
     assert id_token
 
     answer = client.post("/accounts/logout/")
