@@ -34,6 +34,13 @@ def _zone(name: str) -> zoneinfo.ZoneInfo | None:
         return None
 
 
+def server_today() -> date:
+    """Today in the server's time zone (TIME_ZONE). Whatever expires on a day (a token, an
+    API key) expires at the end of that day there: one instant for every viewer, whatever
+    zone their pages are shown in, and for the workers."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
 def local_midnight(day: date) -> datetime:
     """The start of `day` in the viewer's time zone."""
     return timezone.make_aware(datetime.combine(day, time.min))

@@ -2,7 +2,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
+
+from codeengine_ui.timezones import server_today
 
 from .models import ApiKey
 from .roles import ASSIGNABLE_ROLES, Role
@@ -98,7 +99,7 @@ class ApiKeyForm(forms.ModelForm):
 
     def clean_expires_on(self):
         day = self.cleaned_data["expires_on"]
-        if day is not None and day < timezone.localdate():
+        if day is not None and day < server_today():
             raise forms.ValidationError("Choose a day from today on.")
         return day
 

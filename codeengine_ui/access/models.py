@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from codeengine_ui.timezones import server_today
+
 
 class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token_created", "Token created"
@@ -112,7 +114,7 @@ class ApiKeyQuerySet(models.QuerySet):
     def usable(self):
         """Not revoked, not expired, of an active user."""
         return self.filter(revoked_at__isnull=True, user__is_active=True).exclude(
-            expires_on__lt=timezone.localdate()
+            expires_on__lt=server_today()
         )
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.request_values import row_id
+from codeengine_ui.timezones import server_today
 
 from .audit import record
 from .context_processors import THEME_CYCLE
@@ -191,7 +192,7 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "created": created,
         "keys": request.user.api_keys.all(),
-        "today": timezone.localdate(),
+        "today": server_today(),
     }
     return render(request, "access/profile.html", context)
 
@@ -218,7 +219,7 @@ def revoke_api_key(request: HtmxHttpRequest, key_id: int) -> HttpResponse:
 def api_keys(request: HtmxHttpRequest) -> HttpResponse:
     """Every API key of the team, for admins to see and revoke."""
     keys = ApiKey.objects.select_related("user", "revoked_by")
-    return render(request, "access/api_keys.html", {"keys": keys, "today": timezone.localdate()})
+    return render(request, "access/api_keys.html", {"keys": keys, "today": server_today()})
 
 
 class SignInView(auth_views.LoginView):

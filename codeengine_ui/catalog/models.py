@@ -22,6 +22,7 @@ from codeengine_ui.parameters.definitions import (
     normalise_output,
     normalise_parameters,
 )
+from codeengine_ui.timezones import server_today
 
 from .encryption import decrypt_token, encrypt_token
 
@@ -109,13 +110,6 @@ class Instance(models.Model):
                 )
             except InvalidRequestError as error:
                 raise ValidationError({"custom_base_url": str(error)}) from None
-
-
-def server_today() -> date:
-    """Today in the server's time zone (TIME_ZONE). A token expires at the end of its day
-    there: one instant for every viewer, whatever zone their pages are shown in, and for
-    the workers."""
-    return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
 def expiry_warning_day() -> date:

@@ -3,6 +3,8 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
+from codeengine_ui.timezones import server_today
+
 from .importing import check_newest_versions
 from .models import AccessToken
 from .tokens import test_connection, warn_of_expiries
@@ -23,7 +25,7 @@ def check_tokens() -> int:
     starts failing, or works again), and warn of tokens about to expire."""
     due = (
         AccessToken.objects.filter(is_active=True)
-        .exclude(expires_on__lt=timezone.localdate())
+        .exclude(expires_on__lt=server_today())
         .exclude(last_check_at__gte=timezone.now() - TOKEN_CHECK_INTERVAL)
         .select_related("instance")
     )

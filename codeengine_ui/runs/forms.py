@@ -27,7 +27,8 @@ class RunOptionsForm(forms.Form):
         help_text="Ask Code Engine for the function's stdout and stderr (getLogs).",
     )
     # A new id each time the form is shown: a double-clicked submit is one run, not two.
-    submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    # A post without one (a script, a page from before this field) runs once per post.
+    submission_id = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
     def __init__(self, function: Function, user, *args, **kwargs):
         super().__init__(*args, **kwargs)

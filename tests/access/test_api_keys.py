@@ -1,8 +1,10 @@
 """People create, see and revoke their API keys; admins see and revoke everyone's."""
 
 import re
+from datetime import UTC, date, datetime
 
 import pytest
+from django.utils import timezone
 
 from codeengine_ui.access.models import ApiKey, AuditAction, AuditEvent
 
@@ -50,3 +52,21 @@ def test_names_are_unique_per_person_and_expiry_is_not_in_the_past(member_client
     assert "You already have a key named “ci”." in page
     assert "Choose a day from today on." in page
     assert ApiKey.objects.count() == 1
+
+
+def test_a_keys_last_day_ends_at_the_same_instant_whatever_zone_the_caller_names(
+    client, member, monkeypatch
+):
+    """The server's day decides, not the time-zone cookie a caller may send along."""
+    late_evening_utc = datetime(2026, 6, 15, 20, 0, tzinfo=UTC)  # June 16 in Kiritimati
+    early_morning_utc = datetime(2026, 6, 16, 5, 0, tzinfo=UTC)  # June 15 at UTC-12
+    _key, last_day = ApiKey.issue(member, "last day", "read", date(2026, 6, 15))
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {last_day}"}
+
+    monkeypatch.setattr(timezone, "now", lambda: late_evening_utc)
+    client.cookies["console_tz"] = "Pacific/Kiritimati"
+    assert client.get("/api/v1/functions", **headers).status_code == 200
+
+    monkeypatch.setattr(timezone, "now", lambda: early_morning_utc)
+    client.cookies["console_tz"] = "Etc/GMT+12"
+    assert client.get("/api/v1/functions", **headers).status_code == 401

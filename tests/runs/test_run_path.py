@@ -119,6 +119,28 @@ def test_double_submit_creates_one_run(member_client, greet, developer_token):
     assert Execution.objects.count() == 1
 
 
+def test_a_post_without_a_submission_id_runs_once_per_post(member_client, greet, developer_token):
+    data = run_form_data(greet, developer_token, {"name": "Ada"})
+    del data["submission_id"]
+
+    first = member_client.post(f"/functions/{greet.pk}/run/", data)
+    second = member_client.post(f"/functions/{greet.pk}/run/", data)
+
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] != second["Location"]
+
+
+def test_a_malformed_submission_id_is_named_above_the_form(member_client, greet, developer_token):
+    data = run_form_data(greet, developer_token, {"name": "Ada"})
+    data["submission_id"] = "not-a-uuid"
+
+    response = member_client.post(f"/functions/{greet.pk}/run/", data)
+
+    assert response.status_code == 200
+    assert "Enter a valid UUID." in response.content.decode()
+    assert not Execution.objects.exists()
+
+
 def test_failed_function_is_shown_as_a_failed_run(member_client, instance, developer_token):
     fail = save_demo_function(instance, developer_token, "failWithError")
 
