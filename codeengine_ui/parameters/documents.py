@@ -52,6 +52,7 @@ class PackageVersion:
     version: str
     released: bool
     function_count: int
+    lists_functions: bool  # False when the response names the version without its functions
 
 
 @dataclass
@@ -142,25 +143,32 @@ def _package(document: dict, chosen: str) -> ImportDocument:
         (index, entry) for index, entry in enumerate(document["versions"])
         if isinstance(entry, dict) and _text(entry.get("version"))
     ]  # fmt: skip
-    if not entries:
+    if not document["versions"]:
         raise DefinitionError("versions", "the list is empty: this package has no versions")
+    if not entries:
+        raise DefinitionError("versions[0]", "expected a version: an object with a version")
     versions = [
         PackageVersion(
             _text(entry["version"]),
             entry.get("released") not in (None, False, ""),
-            len(entry.get("functions") or []) if isinstance(entry.get("functions"), list) else 0,
+            len(entry["functions"]) if isinstance(entry.get("functions"), list) else 0,
+            isinstance(entry.get("functions"), list),
         )
         for _, entry in entries
     ]
     released = [v.version for v in versions if v.released]
-    default = max(released or [v.version for v in versions], key=version_key)
+    # Shown first: the newest released version whose functions the document holds.
+    readable = [v for v in versions if v.lists_functions] or versions
+    default = max(readable, key=lambda v: (v.released, version_key(v.version))).version
     chosen = chosen if chosen in {v.version for v in versions} else default
     index, entry = next((i, e) for i, e in entries if _text(e["version"]) == chosen)
     if not isinstance(entry.get("functions"), list):
+        listed = [v.version for v in versions if v.lists_functions]
         raise DefinitionError(
             f"versions[{index}].functions",
-            "missing: this package response lists its versions without their functions. "
-            "Export a version from Domo, or browse the instance",
+            f"missing: this package response lists version {chosen} without its functions"
+            + (f" (it holds the functions of {', '.join(listed)})" if listed else "")
+            + ". Export the version from Domo, or browse the instance",
         )
     functions = _domo_functions(
         entry["functions"], f"versions[{index}].functions", package_id, chosen

@@ -166,7 +166,7 @@ def test_an_app_manifest_with_string_types_maps_its_aliases_by_type(
         ('{"id": "p", "versions": []}', "versions: the list is empty: this package has no"),
         (
             '{"id": "p", "versions": [{"version": "1.0.0", "released": true}]}',
-            "lists its versions without their functions",
+            "lists version 1.0.0 without its functions",
         ),
         ('{"hello": "world"}', "not a document the console reads: paste an app&#x27;s manifest"),
         ("[]", "the list is empty; paste an app"),

@@ -164,6 +164,31 @@ def test_a_package_reads_the_newest_released_version_unless_another_is_chosen(
     assert [v.released for v in document.versions] == [r is not None for _, r in versions]
 
 
+def test_a_package_shows_first_the_newest_released_version_whose_functions_it_holds():
+    """A package response may list some versions without their functions."""
+    package = {"id": "p", "versions": [
+        {"version": "1.0.0", "released": "2026-01-05", "functions": [FUNCTION]},
+        {"version": "1.1.0", "released": "2026-02-05"},
+        {"version": "1.2.0", "released": None, "functions": None},
+    ]}  # fmt: skip
+
+    document = read_document(package)
+
+    assert document.chosen_version == "1.0.0"
+    assert [v.lists_functions for v in document.versions] == [True, False, False]
+    with pytest.raises(
+        DefinitionError,
+        match=r"versions\[1\]\.functions: missing: this package response lists version 1\.1\.0 "
+        r"without its functions \(it holds the functions of 1\.0\.0\)",
+    ):
+        read_document(package, "1.1.0")
+
+
+def test_versions_that_are_not_versions_are_named():
+    with pytest.raises(DefinitionError, match=r"versions\[0\]: expected a version"):
+        read_document({"id": "p", "versions": [None, 3, "x"]})
+
+
 def test_private_helpers_are_left_out_with_a_note():
     helper = {**FUNCTION, "name": "helper", "isPrivate": True}
 
