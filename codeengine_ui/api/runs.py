@@ -8,8 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import QueryDict, StreamingHttpResponse
-from django.utils import timezone
+from django.http import QueryDict
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -290,20 +289,9 @@ def _started(request, function, inputs, token, version, key, get_logs) -> Execut
 
 @router.get("/runs/export.{file_format}", summary="Export the filtered history, streamed")
 def export_runs(request, file_format: str, query: Query[HistoryQuery]):
-    if file_format not in ("csv", "jsonl"):
+    if file_format not in history.EXPORT_FORMATS:
         raise Problem(404, "unknown_format", "Export as .csv or .jsonl.")
-    executions = _filtered(request, query)
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    if file_format == "csv":
-        response = StreamingHttpResponse(
-            history.csv_lines(executions), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        response = StreamingHttpResponse(
-            history.json_lines(executions), content_type="application/x-ndjson; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="executions-{stamp}.{file_format}"'
-    return response
+    return history.export_response(_filtered(request, query), file_format)
 
 
 @router.get("/runs/{run_id}", response=RunOut, summary="A run; ?wait=N waits for its end")

@@ -12,6 +12,8 @@ from itertools import batched
 
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 from django.utils.text import Truncator
 
 from codeengine_ui.json_text import one_line
@@ -135,3 +137,18 @@ def json_lines(executions: QuerySet) -> Iterator[str]:
             error_information=execution.error_information,
         )
         yield one_line(record) + "\n"
+
+
+EXPORT_FORMATS = {
+    "csv": (csv_lines, "text/csv; charset=utf-8"),
+    "jsonl": (json_lines, "application/x-ndjson; charset=utf-8"),
+}
+
+
+def export_response(executions: QuerySet, file_format: str) -> StreamingHttpResponse:
+    """The runs as a download, streamed: `file_format` is one of EXPORT_FORMATS."""
+    lines, content_type = EXPORT_FORMATS[file_format]
+    response = StreamingHttpResponse(lines(executions), content_type=content_type)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="executions-{stamp}.{file_format}"'
+    return response

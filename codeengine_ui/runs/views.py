@@ -649,19 +649,11 @@ def _live_rows(rows: list[Execution], *, at_once: bool = True) -> dict:
 @role_required(Role.VIEWER)
 @require_GET
 def export_executions(request: HtmxHttpRequest, file_format: str) -> StreamingHttpResponse:
+    if file_format not in history.EXPORT_FORMATS:
+        raise Http404("Export as .csv or .jsonl.")
     filters = HistoryFilterForm(request.GET or None)
     executions = filters.apply(history.history_queryset(), request.user)
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    if file_format == "csv":
-        response = StreamingHttpResponse(
-            history.csv_lines(executions), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        response = StreamingHttpResponse(
-            history.json_lines(executions), content_type="application/x-ndjson; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="executions-{stamp}.{file_format}"'
-    return response
+    return history.export_response(executions, file_format)
 
 
 # --- Health -------------------------------------------------------------------------------

@@ -186,6 +186,10 @@ def test_export_csv_streams_the_filtered_runs(member_client, runs, monkeypatch):
     assert rows[1]["requested_by"] == "member" and rows[1]["status"] == "SUCCESS"
 
 
+def test_an_export_format_the_console_does_not_write_is_not_found(member_client, runs):
+    assert member_client.get("/executions/export.xlsx").status_code == 404
+
+
 def test_export_json_lines_includes_results_and_logs(member_client, runs):
     Execution.objects.filter(pk=runs["zoe"].pk).update(result={"ok": False}, stderr_log=["boom"])
 
