@@ -403,6 +403,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Named so that Django's own DEBUG handler (unfiltered) is dropped: its lines reach
+        # the root handler above, once, redacted.
+        "django": {"level": "INFO"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
