@@ -9,6 +9,7 @@ is handed to the C encoder, whose recursion budget a deep call stack shrinks.
 """
 
 import json
+import math
 import re
 from typing import Any
 
@@ -20,6 +21,35 @@ _CONTAINERS = (dict, list)
 # or database can encode it. Cheap to look for in the text before walking a value.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class NotStandardJSON(ValueError):
+    """Text Python's parser reads but that is not JSON, or that no database stores."""
+
+
+def _refuse_constant(name: str) -> None:
+    raise NotStandardJSON(f"{name} is not a JSON value")
+
+
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise NotStandardJSON(f"the number {literal[:24]} is too large for a double")
+    return number
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON as the standard has it. Python's parser also takes NaN and Infinity, and reads
+    1e999 as infinity: neither can be stored as JSON, so they raise NotStandardJSON, as does
+    a whole number longer than Python reads. Other bad text raises json.JSONDecodeError,
+    and nesting deeper than Python's parser goes raises RecursionError."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+    except ValueError as error:
+        if isinstance(error, json.JSONDecodeError | NotStandardJSON):
+            raise
+        # Past sys.get_int_max_str_digits(); Python's own message names a function to call.
+        raise NotStandardJSON("a whole number has more digits than the console reads") from None
 
 
 def deeper_than(value: Any, depth: int) -> bool:
@@ -165,3 +195,26 @@ def replace_lone_surrogates(value: Any) -> tuple[Any, bool]:
                 elif item.__class__ in _CONTAINERS:
                     pending.append(item)
     return value, found
+
+
+def why_not_storable(value: Any) -> str | None:
+    """Why `value`, already read (from an API body, a stored draft), cannot be kept as JSON:
+    nesting past MAX_DEPTH, a number that is not finite, half of a character; or None."""
+    if deeper_than(value, MAX_DEPTH):
+        return f"nested deeper than {MAX_DEPTH:,} levels"
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if item.__class__ is float and not math.isfinite(item):
+            return f"{item} is not a JSON number"
+        if item.__class__ is str:
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return "the text holds half of a character (a lone surrogate), which is not text"
+        elif item.__class__ is dict:
+            pending.extend(item)
+            pending.extend(item.values())
+        elif item.__class__ is list:
+            pending.extend(item)
+    return None

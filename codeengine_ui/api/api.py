@@ -9,8 +9,10 @@ from django.views.decorators.csp import csp_override
 from ninja import NinjaAPI
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
+from ninja.parser import Parser
 
 from codeengine_ui.access.roles import Role, role_required
+from codeengine_ui.json_text import loads
 from codeengine_ui.runs.views import health as health_page
 
 from . import functions, runs, suites
@@ -28,6 +30,14 @@ def _docs(view):
     return role_required(Role.VIEWER)(csp_override(DOCS_POLICY)(view))
 
 
+class StandardJSONParser(Parser):
+    """Bodies read as the JSON standard has it: NaN, Infinity and 1e999, which Python's
+    parser takes but no database stores, are refused as the pages refuse them."""
+
+    def parse_body(self, request):
+        return loads(request.body)
+
+
 api = NinjaAPI(
     title="Code Engine Console API",
     version="1",
@@ -37,6 +47,7 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=ApiKeyAuth(),
     docs_decorator=_docs,
+    parser=StandardJSONParser(),
 )
 api.add_router("", functions.router)
 api.add_router("", runs.router)
@@ -94,4 +105,11 @@ def _invalid(request, error: ValidationError):
 
 @api.exception_handler(HttpError)
 def _http_error(request, error: HttpError):
+    unreadable = error.__cause__  # the parser's own error, for a body that is not JSON
+    if isinstance(unreadable, RecursionError):
+        return problem_response(Problem(400, "invalid_json", "The body nests too deeply."))
+    if isinstance(unreadable, ValueError):
+        return problem_response(
+            Problem(400, "invalid_json", f"The body is not JSON: {unreadable}.")
+        )
     return problem_response(Problem(error.status_code, "http_error", str(error)))

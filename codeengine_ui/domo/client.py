@@ -25,7 +25,9 @@ import httpx
 
 from codeengine_ui.json_text import (
     MAX_DEPTH,
+    NotStandardJSON,
     deeper_than,
+    loads,
     may_hold_lone_surrogates,
     replace_lone_surrogates,
 )
@@ -639,10 +641,11 @@ class CodeEngineClient:
             if not content.strip():
                 return None
             try:
-                body = json.loads(content)
-            except (ValueError, RecursionError):
+                body = loads(content)
+            except (ValueError, RecursionError) as error:
+                why = f" ({error})" if isinstance(error, NotStandardJSON) else ""
                 raise UpstreamError(
-                    f"Code Engine answered HTTP {status}, but the body is not readable JSON.",
+                    f"Code Engine answered HTTP {status}, but the body is not readable JSON{why}.",
                     http_status=status,
                 ) from None
             # The reply wraps the result in one more level.

@@ -20,7 +20,7 @@ from typing import Any
 
 from django.utils.text import Truncator
 
-from codeengine_ui.json_text import may_hold_lone_surrogates, replace_lone_surrogates
+from codeengine_ui.json_text import loads, may_hold_lone_surrogates, replace_lone_surrogates
 
 from .types import CODE_ENGINE_TYPES, TYPE_ALIASES, canonical_type, describe
 
@@ -41,7 +41,7 @@ class DefinitionError(ValueError):
 def parse_definition_text(text: str) -> Any:
     """The JSON in `text`, or a DefinitionError saying where it stops being JSON."""
     try:
-        value = json.loads(text)
+        value = loads(text)
     except ValueError as error:
         where = f" (line {error.lineno}, column {error.colno})" if hasattr(error, "lineno") else ""
         raise DefinitionError(

@@ -31,6 +31,7 @@ from codeengine_ui.json_text import (
     deeper_than,
     may_hold_lone_surrogates,
     replace_lone_surrogates,
+    why_not_storable,
 )
 
 # Canonical spelling of every type name Code Engine uses, keyed by its lower-case form.
@@ -399,6 +400,10 @@ def inputs_problems(parameters: list[dict], values: dict) -> list[tuple[str, str
         if name not in values:
             if not parameter["nullable"]:
                 problems.append((name, absent_message(parameter)))
+            continue
+        unstorable = why_not_storable(values[name])
+        if unstorable:
+            problems.append((name, f"this value cannot be sent as JSON: {unstorable}"))
             continue
         problems += value_problems(parameter, values[name], name)
     return problems

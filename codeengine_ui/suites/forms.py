@@ -1,11 +1,9 @@
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
 
 from codeengine_ui.catalog.models import Instance
 from codeengine_ui.json_text import indented
-from codeengine_ui.parameters.types import inputs_problems
+from codeengine_ui.parameters.types import Invalid, inputs_problems, parse_json_exactly
 
 from .expectations import expectation_problems
 from .models import Case, Suite
@@ -20,9 +18,9 @@ def _json_field(label: str, rows: int = 10) -> forms.CharField:
 
 def _parsed(text: str):
     try:
-        return json.loads(text)
-    except ValueError as error:
-        raise ValidationError(f"This is not valid JSON: {error}.") from None
+        return parse_json_exactly(text)
+    except Invalid as error:
+        raise ValidationError(str(error)) from None
 
 
 class CaseForm(forms.ModelForm):

@@ -126,3 +126,20 @@ def test_run_reply_that_is_not_an_object_is_an_upstream_error(raw_server):
         _client(raw_server(reply("200 OK", b"[1, 2]"))).run_function("pkg", "1.0.0", "fn", {})
 
     assert "list instead of an execution object" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "body, why",
+    [
+        (b'{"status": "SUCCESS", "result": NaN}', "NaN is not a JSON value"),
+        (b'{"status": "SUCCESS", "result": [-Infinity]}', "-Infinity is not a JSON value"),
+        (b'{"status": "SUCCESS", "result": 1e999}', "the number 1e999 is too large"),
+        (b'{"status": "SUCCESS", "result": ' + b"7" * 5000 + b"}", "more digits than"),
+    ],
+)
+def test_numbers_json_does_not_have_are_an_upstream_error_that_says_which(raw_server, body, why):
+    """Python's parser reads them, but no database keeps them: storing the run would fail."""
+    with pytest.raises(UpstreamError) as raised:
+        _client(raw_server(reply("200 OK", body))).run_function("pkg", "1.0.0", "fn", {})
+
+    assert "not readable JSON" in str(raised.value) and why in str(raised.value)

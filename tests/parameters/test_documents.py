@@ -1,6 +1,6 @@
 import pytest
 
-from codeengine_ui.parameters.definitions import DefinitionError
+from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
 from codeengine_ui.parameters.documents import read_document
 
 MANIFEST = {
@@ -187,6 +187,20 @@ def test_a_package_shows_first_the_newest_released_version_whose_functions_it_ho
 def test_versions_that_are_not_versions_are_named():
     with pytest.raises(DefinitionError, match=r"versions\[0\]: expected a version"):
         read_document({"id": "p", "versions": [None, 3, "x"]})
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('{"name": "f", "inputs": [{"name": "a", "type": "number", "value": NaN}]}',
+         "not valid JSON: NaN is not a JSON value"),
+        ('{"name": "f", "inputs": [{"name": "a", "type": "decimal", "value": 1e999}]}',
+         "not valid JSON: the number 1e999 is too large for a double"),
+    ],
+)  # fmt: skip
+def test_a_pasted_document_with_numbers_json_does_not_have_is_refused(text, message):
+    with pytest.raises(DefinitionError, match=message):
+        parse_definition_text(text)
 
 
 def test_private_helpers_are_left_out_with_a_note():

@@ -143,6 +143,30 @@ def test_cases_written_in_the_editor_are_checked(member_client, greet, developer
     assert case.expectations == []
 
 
+@pytest.mark.parametrize(
+    "expectations, message",
+    [
+        ('[{"kind": "path", "path": "$", "equals": NaN}]', "NaN is not a JSON value."),
+        ('[{"kind": "path", "path": "$", "equals": 1e999}]', "1e999 is too large for a JSON"),
+        ("[" * 1001 + "]" * 1001, "This JSON is nested deeper than 1,000 levels."),
+    ],
+)
+def test_expectations_json_cannot_keep_are_refused_at_their_field(
+    member_client, greet, expectations, message
+):
+    case = Case.objects.create(function=greet, name="c", input_variables={"name": "Ada"})
+    response = member_client.post(
+        f"/tests/{case.pk}/",
+        {"name": "c", "inputs_json": '{"name": "Ada"}', "expectations_json": expectations,
+         "ignore_text": ""},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    case.refresh_from_db()
+    assert case.expectations == []
+
+
 def test_a_page_that_saw_a_run_finish_before_its_verdict_gets_the_verdict_at_once(
     client, mixed_suite, member, worker_thread
 ):
