@@ -7,6 +7,9 @@ that comes from a request is read here instead.
 
 import re
 
+from django import forms
+from django.core.exceptions import ValidationError
+
 _ROW_ID = re.compile(r"[0-9]{1,18}")
 
 
@@ -21,3 +24,18 @@ def small_count(text: object, maximum: int) -> int | None:
     """A count or an index from 0 to `maximum`, or None for anything else."""
     number = row_id(text)
     return number if number is not None and number <= maximum else None
+
+
+class RowsChoiceField(forms.ModelMultipleChoiceField):
+    """Rows chosen by id (grants, a suite's cases) where an id too large for any database
+    is refused like an unknown one: Django looks such ids up with `pk__in`, which the
+    database driver cannot even send."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if row_id(str(pk)) is None:
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                    params={"pk": str(pk)[:40]},
+                )  # fmt: skip
+        return super()._check_values(value)

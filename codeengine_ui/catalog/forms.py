@@ -9,6 +9,7 @@ from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
 from codeengine_ui.parameters.documents import DocumentFunction, ImportDocument, read_document
 from codeengine_ui.parameters.editor import InputsEditor
+from codeengine_ui.request_values import RowsChoiceField
 
 from .models import (
     MAX_KEY_INPUTS,
@@ -332,6 +333,7 @@ class TokenForm(forms.ModelForm):
             "granted_users": forms.CheckboxSelectMultiple,
             "granted_groups": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"granted_users": RowsChoiceField, "granted_groups": RowsChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

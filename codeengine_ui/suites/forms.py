@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from codeengine_ui.catalog.models import Instance
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.types import Invalid, inputs_problems, parse_json_exactly
+from codeengine_ui.request_values import RowsChoiceField
 
 from .expectations import expectation_problems
 from .models import Case, Suite
@@ -94,6 +95,7 @@ class SuiteForm(forms.ModelForm):
             "cases": forms.CheckboxSelectMultiple,
             "description": forms.Textarea(attrs={"rows": 2}),
         }
+        field_classes = {"cases": RowsChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -79,6 +79,21 @@ def test_rename_expiry_and_grants_are_recorded(admin_client, developer_token, me
     }
 
 
+def test_a_grant_to_an_id_no_database_holds_is_refused_and_nothing_changes(
+    admin_client, developer_token, member
+):
+    form = submitted_fields(admin_client.get(f"/tokens/{developer_token.pk}/").content.decode())
+    form.setlist("granted_users", [str(member.pk), "9" * 25])
+    form.setlist("granted_groups", ["1" + "0" * 20])
+
+    response = admin_client.post(f"/tokens/{developer_token.pk}/", form)
+
+    assert response.status_code == 200
+    assert "“9999999999999999999999999” is not a valid value." in response.content.decode()
+    assert not developer_token.granted_users.exists()
+    assert _actions() == []
+
+
 def test_rotation_replaces_the_secret_and_keeps_the_history(
     admin_client, greet, developer_token, member
 ):

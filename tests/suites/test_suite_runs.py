@@ -167,6 +167,17 @@ def test_expectations_json_cannot_keep_are_refused_at_their_field(
     assert case.expectations == []
 
 
+def test_a_suite_of_cases_no_database_holds_is_refused_at_the_field(member_client, greet):
+    case = Case.objects.create(function=greet, name="c", input_variables={"name": "Ada"})
+    response = member_client.post(
+        "/suites/", {"name": "Smoke", "description": "", "cases": [str(case.pk), "9" * 25]}
+    )
+
+    assert response.status_code == 200
+    assert "is not a valid value." in response.content.decode()
+    assert not Suite.objects.exists()
+
+
 def test_a_page_that_saw_a_run_finish_before_its_verdict_gets_the_verdict_at_once(
     client, mixed_suite, member, worker_thread
 ):
