@@ -46,7 +46,7 @@ def fetch_definition(
         details = token.client().get_version(package_id, version)
         if versions is not None:
             versions[key] = details
-    functions = [f for f in details.get("functions") or [] if isinstance(f, dict)]
+    functions = details["functions"]
     if not functions:
         raise DefinitionNotFound(
             f"Version {version} lists no functions for this token (Domo's own global packages "
@@ -378,8 +378,8 @@ def newest_released_version(token: AccessToken, package_id: str) -> str:
     package = token.client().get_package(package_id)
     released = [
         entry["version"]
-        for entry in package.get("versions") or []
-        if isinstance(entry, dict) and entry.get("released") and _is_version(entry.get("version"))
+        for entry in package["versions"]
+        if entry.get("released") and _is_version(entry.get("version"))
     ]
     return max(released, key=version_key, default="")
 

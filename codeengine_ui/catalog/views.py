@@ -117,12 +117,10 @@ def wiring_choices(request: HtmxHttpRequest) -> HttpResponse:
         context["packages"] = _choices(client.list_packages(), "id", _field("name"))
         if value("package_id"):
             package = client.get_package(value("package_id"))
-            context["versions"] = _choices(package.get("versions"), "version", _released)
+            context["versions"] = _choices(package["versions"], "version", _released)
             if value("version"):
                 version = client.get_version(value("package_id"), value("version"))
-                context["functions"] = _choices(
-                    version.get("functions"), "name", _field("displayName")
-                )
+                context["functions"] = _choices(version["functions"], "name", _field("displayName"))
     except INSTANCE_PROBLEMS as error:
         context["problem"] = with_next_step(error)
     return render(request, "catalog/wiring_choices.html", context)
@@ -213,11 +211,7 @@ def browse_instance(
                     instance=instance, package_id=package_id, version=version
                 )
             }
-            context["functions"] = [
-                (f, saved.get(f.get("name")))
-                for f in details.get("functions") or []
-                if isinstance(f, dict)
-            ]
+            context["functions"] = [(f, saved.get(f.get("name"))) for f in details["functions"]]
         elif package_id:
             context["package"] = client.get_package(package_id)
         else:

@@ -442,14 +442,20 @@ class CodeEngineClient:
         return FunctionExecution.from_reply(body, status)
 
     def get_package(self, package_id: str) -> dict:
+        """The package, its `versions` always a list of objects (whatever else was sent)."""
         path = f"{PACKAGES_PATH}/{path_segment(package_id, 'package id')}"
-        return self._object(self._request("GET", path, params={"parts": "versions"}), "package")
+        package = self._object(self._request("GET", path, params={"parts": "versions"}), "package")
+        package["versions"] = _listed(package, "versions")
+        return package
 
     def get_version(self, package_id: str, version: str) -> dict:
+        """The version, its `functions` always a list of objects (whatever else was sent)."""
         path = "{}/{}/versions/{}".format(
             PACKAGES_PATH, path_segment(package_id, "package id"), path_segment(version, "version")
         )
-        return self._object(self._request("GET", path, params={"parts": "functions"}), "version")
+        details = self._object(self._request("GET", path, params={"parts": "functions"}), "version")
+        details["functions"] = _listed(details, "functions")
+        return details
 
     def list_packages(self) -> list[dict]:
         status, body = self._call(self._request("GET", PACKAGES_PATH))

@@ -2,9 +2,9 @@
 
 import pytest
 
-from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.demo.package import DEMO_PACKAGE_ID, GLOBAL_PACKAGE_ID, PRIVATE_PACKAGE_ID
-from tests.conftest import make_token
+from tests.conftest import DEVELOPER_TOKEN, make_token, reply
 
 
 @pytest.fixture
@@ -110,3 +110,44 @@ def test_the_most_recently_used_token_is_offered_first(
 
     assert list(AccessToken.objects.usable(instance)) == [developer_token, analyst_token]
     assert f'<option value="{developer_token.pk}" selected>' in html
+
+
+@pytest.fixture
+def odd_instance(raw_server, settings):
+    """An instance whose every answer is `body`, whatever was asked."""
+
+    def answering(body: bytes) -> Instance:
+        server = raw_server(reply("200 OK", body))
+        host = server.url.removeprefix("http://")
+        settings.CODEENGINE_ALLOWED_HOSTS = [*settings.CODEENGINE_ALLOWED_HOSTS, host]
+        odd = Instance.objects.create(name="odd", custom_base_url=server.url)
+        make_token(odd, "Odd token", DEVELOPER_TOKEN)
+        return odd
+
+    return answering
+
+
+@pytest.mark.parametrize(
+    "body, shown",
+    [
+        (b'{"id": "p", "name": "Odd", "versions": 5}', "This package lists no versions."),
+        (b'{"id": "p", "versions": [null, "1.0.0", {"version": "2.0.0"}]}', "2.0.0</td>"),
+    ],
+)
+def test_a_package_whose_versions_are_not_a_list_of_objects_is_shown_without_them(
+    logged_in, odd_instance, body, shown
+):
+    odd = odd_instance(body)
+
+    response = logged_in.get(f"/instances/{odd.pk}/browse/p/")
+
+    assert response.status_code == 200
+    assert shown in response.content.decode()
+
+
+def test_a_version_whose_functions_are_not_a_list_says_it_lists_none(logged_in, odd_instance):
+    odd = odd_instance(b'{"packageId": "p", "version": "1.0.0", "functions": {"name": "f"}}')
+
+    response = logged_in.get(f"/instances/{odd.pk}/browse/p/1.0.0/")
+
+    assert "Version 1.0.0 lists no functions for this token" in response.content.decode()
