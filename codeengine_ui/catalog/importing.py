@@ -305,20 +305,26 @@ def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
 def review_plans(plans: list[ImportPlan]) -> None:
     """Find the saved function each included plan would update, and what saving changes in
     it, so the page can say so before anything is saved."""
-    for plan in plans:
-        if not plan.included:
-            continue
-        wiring = plan.wiring.cleaned_data
-        plan.existing = (
-            Function.objects.select_related("default_token")
-            .filter(
-                instance=wiring["instance"],
-                package_id=wiring["package_id"],
-                version=wiring["version"],
-                function_name=wiring["function_name"],
-            )
-            .first()
-        )
+    included = [plan for plan in plans if plan.included]
+    if not included:
+        return
+    where = lambda wiring: (  # noqa: E731
+        wiring["instance"].pk,
+        wiring["package_id"],
+        wiring["version"],
+        wiring["function_name"],
+    )
+    wanted = {where(plan.wiring.cleaned_data) for plan in included}
+    candidates = Function.objects.select_related("default_token").filter(
+        instance__in={key[0] for key in wanted},
+        function_name__in={key[3] for key in wanted},
+    )
+    saved = {}
+    for function in candidates.order_by("-pk"):  # the oldest one wins, as .first() did
+        saved[(function.instance_id, function.package_id, function.version,
+               function.function_name)] = function  # fmt: skip
+    for plan in included:
+        plan.existing = saved.get(where(plan.wiring.cleaned_data))
         if plan.existing is not None:
             plan.changes = _changes_to(plan.existing, plan)
 
