@@ -45,6 +45,18 @@ def test_the_admin_cannot_move_a_token_to_another_instance(
     assert not _events(AuditAction.TOKEN_MOVED)
 
 
+def test_the_admin_refuses_a_grant_to_an_id_no_database_holds(admin_client, developer_token):
+    path = f"/admin/catalog/accesstoken/{developer_token.pk}/change/"
+    form = submitted_fields(admin_client.get(path).content.decode())
+    form.setlist("granted_users", ["9" * 25])
+
+    response = admin_client.post(path, form)
+
+    assert response.status_code == 200
+    assert "is not a valid value." in response.content.decode()
+    assert not developer_token.granted_users.exists()
+
+
 def test_token_changes_in_the_admin_are_recorded_once_each(
     admin_client, admin_user, developer_token, member
 ):
