@@ -1,4 +1,9 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.db import models
+
+from codeengine_ui.request_values import RowsChoiceField
 
 from .models import AuditEvent
 
@@ -20,3 +25,21 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Django's own user and group pages, whose role and permission lists refuse an id too
+# large for any database like an unknown one (instead of failing the lookup).
+_ROW_LISTS = {models.ManyToManyField: {"form_class": RowsChoiceField}}
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class ConsoleUserAdmin(UserAdmin):
+    formfield_overrides = _ROW_LISTS
+
+
+@admin.register(Group)
+class ConsoleGroupAdmin(GroupAdmin):
+    formfield_overrides = _ROW_LISTS

@@ -57,6 +57,22 @@ def test_the_admin_refuses_a_grant_to_an_id_no_database_holds(admin_client, deve
     assert not developer_token.granted_users.exists()
 
 
+def test_djangos_user_and_group_pages_refuse_ids_no_database_holds(admin_client, member):
+    user_page = f"/admin/auth/user/{member.pk}/change/"
+    group = Group.objects.get(name="member")
+    group_page = f"/admin/auth/group/{group.pk}/change/"
+    for path, field in ((user_page, "groups"), (user_page, "user_permissions"),
+                        (group_page, "permissions")):  # fmt: skip
+        form = submitted_fields(admin_client.get(path).content.decode())
+        form.setlist(field, ["9" * 25])
+
+        response = admin_client.post(path, form)
+
+        assert response.status_code == 200, (path, field)
+        assert "is not a valid value." in response.content.decode()
+    assert list(member.groups.values_list("name", flat=True)) == ["member"]
+
+
 def test_token_changes_in_the_admin_are_recorded_once_each(
     admin_client, admin_user, developer_token, member
 ):
