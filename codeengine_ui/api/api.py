@@ -2,6 +2,7 @@
 scripts, notebooks, CI and the `ce` command-line client. Keys only (no session), so no
 CSRF; every error is a problem document (problems.py)."""
 
+import json
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
@@ -12,7 +13,7 @@ from ninja.errors import ValidationError as SchemaError
 from ninja.parser import Parser
 
 from codeengine_ui.access.roles import Role, role_required
-from codeengine_ui.json_text import loads
+from codeengine_ui.json_text import NotStandardJSON, loads
 from codeengine_ui.runs.views import health as health_page
 
 from . import functions, runs, suites
@@ -108,7 +109,7 @@ def _http_error(request, error: HttpError):
     unreadable = error.__cause__  # the parser's own error, for a body that is not JSON
     if isinstance(unreadable, RecursionError):
         return problem_response(Problem(400, "invalid_json", "The body nests too deeply."))
-    if isinstance(unreadable, ValueError):
+    if isinstance(unreadable, json.JSONDecodeError | NotStandardJSON):
         return problem_response(
             Problem(400, "invalid_json", f"The body is not JSON: {unreadable}.")
         )

@@ -308,25 +308,22 @@ def review_plans(plans: list[ImportPlan]) -> None:
     included = [plan for plan in plans if plan.included]
     if not included:
         return
-    where = lambda wiring: (  # noqa: E731
-        wiring["instance"].pk,
-        wiring["package_id"],
-        wiring["version"],
-        wiring["function_name"],
-    )
-    wanted = {where(plan.wiring.cleaned_data) for plan in included}
+    wanted = [_saved_as(plan.wiring.cleaned_data) for plan in included]
+    # One query for the page; a function is saved once per version (a unique constraint).
     candidates = Function.objects.select_related("default_token").filter(
-        instance__in={key[0] for key in wanted},
-        function_name__in={key[3] for key in wanted},
+        instance__in={instance for instance, *_ in wanted},
+        function_name__in={function_name for *_, function_name in wanted},
     )
-    saved = {}
-    for function in candidates.order_by("-pk"):  # the oldest one wins, as .first() did
-        saved[(function.instance_id, function.package_id, function.version,
-               function.function_name)] = function  # fmt: skip
-    for plan in included:
-        plan.existing = saved.get(where(plan.wiring.cleaned_data))
+    saved = {(f.instance_id, f.package_id, f.version, f.function_name): f for f in candidates}
+    for plan, key in zip(included, wanted, strict=True):
+        plan.existing = saved.get(key)
         if plan.existing is not None:
             plan.changes = _changes_to(plan.existing, plan)
+
+
+def _saved_as(wiring: dict) -> tuple:
+    """The key a saved function has for this wiring: instance, package, version, name."""
+    return (wiring["instance"].pk, wiring["package_id"], wiring["version"], wiring["function_name"])
 
 
 def _changes_to(function: Function, plan: ImportPlan) -> list[str]:
