@@ -17,14 +17,31 @@ WEBHOOK_TIMEOUT_SECONDS = 10
 WEBHOOK_REPLY_BYTES = 64 * 1024
 
 
-def send_notification(subject: str, text: str, *, emails: list[str], webhook_url: str) -> None:
+SUBJECT_CHARACTERS = 200
+
+
+def send_notification(subject: str, text: str, *, emails: list[str], webhook_url: str) -> list[str]:
+    """Send by e-mail and webhook; what could not be sent, one sentence each ([] when
+    everything went)."""
+    failures = []
     if emails:
         try:
-            send_mail(subject, text, None, emails)
-        except Exception:
-            logger.exception("A notification email could not be sent: %s", subject)
-    if webhook_url:
-        post_webhook(webhook_url, text)
+            send_mail(subject_line(subject), text, None, emails)
+        except Exception as error:
+            logger.exception("A notification email could not be sent: %s", subject_line(subject))
+            failures.append(f"The e-mail could not be sent ({type(error).__name__}).")
+    if webhook_url and not post_webhook(webhook_url, text):
+        failures.append("The webhook could not be called (the worker's log says why).")
+    return failures
+
+
+def subject_line(text: str) -> str:
+    """A subject as one line of text: a line break (which would refuse the whole e-mail)
+    or any other control character becomes a space, and a long one is cut."""
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(line) > SUBJECT_CHARACTERS:
+        line = line[: SUBJECT_CHARACTERS - 1] + "…"
+    return line
 
 
 def webhook_refusal(url: str) -> str:

@@ -350,9 +350,17 @@ LIVE_LOOK_SECONDS = env.float("LIVE_LOOK_SECONDS", default=0.01)
 # each of its runs).
 API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
 API_RUNS_IN_FLIGHT = env.int("API_RUNS_IN_FLIGHT", default=1000)
-# Jobs every worker runs at each heartbeat (every 2 s), named by path so the worker does
-# not depend on the apps that provide them: the monitors (suites on a schedule).
-RUN_WORKER_EVERY_BEAT = ["codeengine_ui.suites.monitors.run_due_monitors"]
+# Jobs every worker runs every 2 s, and at once when a suite's runs finish, beside (never
+# on) its heartbeat; named by path so the worker does not depend on the apps that provide
+# them: judging the runs of suites, and the monitors (suites on a schedule).
+RUN_WORKER_JOBS = [
+    "codeengine_ui.suites.judging.judge_finished_cases",
+    "codeengine_ui.suites.monitors.run_due_monitors",
+]
+# How long one expectation of a test case may take to check before it is stopped (unmet).
+EXPECTATION_CHECK_SECONDS = env.float("EXPECTATION_CHECK_SECONDS", default=2.0)
+# The largest result "Save as test" keeps as a snapshot.
+CASE_SNAPSHOT_MAX_BYTES = env.int("CASE_SNAPSHOT_MAX_BYTES", default=2_000_000)
 # Monitors: where their notifications link to, the hosts their webhooks may call (HTTPS;
 # "host:port" also allows plain HTTP to that port), and how email is sent.
 CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")

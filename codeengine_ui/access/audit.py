@@ -28,6 +28,8 @@ at once.
 
 import contextlib
 import contextvars
+import hashlib
+import json
 import logging
 import threading
 
@@ -40,6 +42,8 @@ from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
+
+from codeengine_ui.json_text import same_json
 
 from .addresses import client_address
 from .models import AuditAction, AuditEvent
@@ -84,13 +88,37 @@ def changes_made_by(source: str):
         _acting_source.reset(token)
 
 
+_acting_user: contextvars.ContextVar = contextvars.ContextVar("acting_user", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(user):
+    """Changes made inside are `user`'s: a command or a job that works for a person."""
+    token = _acting_user.set(user)
+    try:
+        yield
+    finally:
+        _acting_user.reset(token)
+
+
+def acting_user():
+    """Who is making changes now: the one named by `acting_as`, else the user of the
+    request being served (an API key's user, for the API); None when nobody is (a shell)."""
+    user = _acting_user.get()
+    if user is not None:
+        return user
+    user = getattr(_current_request.get(), "user", None)
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def record(
     action: AuditAction, target: str = "", *, request=None, actor=None, **details
 ) -> AuditEvent:
     request = request if request is not None else _current_request.get()
     source = _acting_source.get() or getattr(request, "audit_source", None)
-    if actor is None and source is None and request is not None and request.user.is_authenticated:
-        actor = request.user
+    if actor is None and source is None:
+        user = getattr(request, "user", None)
+        actor = _acting_user.get() or (user if getattr(user, "is_authenticated", False) else None)
     event = AuditEvent.objects.create(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else (source or ""),
@@ -160,6 +188,119 @@ def pending_changes() -> _Changes:
 
 def changed_fields(update_fields, audited: frozenset) -> bool:
     return update_fields is None or bool(audited & set(update_fields))
+
+
+# --- The objects a team edits: every field's value before and after -------------------------
+
+# A value longer than this (as JSON) is recorded by its size and digest, not whole.
+KEPT_VALUE_CHARACTERS = 2000
+
+
+def kept_value(value):
+    """A value as the audit log keeps it: whole when short, else its size and digest."""
+    text = json.dumps(value, default=str, sort_keys=True)
+    if len(text) <= KEPT_VALUE_CHARACTERS:
+        return json.loads(text)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return {"characters": len(text), "sha256": digest}
+
+
+def watch_changes(
+    model,
+    kind: str,
+    *,
+    fields: dict,
+    target,
+    created: AuditAction,
+    changed,
+    deleted: AuditAction,
+) -> None:
+    """Record `model`'s objects being created, changed and deleted, however it is done.
+    `fields` names what is compared, each with how to read it (obj -> JSON value); a
+    change records each changed field as [before, after]. `changed` is the action, or a
+    function of the changed fields' names that gives it; `target` names an object."""
+
+    def state(obj) -> dict:
+        return {name: kept_value(read(obj)) for name, read in fields.items()}
+
+    def stored_state(pk) -> dict | None:
+        obj = model._default_manager.filter(pk=pk).first()
+        return None if obj is None else state(obj)
+
+    def compare(pk, before) -> None:
+        obj = model._default_manager.filter(pk=pk).first()
+        if obj is None:
+            return  # deleted meanwhile: post_delete recorded it
+        after = state(obj)
+        if before == CREATED:
+            record(created, target(obj), **after)
+            return
+        differences = {name: [before[name], after[name]] for name in after
+                       if before[name] != after[name]}  # fmt: skip
+        if differences:
+            action = changed(set(differences)) if callable(changed) else changed
+            record(action, target(obj), **differences)
+
+    def before_save(sender, instance, update_fields=None, **kwargs):
+        if instance.pk and changed_fields(update_fields, frozenset(fields)):
+            pending_changes().remember(kind, instance.pk, stored_state)
+
+    def saved(sender, instance, created: bool, update_fields=None, **kwargs):
+        if created:
+            pending_changes().created(kind, instance.pk)
+        elif not changed_fields(update_fields, frozenset(fields)):
+            return
+        pending_changes().changed(kind, instance.pk, compare)
+
+    def removed(sender, instance, **kwargs):
+        pending_changes().forget(kind, instance.pk)
+        record(deleted, target(instance), **state(instance))
+
+    uid = f"audit_{kind}"
+    pre_save.connect(before_save, sender=model, weak=False, dispatch_uid=f"{uid}_before")
+    post_save.connect(saved, sender=model, weak=False, dispatch_uid=f"{uid}_saved")
+    post_delete.connect(removed, sender=model, weak=False, dispatch_uid=f"{uid}_deleted")
+
+
+def attribute_changes(model, fields: frozenset[str], *, part=None) -> None:
+    """Keep on `model`'s objects who last changed any of `fields`, and when (`changed_by`,
+    `changed_at`; with `part`, a function of the changed fields' names, also
+    `changed_part`), however the change is made. The person is `acting_user()`; an object
+    created outside a request is its creator's."""
+    columns = {name: model._meta.get_field(name).attname for name in fields}
+
+    def before_save(sender, instance, update_fields=None, raw=False, **kwargs):
+        if raw or not changed_fields(update_fields, fields):
+            return
+        stored = None
+        if instance.pk is not None:
+            stored = model._default_manager.filter(pk=instance.pk).values(*columns.values())
+            stored = stored.first()
+        if stored is None:
+            instance._fields_changed_now = set(fields)
+            return
+        instance._fields_changed_now = {
+            name for name, column in columns.items()
+            if not same_json(stored[column], getattr(instance, column))
+        }  # fmt: skip
+
+    def saved(sender, instance, created: bool, raw=False, **kwargs):
+        changed = instance.__dict__.pop("_fields_changed_now", None)
+        if raw or not changed:
+            return
+        person = acting_user()
+        if person is None and created:
+            person = getattr(instance, "created_by", None)
+        values = {"changed_by": person, "changed_at": timezone.now()}
+        if part is not None:
+            values["changed_part"] = part(changed)
+        model._default_manager.filter(pk=instance.pk).update(**values)
+        for name, value in values.items():
+            setattr(instance, name, value)
+
+    uid = f"attribute_{model._meta.label_lower}"
+    pre_save.connect(before_save, sender=model, weak=False, dispatch_uid=f"{uid}_before")
+    post_save.connect(saved, sender=model, weak=False, dispatch_uid=f"{uid}_saved")
 
 
 # --- Users, groups and permissions ----------------------------------------------------------

@@ -11,7 +11,12 @@ from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.models import Instance
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.suites.models import CaseResult, Suite, SuiteRun, Verdict
-from codeengine_ui.suites.services import judge, judged_state, start_suite_run, state_of
+from codeengine_ui.suites.services import (
+    JUDGED_WITHIN_SECONDS,
+    awaits_verdict,
+    start_suite_run,
+    state_of,
+)
 from codeengine_ui.suites.views import suite_run_junit
 
 from .keys import ApiKeyAuth
@@ -138,16 +143,20 @@ def get_suite_run_junit(request, suite_run_id: int):
 
 def _followed(suite_run: SuiteRun, wait: int) -> dict:
     deadline = time.monotonic() + max(0, min(wait, WAIT_LIMIT_SECONDS))
-    results = judge(suite_run)
+    results = list(suite_run.results.all())
     while not suite_run.is_finished and time.monotonic() < deadline:
         pending = [r.execution_id for r in results if r.verdict == Verdict.PENDING]
+        remaining = max(0.0, deadline - time.monotonic())
         _state, at_once = wait_for_news(
             state_of(suite_run),
-            partial(judged_state, suite_run),
+            partial(state_of, suite_run),
             [pk for pk in pending if pk],
-            timeout=max(0.0, deadline - time.monotonic()),
+            timeout=min(remaining, JUDGED_WITHIN_SECONDS)
+            if awaits_verdict(suite_run)
+            else remaining,
         )
         if not at_once:
             time.sleep(0.5)
-        results = judge(suite_run)
+        suite_run.refresh_from_db(fields=["finished_at"])
+        results = list(suite_run.results.all())
     return _suite_run_record(suite_run, results)

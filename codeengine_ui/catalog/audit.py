@@ -1,13 +1,20 @@
-"""The audit log's records of access tokens, their grants, and instances, made from model
-signals however the change is made (see `access.audit`)."""
+"""The audit log's records of access tokens, their grants, instances, saved functions and
+presets, made from model signals however the change is made (see `access.audit`)."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from codeengine_ui.access.audit import CREATED, changed_fields, pending_changes, record
+from codeengine_ui.access.audit import (
+    CREATED,
+    attribute_changes,
+    changed_fields,
+    pending_changes,
+    record,
+    watch_changes,
+)
 from codeengine_ui.access.models import AuditAction
 
-from .models import AccessToken, Instance
+from .models import AccessToken, Function, InputPreset, Instance
 
 # --- Access tokens -------------------------------------------------------------------------
 
@@ -171,3 +178,66 @@ def _instance_saved(sender, instance: Instance, created: bool, **kwargs):
 def _instance_deleted(sender, instance: Instance, **kwargs):
     pending_changes().forget("instance", instance.pk)
     record(AuditAction.INSTANCE_DELETED, f"{instance} ({instance.base_url})")
+
+
+# --- Saved functions and presets ------------------------------------------------------------
+
+
+def _function_name(function: Function) -> str:
+    try:
+        instance = function.instance.name
+    except Instance.DoesNotExist:
+        instance = "a deleted instance"
+    return f"function {function.label} {function.version} on {instance}"
+
+
+def _token_label(function: Function) -> str | None:
+    if function.default_token_id is None:
+        return None
+    token = AccessToken.objects.filter(pk=function.default_token_id).first()
+    return token.description if token else f"token #{function.default_token_id}"
+
+
+watch_changes(
+    Function,
+    "function",
+    fields={
+        "instance": lambda f: f.instance_id,
+        "package_id": lambda f: f.package_id,
+        "version": lambda f: f.version,
+        "function_name": lambda f: f.function_name,
+        "display_name": lambda f: f.display_name,
+        "app_alias": lambda f: f.app_alias,
+        "default_token": _token_label,
+        "key_inputs": lambda f: f.key_inputs,
+        "parameters": lambda f: f.parameters,
+        "output": lambda f: f.output,
+    },
+    target=_function_name,
+    created=AuditAction.FUNCTION_CREATED,
+    changed=AuditAction.FUNCTION_CHANGED,
+    deleted=AuditAction.FUNCTION_DELETED,
+)
+# What a run of the function calls: a monitor running it may act as whoever changed it.
+attribute_changes(
+    Function,
+    frozenset(
+        {"instance", "package_id", "version", "function_name", "default_token", "parameters"}
+    ),
+)
+
+
+def _preset_name(preset: InputPreset) -> str:
+    function = Function.objects.filter(pk=preset.function_id).first()
+    return f"preset {preset.name} of {function.label if function else 'a deleted function'}"
+
+
+watch_changes(
+    InputPreset,
+    "preset",
+    fields={"name": lambda p: p.name, "inputs": lambda p: p.input_variables},
+    target=_preset_name,
+    created=AuditAction.PRESET_CREATED,
+    changed=AuditAction.PRESET_CHANGED,
+    deleted=AuditAction.PRESET_DELETED,
+)

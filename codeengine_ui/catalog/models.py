@@ -393,6 +393,16 @@ class Function(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who last changed what a run of it calls (instance, package, version, name, default
+    # token, definition), and when: a monitor that runs it may act as them.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     objects = FunctionQuerySet.as_manager()
 

@@ -47,7 +47,13 @@ from codeengine_ui.domo.client import CodeEngineClient, HttpPool
 
 from .housekeeping import interrupt, mark_orphaned_runs, queue_periodic_jobs
 from .live import listen_parameters
-from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
+from .models import (
+    IN_PROGRESS_STATUSES,
+    Execution,
+    ExecutionStatus,
+    RunSource,
+    WorkerHeartbeat,
+)
 from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call, run_execution
 
 logger = logging.getLogger(__name__)
@@ -101,6 +107,7 @@ class RunWorker:
         )
         self._per_instance: dict[int, int] = {}
         self._room_freed: asyncio.Event | None = None
+        self._jobs_due: asyncio.Event | None = None
         self._to_store: list[tuple] = []
         self._storing: asyncio.Task | None = None
         self._run_ended: asyncio.Event | None = None
@@ -143,7 +150,7 @@ class RunWorker:
         self._loop = asyncio.get_running_loop()
         self._stopping, self._stop_now = asyncio.Event(), asyncio.Event()
         self._run_ended, self._work_queued = asyncio.Event(), asyncio.Event()
-        self._room_freed = asyncio.Event()
+        self._room_freed, self._jobs_due = asyncio.Event(), asyncio.Event()
         self._apply_stop_requests()
         self._database = ThreadPoolExecutor(self.db_connections, thread_name_prefix="run-worker-db")
         self._http = HttpPool(
@@ -159,6 +166,7 @@ class RunWorker:
         try:
             await self._database_call(self._beat, retry=True)
             helpers.append(asyncio.create_task(self._heartbeat_loop()))
+            helpers.append(asyncio.create_task(self._jobs_loop()))
             if connection.vendor == "postgresql":
                 helpers.append(asyncio.create_task(self._listen_for_queued_runs()))
             await self._claim_loop()
@@ -393,6 +401,8 @@ class RunWorker:
             else:
                 for _, stored in batch:
                     stored.set_result(None)
+            if any(finished[1].source == RunSource.SUITE for finished, _ in batch):
+                self._jobs_due.set()  # a suite's cases await their verdicts
 
     def _ended(self, run: asyncio.Task, instance_id: int | None) -> None:
         self._runs.pop(run, None)
@@ -496,14 +506,29 @@ class RunWorker:
                 await self._database_call(self._beat)
                 if beats % ORPHAN_CHECK_BEATS == 0:
                     await self._database_call(mark_orphaned_runs)
-                for job in settings.RUN_WORKER_EVERY_BEAT:
-                    await self._database_call(import_string(job))
                 if beats % PERIODIC_JOBS_BEATS == 1:
                     await self._database_call(queue_periodic_jobs)
             except _DATABASE_DOWN:
                 pass  # reported once by _database_call; the next beat tries again
             except Exception:
                 logger.exception("Worker %s: heartbeat failed", self.worker_id)
+
+    async def _jobs_loop(self) -> None:
+        """The jobs of RUN_WORKER_JOBS (judging suites' runs, monitors), every beat and at
+        once when runs of a suite finish; beside the heartbeat, so that however long they
+        take, the heartbeat goes on."""
+        jobs = [import_string(job) for job in settings.RUN_WORKER_JOBS]
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._jobs_due.wait(), HEARTBEAT_SECONDS)
+            self._jobs_due.clear()
+            for job in jobs:
+                try:
+                    await self._database_call(job)
+                except _DATABASE_DOWN:
+                    pass  # reported once by _database_call; the next round tries again
+                except Exception:
+                    logger.exception("Worker %s: job %s failed", self.worker_id, job.__name__)
 
     def _beat(self) -> None:
         now = timezone.now()

@@ -16,21 +16,34 @@ editor:
 `expectation_problems` says what is wrong with written expectations (for the editor);
 `unmet` checks a finished run against them and says, for each one it fails, why, with the
 value found and, for a snapshot, the structural differences.
+
+Expectations are written by users and checked on a worker's thread, so every check is
+bounded: patterns run on RE2 (`patterns`), a "contains" finds exact pieces by hash and
+stops after MAX_CONTAINS_COMPARISONS, and each check has a deadline (`deadlines`).
 """
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import jsonpath
+import re2
 
 from codeengine_ui.json_text import FOLD_DEPTH, one_line, same_json
 from codeengine_ui.parameters.types import value_problems
 from codeengine_ui.runs.comparison import Difference, json_differences
 
+from .deadlines import TooLate, deadline
+from .patterns import JSONPATH, PatternError, compiled
+
 KINDS = ("outcome", "snapshot", "contains", "path", "fits_output", "duration", "stdout", "stderr")
 PATH_TESTS = ("equals", "matches", "between", "length")
 SHOWN_CHARACTERS = 300
+# How long one expectation may take to check, unless the caller says otherwise.
+CHECK_SECONDS = 2.0
+# A "contains" value holds at most this many pieces (objects, lists and values, nested).
+MAX_CONTAINS_PIECES = 10_000
+# A "contains" compares a piece with a candidate item at most this many times in all.
+MAX_CONTAINS_COMPARISONS = 500_000
 
 
 @dataclass
@@ -67,6 +80,11 @@ def expectation_problems(expectations: Any) -> list[str]:
             problems.append(f"{where}: “kind” is one of {', '.join(KINDS)}.")
         elif kind == "contains" and "value" not in expectation:
             problems.append(f"{where}: “contains” needs the “value” to find in the result.")
+        elif kind == "contains" and (pieces := _pieces(expectation["value"])) > MAX_CONTAINS_PIECES:
+            problems.append(
+                f"{where}: “contains” looks for {pieces:,} pieces or more; it checks up to "
+                f"{MAX_CONTAINS_PIECES:,}. Split it, or compare the whole result with a snapshot."
+            )
         elif kind == "path":
             problems += [f"{where}: {problem}" for problem in _path_problems(expectation)]
         elif kind == "duration" and not _is_number(expectation.get("under_ms")):
@@ -83,18 +101,26 @@ def expectation_problems(expectations: Any) -> list[str]:
 
 def _path_problems(expectation: dict) -> list[str]:
     problems = []
-    try:
-        jsonpath.compile(str(expectation.get("path", "")))
-    except jsonpath.JSONPathError as error:
-        problems.append(f"“path” is not a JSONPath ({error}).")
+    path = expectation.get("path", "")
+    if not isinstance(path, str) or len(path) > MAX_PATH_CHARACTERS:
+        problems.append(f"“path” is a JSONPath of up to {MAX_PATH_CHARACTERS:,} characters.")
+    else:
+        try:
+            JSONPATH.compile(path)
+        except (jsonpath.JSONPathError, RecursionError) as error:
+            reason = str(error).splitlines()[0] if str(error) else "it nests too deeply"
+            problems.append(f"“path” is not a JSONPath ({reason}).")
     tests = [name for name in PATH_TESTS if name in expectation]
     if len(tests) != 1:
         problems.append(f"give exactly one of {', '.join(PATH_TESTS)}.")
     elif tests[0] == "matches":
+        pattern = expectation["matches"]
         try:
-            re.compile(str(expectation["matches"]))
-        except re.error as error:
-            problems.append(f"“matches” is not a regular expression ({error}).")
+            if not isinstance(pattern, str):
+                raise PatternError("write it as a text.")
+            compiled(pattern)
+        except PatternError as error:
+            problems.append(f"“matches” is not a regular expression the console runs: {error}")
     elif tests[0] == "between" and not (
         isinstance(expectation["between"], list)
         and len(expectation["between"]) == 2
@@ -108,8 +134,24 @@ def _path_problems(expectation: dict) -> list[str]:
     return problems
 
 
+MAX_PATH_CHARACTERS = 2000
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _pieces(value: Any) -> int:
+    """How many values `value` holds, itself included (counting stops past the limit)."""
+    count, pending = 0, [value]
+    while pending and count <= MAX_CONTAINS_PIECES:
+        item = pending.pop()
+        count += 1
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return count
 
 
 def unmet(
@@ -119,15 +161,25 @@ def unmet(
     snapshot: Any = None,
     ignore_paths: list[str] | None = None,
     output: dict | None = None,
+    seconds: float = CHECK_SECONDS,
 ) -> list[Unmet]:
-    """The expectations the run does not meet, each with why ([] when it passes)."""
+    """The expectations the run does not meet, each with why ([] when it passes). Each is
+    given `seconds` to check; one that takes longer is unmet, saying so."""
     failures = []
     for expectation in expectations:
         check = _CHECKS.get(expectation.get("kind"))
         if check is None:
             failures.append(Unmet(expectation, "This expectation's kind is not known."))
             continue
-        failure = check(expectation, run, snapshot, ignore_paths or [], output)
+        try:
+            with deadline(seconds):
+                failure = check(expectation, run, snapshot, ignore_paths or [], output)
+        except TooLate:
+            failure = Unmet(
+                expectation,
+                f"Checking this expectation took over {seconds:g} s, so it was stopped: narrow "
+                "its path, pattern or value, or ignore more of the result.",
+            )
         if failure is not None:
             failures.append(failure)
     return failures
@@ -164,36 +216,111 @@ def _snapshot(expectation, run, snapshot, ignore_paths, output):
 def ignored(path: str, patterns: list[str]) -> bool:
     """Whether a difference at `path` (like `items[3].id`) falls under an ignored pattern
     (`items[*].id`, `createdAt`, `meta`: a pattern also covers what is below it)."""
-    return any(_pattern(pattern).match(path) for pattern in patterns)
+    return any(_ignored_pattern(pattern).fullmatch(path) for pattern in patterns)
 
 
-def _pattern(pattern: str) -> re.Pattern:
-    body = re.escape(pattern.strip()).replace(r"\[\*\]", r"\[\d+\]").replace(r"\*", r"[^.\[]*")
-    return re.compile(rf"{body}(?:[.\[].*)?\Z", re.S)
+def _ignored_pattern(pattern: str):
+    body = re2.escape(pattern.strip()[:300])
+    body = body.replace(r"\[\*\]", r"\[\d+\]").replace(r"\*", r"[^.\[]*")
+    return compiled(rf"(?s){body}(?:[.\[].*)?", longest=len(body) + 20)
 
 
 def _contains(expectation, run, snapshot, ignore_paths, output):
-    if contains(run.result, expectation.get("value")):
-        return None
+    try:
+        if contains(run.result, expectation.get("value")):
+            return None
+    except TooManyComparisons:
+        return Unmet(
+            expectation,
+            f"Finding this value would take over {MAX_CONTAINS_COMPARISONS:,} comparisons, "
+            "so it was not checked: look for fewer pieces, or point a “path” expectation "
+            "at the part of the result that holds them.",
+        )
     return Unmet(expectation, "The result does not contain this value.", _shown(run.result))
 
 
-def contains(actual: Any, wanted: Any, depth: int = 0) -> bool:
+class TooManyComparisons(Exception):
+    """A "contains" spent its comparisons."""
+
+
+def contains(actual: Any, wanted: Any) -> bool:
     """Whether `wanted` is a subset of `actual`: objects by key (extra keys allowed), lists
     when each wanted item is contained in some item, anything else equal. Past FOLD_DEPTH
-    levels the rest is compared whole, so any depth is safe."""
-    if depth >= FOLD_DEPTH:
+    levels the rest is compared whole, so any depth is safe. A wanted value or object is
+    looked up by hash among a list's items rather than compared with each; past
+    MAX_CONTAINS_COMPARISONS comparisons it raises TooManyComparisons."""
+    return _Containment().holds(actual, wanted, 0)
+
+
+def _key(value: Any) -> tuple:
+    """Equal keys for values that are the same JSON (1 and 1.0, or 0 and false, differ)."""
+    return (value.__class__, value)
+
+
+def _is_scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+class _Containment:
+    def __init__(self):
+        self.comparisons = 0
+        self.indexes: dict[int, _ListIndex] = {}
+
+    def holds(self, actual: Any, wanted: Any, depth: int) -> bool:
+        self.comparisons += 1
+        if self.comparisons > MAX_CONTAINS_COMPARISONS:
+            raise TooManyComparisons
+        if depth >= FOLD_DEPTH:
+            return same_json(actual, wanted)
+        if isinstance(wanted, dict):
+            return isinstance(actual, dict) and all(
+                key in actual and self.holds(actual[key], value, depth + 1)
+                for key, value in wanted.items()
+            )
+        if isinstance(wanted, list):
+            if not isinstance(actual, list):
+                return False
+            index = self.indexes.get(id(actual))
+            if index is None:
+                index = self.indexes[id(actual)] = _ListIndex(actual)
+            return all(
+                any(self.holds(actual[i], piece, depth + 1) for i in index.candidates(piece))
+                for piece in wanted
+            )
         return same_json(actual, wanted)
-    if isinstance(wanted, dict):
-        return isinstance(actual, dict) and all(
-            key in actual and contains(actual[key], value, depth + 1)
-            for key, value in wanted.items()
-        )
-    if isinstance(wanted, list):
-        return isinstance(actual, list) and all(
-            any(contains(item, piece, depth + 1) for item in actual) for piece in wanted
-        )
-    return same_json(actual, wanted)
+
+
+class _ListIndex:
+    """A list's items found by hash: values by themselves, objects by each of their keys'
+    values. Built a part at a time, when a piece first needs it."""
+
+    def __init__(self, items: list):
+        self.items = items
+        self._values: dict[tuple, int] | None = None
+        self._fields: dict[tuple, list[int]] | None = None
+
+    def candidates(self, piece: Any) -> list[int] | range:
+        """The positions of the items that may contain `piece` (all of them for a list)."""
+        if _is_scalar(piece):
+            if self._values is None:
+                self._values = {}
+                for position, item in enumerate(self.items):
+                    if _is_scalar(item):
+                        self._values.setdefault(_key(item), position)
+            found = self._values.get(_key(piece))
+            return [] if found is None else [found]
+        if isinstance(piece, dict):
+            exact = next(((k, v) for k, v in piece.items() if _is_scalar(v)), None)
+            if exact is not None:
+                if self._fields is None:
+                    self._fields = {}
+                    for position, item in enumerate(self.items):
+                        if isinstance(item, dict):
+                            for k, v in item.items():
+                                if _is_scalar(v):
+                                    self._fields.setdefault((k, *_key(v)), []).append(position)
+                return self._fields.get((exact[0], *_key(exact[1])), [])
+        return range(len(self.items))
 
 
 def _path(expectation, run, snapshot, ignore_paths, output):
@@ -201,7 +328,7 @@ def _path(expectation, run, snapshot, ignore_paths, output):
     if problems:
         return Unmet(expectation, f"This expectation cannot be checked: {problems[0]}")
     path = str(expectation["path"])
-    found = jsonpath.findall(path, run.result)
+    found = JSONPATH.findall(path, run.result)
     if not found:
         return Unmet(expectation, f"Nothing in the result is at {path}.")
     value = found[0] if len(found) == 1 else found
@@ -209,7 +336,7 @@ def _path(expectation, run, snapshot, ignore_paths, output):
         ok = same_json(value, expectation["equals"])
         wanted = f"equal {_shown(expectation['equals'])}"
     elif "matches" in expectation:
-        ok = isinstance(value, str) and re.search(str(expectation["matches"]), value) is not None
+        ok = isinstance(value, str) and compiled(expectation["matches"]).search(value) is not None
         wanted = f"match /{expectation['matches']}/"
     elif "between" in expectation:
         lowest, highest = expectation["between"]

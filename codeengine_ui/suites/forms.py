@@ -48,7 +48,7 @@ class CaseForm(forms.ModelForm):
             self.initial["ignore_text"] = "\n".join(self.instance.ignore_paths)
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
+        name = one_line_name(self.cleaned_data["name"])
         others = Case.objects.filter(function=self.instance.function, name=name)
         if others.exclude(pk=self.instance.pk).exists():
             raise ValidationError("This function already has a case with this name.")
@@ -87,6 +87,16 @@ class CaseForm(forms.ModelForm):
         return super().save(commit)
 
 
+def one_line_name(name: str) -> str:
+    """A name as it is kept: one line of text, which a subject line or a file can hold."""
+    name = name.strip()
+    if any(not character.isprintable() for character in name):
+        raise ValidationError(
+            "A name is one line of text: remove its line breaks and other control characters."
+        )
+    return name
+
+
 class SuiteForm(forms.ModelForm):
     class Meta:
         model = Suite
@@ -96,6 +106,9 @@ class SuiteForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 2}),
         }
         field_classes = {"cases": RowsChoiceField}
+
+    def clean_name(self):
+        return one_line_name(self.cleaned_data["name"])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,6 +146,7 @@ class MonitorForm(forms.ModelForm):
             "every_minutes",
             "at_time",
             "time_zone",
+            "run_on_new_version",
             "notify_emails",
             "webhook_url",
         ]

@@ -33,6 +33,11 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who last changed what the case runs or expects, and when: a monitor runs as them.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(null=True, blank=True)
     last_verdict = models.CharField(max_length=8, choices=Verdict.choices, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_passed_at = models.DateTimeField(null=True, blank=True)
@@ -80,20 +85,31 @@ class Suite(models.Model):
     at_time = models.TimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    run_as = models.ForeignKey(
+    # Who last changed the suite (its cases, schedule, notifications), when, and which part.
+    changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_part = models.CharField(max_length=40, blank=True)
     notify_emails = models.TextField(blank=True)
     webhook_url = models.URLField(blank=True)
     monitor_state = models.CharField(max_length=8, choices=MonitorState.choices, blank=True)
     # Run by itself on each newly released version of its functions.
     run_on_new_version = models.BooleanField(default=False)
+    # The last notification that could not be sent, and why (shown on the suite's page).
+    notification_failed_at = models.DateTimeField(null=True, blank=True)
+    notification_failure = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_monitor(self) -> bool:
+        """Runs by itself: on a schedule, or on each new release."""
+        return bool(self.schedule) or self.run_on_new_version
 
 
 class SuiteRun(models.Model):
@@ -110,6 +126,9 @@ class SuiteRun(models.Model):
     # production) where the same package's function is saved, when asked.
     version = models.CharField(max_length=64, blank=True)
     scheduled = models.BooleanField(default=False)
+    # For a run started by a schedule or a new release: whom it acted as, and why them
+    # ("Grace, who last changed the case “greet excited” on 3 Dec 2026").
+    authority = models.CharField(max_length=400, blank=True)
     instance = models.ForeignKey(
         "catalog.Instance", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -142,6 +161,13 @@ class CaseResult(models.Model):
 
     class Meta:
         ordering = ["case_name", "id"]
+        indexes = [
+            models.Index(
+                fields=["suite_run"],
+                condition=models.Q(verdict="pending"),
+                name="case_result_pending",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_name}: {self.get_verdict_display()}"

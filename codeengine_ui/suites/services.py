@@ -1,31 +1,81 @@
-"""Running suites and judging their runs.
+"""Running suites: Save as test, a run of every case of a suite (started by a person, a
+schedule or a new release), and what a page following a suite run compares.
 
 `start_suite_run` queues a normal run of each case (source `suite`, the suite run's uuid as
 batch id), so the worker runs them in parallel within its limits and the history shows
-them. `judge` gives each finished run its verdict; it is called whenever a suite run is
-read (the page asks until every case has one), so nothing waits on the worker for it.
+them; a worker then judges each (`judging`). A run that a schedule or a new release starts
+acts as the person `authority.acting_person` names, never as anyone else.
 """
 
-from typing import Any
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Prefetch
-from django.utils import timezone
 
 from codeengine_ui.catalog.models import Function
-from codeengine_ui.runs.models import DOMO_STATUSES, Execution, RunSource
+from codeengine_ui.json_text import indented, one_line
+from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution, RunSource
 from codeengine_ui.runs.services import InputsDoNotFit, RunRefused, start_run
 
-from .expectations import RunFacts, unmet
+from .authority import acting_person, person_name
+from .judging import end_if_judged
 from .models import Case, CaseResult, Suite, SuiteRun, Verdict
 
 
-def case_from_run(execution: Execution, user, name: str = "") -> Case:
-    """ "Save as test": the run's inputs, its outcome, and its result as the snapshot."""
+def snapshot_refusal(result) -> str:
+    """Why a result is too large to keep as a snapshot ("" when it is not)."""
+    size = len(one_line(result).encode())
+    limit = settings.CASE_SNAPSHOT_MAX_BYTES
+    if size <= limit:
+        return ""
+    return (
+        f"The result is {_size(size)}, and a snapshot keeps up to {_size(limit)} "
+        "(CASE_SNAPSHOT_MAX_BYTES), so no snapshot was kept: check the parts that matter "
+        "with “path” or “contains” expectations."
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    """How a case's page draws its snapshot: open, folded, or (too large to draw) only its
+    size beside a download."""
+
+    SHOWN_OPEN_CHARACTERS = 20_000
+    DRAWN_CHARACTERS = 200_000
+
+    text: str
+    size: str
+    drawn: bool
+    open: bool
+
+    @classmethod
+    def of(cls, case: Case) -> "SnapshotView | None":
+        if case.snapshot is None:
+            return None
+        text = indented(case.snapshot)
+        drawn = len(text) <= cls.DRAWN_CHARACTERS
+        return cls(
+            text=text if drawn else "",
+            size=_size(len(text.encode())),
+            drawn=drawn,
+            open=len(text) <= cls.SHOWN_OPEN_CHARACTERS,
+        )
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
+
+
+def case_from_run(execution: Execution, user, name: str = "") -> tuple[Case, str]:
+    """ "Save as test": the run's inputs, its outcome, and its result as the snapshot (when
+    it is not too large: then also why not)."""
     expectations: list[dict] = [{"kind": "outcome", "status": execution.status}]
-    if execution.has_result:
+    refusal = snapshot_refusal(execution.result) if execution.has_result else ""
+    keeps_snapshot = execution.has_result and not refusal
+    if keeps_snapshot:
         expectations.append({"kind": "snapshot"})
     base = name.strip()[:180] or f"{execution.function_name} as in run #{execution.pk}"
+    base = " ".join("".join(c if c.isprintable() else " " for c in base).split())
     taken = set(
         Case.objects.filter(function_id=execution.function_id, name__startswith=base).values_list(
             "name", flat=True
@@ -34,21 +84,45 @@ def case_from_run(execution: Execution, user, name: str = "") -> Case:
     chosen, number = base, 2
     while chosen in taken:
         chosen, number = f"{base} ({number})", number + 1
-    return Case.objects.create(
+    case = Case.objects.create(
         function_id=execution.function_id,
         name=chosen,
         input_variables=execution.input_variables or {},
         expectations=expectations,
-        snapshot=execution.result if execution.has_result else None,
+        snapshot=execution.result if keeps_snapshot else None,
         created_by=user,
+    )
+    return case, refusal
+
+
+def run_automatically(suite: Suite, *, version: str = "", scheduled: bool = False) -> SuiteRun:
+    """A run that a schedule or a new release starts: it acts as the person who last
+    changed what it runs, whose role and grants each case's run must pass; when nobody can
+    be held to that change, every case is an error saying so."""
+    authority = acting_person(suite)
+    return start_suite_run(
+        suite,
+        authority.user,
+        version=version,
+        scheduled=scheduled,
+        authority=str(authority),
+        refusal=authority.refusal,
     )
 
 
 def start_suite_run(
-    suite: Suite, user, *, version: str = "", instance=None, scheduled: bool = False
+    suite: Suite,
+    user,
+    *,
+    version: str = "",
+    instance=None,
+    scheduled: bool = False,
+    authority: str = "",
+    refusal: str = "",
 ) -> SuiteRun:
-    """Queue a run of every case of the suite (on `version`, or on `instance`'s copy of each
-    function, when given); a case that cannot start is an error."""
+    """Queue a run of every case of the suite as `user` (on `version`, or on `instance`'s
+    copy of each function, when given); a case that cannot start is an error, and so is
+    every case when a `refusal` says why none may."""
     cases = list(suite.cases.select_related("function__instance", "function__default_token"))
     suite_run = SuiteRun.objects.create(
         suite=suite,
@@ -56,6 +130,7 @@ def start_suite_run(
         version=version.strip(),
         instance=instance,
         scheduled=scheduled,
+        authority=authority[:400],
     )
     results = []
     for case in cases:
@@ -66,10 +141,14 @@ def start_suite_run(
             function_name=case.function.label,
         )
         try:
+            if refusal:
+                raise RunRefused(refusal)
             function = _function_on(case.function, instance)
             token = function.token_for(user)
             if token is None:
-                raise RunRefused("No token of this function's instance is granted to you.")
+                raise RunRefused(
+                    f"no token of {function.instance} is granted to {person_name(user)}."
+                )
             with transaction.atomic():
                 result.execution = start_run(
                     function,
@@ -86,14 +165,12 @@ def start_suite_run(
                 {"message": f"The case's inputs no longer fit: {path}: {message}."}
                 for path, message in misfit.problems
             ]
-        except RunRefused as refusal:
+        except RunRefused as refused:
             result.verdict = Verdict.ERROR
-            result.unmet = [{"message": f"The run could not start: {refusal}"}]
+            result.unmet = [{"message": f"The run could not start: {refused}"}]
         results.append(result)
     CaseResult.objects.bulk_create(results)
-    if not cases:
-        suite_run.finished_at = timezone.now()
-        suite_run.save(update_fields=["finished_at"])
+    end_if_judged(suite_run)
     return suite_run
 
 
@@ -116,86 +193,18 @@ def _function_on(function: Function, instance) -> Function:
     return found
 
 
-def judge(suite_run: SuiteRun) -> list[CaseResult]:
-    """The suite run's results, each finished run judged once; the suite run ends when the
-    last one is."""
-    results = list(
-        suite_run.results.select_related("case__function").prefetch_related(
-            Prefetch("execution", queryset=Execution.objects.all())
-        )
+# How soon a page following a suite run looks again when a case's run has ended and its
+# verdict is due from a worker.
+JUDGED_WITHIN_SECONDS = 0.3
+
+
+def awaits_verdict(suite_run: SuiteRun) -> bool:
+    """Whether a case's run has ended and its verdict is yet to be stored."""
+    return (
+        suite_run.results.filter(verdict=Verdict.PENDING)
+        .exclude(execution__status__in=IN_PROGRESS_STATUSES)
+        .exists()
     )
-    judged = []
-    for result in results:
-        execution = result.execution
-        if result.verdict != Verdict.PENDING:
-            continue
-        if execution is None:  # its run was pruned before it was judged
-            result.verdict, result.unmet = Verdict.ERROR, [{"message": "Its run was deleted."}]
-        elif not execution.is_finished:
-            continue
-        else:
-            result.verdict, result.unmet = verdict_of(result.case, execution)
-        judged.append(result)
-    if judged:
-        now = timezone.now()
-        with transaction.atomic():
-            CaseResult.objects.bulk_update(judged, ["verdict", "unmet"])
-            for result in judged:
-                if result.case is None:
-                    continue
-                result.case.last_verdict, result.case.last_run_at = result.verdict, now
-                if result.verdict == Verdict.PASS:
-                    result.case.last_passed_at = now
-                result.case.save(update_fields=["last_verdict", "last_run_at", "last_passed_at"])
-    if not suite_run.is_finished and all(r.verdict != Verdict.PENDING for r in results):
-        suite_run.finished_at = timezone.now()
-        suite_run.save(update_fields=["finished_at"])
-    return results
-
-
-def verdict_of(case: Case | None, execution: Execution) -> tuple[str, list[dict]]:
-    """Pass when every expectation is met; fail when one is not; error when no answer came
-    back from Code Engine and the case did not expect that."""
-    if case is None:
-        return Verdict.ERROR, [{"message": "The case was deleted before its run was judged."}]
-    expects_status = {
-        e.get("status", "SUCCESS") for e in case.expectations if e.get("kind") == "outcome"
-    }
-    if execution.status not in DOMO_STATUSES and execution.status not in expects_status:
-        message = execution.error_message or execution.status_explanation
-        return Verdict.ERROR, [{"message": f"No answer from Code Engine: {message}"}]
-    duration = execution.duration
-    facts = RunFacts(
-        status=execution.status,
-        result=execution.result,
-        stdout=execution.stdout_log or [],
-        stderr=execution.stderr_log or [],
-        duration_ms=round(duration.total_seconds() * 1000) if duration is not None else None,
-    )
-    function: Function = case.function
-    failures = unmet(
-        case.expectations,
-        facts,
-        snapshot=case.snapshot,
-        ignore_paths=case.ignore_paths,
-        output=function.output,
-    )
-    if not failures:
-        return Verdict.PASS, []
-    return Verdict.FAIL, [_stored(failure) for failure in failures]
-
-
-def _stored(failure) -> dict[str, Any]:
-    return {
-        "expectation": failure.expectation,
-        "message": failure.message,
-        "found": failure.found,
-        "differences": [
-            {"path": d.path, "kind": d.kind, "left": d.left, "right": d.right}
-            for d in failure.differences[:200]
-        ],
-        "more_differences": max(0, len(failure.differences) - 200),
-    }
 
 
 def state_of(suite_run: SuiteRun) -> str:
@@ -205,23 +214,13 @@ def state_of(suite_run: SuiteRun) -> str:
     return ";".join(f"{verdict}:{status}" for verdict, status in statuses)
 
 
-def judged_state(suite_run: SuiteRun) -> str:
-    """The state after judging what has finished: what a waiting page compares, since a
-    finished run changes nothing more until it is judged."""
-    judge(suite_run)
-    return state_of(suite_run)
-
-
 def run_on_new_release(sender, *, function: Function, version: str, **kwargs) -> None:
     """A newer release of `function` was found: the suites that test it and asked for it
     run on that version, once per version."""
     suites = Suite.objects.filter(run_on_new_version=True, cases__function=function).distinct()
     for suite in suites:
-        if suite.runs.filter(version=version).exists():
-            continue
-        user = suite.run_as or suite.created_by
-        if user is not None:
-            start_suite_run(suite, user, version=version)
+        if not suite.runs.filter(version=version).exists():
+            run_automatically(suite, version=version)
 
 
 def release_check(function: Function) -> dict | None:
@@ -236,7 +235,7 @@ def release_check(function: Function) -> dict | None:
     )
     if suite_run is None:
         return None
-    results = judge(suite_run)
+    results = list(suite_run.results.all())
     passed = sum(result.verdict == Verdict.PASS for result in results)
     return {"version": function.newest_version, "passed": passed, "total": len(results),
             "regressions": len(results) - passed, "suite_run": suite_run,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("tests/<int:case_id>/", views.case_detail, name="case_detail"),
     path("tests/<int:case_id>/delete/", views.delete_case, name="delete_case"),
     path("tests/<int:case_id>/ignore/", views.ignore_path, name="ignore_path"),
+    path("tests/<int:case_id>/snapshot.json", views.case_snapshot, name="case_snapshot"),
     path("suites/", views.suite_list, name="suite_list"),
     path("suites/<int:suite_id>/", views.suite_detail, name="suite_detail"),
     path("suites/<int:suite_id>/monitor/", views.suite_monitor, name="suite_monitor"),

@@ -4,7 +4,7 @@ from xml.etree import ElementTree
 
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,15 +13,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from codeengine_ui.access.roles import Role, require_role, role_required
 from codeengine_ui.catalog.models import Function
 from codeengine_ui.htmx_requests import HtmxHttpRequest
-from codeengine_ui.json_text import same_json
+from codeengine_ui.json_text import indented, same_json
 from codeengine_ui.request_values import row_id
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import Execution
 
+from .authority import acting_person
 from .forms import CaseForm, MonitorForm, RunSuiteForm, SuiteForm
 from .models import Case, CaseResult, Suite, SuiteRun, Verdict, latest_runs
 from .monitors import schedule
-from .services import case_from_run, judge, judged_state, start_suite_run, state_of
+from .services import (
+    JUDGED_WITHIN_SECONDS,
+    SnapshotView,
+    awaits_verdict,
+    case_from_run,
+    start_suite_run,
+    state_of,
+)
 
 
 @role_required(Role.MEMBER)
@@ -32,12 +40,15 @@ def save_as_test(request: HtmxHttpRequest, execution_id: int) -> HttpResponse:
     if execution.function_id is None or not execution.is_finished:
         messages.error(request, "Only a finished run of a saved function can become a test.")
         return redirect("runs:execution_detail", execution.pk)
-    case = case_from_run(execution, request.user, request.POST.get("name", ""))
-    messages.success(
-        request,
-        f"Saved the test “{case.name}”. Mark paths whose values change from run to run "
-        "(times, generated ids) as ignored, then add it to a suite.",
-    )
+    case, no_snapshot = case_from_run(execution, request.user, request.POST.get("name", ""))
+    if no_snapshot:
+        messages.warning(request, f"Saved the test “{case.name}”. {no_snapshot}")
+    else:
+        messages.success(
+            request,
+            f"Saved the test “{case.name}”. Mark paths whose values change from run to run "
+            "(times, generated ids) as ignored, then add it to a suite.",
+        )
     return redirect("suites:case_detail", case.pk)
 
 
@@ -75,8 +86,26 @@ def case_detail(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
     results = (
         CaseResult.objects.filter(case=case).select_related("suite_run__suite").order_by("-id")[:10]
     )
-    context = {"case": case, "form": form, "results": results, "suites": case.suites.all()}
+    context = {
+        "case": case,
+        "form": form,
+        "results": results,
+        "suites": case.suites.all(),
+        "snapshot": SnapshotView.of(case),
+    }
     return render(request, "suites/case_detail.html", context)
+
+
+@role_required(Role.VIEWER)
+@require_GET
+def case_snapshot(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
+    """The case's snapshot as a JSON file."""
+    case = get_object_or_404(Case.objects.only("pk", "name", "snapshot"), pk=case_id)
+    if case.snapshot is None:
+        raise Http404("This test has no snapshot.")
+    response = HttpResponse(indented(case.snapshot), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="test-{case.pk}-snapshot.json"'
+    return response
 
 
 @role_required(Role.MEMBER)
@@ -151,6 +180,7 @@ def _suite_page(request, suite: Suite, run_form, monitor_form) -> HttpResponse:
     context = {
         "suite": suite,
         "cases": suite.cases.select_related("function"),
+        "authority": acting_person(suite),
         "runs": runs,
         "run_form": run_form,
         "monitor_form": monitor_form,
@@ -166,7 +196,6 @@ def suite_monitor(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
     form = MonitorForm(request.POST, instance=suite, prefix="monitor")
     if form.is_valid():
         monitored = form.save(commit=False)
-        monitored.run_as = request.user
         schedule(monitored)
         monitored.save()
         if monitored.next_run_at:
@@ -186,9 +215,12 @@ def suite_run(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
     at_once = True
     if request.htmx:
         ids = list(suite_run.results.exclude(execution=None).values_list("execution_id", flat=True))
-        seen = request.GET.get("seen")
-        _state, at_once = wait_for_news(seen, partial(judged_state, suite_run), ids)
-    results = judge(suite_run)
+        # A case whose run has ended is judged by a worker within moments: look again soon.
+        soon = JUDGED_WITHIN_SECONDS if awaits_verdict(suite_run) else None
+        _state, at_once = wait_for_news(
+            request.GET.get("seen"), partial(state_of, suite_run), ids, timeout=soon
+        )
+    results = list(suite_run.results.select_related("execution"))
     context = {
         "suite_run": suite_run,
         "results": results,
@@ -213,7 +245,7 @@ def _counts(results: list[CaseResult]) -> dict[str, int]:
 def suite_run_junit(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
     """The suite run as JUnit XML, for CI."""
     suite_run = get_object_or_404(SuiteRun.objects.select_related("suite"), pk=suite_run_id)
-    results = judge(suite_run)
+    results = list(suite_run.results.select_related("execution"))
     counts = _counts(results)
     url = request.build_absolute_uri(reverse("suites:suite_run", args=[suite_run.pk]))
     testsuite = ElementTree.Element(
@@ -274,8 +306,8 @@ def compare_suite_runs(request: HtmxHttpRequest) -> HttpResponse:
     runs = SuiteRun.objects.select_related("suite", "instance")
     a = get_object_or_404(runs, pk=row_id(request.GET.get("a")) or 0)
     b = get_object_or_404(runs, pk=row_id(request.GET.get("b")) or 0)
-    left = {result.case_name: result for result in judge(a)}
-    right = {result.case_name: result for result in judge(b)}
+    left = {result.case_name: result for result in a.results.select_related("execution")}
+    right = {result.case_name: result for result in b.results.select_related("execution")}
     rows = []
     for name in [*left, *(name for name in right if name not in left)]:
         one, other = left.get(name), right.get(name)

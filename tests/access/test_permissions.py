@@ -138,7 +138,7 @@ def suite_objects(execution, user) -> dict:
     from codeengine_ui.suites.models import Suite, SuiteRun
     from codeengine_ui.suites.services import case_from_run
 
-    case = case_from_run(execution, user)
+    case, _ = case_from_run(execution, user)
     suite = Suite.objects.create(name="Sample suite")
     suite.cases.add(case)
     suite_run = SuiteRun.objects.create(suite=suite, started_by=user)

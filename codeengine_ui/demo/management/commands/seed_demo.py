@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from codeengine_ui.access.audit import acting_as
 from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.importing import save_function
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, Instance
@@ -104,12 +105,13 @@ class Command(BaseCommand):
                     settings.CODEENGINE_EMULATOR_LIMITED_TOKEN,
                     admin,
                 )
-            count = self._functions(instance, developer_token, admin)
-            self._presets_and_labels(instance, admin)
-            self._suite(instance, admin)
-            past_runs = 0
-            if not no_history and not Execution.objects.exists():
-                past_runs = self._history(instance, developer_token, admin)
+            with acting_as(admin):  # what the demo sets up is the admin's doing
+                count = self._functions(instance, developer_token, admin)
+                self._presets_and_labels(instance, admin)
+                self._suite(instance, admin)
+                past_runs = 0
+                if not no_history and not Execution.objects.exists():
+                    past_runs = self._history(instance, developer_token, admin)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: instance {instance.base_url}, {count} functions"
@@ -204,7 +206,7 @@ class Command(BaseCommand):
             cases.append(case)
         suite, created = Suite.objects.get_or_create(
             name=DEMO_SUITE,
-            defaults={"description": DEMO_SUITE_ABOUT, "created_by": admin, "run_as": admin,
+            defaults={"description": DEMO_SUITE_ABOUT, "created_by": admin,
                       "schedule": Schedule.HOURLY, "at_time": time(0, 0),
                       "run_on_new_version": True},
         )  # fmt: skip

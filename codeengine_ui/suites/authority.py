@@ -1,0 +1,177 @@
+"""Whom a suite's automatic runs act as.
+
+A run that a schedule or a new release starts acts as the person who last changed anything
+it runs: the suite (its cases, schedule or notifications), one of its cases, or a function
+that a case calls (its instance, version, token or definition). Whoever changes a monitor
+vouches for it with their own role and token grants, which are checked as each of its runs
+starts; nobody can make it run something with more authority than their own. When someone
+changes a monitor that acted as another person, that person is told and the change is
+recorded in the audit log.
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import m2m_changed, pre_delete, pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from codeengine_ui.access.audit import acting_user, record
+from codeengine_ui.access.models import AuditAction
+from codeengine_ui.catalog.models import Function
+
+from .models import Case, Suite
+
+
+def person_name(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else "nobody"
+
+
+def _day(moment: datetime | None) -> str:
+    if moment is None:
+        return "an unknown day"
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%b %Y}"
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The person a suite's automatic runs act as, and the change that makes it them."""
+
+    user: object | None
+    what: str  # "the case “greet excited”", "its schedule"
+    when: datetime | None
+
+    @property
+    def because(self) -> str:
+        return f"who last changed {self.what} on {_day(self.when)}"
+
+    def __str__(self) -> str:
+        return f"{person_name(self.user)}, {self.because}"
+
+    @property
+    def refusal(self) -> str:
+        """Why nobody can run it ("" when someone can)."""
+        if self.user is not None:
+            return ""
+        return (
+            f"The last change to what this suite runs ({self.what}, on {_day(self.when)}) was "
+            "made outside the console or by an account since deleted, so its automatic runs "
+            "act as nobody and do not start: a member who saves the suite makes them theirs."
+        )
+
+
+def acting_person(suite: Suite) -> Authority:
+    """Who the suite's automatic runs act as now, and why."""
+    suite_part = suite.changed_part or "the suite"
+    if suite_part.startswith("its "):
+        suite_part = f"{suite_part.removeprefix('its ')} of the suite"
+    candidates = [(suite.changed_at, suite.changed_by_id, suite_part)]
+    cases = suite.cases.select_related("function").only(
+        "name", "changed_at", "changed_by", "function__display_name",
+        "function__function_name", "function__changed_at", "function__changed_by",
+    )  # fmt: skip
+    for case in cases:
+        candidates.append((case.changed_at, case.changed_by_id, f"the case “{case.name}”"))
+        function = case.function
+        candidates.append(
+            (function.changed_at, function.changed_by_id, f"the function “{function.label}”")
+        )
+    earliest = datetime.min.replace(tzinfo=timezone.get_current_timezone())
+    when, user_id, what = max(candidates, key=lambda candidate: candidate[0] or earliest)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return Authority(user=user, what=what, when=when)
+
+
+# --- Telling a person whose monitor someone else changed ----------------------------------
+
+_pending = threading.local()
+
+
+def _monitors(suites) -> list[Suite]:
+    return [suite for suite in suites if suite.is_monitor]
+
+
+def _before_change(suites, what: str, *, deleted: bool = False) -> None:
+    """Note who the monitors among `suites` act as before a change; once it is committed,
+    the person it took them from (or whose monitor lost a part) is told."""
+    waiting: dict = _pending.__dict__.setdefault("suites", {})
+    for suite in _monitors(suites):
+        if suite.pk not in waiting:
+            waiting[suite.pk] = (acting_person(suite), acting_user(), what, deleted, suite.name)
+    if waiting:
+        transaction.on_commit(_tell_those_displaced)
+
+
+def _tell_those_displaced() -> None:
+    waiting = _pending.__dict__.pop("suites", {})
+    from .tasks import tell_monitor_owner
+
+    for suite_id, (before, changer, what, deleted, name) in waiting.items():
+        if before.user is None or (changer is not None and changer.pk == before.user.pk):
+            continue
+        suite = Suite.objects.filter(pk=suite_id).first()
+        after = acting_person(suite) if suite is not None else None
+        if not deleted and after is not None and after.user == before.user:
+            continue  # saved as it was: nothing changed hands
+        change = f"deleted {what}" if deleted else f"changed {what}"
+        if after is not None:
+            record(
+                AuditAction.MONITOR_CHANGED,
+                f"suite {name}",
+                change=change,
+                acted_as=[person_name(before.user), person_name(after.user)],
+            )
+        tell_monitor_owner.enqueue(
+            before.user.pk,
+            name,
+            suite_id if suite is not None else None,
+            f"{person_name(changer)} {change}",
+            str(after) if after is not None else "",
+        )
+
+
+@receiver(pre_save, sender=Case, dispatch_uid="authority_case")
+def _case_changes(sender, instance: Case, raw=False, **kwargs):
+    if instance.pk and not raw:
+        _before_change(Suite.objects.filter(cases=instance.pk), f"the case “{instance.name}”")
+
+
+@receiver(pre_delete, sender=Case, dispatch_uid="authority_case_deleted")
+def _case_deleted(sender, instance: Case, **kwargs):
+    _before_change(
+        Suite.objects.filter(cases=instance.pk), f"the case “{instance.name}”", deleted=True
+    )
+
+
+@receiver(pre_save, sender=Suite, dispatch_uid="authority_suite")
+def _suite_changes(sender, instance: Suite, raw=False, **kwargs):
+    if instance.pk and not raw:
+        _before_change(Suite.objects.filter(pk=instance.pk), f"the suite “{instance.name}”")
+
+
+@receiver(pre_save, sender=Function, dispatch_uid="authority_function")
+def _function_changes(sender, instance: Function, raw=False, **kwargs):
+    if instance.pk and not raw:
+        suites = Suite.objects.filter(cases__function=instance.pk).distinct()
+        _before_change(suites, f"the function “{instance.label}”")
+
+
+@receiver(pre_delete, sender=Suite, dispatch_uid="authority_suite_deleted")
+def _suite_deleted(sender, instance: Suite, **kwargs):
+    _before_change([instance], f"the monitor “{instance.name}”", deleted=True)
+
+
+@receiver(m2m_changed, sender=Suite.cases.through, dispatch_uid="authority_suite_cases")
+def _suite_cases_change(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
+    if action not in ("pre_add", "pre_remove", "pre_clear"):
+        return
+    if reverse:
+        suites = Suite.objects.filter(Q(pk__in=pk_set or []) | Q(cases=instance.pk))
+    else:
+        suites = [instance]
+    _before_change(suites, "the cases of the suite")
