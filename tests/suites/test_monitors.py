@@ -12,8 +12,8 @@ from django.core import mail
 
 from codeengine_ui.access.audit import acting_as
 from codeengine_ui.notifications import post_webhook
-from codeengine_ui.suites.models import Case, Suite, SuiteRun
 from codeengine_ui.suites.judging import judge_finished_cases
+from codeengine_ui.suites.models import Case, Suite, SuiteRun
 from codeengine_ui.suites.monitors import next_slot, run_due_monitors
 from tests.conftest import save_demo_function
 
