@@ -20,14 +20,6 @@ CASE_FIELDS = {
     "snapshot": lambda case: case.snapshot,
     "ignored_paths": lambda case: case.ignore_paths,
 }
-_CASE_COLUMNS = {
-    "name": "name",
-    "function": "function",
-    "inputs": "input_variables",
-    "expectations": "expectations",
-    "snapshot": "snapshot",
-    "ignored_paths": "ignore_paths",
-}
 SCHEDULE_FIELDS = ("schedule", "every_minutes", "at_time", "time_zone", "run_on_new_version")
 NOTIFICATION_FIELDS = ("notify_emails", "webhook_url")
 
@@ -50,9 +42,9 @@ def shown_webhook(url: str) -> str:
 def _suite_part(changed: set[str]) -> str:
     """Which part of a suite a change touched, as its page says it."""
     if changed & set(SCHEDULE_FIELDS):
-        return "its schedule"
+        return "the suite's schedule"
     if changed & set(NOTIFICATION_FIELDS):
-        return "its notifications"
+        return "the suite's notifications"
     return "the suite"
 
 
@@ -71,7 +63,10 @@ watch_changes(
     changed=AuditAction.CASE_CHANGED,
     deleted=AuditAction.CASE_DELETED,
 )
-attribute_changes(Case, frozenset(_CASE_COLUMNS.values()))
+attribute_changes(
+    Case,
+    frozenset({"name", "function", "input_variables", "expectations", "snapshot", "ignore_paths"}),
+)
 
 watch_changes(
     Suite,
@@ -118,6 +113,6 @@ def _cases_changed(sender, instance, action: str, reverse: bool, pk_set, **kwarg
     now = timezone.now()
     for suite in suites:
         Suite.objects.filter(pk=suite.pk).update(
-            changed_by=acting_user(), changed_at=now, changed_part="its cases"
+            changed_by=acting_user(), changed_at=now, changed_part="the suite's cases"
         )
         record(AuditAction.SUITE_CHANGED, f"suite {suite.name}", **{f"cases_{change}": names})

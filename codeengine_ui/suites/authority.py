@@ -9,9 +9,9 @@ changes a monitor that acted as another person, that person is told and the chan
 recorded in the audit log.
 """
 
-import threading
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -43,7 +43,7 @@ class Authority:
     """The person a suite's automatic runs act as, and the change that makes it them."""
 
     user: object | None
-    what: str  # "the case “greet excited”", "its schedule"
+    what: str  # "the case “greet excited”", "the suite's schedule"
     when: datetime | None
 
     @property
@@ -67,10 +67,7 @@ class Authority:
 
 def acting_person(suite: Suite) -> Authority:
     """Who the suite's automatic runs act as now, and why."""
-    suite_part = suite.changed_part or "the suite"
-    if suite_part.startswith("its "):
-        suite_part = f"{suite_part.removeprefix('its ')} of the suite"
-    candidates = [(suite.changed_at, suite.changed_by_id, suite_part)]
+    candidates = [(suite.changed_at, suite.changed_by_id, suite.changed_part or "the suite")]
     cases = suite.cases.select_related("function").only(
         "name", "changed_at", "changed_by", "function__display_name",
         "function__function_name", "function__changed_at", "function__changed_by",
@@ -89,8 +86,6 @@ def acting_person(suite: Suite) -> Authority:
 
 # --- Telling a person whose monitor someone else changed ----------------------------------
 
-_pending = threading.local()
-
 
 def _monitors(suites) -> list[Suite]:
     return [suite for suite in suites if suite.is_monitor]
@@ -98,40 +93,39 @@ def _monitors(suites) -> list[Suite]:
 
 def _before_change(suites, what: str, *, deleted: bool = False) -> None:
     """Note who the monitors among `suites` act as before a change; once it is committed,
-    the person it took them from (or whose monitor lost a part) is told."""
-    waiting: dict = _pending.__dict__.setdefault("suites", {})
-    for suite in _monitors(suites):
-        if suite.pk not in waiting:
-            waiting[suite.pk] = (acting_person(suite), acting_user(), what, deleted, suite.name)
-    if waiting:
-        transaction.on_commit(_tell_those_displaced)
+    the person it took them from (or whose monitor lost a part) is told. A change that
+    several signals announce is told once: after the first, its maker is the one the
+    monitor acts as."""
+    changer = acting_user()
+    before = [(suite.pk, suite.name, acting_person(suite)) for suite in _monitors(suites)]
+    if before:
+        transaction.on_commit(partial(_tell_those_displaced, before, changer, what, deleted))
 
 
-def _tell_those_displaced() -> None:
-    waiting = _pending.__dict__.pop("suites", {})
+def _tell_those_displaced(before: list, changer, what: str, deleted: bool) -> None:
     from .tasks import tell_monitor_owner
 
-    for suite_id, (before, changer, what, deleted, name) in waiting.items():
-        if before.user is None or (changer is not None and changer.pk == before.user.pk):
+    for suite_id, name, was in before:
+        if was.user is None or (changer is not None and changer.pk == was.user.pk):
             continue
         suite = Suite.objects.filter(pk=suite_id).first()
-        after = acting_person(suite) if suite is not None else None
-        if not deleted and after is not None and after.user == before.user:
+        now = acting_person(suite) if suite is not None else None
+        if not deleted and now is not None and now.user == was.user:
             continue  # saved as it was: nothing changed hands
         change = f"deleted {what}" if deleted else f"changed {what}"
-        if after is not None:
+        if now is not None:
             record(
                 AuditAction.MONITOR_CHANGED,
                 f"suite {name}",
                 change=change,
-                acted_as=[person_name(before.user), person_name(after.user)],
+                acted_as=[person_name(was.user), person_name(now.user)],
             )
         tell_monitor_owner.enqueue(
-            before.user.pk,
+            was.user.pk,
             name,
             suite_id if suite is not None else None,
             f"{person_name(changer)} {change}",
-            str(after) if after is not None else "",
+            str(now) if now is not None else "",
         )
 
 
@@ -174,4 +168,4 @@ def _suite_cases_change(sender, instance, action: str, reverse: bool, pk_set, **
         suites = Suite.objects.filter(Q(pk__in=pk_set or []) | Q(cases=instance.pk))
     else:
         suites = [instance]
-    _before_change(suites, "the cases of the suite")
+    _before_change(suites, "the suite's cases")

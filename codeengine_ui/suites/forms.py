@@ -10,6 +10,10 @@ from .expectations import expectation_problems
 from .models import Case, Suite
 
 
+MAX_IGNORED_PATHS = 200
+MAX_IGNORED_PATH_CHARACTERS = 300
+
+
 def _json_field(label: str, rows: int = 10) -> forms.CharField:
     return forms.CharField(
         label=label,
@@ -76,9 +80,17 @@ class CaseForm(forms.ModelForm):
         return expectations
 
     def clean_ignore_text(self):
-        return [
+        paths = [
             line.strip() for line in self.cleaned_data["ignore_text"].splitlines() if line.strip()
         ]
+        if len(paths) > MAX_IGNORED_PATHS:
+            raise ValidationError(f"Ignore at most {MAX_IGNORED_PATHS} paths.")
+        if long := [path for path in paths if len(path) > MAX_IGNORED_PATH_CHARACTERS]:
+            raise ValidationError(
+                f"A path is at most {MAX_IGNORED_PATH_CHARACTERS} characters long; "
+                f"{long[0][:40]}… is {len(long[0]):,}."
+            )
+        return paths
 
     def save(self, commit=True):
         self.instance.input_variables = self.cleaned_data["inputs_json"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
+from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.catalog.models import Function
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution, RunSource
@@ -143,6 +144,10 @@ def start_suite_run(
         try:
             if refusal:
                 raise RunRefused(refusal)
+            if role_of(user) < Role.MEMBER:
+                raise RunRefused(
+                    f"{person_name(user)} does not have the member role, so it was not started."
+                )
             function = _function_on(case.function, instance)
             token = function.token_for(user)
             if token is None:
