@@ -39,6 +39,13 @@ class IdentityProvider:
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == challenge
 
 
+def link_by_email(settings, allowed: bool = True) -> None:
+    """Let the provider's sign-in with a verified email reach the account that has it
+    (OIDC_<NAME>_LINK_BY_EMAIL), on the configuration the fixture made."""
+    apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    apps[0]["settings"]["email_authentication"] = allowed
+
+
 def _recording(app, provider: IdentityProvider):
     def recorded(environ, start_response):
         path = environ.get("PATH_INFO", "")
