@@ -239,11 +239,18 @@ def may_link_by_email(user) -> bool:
 
 
 def claimed_emails(sociallogin) -> list[str]:
-    """The addresses the provider says this person has (verified or not), each once."""
-    found = [address.email for address in sociallogin.email_addresses]
+    """The addresses the provider says this person has (verified or not), each once, as
+    the provider wrote them."""
+    claimed = claims_of(sociallogin).get("email")
+    found = [claimed] if isinstance(claimed, str) else []
+    found += [address.email for address in sociallogin.email_addresses]
     if sociallogin.user is not None and getattr(sociallogin.user, "email", ""):
         found.append(sociallogin.user.email)
-    return list({email.lower(): email for email in found if email}.values())
+    unique: dict[str, str] = {}
+    for email in found:
+        if email:
+            unique.setdefault(email.lower(), email)
+    return list(unique.values())
 
 
 def sign_in_refusal(sociallogin) -> Refusal | None:
