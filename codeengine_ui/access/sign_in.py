@@ -128,15 +128,14 @@ class ProviderAccountAdapter(DefaultSocialAccountAdapter):
         return True
 
     def pre_social_login(self, request: HttpRequest, sociallogin) -> None:
-        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+        linking = _linking(sociallogin)
+        if linking:
             request.audit_source = None  # the person linking is who links
-            refusal = link_refusal(request.user)
-        else:
-            refusal = sign_in_refusal(sociallogin)
+        refusal = link_refusal(request.user) if linking else sign_in_refusal(sociallogin)
         if refusal is None:
             return
         _record_refusal(request, sociallogin, refusal)
-        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+        if linking:
             messages.error(request, refusal.message)
             raise ImmediateHttpResponse(redirect("access:profile"))
         page = render(
@@ -148,9 +147,7 @@ class ProviderAccountAdapter(DefaultSocialAccountAdapter):
         """The one account a verified email names, when the provider links by email and
         the account may be reached that way; None otherwise (and always while linking)."""
         provider = identity_provider(sociallogin.account.provider)
-        if sociallogin.state.get("process") == AuthProcess.CONNECT:
-            return None
-        if provider is None or not provider.links_by_email:
+        if _linking(sociallogin) or provider is None or not provider.links_by_email:
             return None
         for address in sociallogin.email_addresses:
             holders = accounts_with_email(address.email) if address.verified else []
@@ -165,6 +162,11 @@ class ProviderAccountAdapter(DefaultSocialAccountAdapter):
                                 extra_context=None):  # fmt: skip
         provider_id = getattr(provider, "sub_id", None) or getattr(provider, "id", provider)
         record_sign_in_failure(request, provider_id, str(error or "unknown"), exception)
+
+
+def _linking(sociallogin) -> bool:
+    """Whether this is a signed-in person linking their account (allauth's "connect")."""
+    return sociallogin.state.get("process") == AuthProcess.CONNECT
 
 
 class _IdTokenKeepingAdapter(OpenIDConnectOAuth2Adapter):

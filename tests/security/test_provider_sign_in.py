@@ -189,6 +189,8 @@ def test_with_linking_on_a_members_verified_email_links_but_never_a_superuser_or
     assert linked.status_code == 302 and client.get("/").status_code == 200
     assert client.get("/").context["user"] == local_member
     assert local_member.socialaccount_set.get().uid == "carol-sub"
+    local_member.refresh_from_db()
+    assert not local_member.has_usable_password()  # django-allauth's rule when linking by email
     link = AuditEvent.objects.get(action=AuditAction.IDENTITY_LINKED)
     assert link.target == "user carol" and link.actor_name == f"{PROVIDER_LABEL} (sign-in)"
     assert link.details == {"provider": PROVIDER_LABEL, "subject": "carol-sub"}
