@@ -42,7 +42,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from .audit import changes_made_by, record
+from .audit import changes_made_by, record, record_repeated
 from .models import AuditAction
 from .roles import ASSIGNABLE_ROLES, Role, give_role
 
@@ -343,7 +343,7 @@ def record_sign_in_failure(request: HttpRequest, provider_id, error: str, except
     details = {"provider": label, "error": error}
     if exception is not None:
         details["exception"] = failure_description(exception)
-    record(AuditAction.SIGN_IN_FAILED, f"provider {label}", request=request, **details)
+    record_repeated(AuditAction.SIGN_IN_FAILED, f"provider {label}", request=request, **details)
     logger.warning("Sign-in with %s failed: %s %s", label, error, details.get("exception", ""))
 
 

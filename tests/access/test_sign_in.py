@@ -137,6 +137,18 @@ def test_a_callback_without_a_started_login_is_refused(client, identity_provider
     assert client.get("/").status_code == 302
 
 
+def test_failed_sign_ins_from_one_address_are_one_audit_row_with_a_count(client, identity_provider):
+    for attempt in range(5):
+        client.get(f"/accounts/oidc/{PROVIDER_ID}/login/callback/?code=x&state=forged{attempt}")
+    sign_in(client, identity_provider, "", deny=True)
+
+    failures = AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).order_by("pk")
+    assert [(event.details["error"], event.repeated) for event in failures] == [
+        ("unknown", 5),
+        ("cancelled", 1),
+    ]
+
+
 def test_logging_out_ends_the_providers_session_too(client, identity_provider):
     identity_provider.add_user("dan", preferred_username="dan", groups=["ce-readers"])
     sign_in(client, identity_provider, "dan")
