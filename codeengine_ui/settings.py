@@ -132,7 +132,9 @@ AXES_VERBOSE = False
 # --- Sign-in with the company's identity providers (OpenID Connect) ------------------------
 # OIDC_PROVIDERS names each provider; OIDC_<NAME>_SERVER_URL (the issuer, where
 # .well-known/openid-configuration is read), _CLIENT_ID, _CLIENT_SECRET, and optionally
-# _LABEL (the button) and _SCOPES describe it.
+# _LABEL (the button) and _SCOPES describe it. _LINK_BY_EMAIL lets its sign-in with a
+# verified email reach the account that already has that address (never a superuser's or a
+# staff account's); off, such a sign-in is refused and the owner links it from their profile.
 OIDC_PROVIDERS = [name.strip().lower() for name in env.list("OIDC_PROVIDERS", default=[])]
 # Roles from the provider: the claim read at each login and what its values map to
 # ("console-admins=admin,console-devs=member,everyone=viewer"); unset, admins give roles.
@@ -160,6 +162,7 @@ def _oidc_app(name: str) -> dict:
             "server_url": server_url,
             "oauth_pkce_enabled": True,
             "scope": env.list(prefix + "SCOPES", default=["openid", "profile", "email"]),
+            "email_authentication": env.bool(prefix + "LINK_BY_EMAIL", default=False),
         },
     }
 
@@ -176,7 +179,9 @@ ACCOUNT_ADAPTER = "codeengine_ui.access.sign_in.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "codeengine_ui.access.sign_in.ProviderAccountAdapter"
 SOCIALACCOUNT_LOGIN_ON_GET = False  # the login page posts to the provider's URL
 SOCIALACCOUNT_AUTO_SIGNUP = True
-SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified email finds the user an admin added
+# Linking by email is each provider's own choice (OIDC_<NAME>_LINK_BY_EMAIL); once linked,
+# the identity finds the account by its subject, whatever its email becomes.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_STORE_TOKENS = False
 ACCOUNT_EMAIL_VERIFICATION = "none"

@@ -4,6 +4,7 @@ configured to sign in with, plus a record of what the console sent it."""
 import base64
 import hashlib
 import io
+import json
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -25,6 +26,9 @@ class IdentityProvider:
     authorize_requests: list[dict] = field(default_factory=list)
     token_requests: list[dict] = field(default_factory=list)
     end_session_requests: list[dict] = field(default_factory=list)
+    # The token endpoint refuses every code, quoting in its error what it was sent (the
+    # code, the verifier, the client's secret), as a careless provider might.
+    token_errors_quote_the_request: bool = False
 
     def add_user(self, sub: str, **claims) -> None:
         """Who the provider signs in as `sub` (the next sign-in sees these claims)."""
@@ -37,6 +41,13 @@ class IdentityProvider:
         verifier = self.token_requests[-1]["code_verifier"]
         digest = hashlib.sha256(verifier.encode()).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == challenge
+
+
+def link_by_email(settings, allowed: bool = True) -> None:
+    """Let the provider's sign-in with a verified email reach the account that has it
+    (OIDC_<NAME>_LINK_BY_EMAIL), on the configuration the fixture made."""
+    apps = settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]
+    apps[0]["settings"]["email_authentication"] = allowed
 
 
 def _recording(app, provider: IdentityProvider):
@@ -52,6 +63,11 @@ def _recording(app, provider: IdentityProvider):
             body = environ["wsgi.input"].read(length)
             provider.token_requests.append({k: v[0] for k, v in parse_qs(body.decode()).items()})
             environ["wsgi.input"] = io.BytesIO(body)
+            if provider.token_errors_quote_the_request:
+                sent = f"{body.decode()} {environ.get('HTTP_AUTHORIZATION', '')}"
+                error = json.dumps({"error": "invalid_grant", "error_description": sent})
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [error.encode()]
         return app(environ, start_response)
 
     return recorded

@@ -13,7 +13,8 @@ command), because it is read from model signals and compared with what was store
 
 Recorded where they happen: a token's connection test, the re-encryption of every token
 under a new key, pruned runs (the only way runs are deleted: the admin shows them read
-only), and failed logins (one row per burst from one address, with a count).
+only), and failed logins (one row per burst from one address, with a count), and sign-ins
+with an identity provider that failed (counted the same way) or were refused.
 
 Not recorded: QuerySet.update(), bulk_create() and raw SQL, which send no signals; the
 console uses them only for fields that are not audited (last use, last check, progress).
@@ -458,11 +459,26 @@ def failed_logins_from(address: str | None) -> int:
     return burst.repeated if burst else 0
 
 
-def _open_burst(address: str | None):
+def _open_burst(address: str | None, action: AuditAction = AuditAction.LOGIN_FAILED):
     since = timezone.now() - settings.AXES_COOLOFF_TIME
     return AuditEvent.objects.filter(
-        action=AuditAction.LOGIN_FAILED, ip_address=address, last_at__gte=since
+        action=action, ip_address=address, last_at__gte=since
     ).order_by("-id")
+
+
+def record_repeated(action: AuditAction, target: str, *, request, **details) -> None:
+    """Records `action`, or counts it on the row of the same event from the same address
+    in its current burst: anyone can repeat a failure, and a flood writes one row."""
+    address = client_address(request) if request is not None else None
+    with transaction.atomic():
+        bursts = _open_burst(address, action).filter(target=target[:255]).select_for_update()
+        burst = next((event for event in bursts[:20] if event.details == details), None)
+        if burst is None:
+            record(action, target, request=request, **details)
+            return
+        AuditEvent.objects.filter(pk=burst.pk).update(
+            repeated=F("repeated") + 1, last_at=timezone.now()
+        )
 
 
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")

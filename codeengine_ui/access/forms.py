@@ -7,7 +7,7 @@ from codeengine_ui.timezones import server_today
 
 from .models import ApiKey
 from .roles import ASSIGNABLE_ROLES, Role
-from .sign_in import identity_providers
+from .sign_in import accounts_with_email, identity_providers
 
 
 class RoleForm(forms.Form):
@@ -42,26 +42,44 @@ class NewUserForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        providers = identity_providers()
-        if not providers:
-            return
-        by_provider = (
-            self.PROVIDER,
-            f"None: they sign in with {' or '.join(p.label for p in providers)}, which "
-            "finds this account by the email above",
-        )
+        providers = [p for p in identity_providers() if p.links_by_email]
         field = self.fields["password_by"]
-        if settings.LOCAL_PASSWORDS:
-            field.choices = [*field.choices, by_provider]
-        else:
-            field.choices, field.initial = [by_provider], self.PROVIDER
-            field.label = "Signing in"
+        self.closed = ""
+        if providers:
+            by_provider = (
+                self.PROVIDER,
+                f"None: they sign in with {' or '.join(p.label for p in providers)}, which "
+                "finds this account by the email above",
+            )
+            if settings.LOCAL_PASSWORDS:
+                field.choices = [*field.choices, by_provider]
+            else:
+                field.choices, field.initial = [by_provider], self.PROVIDER
+                field.label = "Signing in"
+        elif not settings.LOCAL_PASSWORDS and identity_providers():
+            labels = " or ".join(p.label for p in identity_providers())
+            self.closed = (
+                f"Everyone signs in with {labels} here, which makes their account at their "
+                "first sign-in: give them a role on the Team page then. An account added "
+                "here could not sign in, and would make the provider refuse them."
+            )
 
     def clean(self):
         data = super().clean()
+        if self.closed:
+            raise forms.ValidationError(self.closed, code="added_by_provider")
         if data.get("password_by") == self.PROVIDER and not data.get("email"):
             self.add_error("email", "The identity provider finds them by this email: enter it.")
         return data
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if email and accounts_with_email(email):
+            raise forms.ValidationError(
+                "Another account has this email (compared without regard to case).",
+                code="email_taken",
+            )
+        return email
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()

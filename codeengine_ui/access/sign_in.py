@@ -4,6 +4,13 @@ django-allauth) whose roles claim can set each person's role at every login.
 A provider's login and callback are allauth's, except that the callback keeps the raw ID
 token in the session: logging out hands it back to the provider's end_session_endpoint
 (RP-initiated logout), which is how the provider's own session ends too.
+
+A provider's identity reaches an account the console already has only through a link: made
+by the account's owner while signed in (the profile's "Link your ... sign-in"), or at sign-in
+by a verified email when that provider is allowed to (OIDC_<NAME>_LINK_BY_EMAIL), never for
+a superuser's or a staff account. Any other sign-in whose email an account already has is
+refused, and superusers (the break-glass login) are never signed in by a provider at all.
+Refusals, failures, links and unlinks are written to the audit log, never with a credential.
 """
 
 import logging
@@ -14,20 +21,29 @@ import httpx
 import requests
 from allauth.account import signals as account_signals
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.internal.flows.connect import disconnect, validate_disconnect
+from allauth.socialaccount.models import SocialAccount, SocialApp
+from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.decorators import login_not_required
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from .audit import changes_made_by
+from .audit import changes_made_by, record, record_repeated
+from .models import AuditAction
 from .roles import ASSIGNABLE_ROLES, Role, give_role
 
 logger = logging.getLogger(__name__)
@@ -46,6 +62,8 @@ class IdentityProvider:
     label: str
     server_url: str
     client_id: str
+    # Its sign-in with a verified email may reach the account that has that address.
+    links_by_email: bool = False
 
 
 def identity_providers() -> list[IdentityProvider]:
@@ -56,6 +74,7 @@ def identity_providers() -> list[IdentityProvider]:
             label=app["name"],
             server_url=app["settings"]["server_url"],
             client_id=app["client_id"],
+            links_by_email=bool(app["settings"].get("email_authentication", False)),
         )
         for app in apps
     ]
@@ -63,6 +82,11 @@ def identity_providers() -> list[IdentityProvider]:
 
 def identity_provider(provider_id: str | None) -> IdentityProvider | None:
     return next((p for p in identity_providers() if p.id == provider_id), None)
+
+
+def provider_label(provider_id: str | None) -> str:
+    provider = identity_provider(provider_id)
+    return provider.label if provider else str(provider_id)
 
 
 class PasswordBackend(ModelBackend):
@@ -97,16 +121,52 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class ProviderAccountAdapter(DefaultSocialAccountAdapter):
     """Whoever the company's identity provider signs in gets an account (with no role,
-    unless the roles claim gives one)."""
+    unless the roles claim gives one), unless the console already has an account with
+    their email: that one is reached only through a link (see sign_in_refusal)."""
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin) -> bool:
         return True
 
+    def pre_social_login(self, request: HttpRequest, sociallogin) -> None:
+        linking = _linking(sociallogin)
+        if linking:
+            request.audit_source = None  # the person linking is who links
+        refusal = link_refusal(request.user) if linking else sign_in_refusal(sociallogin)
+        if refusal is None:
+            return
+        _record_refusal(request, sociallogin, refusal)
+        if linking:
+            messages.error(request, refusal.message)
+            raise ImmediateHttpResponse(redirect("access:profile"))
+        page = render(
+            request, "registration/sign_in_refused.html", {"reason": refusal.message}, status=403
+        )
+        raise ImmediateHttpResponse(page)
+
+    def authenticate_by_email(self, sociallogin):
+        """The one account a verified email names, when the provider links by email and
+        the account may be reached that way; None otherwise (and always while linking)."""
+        provider = identity_provider(sociallogin.account.provider)
+        if _linking(sociallogin) or provider is None or not provider.links_by_email:
+            return None
+        for address in sociallogin.email_addresses:
+            holders = accounts_with_email(address.email) if address.verified else []
+            if len(holders) == 1 and may_link_by_email(holders[0]):
+                return holders[0], address.email
+        return None
+
+    def get_connect_redirect_url(self, request: HttpRequest, socialaccount) -> str:
+        return reverse("access:profile")
+
     def on_authentication_error(self, request, provider, error=None, exception=None,
                                 extra_context=None):  # fmt: skip
-        logger.warning(
-            "Sign-in with %s failed: %s %s", getattr(provider, "id", provider), error, exception
-        )
+        provider_id = getattr(provider, "sub_id", None) or getattr(provider, "id", provider)
+        record_sign_in_failure(request, provider_id, str(error or "unknown"), exception)
+
+
+def _linking(sociallogin) -> bool:
+    """Whether this is a signed-in person linking their account (allauth's "connect")."""
+    return sociallogin.state.get("process") == AuthProcess.CONNECT
 
 
 class _IdTokenKeepingAdapter(OpenIDConnectOAuth2Adapter):
@@ -126,8 +186,7 @@ def provider_login(request: HttpRequest, provider_id: str) -> HttpResponse:
 def provider_callback(request: HttpRequest, provider_id: str) -> HttpResponse:
     """allauth's OpenID Connect callback, keeping the raw ID token for logging out; an
     account it creates is recorded as made by the provider."""
-    provider = identity_provider(provider_id)
-    request.audit_source = f"{provider.label if provider else provider_id} (sign-in)"
+    request.audit_source = f"{provider_label(provider_id)} (sign-in)"
     return _unless_unreachable(request, provider_id, OAuth2CallbackView, _IdTokenKeepingAdapter)
 
 
@@ -139,15 +198,214 @@ def _unless_unreachable(request, provider_id, view_class, adapter_class) -> Http
     except SocialApp.DoesNotExist as missing:
         raise Http404("No such identity provider.") from missing
     except (requests.RequestException, ValueError, KeyError) as error:
-        provider = identity_provider(provider_id)
-        label = provider.label if provider else provider_id
-        logger.warning("Sign-in with %s: the provider did not answer: %s", provider_id, error)
+        label = provider_label(provider_id)
+        record_sign_in_failure(request, provider_id, "provider did not answer", error)
         reason = (
             f"{label} did not answer the console, so nobody can sign in with it right now. "
             "Try again in a moment; if it lasts, an admin can check the provider's address "
             "(its SERVER_URL) and the break-glass login still works."
         )
         return render(request, "registration/sign_in_refused.html", {"reason": reason}, status=502)
+
+
+# --- Which account a provider's identity may reach -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a provider sign-in (or link) may not go on: `why` for the audit log, `message`
+    for the person; `account` is the existing account it would have reached."""
+
+    why: str
+    message: str
+    account: object = None
+
+
+def accounts_with_email(email: str) -> list:
+    """The accounts that have `email`, compared without regard to case: the user's own
+    field and the addresses allauth keeps for the accounts it created."""
+    if not email:
+        return []
+    users = get_user_model().objects
+    holders = {
+        *users.filter(email__iexact=email),
+        *users.filter(pk__in=EmailAddress.objects.filter(email__iexact=email).values("user")),
+    }
+    return sorted(holders, key=lambda user: user.pk)
+
+
+def may_link_by_email(user) -> bool:
+    """An email claim never reaches a superuser (the break-glass login) or a staff account,
+    whatever the provider's setting."""
+    return user.is_active and not user.is_superuser and not user.is_staff
+
+
+def claimed_emails(sociallogin) -> list[str]:
+    """The addresses the provider says this person has (verified or not), each once, as
+    the provider wrote them."""
+    claimed = claims_of(sociallogin).get("email")
+    found = [claimed] if isinstance(claimed, str) else []
+    found += [address.email for address in sociallogin.email_addresses]
+    if sociallogin.user is not None and getattr(sociallogin.user, "email", ""):
+        found.append(sociallogin.user.email)
+    unique: dict[str, str] = {}
+    for email in found:
+        if email:
+            unique.setdefault(email.lower(), email)
+    return list(unique.values())
+
+
+def sign_in_refusal(sociallogin) -> Refusal | None:
+    """None when the sign-in may go on: to the account its identity is linked to (unless a
+    superuser's or deactivated), or to a new account when no account has its email."""
+    label = provider_label(sociallogin.account.provider)
+    if sociallogin.is_existing:
+        account = sociallogin.user
+        if account.is_superuser:
+            return Refusal(
+                "linked to a superuser: the break-glass account logs in only with its password",
+                f"This {label} sign-in is linked to the console's break-glass account, which "
+                "logs in only with its password. Ask an admin.",
+                account,
+            )
+        if not account.is_active:
+            return Refusal(
+                "account deactivated",
+                "This account is deactivated in the console: ask an admin.",
+                account,
+            )
+        return None
+    for email in claimed_emails(sociallogin):
+        holders = accounts_with_email(email)
+        if holders:
+            return Refusal(
+                _why_not_linked_by_email(sociallogin, holders, email),
+                f"An account with this e-mail already exists in the console; sign in with it "
+                f"and link {label} from your profile.",
+                holders[0],
+            )
+    return None
+
+
+def _why_not_linked_by_email(sociallogin, holders: list, email: str) -> str:
+    if any(user.is_superuser or user.is_staff for user in holders):
+        return "email of a superuser or staff account, which is never linked by email"
+    provider = identity_provider(sociallogin.account.provider)
+    if provider is None or not provider.links_by_email:
+        return "email of an existing account, and this provider does not link by email"
+    if len(holders) > 1:
+        return "email of several accounts"
+    if not any(a.verified for a in sociallogin.email_addresses if a.email.lower() == email.lower()):
+        return "email of an existing account, not verified by the provider"
+    return "email of a deactivated account"
+
+
+def link_refusal(user) -> Refusal | None:
+    """Superusers are the break-glass login: no provider is ever linked to one."""
+    if not user.is_superuser:
+        return None
+    return Refusal(
+        "a superuser is never linked to a provider",
+        "This is a superuser, the console's break-glass account: it logs in only with its "
+        "password and is never linked to an identity provider.",
+        user,
+    )
+
+
+def _record_refusal(request: HttpRequest, sociallogin, refusal: Refusal) -> None:
+    account = refusal.account
+    subject = sociallogin.account.uid
+    label = provider_label(sociallogin.account.provider)
+    record(
+        AuditAction.SIGN_IN_REFUSED,
+        f"user {account.get_username()}" if account is not None else f"{label} {subject}",
+        request=request,
+        provider=label,
+        subject=subject,
+        emails=claimed_emails(sociallogin),
+        why=refusal.why,
+    )
+    logger.warning("Sign-in with %s as %s refused: %s", label, subject, refusal.why)
+
+
+def failure_description(exception: BaseException | None) -> str:
+    """The exception's kind and its message up to the first colon: what follows may quote
+    the provider's answer or a request, which can hold a code or a token."""
+    if exception is None:
+        return ""
+    text = str(exception).split(":", 1)[0].strip()[:200]
+    name = type(exception).__name__
+    return f"{name}: {text}" if text else name
+
+
+def record_sign_in_failure(request: HttpRequest, provider_id, error: str, exception=None) -> None:
+    label = provider_label(provider_id)
+    details = {"provider": label, "error": error}
+    if exception is not None:
+        details["exception"] = failure_description(exception)
+    record_repeated(AuditAction.SIGN_IN_FAILED, f"provider {label}", request=request, **details)
+    logger.warning("Sign-in with %s failed: %s %s", label, error, details.get("exception", ""))
+
+
+# --- Linked identities: listed and unlinked from the profile, audited however made --------
+
+
+@dataclass(frozen=True)
+class LinkedIdentity:
+    id: int
+    provider: str
+    subject: str
+
+
+def linked_identities(user) -> list[LinkedIdentity]:
+    return [
+        LinkedIdentity(account.pk, provider_label(account.provider), account.uid)
+        for account in SocialAccount.objects.filter(user=user).order_by("provider", "pk")
+    ]
+
+
+def providers_to_link(user) -> list[IdentityProvider]:
+    """The providers `user` may link a sign-in of theirs with (none for a superuser)."""
+    if link_refusal(user) is not None:
+        return []
+    linked = set(SocialAccount.objects.filter(user=user).values_list("provider", flat=True))
+    return [provider for provider in identity_providers() if provider.id not in linked]
+
+
+def remove_identity_link(request: HttpRequest, account: SocialAccount) -> None:
+    """Unlinks the owner's identity, unless it is how they sign in: raises ValidationError."""
+    user = account.user
+    others = SocialAccount.objects.filter(user=user).exclude(pk=account.pk)
+    passwords_work = user.has_usable_password() and (settings.LOCAL_PASSWORDS or user.is_superuser)
+    if not others.exists() and not passwords_work:
+        raise ValidationError(
+            f"This is how you sign in: unlinking {provider_label(account.provider)} would lock "
+            "you out of the console.",
+            code="last_sign_in",
+        )
+    validate_disconnect(request, account)
+    disconnect(request, account)
+
+
+@receiver(post_save, sender=SocialAccount, dispatch_uid="audit_identity_linked")
+def _identity_linked(sender, instance: SocialAccount, created: bool, **kwargs):
+    if created:
+        record(
+            AuditAction.IDENTITY_LINKED,
+            f"user {instance.user.get_username()}",
+            provider=provider_label(instance.provider),
+            subject=instance.uid,
+        )
+
+
+@receiver(post_delete, sender=SocialAccount, dispatch_uid="audit_identity_unlinked")
+def _identity_unlinked(sender, instance: SocialAccount, **kwargs):
+    record(
+        AuditAction.IDENTITY_UNLINKED,
+        f"user {instance.user.get_username()}",
+        provider=provider_label(instance.provider),
+        subject=instance.uid,
+    )
 
 
 # --- Roles from the provider's claim --------------------------------------------------------

@@ -11,6 +11,11 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit_log"),
     path("profile/", views.profile, name="profile"),
     path("profile/keys/<int:key_id>/revoke/", views.revoke_api_key, name="revoke_api_key"),
+    path(
+        "profile/sign-ins/<int:account_id>/unlink/",
+        views.unlink_identity,
+        name="unlink_identity",
+    ),
     path("team/api-keys/", views.api_keys, name="api_keys"),
     path("preferences/theme/", views.set_theme, name="set_theme"),
 ]

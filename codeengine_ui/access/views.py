@@ -4,11 +4,13 @@ the audit log."""
 import json
 import secrets
 
+from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +34,11 @@ from .sign_in import (
     ID_TOKEN_SESSION_KEY,
     PROVIDER_SESSION_KEY,
     identity_providers,
+    link_refusal,
+    linked_identities,
     provider_logout_url,
+    providers_to_link,
+    remove_identity_link,
 )
 
 AUDIT_PAGE_SIZE = 100
@@ -180,7 +186,8 @@ def set_theme(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Role.NONE)
 @require_http_methods(["GET", "POST"])
 def profile(request: HtmxHttpRequest) -> HttpResponse:
-    """The user's own page: their API keys (a new one is shown once) and their password."""
+    """The user's own page: their API keys (a new one is shown once), their password and
+    the identity providers' sign-ins linked to their account."""
     form = ApiKeyForm(request.user, request.POST or None)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -193,8 +200,24 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
         "created": created,
         "keys": request.user.api_keys.all(),
         "today": server_today(),
+        "identities": linked_identities(request.user),
+        "providers_to_link": providers_to_link(request.user),
+        "link_refusal": link_refusal(request.user) if identity_providers() else None,
+        "roles_claim": settings.OIDC_ROLES_CLAIM if settings.OIDC_ROLE_MAP else "",
     }
     return render(request, "access/profile.html", context)
+
+
+@role_required(Role.NONE)
+@require_POST
+def unlink_identity(request: HtmxHttpRequest, account_id: int) -> HttpResponse:
+    """Unlink one of the user's own provider sign-ins (never the last way they sign in)."""
+    account = get_object_or_404(SocialAccount, pk=account_id, user=request.user)
+    try:
+        remove_identity_link(request, account)
+    except ValidationError as refused:
+        messages.error(request, refused.messages[0])
+    return redirect("access:profile")
 
 
 @role_required(Role.NONE)

@@ -30,6 +30,7 @@ SAMPLE_VALUES = {
     "run_id": lambda objects: objects["execution"].pk,
     "batch_id": lambda objects: "00000000-0000-0000-0000-000000000000",
     "key_id": lambda objects: 1,
+    "account_id": lambda objects: 1,
     "kind": lambda objects: "person",
     "case_id": lambda objects: objects["case"].pk,
     "suite_id": lambda objects: objects["suite"].pk,

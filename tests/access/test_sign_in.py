@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from codeengine_ui.access.models import AuditAction, AuditEvent
 from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.access.sign_in import role_from_claims
-from tests.identity_provider import CLIENT_ID, PROVIDER_ID, PROVIDER_LABEL
+from tests.identity_provider import CLIENT_ID, PROVIDER_ID, PROVIDER_LABEL, link_by_email
 
 pytestmark = pytest.mark.django_db
 
@@ -99,9 +99,10 @@ def test_the_role_follows_the_claim_at_each_login_and_no_role_means_ask_an_admin
     assert AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGED).count() == 4
 
 
-def test_an_admin_added_person_is_found_by_their_verified_email(
-    client, identity_provider, django_user_model
+def test_where_the_provider_links_by_email_an_admin_added_person_is_found_by_it(
+    client, settings, identity_provider, django_user_model
 ):
+    link_by_email(settings)
     carol = django_user_model.objects.create_user("carol", email="carol@acme.example")
     identity_provider.add_user(
         "c-4711", preferred_username="c.smith", email="carol@acme.example",
@@ -112,20 +113,7 @@ def test_an_admin_added_person_is_found_by_their_verified_email(
 
     assert django_user_model.objects.filter(email="carol@acme.example").count() == 1
     assert role_of(user_named(carol.username)) == Role.MEMBER
-
-
-def test_a_superuser_stays_an_admin_whatever_the_claim(
-    client, identity_provider, django_user_model
-):
-    django_user_model.objects.create_superuser("root", email="root@acme.example")
-    identity_provider.add_user(
-        "root-sub", email="root@acme.example", email_verified=True, groups=[]
-    )
-
-    sign_in(client, identity_provider, "root-sub")
-
-    assert role_of(user_named("root")) == Role.ADMIN
-    assert not AuditEvent.objects.filter(action=AuditAction.ROLE_CHANGED).exists()
+    assert carol.socialaccount_set.get().uid == "c-4711"
 
 
 def test_a_refused_sign_in_says_so_and_logs_nobody_in(client, identity_provider):
@@ -147,6 +135,18 @@ def test_a_callback_without_a_started_login_is_refused(client, identity_provider
 
     assert answer.status_code in (400, 401)
     assert client.get("/").status_code == 302
+
+
+def test_failed_sign_ins_from_one_address_are_one_audit_row_with_a_count(client, identity_provider):
+    for attempt in range(5):
+        client.get(f"/accounts/oidc/{PROVIDER_ID}/login/callback/?code=x&state=forged{attempt}")
+    sign_in(client, identity_provider, "", deny=True)
+
+    failures = AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).order_by("pk")
+    assert [(event.details["error"], event.repeated) for event in failures] == [
+        ("unknown", 5),
+        ("cancelled", 1),
+    ]
 
 
 def test_logging_out_ends_the_providers_session_too(client, identity_provider):
@@ -243,6 +243,7 @@ def test_an_admin_adds_someone_who_will_sign_in_with_the_provider(
     client, settings, identity_provider, admin_user, django_user_model
 ):
     settings.LOCAL_PASSWORDS = False
+    link_by_email(settings)
     client.force_login(admin_user)
     form = client.get("/team/add/").text
     assert f"they sign in with {PROVIDER_LABEL}" in form and "A link where they choose" not in form
@@ -262,6 +263,33 @@ def test_an_admin_adds_someone_who_will_sign_in_with_the_provider(
     client.logout()
     sign_in(client, identity_provider, "fay-sub")
     assert django_user_model.objects.filter(email="fay@acme.example").count() == 1
+    assert client.get("/").status_code == 200
+
+
+def test_where_no_provider_links_by_email_admins_do_not_add_people_who_sign_in_with_one(
+    client, settings, identity_provider, admin_user, django_user_model
+):
+    settings.LOCAL_PASSWORDS = False
+    client.force_login(admin_user)
+
+    form = client.get("/team/add/").text
+    assert "makes their account at their first sign-in" in form and 'name="username"' not in form
+
+    client.post("/team/add/", {"username": "gil", "email": "gil@acme.example", "role": "2"})
+    assert not django_user_model.objects.filter(username="gil").exists()
+
+
+def test_an_admin_cannot_add_an_email_another_account_has_in_any_case(
+    client, admin_user, django_user_model
+):
+    django_user_model.objects.create_user("hal", email="hal@acme.example")
+    client.force_login(admin_user)
+
+    refused = client.post("/team/add/", {"username": "hal2", "email": "HAL@Acme.example",
+                                         "role": "2", "password_by": "link"})  # fmt: skip
+
+    assert "Another account has this email" in refused.text
+    assert not django_user_model.objects.filter(username="hal2").exists()
 
 
 def test_a_provider_that_does_not_answer_gets_a_clear_page(client, settings, identity_provider):
