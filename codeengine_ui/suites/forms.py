@@ -9,7 +9,6 @@ from codeengine_ui.request_values import RowsChoiceField
 from .expectations import expectation_problems
 from .models import Case, Suite
 
-
 MAX_IGNORED_PATHS = 200
 MAX_IGNORED_PATH_CHARACTERS = 300
 
