@@ -263,10 +263,6 @@ def _key(value: Any) -> tuple:
     return (value.__class__, value)
 
 
-def _is_scalar(value: Any) -> bool:
-    return not isinstance(value, dict | list)
-
-
 class _Containment:
     def __init__(self):
         self.comparisons = 0
@@ -313,24 +309,29 @@ class _ListIndex:
         """The positions of the items that may contain `piece` (all of them for a list)."""
         if len(self.items) <= _SHORT_LIST:
             return range(len(self.items))
-        if _is_scalar(piece):
+        containers = (dict, list)
+        if piece.__class__ not in containers:
             if self._values is None:
                 self._values = {}
                 for position, item in enumerate(self.items):
-                    if _is_scalar(item):
-                        self._values.setdefault(_key(item), position)
+                    if item.__class__ not in containers:
+                        self._values.setdefault((item.__class__, item), position)
             found = self._values.get(_key(piece))
             return [] if found is None else [found]
         if isinstance(piece, dict):
-            exact = next(((k, v) for k, v in piece.items() if _is_scalar(v)), None)
+            exact = next(((k, v) for k, v in piece.items() if v.__class__ not in containers), None)
             if exact is not None:
                 if self._fields is None:
+                    # Loops without calls of Python functions: the deadline's clock is read
+                    # at each call, and a result may have a million fields.
                     self._fields = {}
                     for position, item in enumerate(self.items):
-                        if isinstance(item, dict):
+                        if item.__class__ is dict:
                             for k, v in item.items():
-                                if _is_scalar(v):
-                                    self._fields.setdefault((k, *_key(v)), []).append(position)
+                                if v.__class__ not in containers:
+                                    self._fields.setdefault((k, v.__class__, v), []).append(
+                                        position
+                                    )
                 return self._fields.get((exact[0], *_key(exact[1])), [])
         return range(len(self.items))
 
