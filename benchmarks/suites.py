@@ -5,6 +5,10 @@ suite_100_cases_wall_s   a suite of 100 cases of an instant function, from Run c
                          in Chromium against the stack as `make run` starts it (s)
 suite_diff_10k_keys_ms   the verdict and the differences for a result with 10,000 keys
                          against a snapshot where 100 of them differ (ms, median of 20)
+expectation_pathological_regex_ms
+                         a `matches` expectation of ^Hello, (a+)+$ (which backtracks
+                         exponentially in Python's re) checked against "Hello, " and
+                         10,000 letters, as a worker checks it (ms, 95th percentile of 20)
 """
 
 import os
@@ -18,7 +22,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared import figure  # noqa: E402
+from shared import figure, percentile  # noqa: E402
 
 from codeengine_ui.demo.stack import DemoStack  # noqa: E402
 
@@ -90,9 +94,29 @@ def diff_10k_keys() -> float:
     return statistics.median(timings)
 
 
+def pathological_regex() -> float:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "codeengine_ui.settings")
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    from codeengine_ui.suites.expectations import RunFacts, unmet
+
+    run = RunFacts("SUCCESS", "Hello, " + "a" * 10_000 + "!", [], [], 10)
+    expectations = [{"kind": "path", "path": "$", "matches": "^Hello, (a+)+$"}]
+    timings = []
+    for _ in range(20):
+        started = time.perf_counter()
+        [failure] = unmet(expectations, run)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert failure.message.startswith("$ should match"), failure.message
+    return percentile(timings, 0.95)
+
+
 def main() -> None:
     figure("suite_100_cases_wall_s", suite_wall(), "s")
     figure("suite_diff_10k_keys_ms", diff_10k_keys(), "ms")
+    figure("expectation_pathological_regex_ms", pathological_regex(), "ms")
 
 
 if __name__ == "__main__":
