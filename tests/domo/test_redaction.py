@@ -120,6 +120,12 @@ def test_credentials_in_parameters_and_fields_are_redacted(name, template):
     assert "Value" not in redact(line)
 
 
+def test_a_quoted_value_is_redacted_up_to_its_closing_quote():
+    assert redact('{"password": "correct horse, battery", "user": "ada"}') == (
+        '{"password": "[redacted]", "user": "ada"}'
+    )
+
+
 def test_a_percent_encoded_name_is_still_a_name():
     assert "plain-secret" not in redact("GET /x?api%5Fkey=plain-secret&%6Bey=plain-secret")
 

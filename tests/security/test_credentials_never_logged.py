@@ -97,7 +97,7 @@ def test_an_authorization_header_the_api_does_not_take_is_refused_unlogged(
 # --- the whole stack, as make run starts it ----------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def stack():
     var = ROOT / "var"
     stack = DemoStack(var / "test-credentials.sqlite3", var / "test-credentials-stack.log",
@@ -195,7 +195,8 @@ def test_no_credential_sent_in_any_shape_reaches_any_log(stack):
         rows = database.execute("SELECT encrypted_value FROM catalog_accesstoken").fetchall()
     stored = [row[0] for row in rows]
 
-    # then the stack's log, every process's lines, holds none of them
+    # then the stack's log, every process's lines, holds none of them (once stopped, every
+    # process has written all it had)
     stack.__exit__()
     log = stack.log_path.read_text()
     for process in ("web.1", "worker.1", "emulator.1"):
