@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from codeengine_ui.domo import client as codeengine_client
+from codeengine_ui.domo.redaction import register_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -402,22 +403,35 @@ RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=10)
 _retention = env.str("EXECUTION_RETENTION_DAYS", default="").strip()
 EXECUTION_RETENTION_DAYS = int(_retention) if _retention else None
 
+# Every log line of every process is written by the one root handler, through the
+# redacting formatter (domo/redaction.py); gunicorn's own lines go through the same
+# redaction (gunicorn_logging.py). The process's configured secrets are redacted by value.
+for _secret in (
+    SECRET_KEY,
+    *TOKEN_ENCRYPTION_KEYS,
+    CODEENGINE_EMULATOR_TOKEN,
+    CODEENGINE_EMULATOR_LIMITED_TOKEN,
+    MAILERS["default"]["OPTIONS"]["password"],
+    DATABASES["default"].get("PASSWORD") or "",
+    *(app["secret"] for app in _oidc_apps),
+):
+    register_secret(_secret)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "codeengine_ui.domo.redaction.RedactTokensFilter"}},
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_tokens"],
+    "formatters": {
+        "plain": {
+            "class": "codeengine_ui.domo.redaction.RedactingFormatter",
+            "format": "{asctime} {levelname} {name}: {message}",
+            "style": "{",
         }
     },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # Named so that Django's own DEBUG handler (unfiltered) is dropped: its lines reach
-        # the root handler above, once, redacted.
+        # Named so that Django's own handlers (not redacting) are dropped, for `django` and
+        # its children (django.request, django.server...): their lines reach the root
+        # handler above, once, redacted.
         "django": {"level": "INFO"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},

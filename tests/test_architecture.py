@@ -1,7 +1,7 @@
 """The package's layers, lowest first: a module imports only from its own layer or below.
 
-The project package's own modules wire everything together (settings, urls, wsgi, asgi)
-and sit outside the layers.
+The project package's own modules wire everything together (settings, urls, wsgi, asgi,
+gunicorn_logging) and sit outside the layers.
 """
 
 import ast
@@ -34,7 +34,7 @@ LAYERS = [
     {"api"},  # the JSON API: the same runs and history, for scripts and the command line
     {"demo"},  # emulator and demo data: the product never imports it
 ]
-WIRING = {"settings", "urls", "wsgi", "asgi", "__init__"}
+WIRING = {"settings", "urls", "wsgi", "asgi", "gunicorn_logging", "__init__"}
 LAYER_OF = {room: index for index, rooms in enumerate(LAYERS) for room in rooms}
 
 

@@ -28,6 +28,7 @@ from .console import (
     load_settings,
     save_settings,
 )
+from .output import show, show_json, show_lines, show_stream, show_table
 
 WAIT_STEP_SECONDS = 30
 
@@ -39,7 +40,7 @@ class ConsoleGroup(click.Group):
         try:
             return super().invoke(ctx)
         except ConsoleError as error:
-            click.echo(f"ce: {error}", err=True)
+            show(f"ce: {error}", err=True)
             sys.exit(error.exit_code)
 
 
@@ -51,27 +52,6 @@ def cli():
 
 def _console() -> Console:
     return Console(load_settings())
-
-
-def _json_out(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def _table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
-    """Rows as an aligned text table: (key, heading) per column."""
-    cells = [[heading for _, heading in columns]]
-    cells += [
-        ["" if row.get(key) is None else str(row.get(key)) for key, _ in columns] for row in rows
-    ]
-    widths = [min(60, max(len(line[index]) for line in cells)) for index in range(len(columns))]
-    for number, line in enumerate(cells):
-        click.echo(
-            "  ".join(
-                cell[:60].ljust(width) for cell, width in zip(line, widths, strict=True)
-            ).rstrip()
-        )
-        if number == 0:
-            click.echo("  ".join("-" * width for width in widths))
 
 
 # --- login -------------------------------------------------------------------------------
@@ -86,9 +66,7 @@ def login(url: str, key: str | None):
     console = Console(Settings(url.rstrip("/"), key.strip()))
     functions = console.request("GET", "/functions")
     path = save_settings(url, key.strip())
-    click.echo(
-        f"Logged in to {url.rstrip('/')}: {len(functions)} saved functions. Key stored in {path}."
-    )
+    show(f"Logged in to {url.rstrip('/')}: {len(functions)} saved functions. Key stored in {path}.")
 
 
 # --- functions -----------------------------------------------------------------------------
@@ -101,9 +79,9 @@ def functions(search: str, as_json: bool):
     """The saved functions, starred first."""
     found = _console().request("GET", "/functions", params={"search": search})
     if as_json:
-        _json_out(found)
+        show_json(found)
         return
-    _table(
+    show_table(
         found,
         [("id", "ID"), ("name", "NAME"), ("function_name", "FUNCTION"), ("instance", "INSTANCE"),
          ("version", "VERSION"), ("package_id", "PACKAGE")],
@@ -168,7 +146,7 @@ def _finished_run(console: Console, run: dict, timeout: float, quiet: bool) -> d
     shown = None
     while True:
         if run["status"] != shown and not quiet:
-            click.echo(f"run #{run['id']}: {run['status']}", err=True)
+            show(f"run #{run['id']}: {run['status']}", err=True)
             shown = run["status"]
         remaining = deadline - time.monotonic()
         if run["finished"] or remaining <= 0:
@@ -179,20 +157,18 @@ def _finished_run(console: Console, run: dict, timeout: float, quiet: bool) -> d
 
 def _report(run: dict, as_json: bool) -> int:
     if as_json:
-        _json_out(run)
+        show_json(run)
     else:
         if run.get("result") is not None or run["status"] == "SUCCESS":
-            click.echo(json.dumps(run.get("result"), indent=2, ensure_ascii=False))
+            show_json(run.get("result"))
         for line in run.get("stderr") or []:
-            click.echo(f"stderr: {line if isinstance(line, str) else json.dumps(line)}", err=True)
+            show_lines("stderr: ", line if isinstance(line, str) else json.dumps(line), err=True)
         error = run.get("error")
         if error:
-            click.echo(
-                f"error: {error.get('title') or error.get('code')}: {error.get('message')}",
-                err=True,
-            )
+            title = error.get("title") or error.get("code")
+            show_lines("error: ", f"{title}: {error.get('message')}", err=True)
             if error.get("next_step"):
-                click.echo(f"next: {error['next_step']}", err=True)
+                show_lines("next: ", error["next_step"], err=True)
     if not run["finished"]:
         return EXIT_STILL_RUNNING
     return EXIT_OK if run["status"] == "SUCCESS" else EXIT_RUN_UNSUCCESSFUL
@@ -235,10 +211,10 @@ def run(function, pairs, inputs_file, version, wait, timeout, idempotency_key, a
     )
     if not wait:
         if as_json:
-            _json_out(started)
+            show_json(started)
         else:
             link = f"{console.settings.url}{started['url']}"
-            click.echo(f"run #{started['id']}: {started['status']} ({link})")
+            show(f"run #{started['id']}: {started['status']} ({link})")
         return
     finished = _finished_run(console, started, timeout, quiet or as_json)
     sys.exit(_report(finished, as_json))
@@ -299,11 +275,11 @@ def runs(function, status, outcome, source, mine, since, search, limit, as_json)
         if not cursor:
             break
     if as_json:
-        _json_out(found)
+        show_json(found)
         return
     for row in found:
         row["function_name"] = row["function"]["name"]
-    _table(found, _RUN_COLUMNS)
+    show_table(found, _RUN_COLUMNS)
 
 
 @cli.command()
@@ -317,7 +293,7 @@ def get(run_id: int, wait: int, as_json: bool):
     if not as_json:
         link = f"{console.settings.url}{found['url']}"
         name = found["function"]["name"]
-        click.echo(
+        show(
             f"run #{found['id']}: {found['status']} · {name} {found['version']} · {link}", err=True
         )
     sys.exit(_report(found, as_json))
@@ -362,7 +338,7 @@ def batch(function, inputs_file, version, wait, timeout, as_json):
         body["version"] = version
     submitted = console.request("POST", "/batches", json=body)
     batch_id = submitted["batch_id"]
-    click.echo(f"batch {batch_id}: {len(submitted['runs'])} runs queued", err=True)
+    show(f"batch {batch_id}: {len(submitted['runs'])} runs queued", err=True)
     state = console.request("GET", f"/batches/{batch_id}")
     if wait:
         deadline = time.monotonic() + timeout
@@ -377,15 +353,15 @@ def batch(function, inputs_file, version, wait, timeout, as_json):
                 bar.update(state["finished"] - done)
                 done = state["finished"]
     if as_json:
-        _json_out(state)
+        show_json(state)
     else:
         rows = [
             {"status": status, "runs": count}
             for status, count in sorted(state["by_status"].items())
         ]
-        _table(rows, [("status", "STATUS"), ("runs", "RUNS")])
-        click.echo(f"{state['succeeded']} of {state['total']} succeeded · "
-                   f"{console.settings.url}/executions/?batch={batch_id}")  # fmt: skip
+        show_table(rows, [("status", "STATUS"), ("runs", "RUNS")])
+        show(f"{state['succeeded']} of {state['total']} succeeded · "
+             f"{console.settings.url}/executions/?batch={batch_id}")  # fmt: skip
     if state["finished"] < state["total"]:
         sys.exit(EXIT_STILL_RUNNING)
     sys.exit(EXIT_OK if state["succeeded"] == state["total"] else EXIT_RUN_UNSUCCESSFUL)
@@ -405,9 +381,11 @@ def suite_list(as_json: bool):
     """The team's suites."""
     found = _console().request("GET", "/suites")
     if as_json:
-        _json_out(found)
+        show_json(found)
         return
-    _table(found, [("id", "ID"), ("name", "NAME"), ("cases", "CASES"), ("description", "ABOUT")])
+    show_table(
+        found, [("id", "ID"), ("name", "NAME"), ("cases", "CASES"), ("description", "ABOUT")]
+    )
 
 
 @suite.command("run")
@@ -431,7 +409,7 @@ def suite_run(
     wait = min(WAIT_STEP_SECONDS, int(timeout))
     params = {"version": version, "instance": instance, "wait": wait}
     state = console.request("POST", f"/suites/{name}/runs", params=params)
-    click.echo(f"suite run #{state['id']}: {len(state['results'])} cases", err=True)
+    show(f"suite run #{state['id']}: {len(state['results'])} cases", err=True)
     while not state["finished"] and time.monotonic() < deadline:
         wait = max(1, min(WAIT_STEP_SECONDS, int(deadline - time.monotonic())))
         state = console.request("GET", f"/suite-runs/{state['id']}", params={"wait": wait})
@@ -439,16 +417,16 @@ def suite_run(
         xml = b"".join(console.stream(f"/suite-runs/{state['id']}/junit.xml", {}))
         junit.write_bytes(xml)
     if as_json:
-        _json_out(state)
+        show_json(state)
     else:
         columns = [("verdict", "VERDICT"), ("case", "CASE"), ("function", "FUNCTION")]
-        _table(state["results"], [*columns, ("run_id", "RUN")])
+        show_table(state["results"], [*columns, ("run_id", "RUN")])
         for result in state["results"]:
             for unmet in result["unmet"]:
-                click.echo(f"{result['case']}: {unmet.get('message')}", err=True)
+                show_lines(f"{result['case']}: ", unmet.get("message"), err=True)
         counts = state["counts"]
-        click.echo(f"{counts['pass']} pass, {counts['fail']} fail, {counts['error']} error · "
-                   f"{console.settings.url}{state['url']}")  # fmt: skip
+        show(f"{counts['pass']} pass, {counts['fail']} fail, {counts['error']} error · "
+             f"{console.settings.url}{state['url']}")  # fmt: skip
     if not state["finished"]:
         sys.exit(EXIT_STILL_RUNNING)
     sys.exit(EXIT_OK if state["passed"] else EXIT_RUN_UNSUCCESSFUL)
@@ -479,12 +457,17 @@ def suite_run(
 @click.option("--since", default="", help="1d, 12h, 2w or YYYY-MM-DD.")
 @click.option("--search", default="")
 def export(file_format, output, function, status, outcome, source, mine, since, search):
-    """The filtered history as JSON Lines (results and logs included) or CSV, streamed."""
+    """The filtered history as JSON Lines (results and logs included) or CSV, streamed: exact
+    to a file or a pipe, without the characters a terminal acts on to a terminal."""
     console = _console()
     params = _history_filters(function, status, outcome, source, mine, since, search)
+    chunks = console.stream(f"/runs/export.{file_format}", params)
+    if output is None and sys.stdout.isatty():
+        show_stream(chunks)
+        return
     target = output.open("wb") if output else click.get_binary_stream("stdout")
     try:
-        for chunk in console.stream(f"/runs/export.{file_format}", params):
+        for chunk in chunks:
             target.write(chunk)
     finally:
         if output:

@@ -30,14 +30,15 @@ class ApiKeyAuth(HttpBearer):
                 "key_in_query",
                 "API keys go in the Authorization header (Bearer), never in the address.",
             )
-        answer = super().__call__(request)
-        if answer is None:
+        # Read here, not by HttpBearer, which logs a header of another scheme whole.
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
             raise Problem(
                 401,
                 "not_authenticated",
                 "Send an API key: Authorization: Bearer ce_… (create one on your profile page).",
             )
-        return answer
+        return self.authenticate(request, key.strip())
 
     def authenticate(self, request, key: str):
         api_key = ApiKey.find(key)

@@ -34,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from codeengine_ui.domo.redaction import redact
 from codeengine_ui.parameters.types import domo_type_of, value_problems
 
 from .package import DEMO_PACKAGE_ID, demo_packages
@@ -668,7 +669,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.server.quiet:
-            super().log_message(format, *args)
+            super().log_message("%s", redact(format % args))
 
 
 class RunningEmulator:
