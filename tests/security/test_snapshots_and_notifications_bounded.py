@@ -15,8 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _rows(count: int) -> list[dict]:
-    return [{"row": index, "label": f"Row number {index}", "even": index % 2 == 0}
-            for index in range(count)]  # fmt: skip
+    return [
+        {"row": index, "label": f"Row number {index}", "even": index % 2 == 0}
+        for index in range(count)
+    ]
 
 
 def test_save_as_test_on_a_huge_result_keeps_no_snapshot_and_says_why(
@@ -36,8 +38,13 @@ def test_save_as_test_on_a_huge_result_keeps_no_snapshot_and_says_why(
 
 def test_a_large_snapshot_is_not_drawn_but_offered_as_a_download(member_client, greet):
     snapshot = _rows(20_000)  # about 1.4 MB indented
-    case = Case.objects.create(function=greet, name="big", input_variables={},
-                               expectations=[{"kind": "snapshot"}], snapshot=snapshot)  # fmt: skip
+    case = Case.objects.create(
+        function=greet,
+        name="big",
+        input_variables={},
+        expectations=[{"kind": "snapshot"}],
+        snapshot=snapshot,
+    )
 
     page = member_client.get(f"/tests/{case.pk}/").content.decode()
     download = member_client.get(f"/tests/{case.pk}/snapshot.json")
@@ -49,8 +56,13 @@ def test_a_large_snapshot_is_not_drawn_but_offered_as_a_download(member_client, 
 
 
 def test_a_middle_sized_snapshot_is_drawn_folded(member_client, greet):
-    case = Case.objects.create(function=greet, name="middle", input_variables={},
-                               expectations=[{"kind": "snapshot"}], snapshot=_rows(500))  # fmt: skip
+    case = Case.objects.create(
+        function=greet,
+        name="middle",
+        input_variables={},
+        expectations=[{"kind": "snapshot"}],
+        snapshot=_rows(500),
+    )
 
     page = member_client.get(f"/tests/{case.pk}/").content.decode()
 
@@ -69,10 +81,17 @@ def test_a_suite_name_with_a_line_break_is_refused_at_its_field(member_client, g
 
 def test_a_line_break_stored_in_a_name_still_lets_the_monitor_email_go(greet, member):
     with acting_as(member):
-        case = Case.objects.create(function=greet, name="fails", input_variables={"name": "A"},
-                                   expectations=[{"kind": "path", "path": "$", "equals": "no"}])  # fmt: skip
-        suite = Suite.objects.create(name="Nightly\r\nBcc: someone@evil.example",
-                                     schedule="minutes", notify_emails="team@example.com")  # fmt: skip
+        case = Case.objects.create(
+            function=greet,
+            name="fails",
+            input_variables={"name": "A"},
+            expectations=[{"kind": "path", "path": "$", "equals": "no"}],
+        )
+        suite = Suite.objects.create(
+            name="Nightly\r\nBcc: someone@evil.example",
+            schedule="minutes",
+            notify_emails="team@example.com",
+        )
         suite.cases.add(case)
     Suite.objects.filter(pk=suite.pk).update(next_run_at="2020-01-01T00:00:00Z")
 
@@ -92,10 +111,15 @@ def test_a_notification_that_cannot_be_sent_is_recorded_and_shown(
 ):
     settings.MAILERS = {"default": {"BACKEND": "tests.security.broken_mail.RefusingBackend"}}
     with acting_as(member):
-        case = Case.objects.create(function=greet, name="fails", input_variables={"name": "A"},
-                                   expectations=[{"kind": "path", "path": "$", "equals": "no"}])  # fmt: skip
-        suite = Suite.objects.create(name="Nightly", schedule="minutes",
-                                     notify_emails="team@example.com")  # fmt: skip
+        case = Case.objects.create(
+            function=greet,
+            name="fails",
+            input_variables={"name": "A"},
+            expectations=[{"kind": "path", "path": "$", "equals": "no"}],
+        )
+        suite = Suite.objects.create(
+            name="Nightly", schedule="minutes", notify_emails="team@example.com"
+        )
         suite.cases.add(case)
     Suite.objects.filter(pk=suite.pk).update(next_run_at="2020-01-01T00:00:00Z")
 
