@@ -10,6 +10,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -69,6 +70,11 @@ def load_settings() -> Settings:
     return Settings(url.rstrip("/"), key)
 
 
+def segment(text: str) -> str:
+    """A name as one segment of an address: `/`, `?` and `#` in it stay part of it."""
+    return quote(str(text), safe="")
+
+
 class Console:
     def __init__(self, settings: Settings, timeout: float = 90):
         self.settings = settings
@@ -85,6 +91,10 @@ class Console:
     def request(self, method: str, path: str, **kwargs) -> Any:
         try:
             response = self.http.request(method, path, **kwargs)
+        except httpx.InvalidURL as error:
+            raise ConsoleError(
+                f"This cannot be asked of the console: {error}.", EXIT_USAGE
+            ) from None
         except httpx.HTTPError as error:
             raise ConsoleError(
                 f"Could not reach the console at {self.settings.url}: {error}", EXIT_UNREACHABLE

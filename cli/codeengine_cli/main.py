@@ -27,6 +27,7 @@ from .console import (
     Settings,
     load_settings,
     save_settings,
+    segment,
 )
 from .output import show, show_json, show_lines, show_stream, show_table
 
@@ -200,7 +201,7 @@ def run(function, pairs, inputs_file, version, wait, timeout, idempotency_key, a
 
     Exits 0 when the run succeeded, 1 when it ended otherwise (see the exit codes above)."""
     console = _console()
-    definition = console.request("GET", f"/functions/{function}")
+    definition = console.request("GET", f"/functions/{segment(function)}")
     body = {"function": definition["id"], "inputs": _inputs(definition, pairs, inputs_file)}
     if version:
         body["version"] = version
@@ -332,7 +333,7 @@ def batch(function, inputs_file, version, wait, timeout, as_json):
     """Run FUNCTION once per line of --inputs-file (up to 1,000), with a progress bar and a
     summary. Exits 0 when every run succeeded, 1 otherwise."""
     console = _console()
-    definition = console.request("GET", f"/functions/{function}")
+    definition = console.request("GET", f"/functions/{segment(function)}")
     body = {"function": definition["id"], "inputs": _input_sets(inputs_file)}
     if version:
         body["version"] = version
@@ -408,7 +409,7 @@ def suite_run(
     deadline = time.monotonic() + timeout
     wait = min(WAIT_STEP_SECONDS, int(timeout))
     params = {"version": version, "instance": instance, "wait": wait}
-    state = console.request("POST", f"/suites/{name}/runs", params=params)
+    state = console.request("POST", f"/suites/{segment(name)}/runs", params=params)
     show(f"suite run #{state['id']}: {len(state['results'])} cases", err=True)
     while not state["finished"] and time.monotonic() < deadline:
         wait = max(1, min(WAIT_STEP_SECONDS, int(deadline - time.monotonic())))

@@ -108,6 +108,14 @@ def test_a_name_of_several_versions_is_ambiguous(logged_in):
     assert "add @version" in done.stderr
 
 
+def test_a_name_holding_address_characters_or_controls_is_asked_as_typed(logged_in):
+    marked = ce(logged_in, "run", "greet?version=1.0.0#x", "--input", "name=Ada")
+    controlled = ce(logged_in, "run", "greet\x01", "--input", "name=Ada")
+
+    assert marked.returncode == 3 and "greet?version=1.0.0#x" in marked.stderr
+    assert controlled.returncode in (2, 3) and "Traceback" not in controlled.stderr
+
+
 def test_a_batch_runs_each_line_and_sums_up(logged_in, tmp_path):
     many = tmp_path / "many.jsonl"
     many.write_text("\n".join(json.dumps({"values": [n, n + 1]}) for n in range(20)))
