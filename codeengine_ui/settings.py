@@ -350,11 +350,13 @@ LIVE_LOOK_SECONDS = env.float("LIVE_LOOK_SECONDS", default=0.01)
 # each of its runs).
 API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
 API_RUNS_IN_FLIGHT = env.int("API_RUNS_IN_FLIGHT", default=1000)
-# Jobs every worker runs at each heartbeat (every 2 s), named by path so the worker does
-# not depend on the apps that provide them: the monitors (suites on a schedule).
+# Jobs every worker runs every 2 s, beside its heartbeat (a slow one never delays it),
+# named by path so the worker does not depend on the apps that provide them: the monitors
+# (suites on a schedule).
 RUN_WORKER_EVERY_BEAT = ["codeengine_ui.suites.monitors.run_due_monitors"]
-# Monitors: where their notifications link to, the hosts their webhooks may call (HTTPS;
-# "host:port" also allows plain HTTP to that port), and how email is sent.
+# Monitors: where their notifications link to, the hosts their webhooks may call (a host
+# alone: HTTPS on port 443 only; "host:port": that port, over HTTP or HTTPS), and how
+# email is sent.
 CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 MONITOR_WEBHOOK_HOSTS = env.list("MONITOR_WEBHOOK_HOSTS", default=[])
 # Where admins hear of access tokens that fail their daily check or are about to expire

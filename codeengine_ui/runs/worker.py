@@ -159,6 +159,7 @@ class RunWorker:
         try:
             await self._database_call(self._beat, retry=True)
             helpers.append(asyncio.create_task(self._heartbeat_loop()))
+            helpers.append(asyncio.create_task(self._every_beat_loop()))
             if connection.vendor == "postgresql":
                 helpers.append(asyncio.create_task(self._listen_for_queued_runs()))
             await self._claim_loop()
@@ -496,14 +497,26 @@ class RunWorker:
                 await self._database_call(self._beat)
                 if beats % ORPHAN_CHECK_BEATS == 0:
                     await self._database_call(mark_orphaned_runs)
-                for job in settings.RUN_WORKER_EVERY_BEAT:
-                    await self._database_call(import_string(job))
                 if beats % PERIODIC_JOBS_BEATS == 1:
                     await self._database_call(queue_periodic_jobs)
             except _DATABASE_DOWN:
                 pass  # reported once by _database_call; the next beat tries again
             except Exception:
                 logger.exception("Worker %s: heartbeat failed", self.worker_id)
+
+    async def _every_beat_loop(self) -> None:
+        """The jobs run at each beat (the monitors), in a loop of their own: one that takes
+        long (a webhook waited for up to its deadline) delays the next of them, never the
+        heartbeat, whose silence would make other workers end this one's runs."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                for job in settings.RUN_WORKER_EVERY_BEAT:
+                    await self._database_call(import_string(job))
+            except _DATABASE_DOWN:
+                pass  # reported once by _database_call; the next beat tries again
+            except Exception:
+                logger.exception("Worker %s: a job run at each beat failed", self.worker_id)
 
     def _beat(self) -> None:
         now = timezone.now()
