@@ -142,3 +142,19 @@ def test_the_hourly_job_reads_each_run_with_its_own_token(runs):
 
     kept = {(row.token.label, row.entity_id, row.resolved) for row in DirectoryName.objects.all()}
     assert kept == {("Developer", ALAN, True)}
+
+
+def test_the_history_reads_which_tokens_its_viewer_may_use_once(client, member, runs):
+    """Names and newer releases both follow grants: one look at the grants per page, however
+    many rows it shows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    mine, _theirs = runs
+    for _ in range(30):
+        stored_run(mine.function, mine.token, member, {"person": ALAN}, status="SUCCESS")
+    client.force_login(member)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/executions/").status_code == 200
+    grants = [q["sql"] for q in queries if "granted" in q["sql"]]
+    assert len(grants) == 1, grants
