@@ -122,13 +122,13 @@ def name_now(token: AccessToken, user, kind: str, entity_id: str) -> DirectoryNa
     pasted into it): as kept when this token read it lately, else asked of the instance now
     and kept. Raises CodeEngineError (TokenRefused for a token `user` may not use)."""
     entity_id = entity_id.strip()[:100]
+    client = client_for(token, user)  # first: a kept name, too, is only for those who may use it
     kept = DirectoryName.objects.filter(
         instance_id=token.instance_id, token=token, kind=kind, entity_id=entity_id,
         fetched_at__gte=timezone.now() - FRESH_FOR,
     ).first()  # fmt: skip
     if kept is not None:
         return kept
-    client = client_for(token, user)
     if kind == "person":
         found = client.people_by_ids([entity_id]) if entity_id.isdigit() else []
         entry = next((each for each in found if each.id == entity_id), None)
