@@ -6,7 +6,8 @@
   dashboard_home_p95          GET /  (cards, 7-day chart, lists)         (ms)
   dashboard_home_30d_p95      GET /?range=30d                            (ms)
   history_page_with_names_p95 GET /executions/ with the key inputs declared as a person and
-                              a group, each shown by its kept name (ms)
+                              a group, each shown by its kept name, read with a token
+                              granted to the member who looks (ms)
 
 for SQLite, then the same names ending _postgres for PostgreSQL (skipped, with a note on
 stderr, when it does not answer). The filled databases are kept and reused between runs:
@@ -111,7 +112,9 @@ def measure(suffix: str) -> None:
         fill()
     top_up()
     user = get_user_model().objects.get(username="bench-user-0")
-    user.groups.add(Group.objects.get_or_create(name="viewer")[0])  # history is for viewers
+    # A member, who is shown the names read with the tokens granted to them (the tokens
+    # they may use are read once per page).
+    user.groups.add(Group.objects.get_or_create(name="member")[0])
     client = Client()
     client.force_login(user)
     busiest = (
@@ -159,10 +162,13 @@ def p95(timings: list[float]) -> float:
 @contextlib.contextmanager
 def key_inputs_named(declared_as_named: bool = True):
     """The functions' key inputs declared as a person (customer) and a group (region), with
-    the names of every customer and region kept (most resolving, some no longer), as the
-    hourly job leaves them; the declarations are put back afterwards. With False, the
-    functions keep no declaration (the ids are shown as they are)."""
-    from codeengine_ui.catalog.models import DirectoryName, Function, Instance
+    the names of every customer and region kept (most resolving, some no longer) with a
+    token granted to bench-user-0, as the hourly job leaves them; the declarations are put
+    back afterwards. With False, the functions keep no declaration (the ids are shown as
+    they are)."""
+    from django.contrib.auth import get_user_model
+
+    from codeengine_ui.catalog.models import AccessToken, DirectoryName, Function, Instance
 
     declared = [
         {"name": "customer", "type": "person", "isList": False, "nullable": False,
@@ -173,13 +179,20 @@ def key_inputs_named(declared_as_named: bool = True):
     for instance in Instance.objects.all():
         if DirectoryName.objects.filter(instance=instance).exists():
             continue
+        token = AccessToken.objects.filter(instance=instance, label="Bench token").first()
+        if token is None:
+            token = AccessToken(instance=instance, label="Bench token")
+            token.set_token("bench-token-not-sent-anywhere")
+            token.save()
+        token.granted_users.add(get_user_model().objects.get(username="bench-user-0"))
         rows = [
-            DirectoryName(instance=instance, kind="person", entity_id=f"C-{number}",
+            DirectoryName(instance=instance, token=token, kind="person", entity_id=f"C-{number}",
                           name=f"Customer {number}", detail=f"c{number}@acme.example",
                           resolved=number % 10 != 0)
             for number in range(1000, 100_000)
         ] + [
-            DirectoryName(instance=instance, kind="group", entity_id=region, name=f"{region} team")
+            DirectoryName(instance=instance, token=token, kind="group", entity_id=region,
+                          name=f"{region} team")
             for region in ("EMEA", "AMER", "APAC")
         ]  # fmt: skip
         DirectoryName.objects.bulk_create(rows, batch_size=5000)

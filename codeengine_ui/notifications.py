@@ -1,20 +1,26 @@
 """Telling people: an email and a webhook post (Slack- and Teams-compatible), for monitors
 that fail or recover and for access tokens that break.
 
-A webhook's host must be in MONITOR_WEBHOOK_HOSTS; the call follows no redirect, has a
-deadline, and reads at most WEBHOOK_REPLY_BYTES of the reply. Failures are logged, never
-raised: a notification that cannot go out must not stop what sent it."""
+A webhook is called only as MONITOR_WEBHOOK_HOSTS allows (`webhook_refusal`); the call
+follows no redirect, ends within WEBHOOK_DEADLINE_SECONDS in all (connect, send and the
+whole reply, however slowly the host drips it) and reads at most WEBHOOK_REPLY_BYTES of
+the reply. Failures are logged, never raised: a notification that cannot go out must not
+stop what sent it."""
 
 import json
 import logging
+from functools import partial
 
 import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 
+from codeengine_ui.outbound import call_within
+
 logger = logging.getLogger(__name__)
-WEBHOOK_TIMEOUT_SECONDS = 10
+WEBHOOK_DEADLINE_SECONDS = 10
 WEBHOOK_REPLY_BYTES = 64 * 1024
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 SUBJECT_CHARACTERS = 200
@@ -45,48 +51,79 @@ def subject_line(text: str) -> str:
 
 
 def webhook_refusal(url: str) -> str:
-    """Why a webhook address may not be called ("" when it may): its host must be listed in
-    MONITOR_WEBHOOK_HOSTS, and it must use HTTPS unless listed with its port."""
+    """Why a webhook address may not be called ("" when it may), the one rule for the
+    monitors' field, ADMIN_WEBHOOK_URL's system check and the call itself: a host listed
+    in MONITOR_WEBHOOK_HOSTS alone is called over HTTPS on port 443 only; one listed as
+    `host:port` on that port, over HTTP or HTTPS."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
         return "This is not a web address."
+    if parsed.scheme not in _DEFAULT_PORTS or not parsed.host:
+        return "Use https:// and a host name for a webhook."
     if parsed.userinfo:
         return "A webhook address may not hold a user name or password."
-    host = parsed.host + (f":{parsed.port}" if parsed.port else "")
-    allowed = settings.MONITOR_WEBHOOK_HOSTS
-    if parsed.scheme == "https" and parsed.host in allowed:
+    host, port = parsed.host, parsed.port or _DEFAULT_PORTS[parsed.scheme]
+    allowed = {entry.strip().lower() for entry in settings.MONITOR_WEBHOOK_HOSTS if entry.strip()}
+    if f"{f'[{host}]' if ':' in host else host}:{port}" in allowed:
         return ""
-    if host in allowed and parsed.scheme in ("http", "https"):
+    if host in allowed:
+        if parsed.scheme != "https":
+            return (
+                f"Use https:// for {host}: MONITOR_WEBHOOK_HOSTS lists it without a port, "
+                "which allows HTTPS on port 443 only."
+            )
+        if port != 443:
+            return (
+                f"{host} is called only on port 443: MONITOR_WEBHOOK_HOSTS lists it without a port."
+            )
         return ""
-    return f"{parsed.host} is not in MONITOR_WEBHOOK_HOSTS: ask an admin to add it."
+    ports = sorted(
+        entry.rpartition(":")[2]
+        for entry in allowed
+        if entry.rpartition(":")[0].strip("[]") == host
+    )
+    if ports:
+        listed = " or ".join(ports)
+        return f"{host} is called only on port {listed}, as MONITOR_WEBHOOK_HOSTS lists it."
+    return f"{host} is not in MONITOR_WEBHOOK_HOSTS: ask an admin to add it."
 
 
 def post_webhook(url: str, text: str) -> bool:
-    """Post a Slack- and Teams-compatible message ({"text": …}); no redirects, a deadline,
-    and at most WEBHOOK_REPLY_BYTES of the reply read."""
+    """Post a Slack- and Teams-compatible message ({"text": …}); no redirects, one deadline
+    for the whole call, and at most WEBHOOK_REPLY_BYTES of the reply read. Whether the host
+    took it (2xx)."""
     refusal = webhook_refusal(url)
     if refusal:
-        logger.warning("Monitor webhook not called: %s", refusal)
+        logger.warning("Webhook not called: %s", refusal)
         return False
     try:
-        with (
-            httpx.Client(timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as client,
-            client.stream(
-                "POST",
-                url,
-                content=json.dumps({"text": text}),
-                headers={"Content-Type": "application/json"},
-            ) as response,
-        ):
-            read = 0
-            for chunk in response.iter_bytes():
-                read += len(chunk)
-                if read > WEBHOOK_REPLY_BYTES:
-                    break
-            if not response.is_success:
-                logger.warning("Monitor webhook answered HTTP %s", response.status_code)
-            return response.is_success
-    except httpx.HTTPError as error:
-        logger.warning("Monitor webhook failed: %s", type(error).__name__)
+        status = call_within(WEBHOOK_DEADLINE_SECONDS, partial(_post, url, text))
+    except TimeoutError:
+        logger.warning("Webhook gave no complete answer within %s s", WEBHOOK_DEADLINE_SECONDS)
         return False
+    except httpx.HTTPError as error:
+        logger.warning("Webhook failed: %s", type(error).__name__)
+        return False
+    if not 200 <= status < 300:
+        logger.warning("Webhook answered HTTP %s", status)
+    return 200 <= status < 300
+
+
+async def _post(url: str, text: str) -> int:
+    """The call itself, its reply read up to WEBHOOK_REPLY_BYTES: the reply's status."""
+    async with (
+        httpx.AsyncClient(timeout=WEBHOOK_DEADLINE_SECONDS, follow_redirects=False) as client,
+        client.stream(
+            "POST",
+            url,
+            content=json.dumps({"text": text}),
+            headers={"Content-Type": "application/json"},
+        ) as response,
+    ):
+        read = 0
+        async for chunk in response.aiter_bytes():
+            read += len(chunk)
+            if read > WEBHOOK_REPLY_BYTES:
+                break
+        return response.status_code

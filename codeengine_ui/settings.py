@@ -367,8 +367,9 @@ RUN_WORKER_JOBS = [
 EXPECTATION_CHECK_SECONDS = env.float("EXPECTATION_CHECK_SECONDS", default=2.0)
 # The largest result "Save as test" keeps as a snapshot.
 CASE_SNAPSHOT_MAX_BYTES = env.int("CASE_SNAPSHOT_MAX_BYTES", default=2_000_000)
-# Monitors: where their notifications link to, the hosts their webhooks may call (HTTPS;
-# "host:port" also allows plain HTTP to that port), and how email is sent.
+# Monitors: where their notifications link to, the hosts their webhooks may call (a host
+# alone: HTTPS on port 443 only; "host:port": that port, over HTTP or HTTPS), and how
+# email is sent.
 CONSOLE_BASE_URL = env.str("CONSOLE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 MONITOR_WEBHOOK_HOSTS = env.list("MONITOR_WEBHOOK_HOSTS", default=[])
 # Where admins hear of access tokens that fail their daily check or are about to expire

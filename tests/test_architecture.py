@@ -22,6 +22,7 @@ LAYERS = [
         "page_parts",
         "htmx_requests",
         "notifications",
+        "outbound",
     },
     {"domo"},  # the Code Engine client: knows nothing of Django or the apps
     {"error_codes"},  # why runs fail and what to do next, for the apps and the client's codes

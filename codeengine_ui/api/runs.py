@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from codeengine_ui.access.roles import Role
-from codeengine_ui.catalog.models import AccessToken, Function
+from codeengine_ui.catalog.models import AccessToken, Function, UsableTokens
 from codeengine_ui.error_codes import ErrorCode, next_step_for
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.parameters.types import inputs_problems
@@ -90,7 +90,9 @@ class RunOut(Schema):
     domo_execution_id: str = ""
 
 
-def run_record(execution: Execution, names: dict | None = None) -> dict:
+def run_record(execution: Execution, names: dict) -> dict:
+    """The run as the API gives it; `names` (from names_for, with the tokens the reader may
+    use) name its person, group, DataSet and account inputs."""
     error = None
     if execution.error_code or execution.error_message:
         code = execution.error_code
@@ -264,7 +266,11 @@ def submit_run(request, body: RunIn, wait: int = 0):
         _room_for(request, 1)
     version = (body.version or "").strip() or None
     execution = _started(request, function, body.inputs, token, version, key, body.get_logs)
-    return Status(201, run_record(_waited(execution.pk, wait) if wait else execution))
+    return Status(201, _record(request, _waited(execution.pk, wait) if wait else execution))
+
+
+def _record(request, execution: Execution) -> dict:
+    return run_record(execution, names_for([execution], UsableTokens(request.user)))
 
 
 def _started(request, function, inputs, token, version, key, get_logs) -> Execution:
@@ -291,7 +297,9 @@ def _started(request, function, inputs, token, version, key, get_logs) -> Execut
 def export_runs(request, file_format: str, query: Query[HistoryQuery]):
     if file_format not in history.EXPORT_FORMATS:
         raise Problem(404, "unknown_format", "Export as .csv or .jsonl.")
-    return history.export_response(_filtered(request, query), file_format)
+    return history.export_response(
+        _filtered(request, query), file_format, UsableTokens(request.user)
+    )
 
 
 @router.get("/runs/{run_id}", response=RunOut, summary="A run; ?wait=N waits for its end")
@@ -301,7 +309,7 @@ def get_run(request, run_id: int, wait: int = 0):
     execution = _execution(run_id)
     if wait and not execution.is_finished:
         execution = _waited(run_id, wait)
-    return run_record(execution)
+    return _record(request, execution)
 
 
 def _waited(run_id: int, seconds: int) -> Execution:
@@ -344,7 +352,7 @@ def run_again(request, run_id: int, wait: int = 0):
         _idempotency_key(request),
         earlier.get_logs,
     )
-    return Status(201, run_record(_waited(execution.pk, wait) if wait else execution))
+    return Status(201, _record(request, _waited(execution.pk, wait) if wait else execution))
 
 
 @router.post("/batches", response={201: dict}, auth=RUNS, summary="Start up to 1,000 runs")
@@ -420,7 +428,7 @@ def get_batch(request, batch_id: uuid.UUID):
 def list_runs(request, query: Query[HistoryQuery]):
     """The same filters as the history page; pages continue with `cursor`."""
     page = newest_first(_filtered(request, query), query.cursor, query.limit)
-    names = names_for(page.rows)
+    names = names_for(page.rows, UsableTokens(request.user))
     return {
         "runs": [_history_row(execution, names) for execution in page.rows],
         "next_cursor": page.next_before,

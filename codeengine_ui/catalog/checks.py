@@ -2,6 +2,8 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, register
 
+from codeengine_ui.notifications import webhook_refusal
+
 
 @register()
 def check_token_encryption_keys(app_configs, **kwargs):
@@ -26,3 +28,21 @@ def check_token_encryption_keys(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+@register()
+def check_admin_webhook_url(app_configs, **kwargs):
+    """ADMIN_WEBHOOK_URL must be an address the console would call, or admins would never
+    hear of a token that breaks; said at start-up rather than when a token fails."""
+    url = settings.ADMIN_WEBHOOK_URL
+    refusal = webhook_refusal(url) if url else ""
+    if not refusal:
+        return []
+    return [
+        Error(
+            f"ADMIN_WEBHOOK_URL is not an address the console may call: {refusal}",
+            hint="List its host in MONITOR_WEBHOOK_HOSTS (host for HTTPS on port 443, "
+            "host:port for another port), or correct the address.",
+            id="catalog.E003",
+        )
+    ]

@@ -11,7 +11,7 @@ from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
 from codeengine_ui.parameters.documents import DocumentFunction, ImportDocument, read_document
 from codeengine_ui.parameters.editor import InputsEditor
-from codeengine_ui.request_values import RowsChoiceField
+from codeengine_ui.request_values import RowsChoiceField, row_id
 
 from .models import (
     MAX_KEY_INPUTS,
@@ -76,6 +76,27 @@ class AppDocumentForm(forms.Form):
         return cleaned_data
 
 
+TOKEN_NOT_USABLE = "This token is not granted to you (or is disabled or expired)."
+
+
+class UsableTokenField(forms.ModelChoiceField):
+    """A token field: it lists only the tokens of one instance a user may use now (set with
+    `offer`; AccessToken.objects.usable_by, run_refusal's rule as a query) and refuses any
+    other id at the field, without naming the token."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("error_messages", {"invalid_choice": TOKEN_NOT_USABLE})
+        super().__init__(AccessToken.objects.none(), **kwargs)
+
+    def offer(self, user, instance) -> None:
+        self.queryset = AccessToken.objects.usable_by(user, instance)
+
+    def to_python(self, value):
+        if value not in self.empty_values and row_id(str(value)) is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 def _row_choice(rows: list, empty_label: str | None = None, **options) -> forms.Field:
     """A choice among rows read once for many forms (a page of 50 import plans asks the
     database once, not 50 times); the cleaned value is the row."""
@@ -114,6 +135,7 @@ class WiringForm(forms.Form):
             "(none: map the aliases by hand)",
             required=False,
             help_text="Used to fetch the function's own definition and as its default token.",
+            error_messages={"invalid_choice": TOKEN_NOT_USABLE},
         )
         self.order_fields(["include", "instance", "token"])
         # Suggestions read from the instance (see wiring_choices); typing stays possible.
@@ -222,25 +244,38 @@ class InstanceForm(forms.ModelForm):
 
 class FunctionSettingsForm(forms.ModelForm):
     """What members change about a saved function: its name in the console, the version it
-    runs and the token it runs with by default."""
+    runs and the token it runs with by default (one of the tokens the user may use). A
+    default token granted to others but not to the user stays as it is: the field is left
+    out (`default_token_kept`)."""
+
+    default_token = UsableTokenField(
+        required=False,
+        label="Default token",
+        empty_label="None: the first token granted to the person",
+        help_text="Chosen on the run form unless a person picks another.",
+    )
 
     class Meta:
         model = Function
         fields = ["display_name", "version", "default_token"]
-        labels = {"display_name": "Name", "default_token": "Default token"}
+        labels = {"display_name": "Name"}
         help_texts = {
             "display_name": "How the team sees it; empty shows the function's own name.",
             "version": "The package version it runs. Its inputs are refreshed from the "
             "instance when it changes.",
-            "default_token": "Chosen on the run form unless a person picks another.",
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["default_token"].queryset = AccessToken.objects.filter(
-            instance=self.instance.instance
+        self.fields["default_token"].offer(user, self.instance.instance)
+        current = self.instance.default_token_id
+        self.default_token_kept = (
+            current is not None
+            and not self.fields["default_token"].queryset.filter(pk=current).exists()
+            and AccessToken.objects.usable(self.instance.instance).filter(pk=current).exists()
         )
-        self.fields["default_token"].empty_label = "None: the first token granted to the person"
+        if self.default_token_kept:
+            del self.fields["default_token"]
         self.fields["display_name"].widget.attrs["placeholder"] = self.instance.function_name
 
     def clean_version(self):

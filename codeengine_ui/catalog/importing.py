@@ -26,6 +26,7 @@ from .encryption import TokenDecryptionError
 from .forms import AliasMappingForm, WiringForm
 from .models import AccessToken, Function, Instance
 from .signals import newer_version_released
+from .tokens import BACKGROUND, client_for
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +36,21 @@ class DefinitionNotFound(Exception):
 
 
 def fetch_definition(
-    token: AccessToken, package_id: str, version: str, name: str, versions: dict | None = None
+    token: AccessToken,
+    user,
+    package_id: str,
+    version: str,
+    name: str,
+    versions: dict | None = None,
 ) -> dict:
-    """The function's own definition from its instance; CodeEngineError or DefinitionNotFound.
+    """The function's own definition from its instance, read with `token` for `user`;
+    CodeEngineError (TokenRefused for a token `user` may not use) or DefinitionNotFound.
     `versions` keeps the versions fetched, so functions of one version ask for it once."""
     key = (token.pk, package_id, version)
     if versions is not None and key in versions:
         details = versions[key]
     else:
-        details = token.client().get_version(package_id, version)
+        details = client_for(token, user).get_version(package_id, version)
         if versions is not None:
             versions[key] = details
     functions = details["functions"]
@@ -268,9 +275,9 @@ def import_plans(functions: list[DocumentFunction], user, data=None) -> list[Imp
     return plans
 
 
-def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
-    """Fetch each included function's definition (each version once) and build its alias
-    mapping form."""
+def prepare_mappings(plans: list[ImportPlan], user, data=None) -> None:
+    """Fetch each included function's definition (each version once, with the token chosen,
+    for `user`) and build its alias mapping form."""
     versions: dict = {}
     for index, plan in enumerate(plans):
         if not plan.included:
@@ -283,6 +290,7 @@ def prepare_mappings(plans: list[ImportPlan], data=None) -> None:
             try:
                 plan.definition = fetch_definition(
                     wiring["token"],
+                    user,
                     wiring["package_id"],
                     wiring["version"],
                     wiring["function_name"],
@@ -376,9 +384,10 @@ def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
     return saved
 
 
-def newest_released_version(token: AccessToken, package_id: str) -> str:
-    """The package's newest released version on the instance ("" when none is released)."""
-    package = token.client().get_package(package_id)
+def newest_released_version(token: AccessToken, user, package_id: str) -> str:
+    """The package's newest released version on the instance ("" when none is released),
+    asked with `token` for `user` (BACKGROUND: the hourly check)."""
+    package = client_for(token, user).get_package(package_id)
     released = [
         entry["version"]
         for entry in package["versions"]
@@ -399,7 +408,8 @@ def _is_version(value: object) -> bool:
 def check_newest_versions(functions=None, *, checked_before=None, user=None) -> int:
     """Record each function's newest released version, one call per package; functions
     whose instance cannot be asked are left as they were. With `user`, only tokens granted
-    to them are used. The number of functions checked."""
+    to them are used (ReleaseNews tells each person only of what a token they may use
+    found). The number of functions checked."""
     functions = (
         Function.objects.select_related("instance", "default_token")
         if functions is None
@@ -423,7 +433,7 @@ def check_newest_versions(functions=None, *, checked_before=None, user=None) -> 
         if token is None:
             continue
         try:
-            newest = newest_released_version(token, package_id)
+            newest = newest_released_version(token, user or BACKGROUND, package_id)
         except (CodeEngineError, TokenDecryptionError) as error:
             logger.info(
                 "Could not check versions of %s on instance %s: %s", package_id, instance_id, error

@@ -490,37 +490,51 @@ class InputPreset(models.Model):
         return self.name
 
 
-class ReleaseNews:
-    """Which newer releases of saved functions a user may be told about: only those found
-    with a token the user may use (admins: all), so nobody learns anything about a package
-    through a token not granted to them."""
+class UsableTokens:
+    """The tokens a user may use now (run_refusal's rule as a query, `usable_by`), read once
+    however often it is asked: what the console learnt from an instance with a token (a
+    newer release, a person's name) is shown only to those who may use that token."""
 
     def __init__(self, user):
         self.user = user
 
     @cached_property
-    def _token_ids(self) -> set[int] | None:
-        """The tokens the user may use; None for an admin, who may use every one."""
+    def ids(self) -> frozenset[int] | None:
+        """Their ids; None for an admin, who is shown what every token learnt."""
         if role_of(self.user) >= Role.ADMIN:
             return None
-        return set(AccessToken.objects.usable_by(self.user).values_list("pk", flat=True))
+        return frozenset(AccessToken.objects.usable_by(self.user).values_list("pk", flat=True))
+
+    def include(self, token_id: int | None) -> bool:
+        return self.ids is None or token_id in self.ids
+
+
+class ReleaseNews:
+    """Which newer releases of saved functions a user may be told about: only those found
+    with a token the user may use (admins: all), so nobody learns anything about a package
+    through a token not granted to them."""
+
+    def __init__(self, user, *, tokens: UsableTokens | None = None):
+        self.tokens = tokens or UsableTokens(user)
 
     def newer_version(self, function: "Function | None") -> str:
         """The newer released version to mention for `function`, or ""."""
         if function is None or not function.is_outdated:
             return ""
-        if self._token_ids is None or function.newest_version_token_id in self._token_ids:
+        if self.tokens.include(function.newest_version_token_id):
             return function.newest_version
         return ""
 
 
 class DirectoryName(models.Model):
-    """The name of a person, group, DataSet or account of an instance, kept so pages show
-    names instead of ids without asking the instance while they render. Filled by the
-    pickers' searches and refreshed in bulk by the workers; `resolved` is False for an id
-    the instance no longer knows."""
+    """The name of a person, group, DataSet or account of an instance as one token read it,
+    kept so pages show names instead of ids without asking the instance while they render.
+    Filled by the pickers' searches and refreshed in bulk by the workers; `resolved` is
+    False for an id the instance no longer knows (or that this token may not see). A name is
+    shown only to those who may use the token that read it (UsableTokens)."""
 
     instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(AccessToken, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16)
     entity_id = models.CharField(max_length=100)
     name = models.CharField(max_length=200, blank=True)
@@ -531,7 +545,7 @@ class DirectoryName(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["instance", "kind", "entity_id"], name="directory_name_once"
+                fields=["instance", "kind", "entity_id", "token"], name="directory_name_per_token"
             )
         ]
 
@@ -539,41 +553,46 @@ class DirectoryName(models.Model):
         return f"{self.name or self.entity_id} ({self.kind} {self.entity_id})"
 
     @classmethod
-    def remember(cls, instance_id: int, kind: str, entries, missing=()) -> None:
-        """Keep the names found (DirectoryEntry), and mark ids asked for but not found."""
+    def remember(cls, token: AccessToken, kind: str, entries, missing=()) -> None:
+        """Keep the names `token` found (DirectoryEntry), and mark ids asked for but not
+        found."""
         now = timezone.now()
+        instance_id = token.instance_id
         rows = [
-            cls(instance_id=instance_id, kind=kind, entity_id=entry.id[:100], name=entry.name,
-                detail=entry.detail, resolved=True, fetched_at=now)
+            cls(instance_id=instance_id, token=token, kind=kind, entity_id=entry.id[:100],
+                name=entry.name, detail=entry.detail, resolved=True, fetched_at=now)
             for entry in entries
         ] + [
-            cls(instance_id=instance_id, kind=kind, entity_id=str(entity_id)[:100],
-                resolved=False, fetched_at=now)
+            cls(instance_id=instance_id, token=token, kind=kind,
+                entity_id=str(entity_id)[:100], resolved=False, fetched_at=now)
             for entity_id in missing
         ]  # fmt: skip
         if rows:
             cls.objects.bulk_create(
                 rows,
                 update_conflicts=True,
-                unique_fields=["instance", "kind", "entity_id"],
+                unique_fields=["instance", "kind", "entity_id", "token"],
                 update_fields=["name", "detail", "resolved", "fetched_at"],
             )
             _names_read.clear()
 
     @classmethod
-    def kept(cls, keys: set[tuple[int, str, str]]) -> dict[tuple[int, str, str], "KeptName"]:
-        """The names kept for these (instance id, kind, id), read from this process's
-        memory for a minute after they were read from the database (pages that show the
-        same runs again, and their live updates, do not ask each time). A name stored by
-        another process shows within that minute."""
+    def kept(
+        cls, keys: set[tuple[int, str, str]], tokens: UsableTokens
+    ) -> dict[tuple[int, str, str], "KeptName"]:
+        """The names kept for these (instance id, kind, id) that a token in `tokens` read
+        (one that resolves first, then the newest), read from this process's memory for a
+        minute after they were read from the database (pages that show the same runs
+        again, and their live updates, do not ask each time). A name stored by another
+        process shows within that minute."""
         now = time.monotonic()
-        found, missing = {}, set()
+        readings, missing = {}, set()
         for key in keys:
             remembered = _names_read.get(key)
             if remembered is None or remembered[0] < now:
                 missing.add(key)
-            elif remembered[1] is not None:
-                found[key] = remembered[1]
+            else:
+                readings[key] = remembered[1]
         if missing:
             if len(_names_read) > NAMES_READ_LIMIT:
                 _names_read.clear()
@@ -581,13 +600,24 @@ class DirectoryName(models.Model):
                 instance_id__in={instance_id for instance_id, _, _ in missing},
                 kind__in={kind for _, kind, _ in missing},
                 entity_id__in={entity_id for _, _, entity_id in missing},
-            ).values_list("instance_id", "kind", "entity_id", "name", "detail", "resolved")
-            read = {(i, k, e): KeptName(name, detail, resolved)
-                    for i, k, e, name, detail, resolved in rows}  # fmt: skip
+            ).values_list(
+                "instance_id", "kind", "entity_id", "token_id", "name", "detail", "resolved",
+                "fetched_at",
+            )  # fmt: skip
+            read: dict[tuple[int, str, str], list] = {}
+            for i, k, e, token_id, name, detail, resolved, fetched_at in rows:
+                read.setdefault((i, k, e), []).append(
+                    (resolved, fetched_at, token_id, KeptName(name, detail, resolved))
+                )
             for key in missing:
-                _names_read[key] = (now + NAMES_READ_SECONDS, read.get(key))
-                if key in read:
-                    found[key] = read[key]
+                best_first = sorted(read.get(key, ()), key=lambda row: row[:2], reverse=True)
+                readings[key] = tuple((token_id, name) for *_, token_id, name in best_first)
+                _names_read[key] = (now + NAMES_READ_SECONDS, readings[key])
+        found = {}
+        for key, candidates in readings.items():
+            name = next((name for token_id, name in candidates if tokens.include(token_id)), None)
+            if name is not None:
+                found[key] = name
         return found
 
 
@@ -599,5 +629,6 @@ class KeptName(NamedTuple):
 
 NAMES_READ_SECONDS = 60
 NAMES_READ_LIMIT = 100_000
-# (instance id, kind, id) -> (until when, the name or None): see DirectoryName.kept.
-_names_read: dict[tuple[int, str, str], tuple[float, KeptName | None]] = {}
+# (instance id, kind, id) -> (until when, ((token id, name), ...) best first): see
+# DirectoryName.kept.
+_names_read: dict[tuple[int, str, str], tuple[float, tuple[tuple[int, KeptName], ...]]] = {}

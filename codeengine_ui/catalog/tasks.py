@@ -7,7 +7,7 @@ from codeengine_ui.timezones import server_today
 
 from .importing import check_newest_versions
 from .models import AccessToken
-from .tokens import test_connection, warn_of_expiries
+from .tokens import BACKGROUND, test_connection, warn_of_expiries
 
 VERSION_CHECK_INTERVAL = timedelta(hours=1)
 TOKEN_CHECK_INTERVAL = timedelta(days=1)
@@ -31,7 +31,7 @@ def check_tokens() -> int:
     )
     checked = 0
     for token in due:
-        test_connection(token)
+        test_connection(token, BACKGROUND)
         checked += 1
     warn_of_expiries()
     return checked

@@ -42,9 +42,10 @@ from .importing import (
     save_plans,
 )
 from .models import AccessToken, Function, InputPreset, Instance, ReleaseNews
-from .tokens import test_connection
+from .tokens import TokenRefused, client_for, test_connection
 
-# Every failure to reach or read an instance ends as a message on the page.
+# Every failure to reach or read an instance ends as a message on the page (TokenRefused,
+# a token the user may not use, is a CodeEngineError).
 INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
 
 
@@ -71,7 +72,7 @@ def import_functions(request: HtmxHttpRequest) -> HttpResponse:
     plans = import_plans(document.functions, request.user, wiring_data)
     context.update(document=document, plans=plans, step="wire")
     if step in ("map", "save") and all(plan.wiring.is_valid() for plan in plans):
-        prepare_mappings(plans, request.POST if step == "save" else None)
+        prepare_mappings(plans, request.user, request.POST if step == "save" else None)
         review_plans(plans)
         included = [plan for plan in plans if plan.included]
         context["step"] = "map"
@@ -113,7 +114,7 @@ def wiring_choices(request: HtmxHttpRequest) -> HttpResponse:
         context["problem"] = "Choose a token of this instance to pick from its packages."
         return render(request, "catalog/wiring_choices.html", context)
     try:
-        client = token.client()
+        client = client_for(token, request.user)
         context["packages"] = _choices(client.list_packages(), "id", _field("name"))
         if value("package_id"):
             package = client.get_package(value("package_id"))
@@ -202,7 +203,7 @@ def browse_instance(
         context["problem"] = "No token of this instance is granted to you yet: ask an admin."
         return render(request, "catalog/browse.html", context)
     try:
-        client = token.client()
+        client = client_for(token, request.user)
         if version:
             details = client.get_version(package_id, version)
             saved = {
@@ -236,7 +237,7 @@ def save_browsed_function(
     name = request.POST.get("function_name", "")
     browse_url = reverse("catalog:browse_version", args=[instance.pk, package_id, version])
     try:
-        definition = fetch_definition(token, package_id, version, name)
+        definition = fetch_definition(token, request.user, package_id, version, name)
     except INSTANCE_PROBLEMS as error:
         messages.error(request, with_next_step(error))
         return redirect(f"{browse_url}?token={token.pk}")
@@ -267,7 +268,7 @@ def refresh_definition(request: HtmxHttpRequest, function_id: int) -> HttpRespon
         return render(request, "catalog/refresh_definition.html", context)
     try:
         definition = fetch_definition(
-            token, function.package_id, function.version, function.function_name
+            token, request.user, function.package_id, function.version, function.function_name
         )
     except INSTANCE_PROBLEMS as error:
         context["problem"] = with_next_step(error)
@@ -332,7 +333,7 @@ def edit_function(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
         Function.objects.select_related("instance", "default_token"), pk=function_id
     )
     pinned = function.version
-    form = FunctionSettingsForm(request.POST or None, instance=function)
+    form = FunctionSettingsForm(request.POST or None, instance=function, user=request.user)
     if request.method == "POST" and form.is_valid():
         changed_version = form.cleaned_data["version"] != pinned
         if changed_version and not _read_new_version(request, form, function):
@@ -347,15 +348,21 @@ def edit_function(request: HtmxHttpRequest, function_id: int) -> HttpResponse:
 
 
 def _read_new_version(request, form: FunctionSettingsForm, function: Function) -> bool:
-    """Take the new version's inputs from the instance onto `function`; on failure the
-    version field says why and nothing is saved."""
-    token = form.cleaned_data["default_token"] or function.token_for(request.user)
+    """Take the new version's inputs from the instance onto `function`, read with the
+    default token just chosen, else one the user may use; on failure the version field
+    says why and nothing is saved."""
+    chosen = "default_token" in form.changed_data and form.cleaned_data["default_token"]
+    token = chosen or function.token_for(request.user)
     if token is None:
         form.add_error("version", "No token of this instance is granted to you to read it.")
         return False
     try:
         definition = fetch_definition(
-            token, function.package_id, form.cleaned_data["version"], function.function_name
+            token,
+            request.user,
+            function.package_id,
+            form.cleaned_data["version"],
+            function.function_name,
         )
     except INSTANCE_PROBLEMS as error:
         form.add_error("version", f"This version could not be read: {with_next_step(error)}")
@@ -518,14 +525,23 @@ def token_test(request: HtmxHttpRequest, token_id: int) -> HttpResponse:
     )
     if request.htmx:
         return render(request, "catalog/token_list.html#token-health", {"token": token})
+    if token.refusal:
+        messages.error(request, _test_outcome(token))
     if request.POST.get("back") == "detail":
         return redirect("catalog:token_detail", token.pk)
     return redirect("catalog:token_list")
 
 
 def _tested(request: HtmxHttpRequest, token: AccessToken) -> AccessToken:
-    """Ask the instance who the token acts as, keep the answer on it and audit the test."""
-    token = test_connection(token)
+    """Ask the instance who the token acts as, keep the answer on it and audit the test; a
+    token the admin may not use now (disabled, expired) is not tested, and the page says
+    why (`token.refusal`)."""
+    token.refusal = ""
+    try:
+        token = test_connection(token, request.user)
+    except TokenRefused as refusal:
+        token.refusal = with_next_step(refusal)
+        return token
     record(
         AuditAction.TOKEN_TESTED,
         token.description,
@@ -537,6 +553,8 @@ def _tested(request: HtmxHttpRequest, token: AccessToken) -> AccessToken:
 
 
 def _test_outcome(token: AccessToken) -> str:
+    if token.refusal:
+        return f"Not tested: {token.refusal}"
     if token.last_check_ok:
         return f"Connection test: {token.last_check_message}."
     return f"Connection test failed: {token.last_check_message}"

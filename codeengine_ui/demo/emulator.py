@@ -12,7 +12,9 @@ network latency each way (`latency_seconds`): a request and its answer each take
 latency, and a new connection costs a round trip more (two with TLS), so reusing a
 connection pays off as it does against Domo. `GET /_emulator/stats` says how many
 connections were opened and runs received, and how many runs repeated an earlier one's
-exact body: what the benchmarks and the exactly-once tests count. `refuse_runs(count,
+exact body: what the benchmarks and the exactly-once tests count. `calls_by(user_id)` says
+how many requests came with a token of that Domo user (whose token a call used).
+`refuse_runs(count,
 retry_after)` (or `POST /_emulator/rate-limit {"runs", "retry_after"}`) answers the next
 runs with HTTP 429 and a Retry-After header, as Domo's rate limit does, without running
 them.
@@ -27,7 +29,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -132,6 +134,7 @@ class CodeEngineEmulator:
         self._run_fingerprints: set[bytes] = set()
         # The latest run requests as received: (package id, version, function name, body).
         self.received_runs: deque[tuple[str, str, str, dict]] = deque(maxlen=200)
+        self._calls_by_user: Counter[int] = Counter()
 
     # --- routing -------------------------------------------------------------------------
 
@@ -254,6 +257,8 @@ class CodeEngineEmulator:
                 return Reply(
                     401, {"message": "Full authentication is required to access this resource"}
                 )
+            with self._lock:
+                self._calls_by_user[user.id] += 1
             arguments = {name: unquote(value) for name, value in match.groupdict().items()}
             return getattr(self, handler_name)(user=user, query=query, body=body, **arguments)
         return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
@@ -503,6 +508,11 @@ class CodeEngineEmulator:
                 "repeated_runs": self.repeated_runs,
                 "rate_limited_runs": self.rate_limited_runs,
             }
+
+    def calls_by(self, user_id: int) -> int:
+        """How many requests came with a token of this Domo user, since the start."""
+        with self._lock:
+            return self._calls_by_user[user_id]
 
     def refuse_runs(self, count: int, retry_after: float | str | None = None) -> None:
         """Answer the next `count` runs with 429 (Retry-After: `retry_after`, if given)."""

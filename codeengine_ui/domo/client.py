@@ -7,7 +7,6 @@ is raised as one of the exceptions in `errors`.
 """
 
 import asyncio
-import concurrent.futures
 import contextlib
 import json
 import re
@@ -31,6 +30,7 @@ from codeengine_ui.json_text import (
     may_hold_lone_surrogates,
     replace_lone_surrogates,
 )
+from codeengine_ui.outbound import run_to_end
 
 from .errors import (
     BadTokenError,
@@ -552,19 +552,15 @@ class CodeEngineClient:
 
     @staticmethod
     def _call(coroutine: Coroutine) -> tuple[int, Any]:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coroutine)
-        # Called from a thread that runs an event loop: do the call on a fresh thread.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, coroutine).result()
+        return run_to_end(coroutine)
 
     async def _request(
         self, method: str, path: str, *, params: dict | None = None, payload: Any = None
     ) -> tuple[int, Any]:
         host = urlsplit(self.base_url).netloc
         try:
+            # One deadline over the whole call (see codeengine_ui.outbound): the worker
+            # awaits this coroutine itself, so the deadline is set here.
             async with asyncio.timeout(self.timeout):
                 status, headers, content = await self._send(method, path, params, payload)
         except (TimeoutError, httpx.TimeoutException) as error:

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 
+from codeengine_ui.catalog.forms import TOKEN_NOT_USABLE, UsableTokenField
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.catalog.tokens import run_refusal
 from codeengine_ui.request_values import row_id
@@ -17,9 +18,7 @@ from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome, RunSource
 class RunOptionsForm(forms.Form):
     """Everything about a run except its inputs: the token, getLogs and the submission id."""
 
-    token = forms.ModelChoiceField(
-        queryset=AccessToken.objects.none(), empty_label=None, label="Access token"
-    )
+    token = UsableTokenField(empty_label=None, label="Access token")
     get_logs = forms.BooleanField(
         required=False,
         initial=True,
@@ -32,8 +31,8 @@ class RunOptionsForm(forms.Form):
 
     def __init__(self, function: Function, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        tokens = AccessToken.objects.usable_by(user, function.instance)
-        self.fields["token"].queryset = tokens
+        self.fields["token"].offer(user, function.instance)
+        tokens = self.fields["token"].queryset
         if function.default_token_id and tokens.filter(pk=function.default_token_id).exists():
             self.fields["token"].initial = function.default_token_id
         if not tokens.exists():
@@ -50,7 +49,7 @@ class RunOptionsForm(forms.Form):
         if token is None:
             return
         if token.instance_id != function.instance_id or run_refusal(token, user) is not None:
-            raise PermissionDenied("This token is not granted to you (or is disabled or expired).")
+            raise PermissionDenied(TOKEN_NOT_USABLE)
 
 
 # Runs happen in these years; dates far outside them would overflow date arithmetic.

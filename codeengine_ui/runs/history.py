@@ -16,6 +16,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from codeengine_ui.catalog.models import UsableTokens
 from codeengine_ui.json_text import one_line
 from codeengine_ui.keyset import every_row_newest_first
 
@@ -63,12 +64,13 @@ EXPORT_COLUMNS = [
 ]  # fmt: skip
 
 
-def _with_names(executions: QuerySet) -> Iterator[tuple[Execution, dict]]:
-    """Each run with the names kept for its inputs, read once per batch of runs."""
+def _with_names(executions: QuerySet, tokens: UsableTokens) -> Iterator[tuple[Execution, dict]]:
+    """Each run with the names kept for its inputs that the reader may see (read with a
+    token in `tokens`), read once per batch of runs."""
     for batch in batched(
         every_row_newest_first(executions, EXPORT_BATCH), EXPORT_BATCH, strict=False
     ):
-        names = names_for(batch)
+        names = names_for(batch, tokens)
         for execution in batch:
             yield execution, names_as_text(execution, names)
 
@@ -109,13 +111,13 @@ def _spreadsheet_safe(value):
     return value
 
 
-def csv_lines(executions: QuerySet) -> Iterator[str]:
+def csv_lines(executions: QuerySet, tokens: UsableTokens) -> Iterator[str]:
     """The runs as CSV for a spreadsheet: every text cell that could start a formula is
     neutralised (the JSON Lines export stays exact)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    for execution, named in _with_names(executions):
+    for execution, named in _with_names(executions, tokens):
         record = _export_record(execution, named)
         record["input_variables"] = one_line(record["input_variables"])
         record["input_names"] = one_line(named) if named else ""
@@ -126,9 +128,9 @@ def csv_lines(executions: QuerySet) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def json_lines(executions: QuerySet) -> Iterator[str]:
+def json_lines(executions: QuerySet, tokens: UsableTokens) -> Iterator[str]:
     """One JSON object per run, with its result, logs and errorInformation."""
-    for execution, named in _with_names(executions.defer(None)):
+    for execution, named in _with_names(executions.defer(None), tokens):
         record = _export_record(execution, named)
         record.update(
             result=execution.result,
@@ -145,10 +147,13 @@ EXPORT_FORMATS = {
 }
 
 
-def export_response(executions: QuerySet, file_format: str) -> StreamingHttpResponse:
-    """The runs as a download, streamed: `file_format` is one of EXPORT_FORMATS."""
+def export_response(
+    executions: QuerySet, file_format: str, tokens: UsableTokens
+) -> StreamingHttpResponse:
+    """The runs as a download, streamed: `file_format` is one of EXPORT_FORMATS; names are
+    those read with `tokens` (the ones the reader may use)."""
     lines, content_type = EXPORT_FORMATS[file_format]
-    response = StreamingHttpResponse(lines(executions), content_type=content_type)
+    response = StreamingHttpResponse(lines(executions, tokens), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="executions-{stamp}.{file_format}"'
     return response

@@ -1,6 +1,10 @@
 """Names instead of ids: the person, group, DataSet and account inputs of runs shown as
 "Ada Lovelace (481303514)" from the instance's names kept in the database, which a job
-refreshes in bulk in the background, so a page never asks the instance while it renders."""
+refreshes in bulk in the background, so a page never asks the instance while it renders.
+
+Each name is kept with the token that read it (a run's names are read with the run's own
+token) and shown only to those who may use that token (admins: all): nobody learns a name
+through a token not granted to them."""
 
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
@@ -8,7 +12,9 @@ from datetime import timedelta
 from django.tasks import task
 from django.utils import timezone
 
-from codeengine_ui.catalog.models import AccessToken, DirectoryName
+from codeengine_ui.catalog.encryption import TokenDecryptionError
+from codeengine_ui.catalog.models import AccessToken, DirectoryName, UsableTokens
+from codeengine_ui.catalog.tokens import BACKGROUND, client_for
 from codeengine_ui.domo.errors import CodeEngineError
 
 from .models import Execution
@@ -59,15 +65,18 @@ def _named_inputs(execution: Execution) -> dict[str, tuple[str, list[str]]]:
     return found
 
 
-def names_for(executions: Iterable[Execution], *, key_inputs: bool = False) -> dict:
+def names_for(
+    executions: Iterable[Execution], tokens: UsableTokens, *, key_inputs: bool = False
+) -> dict:
     """The names kept for the named inputs of these runs (only their function's key inputs,
-    for the history), at most one query: {(instance id, kind, id): KeptName}."""
+    for the history) that a token in `tokens` (those the viewer may use) read; at most one
+    query, and one more for `tokens` once per request: {(instance id, kind, id): KeptName}."""
     wanted: set[tuple[int, str, str]] = set()
     for execution in executions:
         only = (execution.function.key_inputs or []) if key_inputs and execution.function else None
         for _name, kind, ids in named_inputs(execution, only):
             wanted.update((execution.instance_id, kind, entity_id) for entity_id in ids)
-    return DirectoryName.kept(wanted)
+    return DirectoryName.kept(wanted, tokens) if wanted else {}
 
 
 def name_of(instance_id: int, kind: str, entity_id: str, names: dict) -> str:
@@ -88,11 +97,10 @@ def shown(execution: Execution, input_name: str, value: str, names: dict) -> str
     return value
 
 
-def input_names(execution: Execution, names: dict | None = None) -> list[dict]:
-    """What a run's named inputs name, for its page, the comparison and the exports:
-    [{input, kind, entries: [{id, name, detail, resolved}]}] (name "" when not kept)."""
-    if names is None:
-        names = names_for([execution])
+def input_names(execution: Execution, names: dict) -> list[dict]:
+    """What a run's named inputs name (`names`, from names_for), for its page and the
+    comparison: [{input, kind, entries: [{id, name, detail, resolved}]}] (name "" when not
+    kept)."""
     described = []
     for input_name, kind, ids in named_inputs(execution):
         entries = []
@@ -109,32 +117,32 @@ def input_names(execution: Execution, names: dict | None = None) -> list[dict]:
     return described
 
 
-def name_now(token: AccessToken, kind: str, entity_id: str) -> DirectoryName:
-    """The name of one id, as kept when fresh, else asked of the instance now and kept (a
-    picker checking an id typed or pasted into it). Raises CodeEngineError."""
+def name_now(token: AccessToken, user, kind: str, entity_id: str) -> DirectoryName:
+    """The name of one id as `token` reads it, for `user` (a picker checking an id typed or
+    pasted into it): as kept when this token read it lately, else asked of the instance now
+    and kept. Raises CodeEngineError (TokenRefused for a token `user` may not use)."""
     entity_id = entity_id.strip()[:100]
+    client = client_for(token, user)  # first: a kept name, too, is only for those who may use it
     kept = DirectoryName.objects.filter(
-        instance_id=token.instance_id, kind=kind, entity_id=entity_id,
+        instance_id=token.instance_id, token=token, kind=kind, entity_id=entity_id,
         fetched_at__gte=timezone.now() - FRESH_FOR,
     ).first()  # fmt: skip
     if kept is not None:
         return kept
-    client = token.client()
     if kind == "person":
         found = client.people_by_ids([entity_id]) if entity_id.isdigit() else []
         entry = next((each for each in found if each.id == entity_id), None)
     else:
         entry = client.directory_entry(kind, entity_id)
-    DirectoryName.remember(token.instance_id, kind, [entry] if entry else [],
-                           [] if entry else [entity_id])  # fmt: skip
-    return DirectoryName.objects.get(instance_id=token.instance_id, kind=kind, entity_id=entity_id)
+    DirectoryName.remember(token, kind, [entry] if entry else [], [] if entry else [entity_id])
+    return DirectoryName.objects.get(
+        instance_id=token.instance_id, token=token, kind=kind, entity_id=entity_id
+    )
 
 
-def names_as_text(execution: Execution, names: dict | None = None) -> dict[str, list[str]]:
-    """{input: ["Ada Lovelace (481303514)", ...]} for the run's named inputs (exports, the
-    API)."""
-    if names is None:
-        names = names_for([execution])
+def names_as_text(execution: Execution, names: dict) -> dict[str, list[str]]:
+    """{input: ["Ada Lovelace (481303514)", ...]} for the run's named inputs (`names`, from
+    names_for), for the exports and the API."""
     return {
         input_name: [name_of(execution.instance_id, kind, i, names) for i in ids]
         for input_name, kind, ids in named_inputs(execution)
@@ -144,44 +152,48 @@ def names_as_text(execution: Execution, names: dict | None = None) -> dict[str, 
 @task
 def refresh_directory_names() -> int:
     """Ask each instance, in bulk, for the names recent runs need that are not kept yet or
-    are older than a day (people a hundred at a time, the rest one by one); ids it no
-    longer knows are marked so."""
-    runs = Execution.objects.select_related("function").exclude(function=None).order_by("-id")
+    are older than a day (people a hundred at a time, the rest one by one), each with the
+    token its runs used while that token is active: a name is kept with the token that read
+    it, and shown only to those who may use that token. Ids the token is told nothing of
+    are marked as no longer resolving."""
+    runs = Execution.objects.select_related("function").exclude(function=None).exclude(token=None)
     wanted: dict[tuple[int, str], set[str]] = {}
-    for execution in runs[:RECENT_RUNS]:
+    for execution in runs.order_by("-id")[:RECENT_RUNS]:
         for _name, kind, ids in named_inputs(execution):
-            wanted.setdefault((execution.instance_id, kind), set()).update(ids)
+            wanted.setdefault((execution.token_id, kind), set()).update(ids)
+    tokens = AccessToken.objects.usable().in_bulk({token_id for token_id, _ in wanted})
     refreshed, single_lookups = 0, 0
     stale = timezone.now() - FRESH_FOR
-    for (instance_id, kind), ids in sorted(wanted.items()):
+    for (token_id, kind), ids in sorted(wanted.items()):
+        token = tokens.get(token_id)
+        if token is None:
+            continue  # disabled, expired or deleted: its runs' names wait for another run
         fresh = set(
             DirectoryName.objects.filter(
-                instance_id=instance_id, kind=kind, entity_id__in=ids, fetched_at__gte=stale
+                instance_id=token.instance_id, kind=kind, token=token, entity_id__in=ids,
+                fetched_at__gte=stale,
             ).values_list("entity_id", flat=True)
-        )
+        )  # fmt: skip
         due = sorted(ids - fresh)
-        token = AccessToken.objects.usable(instance_id).first()
-        if not due or token is None:
+        if not due:
             continue
-        client = token.client()
         try:
+            client = client_for(token, BACKGROUND)
             if kind == "person":
                 for start in range(0, len(due), BATCH):
                     chunk = due[start : start + BATCH]
                     found = client.people_by_ids(chunk)
                     known = {entry.id for entry in found}
-                    DirectoryName.remember(
-                        instance_id, kind, found, [i for i in chunk if i not in known]
-                    )
+                    DirectoryName.remember(token, kind, found, [i for i in chunk if i not in known])
                     refreshed += len(chunk)
                 continue
             for entity_id in due[: max(0, SINGLE_LOOKUPS_PER_REFRESH - single_lookups)]:
                 single_lookups += 1
                 entry = client.directory_entry(kind, entity_id)
                 DirectoryName.remember(
-                    instance_id, kind, [entry] if entry else [], [] if entry else [entity_id]
+                    token, kind, [entry] if entry else [], [] if entry else [entity_id]
                 )
                 refreshed += 1
-        except CodeEngineError:
-            continue  # the instance may not list these with this token: try next time
+        except (CodeEngineError, TokenDecryptionError):
+            continue  # this token may not list these (or cannot be read): try next time
     return refreshed

@@ -29,7 +29,9 @@ from codeengine_ui.catalog.models import (
     Function,
     InputPreset,
     ReleaseNews,
+    UsableTokens,
 )
+from codeengine_ui.catalog.tokens import client_for
 from codeengine_ui.domo.client import DIRECTORY_KINDS, FUNCTION_TIME_LIMIT_SECONDS
 from codeengine_ui.domo.errors import CodeEngineError, PermissionDeniedError
 from codeengine_ui.error_codes import next_step_for, with_next_step
@@ -245,10 +247,11 @@ def directory_search(request: HtmxHttpRequest, function_id: int, kind: str) -> H
     else:
         try:
             if checked_id:
-                context["named"] = name_now(token, kind, checked_id)
+                context["named"] = name_now(token, request.user, kind, checked_id)
             else:
-                context["entries"] = token.client().search_directory(kind, request.GET.get("q", ""))
-                DirectoryName.remember(function.instance_id, kind, context["entries"])
+                client = client_for(token, request.user)
+                context["entries"] = client.search_directory(kind, request.GET.get("q", ""))
+                DirectoryName.remember(token, kind, context["entries"])
         except PermissionDeniedError:
             context["problem"] = (
                 f"This token's user may not list {DIRECTORY_NAMES[kind]} on the instance; "
@@ -380,7 +383,7 @@ def execution_detail(request: HtmxHttpRequest, execution_id: int) -> HttpRespons
             reverse("runs:function_run", args=[execution.function_id]) + f"?from={execution.pk}"
         )
     context.update(
-        input_names=input_names(execution),
+        input_names=input_names(execution, names_for([execution], UsableTokens(request.user))),
         curl=curl_snippet(execution),
         httpx=httpx_snippet(execution),
         rerun_key=uuid.uuid4(),
@@ -558,7 +561,7 @@ def compare_executions(request: HtmxHttpRequest) -> HttpResponse:
         )
         return render(request, "runs/compare.html", {"left": left, "candidates": candidates})
     right = _execution(ids[1])
-    names = names_for([left, right])
+    names = names_for([left, right], UsableTokens(request.user))
     left_names = {each["input"]: each for each in input_names(left, names)}
     right_names = {each["input"]: each for each in input_names(right, names)}
     context = {
@@ -585,8 +588,9 @@ def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     executions = filters.apply(history.history_queryset(), request.user)
     before = row_id(request.GET.get("before"))
     page = newest_first(executions, before, history.PAGE_SIZE)
-    names = names_for(page.rows, key_inputs=True)
-    news = ReleaseNews(request.user)
+    tokens = UsableTokens(request.user)  # read once for the names and the releases
+    names = names_for(page.rows, tokens, key_inputs=True)
+    news = ReleaseNews(request.user, tokens=tokens)
     for execution in page.rows:
         execution.newer_version = news.newer_version(execution.function)
     query = request.GET.copy()
@@ -615,8 +619,9 @@ def history_live(request: HtmxHttpRequest) -> HttpResponse:
     ids = ids[: history.PAGE_SIZE]
     _state, at_once = wait_for_news(request.GET.get("seen"), partial(_rows_state, ids), ids)
     rows = list(history.history_queryset().filter(pk__in=ids))
-    names = names_for(rows, key_inputs=True)
-    news = ReleaseNews(request.user)
+    tokens = UsableTokens(request.user)
+    names = names_for(rows, tokens, key_inputs=True)
+    news = ReleaseNews(request.user, tokens=tokens)
     for execution in rows:
         execution.newer_version = news.newer_version(execution.function)
     context = {
@@ -653,7 +658,7 @@ def export_executions(request: HtmxHttpRequest, file_format: str) -> StreamingHt
         raise Http404("Export as .csv or .jsonl.")
     filters = HistoryFilterForm(request.GET or None)
     executions = filters.apply(history.history_queryset(), request.user)
-    return history.export_response(executions, file_format)
+    return history.export_response(executions, file_format, UsableTokens(request.user))
 
 
 # --- Health -------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """Suites on a schedule: when each runs next, and running those due (`reports` tells the
 team when a monitor starts failing or recovers).
 
-The workers call `run_due_monitors` every few seconds (settings.RUN_WORKER_JOBS). A
-slot is claimed with one conditional UPDATE, so with several workers each slot runs once;
-slots missed while no worker was up run once, then the schedule moves to the next future
-slot. Times are computed in the suite's time zone, so "daily at 09:00" stays at 09:00
-across daylight-saving changes.
+The workers call `run_due_monitors` every 2 s, beside their heartbeat, never delaying it
+(settings.RUN_WORKER_JOBS); a webhook waits at most its deadline. A slot is claimed with
+one conditional UPDATE, so with several workers each slot runs once; slots missed while no
+worker was up run once, then the schedule moves to the next future slot. Times are
+computed in the suite's time zone, so "daily at 09:00" stays at 09:00 across
+daylight-saving changes.
 """
 
 from datetime import UTC, datetime, timedelta

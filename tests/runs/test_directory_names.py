@@ -101,28 +101,31 @@ def test_exports_carry_the_names(member_client, share_runs):
     assert "Grace Hopper (481303515)" in table
 
 
-def test_a_viewer_sees_the_names_kept_without_searching(client, viewer, share_runs):
+def test_a_viewer_who_may_use_no_token_sees_ids_and_may_not_search(client, viewer, share_runs):
+    """A name is shown to those who may use the token that read it (see tests/security)."""
     refresh_directory_names.call()
     client.force_login(viewer)
-    assert "Ada Lovelace (481303514)" in client.get("/executions/").content.decode()
+    history = client.get("/executions/").content.decode()
+    assert "Ada Lovelace" not in history and "481303514" in history
     function = share_runs[0].function
     searched = client.get(f"/functions/{function.pk}/directory/person/", {"q": "ada"})
     assert searched.status_code == 403
 
 
 def test_names_read_are_remembered_for_a_minute_and_forgotten_when_stored_anew(
-    member_client, order_runs, django_assert_num_queries
+    order_runs, member, django_assert_num_queries
 ):
-    from codeengine_ui.catalog.models import DirectoryName
+    from codeengine_ui.catalog.models import UsableTokens
     from codeengine_ui.domo.client import DirectoryEntry
 
     known = order_runs[0]
     key = (known.instance_id, "person", "481303516")
-    assert DirectoryName.kept({key}) == {}
+    tokens = UsableTokens(member)
+    assert DirectoryName.kept({key}, tokens) == {}
     with django_assert_num_queries(0):
-        assert DirectoryName.kept({key}) == {}  # "no name" is remembered too
-    DirectoryName.remember(known.instance_id, "person", [DirectoryEntry("481303516", "Alan")])
-    assert DirectoryName.kept({key})[key].name == "Alan"
+        assert DirectoryName.kept({key}, tokens) == {}  # "no name" is remembered too
+    DirectoryName.remember(known.token, "person", [DirectoryEntry("481303516", "Alan")])
+    assert DirectoryName.kept({key}, tokens)[key].name == "Alan"
 
 
 def test_the_api_gives_the_names_with_the_inputs(client, share_runs, member):

@@ -15,7 +15,7 @@ def creators_changed_them(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("catalog", "0009_directory_names"),
+        ("catalog", "0010_directory_names_per_token"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
