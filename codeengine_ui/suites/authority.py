@@ -25,6 +25,7 @@ from codeengine_ui.access.models import AuditAction
 from codeengine_ui.catalog.models import Function
 
 from .models import Case, Suite
+from .reports import tell_monitor_owner
 
 
 def person_name(user) -> str:
@@ -103,8 +104,6 @@ def _before_change(suites, what: str, *, deleted: bool = False) -> None:
 
 
 def _tell_those_displaced(before: list, changer, what: str, deleted: bool) -> None:
-    from .tasks import tell_monitor_owner
-
     for suite_id, name, was in before:
         if was.user is None or (changer is not None and changer.pk == was.user.pk):
             continue

@@ -1,9 +1,14 @@
 """Telling people about suites: the team when a monitor starts failing or recovers (not on
-every failing run), and a person whose monitor someone else changed. A notification that
-cannot go out is recorded in the audit log and shown on the suite's page."""
+every failing run), and a person whose monitor someone else changed.
+
+Messages go out from tasks, so a slow mail server or a webhook that drips its answer holds
+neither a page nor the worker's jobs (judging, monitors). A notification that cannot go
+out is recorded in the audit log and shown on the suite's page."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.tasks import task
 from django.utils import timezone
 
 from codeengine_ui.access.audit import record
@@ -36,21 +41,43 @@ def report(suite_run: SuiteRun) -> None:
     else:
         subject = f"Monitor “{suite.name}” has recovered"
         text = f"{subject}: all {len(results)} cases pass. {url}"
-    notify(suite, f"[Code Engine Console] {subject}", text)
+    notify_team.enqueue(suite.pk, f"[Code Engine Console] {subject}", text)
 
 
-def notify(suite: Suite, subject: str, text: str) -> None:
+@task()
+def notify_team(suite_id: int, subject: str, text: str) -> None:
     """Send to the suite's addresses and webhook; what could not be sent is recorded."""
+    suite = Suite.objects.filter(pk=suite_id).first()
+    if suite is None:
+        return
     recipients = [address.strip() for address in suite.notify_emails.split(",") if address.strip()]
     failures = send_notification(subject, text, emails=recipients, webhook_url=suite.webhook_url)
     _record_failures(suite, subject, failures)
 
 
-def tell_person(user, suite: Suite | None, subject: str, text: str) -> None:
-    """Tell one person (by e-mail, when they have an address) about their suite."""
+@task()
+def tell_monitor_owner(
+    user_id: int, suite_name: str, suite_id: int | None, change: str, now_acts_as: str
+) -> None:
+    """Tell the person a monitor acted as (by e-mail, when they have an address) that
+    someone else changed it."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    suite = Suite.objects.filter(pk=suite_id).first() if suite_id else None
     if user is None or not user.email:
         return
-    failures = send_notification(subject, text, emails=[user.email], webhook_url="")
+    if suite is None:
+        told = f"{change}, which acted as you."
+        lines = [told]
+    else:
+        told = f"{change} of your monitor “{suite_name}”."
+        lines = [
+            told,
+            f"Its automatic runs acted as you; now they act as {now_acts_as}, with that "
+            "person's role and tokens.",
+            f"{settings.CONSOLE_BASE_URL}/suites/{suite.pk}/",
+        ]
+    subject = f"[Code Engine Console] {told}"
+    failures = send_notification(subject, "\n".join(lines), emails=[user.email], webhook_url="")
     _record_failures(suite, subject, failures)
 
 
