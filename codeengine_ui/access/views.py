@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -185,13 +186,20 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     created = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        key, created = ApiKey.issue(request.user, data["name"], data["scope"], data["expires_on"])
-        record(AuditAction.API_KEY_CREATED, str(key), scope=key.scope)
-        form = ApiKeyForm(request.user)
+        try:
+            key, created = ApiKey.issue(
+                request.user, data["name"], data["scope"], data["expires_on"]
+            )
+        except ValidationError as refusal:  # a parallel request took the name or the room
+            form.add_error(None, refusal)
+        else:
+            record(AuditAction.API_KEY_CREATED, str(key), scope=key.scope)
+            form = ApiKeyForm(request.user)
     context = {
         "form": form,
         "created": created,
         "keys": request.user.api_keys.all(),
+        "keys_allowed": settings.API_KEYS_PER_USER,
         "today": server_today(),
     }
     return render(request, "access/profile.html", context)

@@ -33,6 +33,9 @@ class DemoStack:
             "CODEENGINE_ALLOWED_HOSTS": f"127.0.0.1:{emulator_port}",
             "DEMO_ADMIN_PASSWORD": self.admin_password,
             "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
+            # Runs go through the worker, as with make run, even when a test session (which
+            # runs tasks in-process) starts the stack.
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "LOG_LEVEL": "WARNING",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
