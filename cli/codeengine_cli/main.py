@@ -173,7 +173,8 @@ def _finished_run(console: Console, run: dict, timeout: float, quiet: bool) -> d
         remaining = deadline - time.monotonic()
         if run["finished"] or remaining <= 0:
             return run
-        wait = max(1, min(WAIT_STEP_SECONDS, int(remaining)))
+        console.pause_as_asked(remaining)
+        wait = max(1, min(WAIT_STEP_SECONDS, int(deadline - time.monotonic())))
         run = console.request("GET", f"/runs/{run['id']}", params={"wait": wait})
 
 
@@ -433,6 +434,7 @@ def suite_run(
     state = console.request("POST", f"/suites/{name}/runs", params=params)
     click.echo(f"suite run #{state['id']}: {len(state['results'])} cases", err=True)
     while not state["finished"] and time.monotonic() < deadline:
+        console.pause_as_asked(deadline - time.monotonic())
         wait = max(1, min(WAIT_STEP_SECONDS, int(deadline - time.monotonic())))
         state = console.request("GET", f"/suite-runs/{state['id']}", params={"wait": wait})
     if junit is not None:
