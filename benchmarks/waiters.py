@@ -11,7 +11,6 @@ on waiting protect the pages. Meanwhile the login page is loaded one time after 
 """
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -58,14 +57,7 @@ def main() -> None:
     os.environ.update(API_REQUESTS_PER_MINUTE="1000000", API_USER_REQUESTS_PER_MINUTE="1000000")
     database, log = VAR / "bench-waiters.sqlite3", VAR / "bench-waiters.log"
     with DemoStack(database, log, history=False) as stack:
-        key = subprocess.run(
-            [sys.executable, "manage.py", "create_api_key", "admin", "bench-waiters"],
-            cwd=ROOT,
-            env=stack.environment,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        key = stack.api_key("bench-waiters")
         api = httpx.Client(
             base_url=f"{stack.base_url}/api/v1",
             headers={"Authorization": f"Bearer {key}"},

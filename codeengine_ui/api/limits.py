@@ -2,7 +2,7 @@
 and nowhere else, in the database, so across every web process:
 
 - requests: API_REQUESTS_PER_MINUTE per key, API_USER_REQUESTS_PER_MINUTE per person, each
-  counted by one conditional UPDATE;
+  counted by conditional UPDATEs of one row, never read-then-written;
 - runs in flight: API_RUNS_IN_FLIGHT per key, API_USER_RUNS_IN_FLIGHT per person, counted
   and stored while the person's ApiUsage row is locked, so two parallel batches are
   decided one after the other;
@@ -34,7 +34,7 @@ WAIT_PLACE_MARGIN_SECONDS = 5
 # When a request could not wait: soon enough to notice the end, seldom enough that many
 # requests told so cost the server little.
 ASK_AGAIN_SECONDS = 5
-# Runs in flight past a limit: a batch's runs take seconds, not minutes, to end.
+# Past a limit of runs in flight: ask again once some may have ended.
 RUNS_RETRY_AFTER_SECONDS = 5
 
 

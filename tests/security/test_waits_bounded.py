@@ -3,8 +3,6 @@ bounded: per key, per person across their keys, and by the process's waiting pla
 a bound the answer comes at once, with the current state and `Retry-After`; whatever
 waits, pages keep answering."""
 
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -162,10 +160,7 @@ LOADS = 10
 def test_with_200_waiting_requests_from_one_key_the_login_page_answers_within_half_a_second():
     var = ROOT / "var"
     with DemoStack(var / "test-waiters.sqlite3", var / "test-waiters.log", history=False) as stack:
-        key = subprocess.run(
-            [sys.executable, "manage.py", "create_api_key", "admin", "waiters"],
-            cwd=ROOT, env=stack.environment, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+        key = stack.api_key("waiters")
         headers = {"Authorization": f"Bearer {key}"}
         api = httpx.Client(base_url=f"{stack.base_url}/api/v1", headers=headers, timeout=60)
         sleep_for = api.get("/functions", params={"search": "sleepFor"}).json()[0]
