@@ -40,14 +40,7 @@ def timed(call) -> tuple[float, object]:
 
 def main() -> None:
     with DemoStack(VAR / "bench-api.sqlite3", VAR / "bench-api.log", history=False) as stack:
-        key = subprocess.run(
-            [sys.executable, "manage.py", "create_api_key", "admin", "bench"],
-            cwd=ROOT,
-            env=stack.environment,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        key = stack.api_key("bench")
         api = httpx.Client(
             base_url=f"{stack.base_url}/api/v1",
             headers={"Authorization": f"Bearer {key}"},

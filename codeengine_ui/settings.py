@@ -352,10 +352,17 @@ RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.02)
 LIVE_WAIT_SECONDS = env.float("LIVE_WAIT_SECONDS", default=25)
 LIVE_WAITERS_PER_PROCESS = env.int("LIVE_WAITERS_PER_PROCESS", default=8)
 LIVE_LOOK_SECONDS = env.float("LIVE_LOOK_SECONDS", default=0.01)
-# The API, per key: requests in one minute, and runs in flight at once (a batch counts
-# each of its runs).
+# The API: requests in one minute and runs in flight at once (a batch counts each of its
+# runs), per key and for all of one person's keys together (more keys buy nothing more);
+# requests waiting for a run's end (`?wait=N`, each holding a web thread) at once, per key
+# and per person, in every web process together; and keys one person may have in use.
 API_REQUESTS_PER_MINUTE = env.int("API_REQUESTS_PER_MINUTE", default=600)
+API_USER_REQUESTS_PER_MINUTE = env.int("API_USER_REQUESTS_PER_MINUTE", default=600)
 API_RUNS_IN_FLIGHT = env.int("API_RUNS_IN_FLIGHT", default=1000)
+API_USER_RUNS_IN_FLIGHT = env.int("API_USER_RUNS_IN_FLIGHT", default=1000)
+API_WAITS_PER_KEY = env.int("API_WAITS_PER_KEY", default=4)
+API_WAITS_PER_USER = env.int("API_WAITS_PER_USER", default=8)
+API_KEYS_PER_USER = env.int("API_KEYS_PER_USER", default=20)
 # Jobs every worker runs every 2 s, and at once when a suite's runs finish, beside (never
 # on) its heartbeat; named by path so the worker does not depend on the apps that provide
 # them: judging the runs of suites, and the monitors (suites on a schedule).

@@ -7,6 +7,7 @@ Knows nothing of Django: a small httpx client that turns problem documents into
 import json
 import os
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,8 @@ class Console:
             },
             timeout=timeout,
         )
+        # Seconds the last answer asked to wait before asking again (it could not wait).
+        self.retry_after = 0.0
 
     def request(self, method: str, path: str, **kwargs) -> Any:
         try:
@@ -100,8 +103,15 @@ class Console:
                 f"Could not reach the console at {self.settings.url}: {error}", EXIT_UNREACHABLE
             ) from None
         if response.is_success:
+            retry_after = response.headers.get("Retry-After", "")
+            self.retry_after = float(retry_after) if retry_after.isdigit() else 0.0
             return response.json()
         raise _problem_error(response)
+
+    def pause_as_asked(self, at_most: float) -> None:
+        """Before asking again whether something ended: the pause the last answer asked
+        for, when the console could not hold the question (too many waiting at once)."""
+        time.sleep(max(0.0, min(self.retry_after, at_most)))
 
     def stream(self, path: str, params: dict):
         try:

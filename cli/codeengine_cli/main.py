@@ -152,7 +152,8 @@ def _finished_run(console: Console, run: dict, timeout: float, quiet: bool) -> d
         remaining = deadline - time.monotonic()
         if run["finished"] or remaining <= 0:
             return run
-        wait = max(1, min(WAIT_STEP_SECONDS, int(remaining)))
+        console.pause_as_asked(remaining)
+        wait = max(1, min(WAIT_STEP_SECONDS, int(deadline - time.monotonic())))
         run = console.request("GET", f"/runs/{run['id']}", params={"wait": wait})
 
 
@@ -412,6 +413,7 @@ def suite_run(
     state = console.request("POST", f"/suites/{segment(name)}/runs", params=params)
     show(f"suite run #{state['id']}: {len(state['results'])} cases", err=True)
     while not state["finished"] and time.monotonic() < deadline:
+        console.pause_as_asked(deadline - time.monotonic())
         wait = max(1, min(WAIT_STEP_SECONDS, int(deadline - time.monotonic())))
         state = console.request("GET", f"/suite-runs/{state['id']}", params={"wait": wait})
     if junit is not None:

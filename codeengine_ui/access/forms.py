@@ -110,10 +110,16 @@ class ApiKeyForm(forms.ModelForm):
         self.user = user
 
     def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if ApiKey.objects.filter(user=self.user, name=name).exists():
-            raise forms.ValidationError(f"You already have a key named “{name}”.")
-        return name
+        return self.cleaned_data["name"].strip()
+
+    def clean(self):
+        data = super().clean()
+        if "name" in data:
+            try:  # said early here; ApiKey.issue decides again under the person's lock
+                ApiKey.check_room(self.user, data["name"])
+            except forms.ValidationError as refusal:
+                self.add_error(None, refusal)
+        return data
 
     def clean_expires_on(self):
         day = self.cleaned_data["expires_on"]

@@ -3,7 +3,8 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from codeengine_ui.timezones import server_today
@@ -125,7 +126,7 @@ class UserPreferences(models.Model):
 
 class ApiKeyScope(models.TextChoices):
     READ = "read", "Read only"
-    RUN = "run", "Read and run"
+    RUN = "run", "Read and write: run, save presets"
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -182,18 +183,40 @@ class ApiKey(models.Model):
 
     @classmethod
     def issue(cls, user, name: str, scope: str, expires_on=None) -> tuple["ApiKey", str]:
-        """A new key for `user`, saved, and its text (to be shown once)."""
+        """A new key for `user`, saved, and its text (to be shown once). A name the user
+        already has, or a key past API_KEYS_PER_USER, is refused (`check_room`), decided
+        under the user's lock so that parallel requests cannot both pass."""
         key_id = secrets.token_hex(6)
         text = f"{cls.PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
-        key = cls.objects.create(
-            user=user,
-            name=name,
-            scope=scope,
-            expires_on=expires_on,
-            key_id=key_id,
-            secret_hash=_digest(text),
-        )
+        with transaction.atomic():
+            ApiUsage.lock(user)
+            cls.check_room(user, name)
+            try:
+                with transaction.atomic():
+                    key = cls.objects.create(
+                        user=user,
+                        name=name,
+                        scope=scope,
+                        expires_on=expires_on,
+                        key_id=key_id,
+                        secret_hash=_digest(text),
+                    )
+            except IntegrityError:  # stored meanwhile by something that took no lock
+                raise _name_taken(name) from None
         return key, text
+
+    @classmethod
+    def check_room(cls, user, name: str) -> None:
+        """Raise a ValidationError when `user` may not have one more key named `name`."""
+        if cls.objects.filter(user=user, name=name).exists():
+            raise _name_taken(name)
+        in_use = cls.objects.filter(user=user).usable().count()
+        if in_use >= settings.API_KEYS_PER_USER:
+            raise ValidationError(
+                f"You have {in_use} API keys in use, the most one person may have "
+                "(API_KEYS_PER_USER): revoke one before creating another.",
+                code="too_many_keys",
+            )
 
     @classmethod
     def find(cls, text: str) -> "ApiKey | None":
@@ -207,9 +230,59 @@ class ApiKey(models.Model):
         return key
 
     @property
-    def may_run(self) -> bool:
+    def may_write(self) -> bool:
         return self.scope == ApiKeyScope.RUN
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _name_taken(name: str) -> ValidationError:
+    return ValidationError(
+        {"name": ValidationError(f"You already have a key named “{name}”.", code="name_taken")}
+    )
+
+
+class ApiUsage(models.Model):
+    """What one person's API keys use together: the requests of the current minute, for
+    the limit per user. Its row is also the lock under which the user's runs in flight,
+    waits and keys are counted and added, so parallel requests are decided one by one."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_requests = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"API use of {self.user}"
+
+    @classmethod
+    def lock(cls, user) -> "ApiUsage":
+        """The user's row (made if missing), locked until the transaction ends: on
+        PostgreSQL a row lock; SQLite's IMMEDIATE transactions already run one at a time."""
+        locked = cls.objects.select_for_update()
+        usage = locked.filter(user=user).first()
+        if usage is None:
+            cls.objects.get_or_create(user=user)
+            usage = locked.get(user=user)
+        return usage
+
+
+class ApiWait(models.Model):
+    """An API request waiting for a run or a suite run to end (`?wait=N`): a waiting place
+    of its key and its user. It ends by itself at `until`, the wait's deadline and a
+    margin, so the places of a web process that died while waiting come back."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "until"], name="api_wait_user_until")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key} waits until {self.until:%H:%M:%S}"

@@ -192,13 +192,20 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     created = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        key, created = ApiKey.issue(request.user, data["name"], data["scope"], data["expires_on"])
-        record(AuditAction.API_KEY_CREATED, str(key), scope=key.scope)
-        form = ApiKeyForm(request.user)
+        try:
+            key, created = ApiKey.issue(
+                request.user, data["name"], data["scope"], data["expires_on"]
+            )
+        except ValidationError as refusal:  # a parallel request took the name or the room
+            form.add_error(None, refusal)
+        else:
+            record(AuditAction.API_KEY_CREATED, str(key), scope=key.scope)
+            form = ApiKeyForm(request.user)
     context = {
         "form": form,
         "created": created,
         "keys": request.user.api_keys.all(),
+        "keys_allowed": settings.API_KEYS_PER_USER,
         "today": server_today(),
         "identities": linked_identities(request.user),
         "providers_to_link": providers_to_link(request.user),

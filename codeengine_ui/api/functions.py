@@ -4,11 +4,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from ninja import Router, Schema, Status
 
-from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.models import Function, InputPreset, ReleaseNews
 from codeengine_ui.parameters.types import inputs_problems
 
-from .keys import ApiKeyAuth
 from .problems import Problem
 
 router = Router(tags=["functions"])
@@ -141,7 +139,6 @@ def list_presets(request, function: str):
 @router.post(
     "/functions/{function}/presets",
     response={201: dict},
-    auth=ApiKeyAuth(Role.MEMBER),
     summary="Save inputs as a preset",
 )
 def create_preset(request, function: str, body: PresetIn):

@@ -1,27 +1,28 @@
 """API keys on requests: `Authorization: Bearer ce_…`, never a query string.
 
-A key acts as its user, with their role and token grants; a read-only key cannot start
-runs. Each request counts against the key's requests per minute (one UPDATE, so the limit
-holds across web processes); the first use is audited."""
+A key acts as its user, with their role and token grants. Whether a request writes is read
+from its method, here and nowhere else: anything but GET, HEAD and OPTIONS needs a member's
+key that may write, so no operation can forget it. Each request counts against the key's
+and its person's requests per minute (limits.py); the first use is audited."""
 
-from django.conf import settings
-from django.db.models import F
-from django.utils import timezone
 from ninja.security import HttpBearer
 
-from codeengine_ui.access.audit import record
-from codeengine_ui.access.models import ApiKey, AuditAction
+from codeengine_ui.access.models import ApiKey
 from codeengine_ui.access.roles import Role, require_role
 
-from .problems import Problem, too_many
+from .limits import count_request
+from .problems import Problem
+
+# The only methods that change nothing; every other one needs a key that may write.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class ApiKeyAuth(HttpBearer):
-    """A usable key, whose user has at least `role`; with `runs`, a key that may run."""
+    """A usable key whose user has at least `role`; to write, a member's key that may."""
 
-    def __init__(self, role: Role = Role.VIEWER, *, runs: bool = False):
+    def __init__(self, role: Role = Role.VIEWER):
         super().__init__()
-        self.role, self.runs = role, runs
+        self.role = role
 
     def __call__(self, request):
         if "key" in request.GET or "api_key" in request.GET:
@@ -49,33 +50,16 @@ class ApiKeyAuth(HttpBearer):
                 "This API key is unknown, revoked or expired: create a new one on your "
                 "profile page.",
             )
-        _count_request(api_key)
+        count_request(api_key)
         request.user = api_key.user
         request.api_key = api_key
-        require_role(api_key.user, self.role)
-        if self.runs and not api_key.may_run:
-            raise Problem(403, "read_only_key", "This API key is read-only: it cannot start runs.")
+        writes = request.method not in READ_METHODS
+        require_role(api_key.user, max(self.role, Role.MEMBER) if writes else self.role)
+        if writes and not api_key.may_write:
+            raise Problem(
+                403,
+                "read_only_key",
+                "This API key is read-only: it may read, not run or save anything. Create a "
+                "key that may write on your profile page.",
+            )
         return api_key
-
-
-def _count_request(api_key: ApiKey) -> None:
-    now = timezone.now()
-    window = now.replace(second=0, microsecond=0)
-    limit = settings.API_REQUESTS_PER_MINUTE
-    keys = ApiKey.objects.filter(pk=api_key.pk)
-    counted = keys.filter(window_start=window, window_requests__lt=limit).update(
-        window_requests=F("window_requests") + 1, last_used_at=now
-    )
-    if not counted:
-        counted = keys.exclude(window_start=window).update(
-            window_start=window, window_requests=1, last_used_at=now
-        )
-    if not counted:
-        retry_after = 60 - now.second
-        raise too_many(
-            f"This key made {limit} requests this minute (API_REQUESTS_PER_MINUTE): wait "
-            f"{retry_after} s.",
-            retry_after,
-        )
-    if api_key.last_used_at is None:
-        record(AuditAction.API_KEY_FIRST_USED, str(api_key), actor=api_key.user)

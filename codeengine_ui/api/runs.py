@@ -6,13 +6,10 @@ import time
 import uuid
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.models import AccessToken, Function, UsableTokens
 from codeengine_ui.error_codes import ErrorCode, next_step_for
 from codeengine_ui.keyset import newest_first
@@ -31,13 +28,12 @@ from codeengine_ui.runs.names import names_as_text, names_for
 from codeengine_ui.runs.services import InputsDoNotFit, RunNotAllowed, start_run
 
 from .functions import function_named, inputs_problem
-from .keys import ApiKeyAuth
-from .problems import Problem, too_many
+from .limits import ask_again_later, room_for_runs, waiting
+from .problems import Problem
 
 router = Router(tags=["runs"])
 
 BATCH_LIMIT = 1000
-WAIT_LIMIT_SECONDS = 60
 # Clients that say who they are (the command line) have their runs labelled so.
 CLIENT_SOURCES = {"cli": RunSource.CLI}
 
@@ -152,24 +148,6 @@ def _execution(run_id: int) -> Execution:
     return execution
 
 
-# Operations that start runs: a member's key that may run.
-RUNS = ApiKeyAuth(Role.MEMBER, runs=True)
-
-
-def _room_for(request, count: int) -> None:
-    """Refuse runs past the key's limit of runs in flight."""
-    limit = settings.API_RUNS_IN_FLIGHT
-    in_flight = Execution.objects.filter(
-        api_key=request.api_key, status__in=IN_PROGRESS_STATUSES
-    ).count()
-    if in_flight + count > limit:
-        raise too_many(
-            f"This key has {in_flight} runs in flight and may have {limit} "
-            "(API_RUNS_IN_FLIGHT): wait for some to finish.",
-            5,
-        )
-
-
 def _token(request, function: Function, token_id: int | None) -> AccessToken:
     if token_id is None:
         token = function.token_for(request.user)
@@ -252,21 +230,23 @@ def _filtered(request, query: HistoryQuery):
     return filters.apply(history.history_queryset(), request.user)
 
 
-@router.post("/runs", response={201: RunOut}, auth=RUNS, summary="Start a run")
-def submit_run(request, body: RunIn, wait: int = 0):
+@router.post("/runs", response={201: RunOut}, summary="Start a run")
+def submit_run(request, response: HttpResponse, body: RunIn, wait: int = 0):
     """Start a run; with `?wait=N` (up to 60 s) the answer comes when it has finished, or
     when the time is up. A repeated `Idempotency-Key` gives the run made the first time."""
     function = function_named(str(body.function), request.user)
     token = _token(request, function, body.token)
     key = _idempotency_key(request)
-    if (
-        key is None
-        or not Execution.objects.filter(requested_by=request.user, idempotency_key=key).exists()
-    ):
-        _room_for(request, 1)
+    repeated = (
+        key is not None
+        and Execution.objects.filter(requested_by=request.user, idempotency_key=key).exists()
+    )
     version = (body.version or "").strip() or None
-    execution = _started(request, function, body.inputs, token, version, key, body.get_logs)
-    return Status(201, _record(request, _waited(execution.pk, wait) if wait else execution))
+    with room_for_runs(request, 0 if repeated else 1):
+        execution = _started(request, function, body.inputs, token, version, key, body.get_logs)
+    if wait:
+        execution = _waited(request, response, execution.pk, wait)
+    return Status(201, _record(request, execution))
 
 
 def _record(request, execution: Execution) -> dict:
@@ -303,34 +283,35 @@ def export_runs(request, file_format: str, query: Query[HistoryQuery]):
 
 
 @router.get("/runs/{run_id}", response=RunOut, summary="A run; ?wait=N waits for its end")
-def get_run(request, run_id: int, wait: int = 0):
+def get_run(request, response: HttpResponse, run_id: int, wait: int = 0):
     """The run's status, result, logs, errorInformation and our error, with its code and
-    what to do next. With `?wait=N` (up to 60 s) the answer comes as soon as it finishes."""
+    what to do next. With `?wait=N` (up to 60 s) the answer comes as soon as it finishes;
+    when the key may not wait now, at once, with `Retry-After`."""
     execution = _execution(run_id)
     if wait and not execution.is_finished:
-        execution = _waited(run_id, wait)
+        execution = _waited(request, response, run_id, wait)
     return _record(request, execution)
 
 
-def _waited(run_id: int, seconds: int) -> Execution:
-    deadline = time.monotonic() + max(0, min(seconds, WAIT_LIMIT_SECONDS))
-
+def _waited(request, response: HttpResponse, run_id: int, seconds: int) -> Execution:
     def state() -> str:
         row = Execution.objects.filter(pk=run_id).values_list("status", flat=True).first()
         return row or "gone"
 
-    current = state()
-    while current in IN_PROGRESS_STATUSES and time.monotonic() < deadline:
-        remaining = deadline - time.monotonic()
-        current, at_once = wait_for_news(current, state, [run_id], timeout=remaining)
-        if not at_once:  # every waiting place of this process is taken: look again soon
-            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
-            current = state()
+    with waiting(request, response, seconds) as allowed:
+        deadline = time.monotonic() + allowed
+        current = state()
+        while current in IN_PROGRESS_STATUSES and time.monotonic() < deadline:
+            remaining = deadline - time.monotonic()
+            current, at_once = wait_for_news(current, state, [run_id], timeout=remaining)
+            if not at_once:  # every waiting place of this process is taken
+                ask_again_later(response)
+                break
     return _execution(run_id)
 
 
-@router.post("/runs/{run_id}/again", response={201: RunOut}, auth=RUNS, summary="Run again")
-def run_again(request, run_id: int, wait: int = 0):
+@router.post("/runs/{run_id}/again", response={201: RunOut}, summary="Run again")
+def run_again(request, response: HttpResponse, run_id: int, wait: int = 0):
     """The same function, version and inputs; the same token when still usable."""
     earlier = _execution(run_id)
     if earlier.function_id is None:
@@ -342,20 +323,22 @@ def run_again(request, run_id: int, wait: int = 0):
         raise Problem(
             403, ErrorCode.TOKEN_NOT_GRANTED, "No token of this instance is granted to you."
         )
-    _room_for(request, 1)
-    execution = _started(
-        request,
-        function,
-        earlier.input_variables or {},
-        token,
-        earlier.version,
-        _idempotency_key(request),
-        earlier.get_logs,
-    )
-    return Status(201, _record(request, _waited(execution.pk, wait) if wait else execution))
+    with room_for_runs(request, 1):
+        execution = _started(
+            request,
+            function,
+            earlier.input_variables or {},
+            token,
+            earlier.version,
+            _idempotency_key(request),
+            earlier.get_logs,
+        )
+    if wait:
+        execution = _waited(request, response, execution.pk, wait)
+    return Status(201, _record(request, execution))
 
 
-@router.post("/batches", response={201: dict}, auth=RUNS, summary="Start up to 1,000 runs")
+@router.post("/batches", response={201: dict}, summary="Start up to 1,000 runs")
 def submit_batch(request, body: BatchIn):
     """Each set of inputs becomes a run of the function, all checked first: one that does
     not fit refuses the batch, with its index in the error paths. The runs share a batch
@@ -375,11 +358,10 @@ def submit_batch(request, body: BatchIn):
     ]
     if problems:
         raise inputs_problem(problems)
-    _room_for(request, len(body.inputs))
     batch_id = uuid.uuid4()
     version = (body.version or "").strip() or None
     try:
-        with transaction.atomic():
+        with room_for_runs(request, len(body.inputs)):
             ids = [
                 start_run(
                     function,

@@ -5,9 +5,9 @@ import time
 from functools import partial
 
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from ninja import Router, Status
 
-from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.models import Instance
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.suites.models import CaseResult, Suite, SuiteRun, Verdict
@@ -19,9 +19,8 @@ from codeengine_ui.suites.services import (
 )
 from codeengine_ui.suites.views import suite_run_junit
 
-from .keys import ApiKeyAuth
+from .limits import ask_again_later, waiting
 from .problems import Problem
-from .runs import WAIT_LIMIT_SECONDS
 
 router = Router(tags=["suites"])
 
@@ -106,13 +105,15 @@ def get_suite(request, suite: str):
     }
 
 
-@router.post(
-    "/suites/{suite}/runs",
-    response={201: dict},
-    auth=ApiKeyAuth(Role.MEMBER, runs=True),
-    summary="Run a suite",
-)
-def run_suite(request, suite: str, version: str = "", instance: str = "", wait: int = 0):
+@router.post("/suites/{suite}/runs", response={201: dict}, summary="Run a suite")
+def run_suite(
+    request,
+    response: HttpResponse,
+    suite: str,
+    version: str = "",
+    instance: str = "",
+    wait: int = 0,
+):
     """Queue a run of every case (on `version` instead of each function's, or on another
     `instance`'s copies of the functions, if given); with `?wait=N` (up to 60 s) the answer
     comes when every case has its verdict."""
@@ -123,15 +124,15 @@ def run_suite(request, suite: str, version: str = "", instance: str = "", wait: 
         if other is None:
             raise Problem(404, "instance_not_found", f'No instance is named "{instance}".')
     suite_run = start_suite_run(found, request.user, version=version[:64], instance=other)
-    return Status(201, _followed(suite_run, wait))
+    return Status(201, _followed(request, response, suite_run, wait))
 
 
 @router.get("/suite-runs/{suite_run_id}", response=dict, summary="A suite run's verdicts")
-def get_suite_run(request, suite_run_id: int, wait: int = 0):
+def get_suite_run(request, response: HttpResponse, suite_run_id: int, wait: int = 0):
     suite_run = SuiteRun.objects.select_related("suite").filter(pk=suite_run_id).first()
     if suite_run is None:
         raise Problem(404, "suite_run_not_found", f"No suite run has the id {suite_run_id}.")
-    return _followed(suite_run, wait)
+    return _followed(request, response, suite_run, wait)
 
 
 @router.get("/suite-runs/{suite_run_id}/junit.xml", summary="A suite run as JUnit XML")
@@ -141,22 +142,26 @@ def get_suite_run_junit(request, suite_run_id: int):
     return suite_run_junit(request, suite_run_id)
 
 
-def _followed(suite_run: SuiteRun, wait: int) -> dict:
-    deadline = time.monotonic() + max(0, min(wait, WAIT_LIMIT_SECONDS))
+def _followed(request, response: HttpResponse, suite_run: SuiteRun, wait: int) -> dict:
     results = list(suite_run.results.all())
-    while not suite_run.is_finished and time.monotonic() < deadline:
-        pending = [r.execution_id for r in results if r.verdict == Verdict.PENDING]
-        remaining = max(0.0, deadline - time.monotonic())
-        _state, at_once = wait_for_news(
-            state_of(suite_run),
-            partial(state_of, suite_run),
-            [pk for pk in pending if pk],
-            timeout=min(remaining, JUDGED_WITHIN_SECONDS)
-            if awaits_verdict(suite_run)
-            else remaining,
-        )
-        if not at_once:
-            time.sleep(0.5)
-        suite_run.refresh_from_db(fields=["finished_at"])
-        results = list(suite_run.results.all())
+    if not wait or suite_run.is_finished:
+        return _suite_run_record(suite_run, results)
+    with waiting(request, response, wait) as allowed:
+        deadline = time.monotonic() + allowed
+        while not suite_run.is_finished and time.monotonic() < deadline:
+            pending = [r.execution_id for r in results if r.verdict == Verdict.PENDING]
+            remaining = max(0.0, deadline - time.monotonic())
+            if awaits_verdict(suite_run):  # a worker gives it within moments
+                remaining = min(remaining, JUDGED_WITHIN_SECONDS)
+            _state, at_once = wait_for_news(
+                state_of(suite_run),
+                partial(state_of, suite_run),
+                [pk for pk in pending if pk],
+                timeout=remaining,
+            )
+            if not at_once:  # every waiting place of this process is taken
+                ask_again_later(response)
+                break
+            suite_run.refresh_from_db(fields=["finished_at"])
+            results = list(suite_run.results.all())
     return _suite_run_record(suite_run, results)

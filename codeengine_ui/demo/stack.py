@@ -33,6 +33,9 @@ class DemoStack:
             "CODEENGINE_ALLOWED_HOSTS": f"127.0.0.1:{emulator_port}",
             "DEMO_ADMIN_PASSWORD": self.admin_password,
             "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
+            # Runs go through the worker, as with make run, even when a test session (which
+            # runs tasks in-process) starts the stack.
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "LOG_LEVEL": "WARNING",
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
@@ -79,6 +82,18 @@ class DemoStack:
         page.get_by_label("Password").fill(self.admin_password)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{self.base_url}/")
+
+    def api_key(self, name: str) -> str:
+        """A new API key of the demo admin, named `name`, for a script to call this stack."""
+        created = subprocess.run(  # noqa: S603 (a fixed command of this project)
+            [sys.executable, "manage.py", "create_api_key", "admin", name],
+            cwd=PROJECT_ROOT,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return created.stdout.strip()
 
     def __exit__(self, *exc_info) -> None:
         if self._process is not None:

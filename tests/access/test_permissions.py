@@ -54,7 +54,7 @@ def project_patterns(patterns=None, prefix=""):
             yield prefix + str(pattern.pattern), pattern.name, pattern.callback
 
 
-def _concrete(route: str, objects: dict) -> str:
+def concrete_url(route: str, objects: dict) -> str:
     def value(match):
         name = match.group(2)
         assert name in SAMPLE_VALUES, f"add a sample value for URL parameter <{name}>"
@@ -168,7 +168,7 @@ def _as(client, user):
     ("route", "name", "view"), ALL_PATTERNS, ids=[name for _, name, _ in ALL_PATTERNS]
 )
 def test_each_url_answers_each_role_as_declared(client, objects, users, route, name, view):
-    url = _concrete(route, objects)
+    url = concrete_url(route, objects)
     if _is_api(view):
         assert _as(client, None).get(url).status_code in (401, 405), "keys only"
         return

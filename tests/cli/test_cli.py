@@ -26,15 +26,7 @@ def stack():
 
 @pytest.fixture(scope="module")
 def key(stack):
-    created = subprocess.run(
-        [sys.executable, "manage.py", "create_api_key", "admin", "cli tests"],
-        cwd=ROOT,
-        env=stack.environment,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return created.stdout.strip()
+    return stack.api_key("cli tests")
 
 
 @pytest.fixture(scope="module")

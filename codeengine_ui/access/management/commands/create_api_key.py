@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from codeengine_ui.access.audit import record
@@ -21,8 +22,9 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=username).first()
         if user is None:
             raise CommandError(f"No user is named {username}.")
-        if ApiKey.objects.filter(user=user, name=name).exists():
-            raise CommandError(f"{username} already has a key named {name!r}.")
-        key, text = ApiKey.issue(user, name, scope, expires_on or None)
+        try:
+            key, text = ApiKey.issue(user, name, scope, expires_on or None)
+        except ValidationError as refusal:
+            raise CommandError(f"{username}: {' '.join(refusal.messages)}") from None
         record(AuditAction.API_KEY_CREATED, str(key), scope=key.scope)
         self.stdout.write(text)
