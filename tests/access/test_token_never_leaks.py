@@ -15,7 +15,7 @@ from codeengine_ui.runs.models import Execution
 from tests.conftest import LEAK_MARKER_TOKEN, make_token, save_demo_function
 from tests.html_forms import submitted_fields
 
-from .test_permissions import _concrete, project_patterns, suite_objects
+from .test_permissions import concrete_url, project_patterns, suite_objects
 
 pytestmark = pytest.mark.django_db
 
@@ -108,7 +108,7 @@ def test_the_marker_token_appears_nowhere(
         **suite_objects(execution, admin_user),
     }
     for route, _name, _view in project_patterns():
-        read(admin_client.get(_concrete(route, objects)))
+        read(admin_client.get(concrete_url(route, objects)))
     for run in Execution.objects.all():
         for url in (
             f"/executions/{run.pk}/",
