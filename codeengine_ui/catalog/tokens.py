@@ -86,6 +86,7 @@ class TokenRefused(CodeEngineError):
     """A call to an instance for a person with a token they may not use now: never made."""
 
     not_run = True
+    code = ErrorCode.TOKEN_NOT_GRANTED  # each refusal names its own
 
     def __init__(self, refusal: RunRefusal):
         super().__init__(refusal.reason)

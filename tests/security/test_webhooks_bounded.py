@@ -67,6 +67,7 @@ def test_the_monitor_form_refuses_another_port_at_the_field(member_client, setti
     assert suite.webhook_url == ""
 
 
+@pytest.mark.django_db  # the checks of JSON fields ask the database what it supports
 @pytest.mark.parametrize(
     "url", ["http://hooks.slack.com/x", "https://hooks.slack.com:22/x", "https://evil.example/x"]
 )
@@ -78,6 +79,7 @@ def test_an_admin_webhook_the_console_would_not_call_stops_the_start(settings, u
         call_command("check")
 
 
+@pytest.mark.django_db
 def test_an_admin_webhook_the_console_may_call_passes_the_checks(settings):
     settings.MONITOR_WEBHOOK_HOSTS = ["hooks.slack.com"]
     settings.ADMIN_WEBHOOK_URL = "https://hooks.slack.com/services/x"
