@@ -79,7 +79,8 @@ def test_a_suite_name_with_a_line_break_is_refused_at_its_field(member_client, g
     assert not Suite.objects.exists()
 
 
-def test_a_line_break_stored_in_a_name_still_lets_the_monitor_email_go(greet, member):
+def _failing_monitor_runs(greet, member, name: str) -> Suite:
+    """A monitor named `name` whose one case fails, at its slot, judged."""
     with acting_as(member):
         case = Case.objects.create(
             function=greet,
@@ -88,15 +89,17 @@ def test_a_line_break_stored_in_a_name_still_lets_the_monitor_email_go(greet, me
             expectations=[{"kind": "path", "path": "$", "equals": "no"}],
         )
         suite = Suite.objects.create(
-            name="Nightly\r\nBcc: someone@evil.example",
-            schedule="minutes",
-            notify_emails="team@example.com",
+            name=name, schedule="minutes", notify_emails="team@example.com"
         )
         suite.cases.add(case)
     Suite.objects.filter(pk=suite.pk).update(next_run_at="2020-01-01T00:00:00Z")
-
     run_due_monitors()
     judge_finished_cases()
+    return suite
+
+
+def test_a_line_break_stored_in_a_name_still_lets_the_monitor_email_go(greet, member):
+    _failing_monitor_runs(greet, member, "Nightly\r\nBcc: someone@evil.example")
 
     [sent] = mail.outbox
     assert sent.subject == (
@@ -110,21 +113,8 @@ def test_a_notification_that_cannot_be_sent_is_recorded_and_shown(
     greet, member, member_client, settings
 ):
     settings.MAILERS = {"default": {"BACKEND": "tests.security.broken_mail.RefusingBackend"}}
-    with acting_as(member):
-        case = Case.objects.create(
-            function=greet,
-            name="fails",
-            input_variables={"name": "A"},
-            expectations=[{"kind": "path", "path": "$", "equals": "no"}],
-        )
-        suite = Suite.objects.create(
-            name="Nightly", schedule="minutes", notify_emails="team@example.com"
-        )
-        suite.cases.add(case)
-    Suite.objects.filter(pk=suite.pk).update(next_run_at="2020-01-01T00:00:00Z")
 
-    run_due_monitors()
-    judge_finished_cases()
+    suite = _failing_monitor_runs(greet, member, "Nightly")
 
     [event] = AuditEvent.objects.filter(action=AuditAction.NOTIFICATION_FAILED)
     assert event.target == "suite Nightly"
