@@ -107,7 +107,7 @@ class RunWorker:
         )
         self._per_instance: dict[int, int] = {}
         self._room_freed: asyncio.Event | None = None
-        self._jobs_due: asyncio.Event | None = None
+        self._jobs_due: list[asyncio.Event] = []
         self._to_store: list[tuple] = []
         self._storing: asyncio.Task | None = None
         self._run_ended: asyncio.Event | None = None
@@ -150,9 +150,10 @@ class RunWorker:
         self._loop = asyncio.get_running_loop()
         self._stopping, self._stop_now = asyncio.Event(), asyncio.Event()
         self._run_ended, self._work_queued = asyncio.Event(), asyncio.Event()
-        self._room_freed, self._jobs_due = asyncio.Event(), asyncio.Event()
+        self._room_freed, self._jobs_due = asyncio.Event(), []
         self._apply_stop_requests()
         self._database = ThreadPoolExecutor(self.db_connections, thread_name_prefix="run-worker-db")
+        self._heartbeat_thread = ThreadPoolExecutor(1, thread_name_prefix="run-worker-heartbeat")
         self._http = HttpPool(
             max_connections=self.concurrency, ca_bundle=settings.CODEENGINE_CA_BUNDLE
         )
@@ -164,9 +165,12 @@ class RunWorker:
         )
         helpers = []
         try:
-            await self._database_call(self._beat, retry=True)
+            await self._database_call(self._beat, retry=True, heartbeat=True)
             helpers.append(asyncio.create_task(self._heartbeat_loop()))
-            helpers.append(asyncio.create_task(self._jobs_loop()))
+            for job in settings.RUN_WORKER_JOBS:
+                due = asyncio.Event()
+                self._jobs_due.append(due)
+                helpers.append(asyncio.create_task(self._job_loop(import_string(job), due)))
             if connection.vendor == "postgresql":
                 helpers.append(asyncio.create_task(self._listen_for_queued_runs()))
             await self._claim_loop()
@@ -180,6 +184,7 @@ class RunWorker:
                 await self._database_call(self._sign_off)
             await self._http.aclose()
             self._database.shutdown(wait=True)
+            self._heartbeat_thread.shutdown(wait=True)
             logger.info("Worker %s stopped", self.worker_id)
 
     async def _claim_loop(self) -> None:
@@ -402,7 +407,8 @@ class RunWorker:
                 for _, stored in batch:
                     stored.set_result(None)
             if any(finished[1].source == RunSource.SUITE for finished, _ in batch):
-                self._jobs_due.set()  # a suite's cases await their verdicts
+                for due in self._jobs_due:
+                    due.set()  # a suite's cases await their verdicts
 
     def _ended(self, run: asyncio.Task, instance_id: int | None) -> None:
         self._runs.pop(run, None)
@@ -503,32 +509,30 @@ class RunWorker:
             await asyncio.sleep(HEARTBEAT_SECONDS)
             beats += 1
             try:
-                await self._database_call(self._beat)
+                await self._database_call(self._beat, heartbeat=True)
                 if beats % ORPHAN_CHECK_BEATS == 0:
-                    await self._database_call(mark_orphaned_runs)
+                    await self._database_call(mark_orphaned_runs, heartbeat=True)
                 if beats % PERIODIC_JOBS_BEATS == 1:
-                    await self._database_call(queue_periodic_jobs)
+                    await self._database_call(queue_periodic_jobs, heartbeat=True)
             except _DATABASE_DOWN:
                 pass  # reported once by _database_call; the next beat tries again
             except Exception:
                 logger.exception("Worker %s: heartbeat failed", self.worker_id)
 
-    async def _jobs_loop(self) -> None:
-        """The jobs of RUN_WORKER_JOBS (judging suites' runs, monitors), every beat and at
-        once when runs of a suite finish; beside the heartbeat, so that however long they
-        take, the heartbeat goes on."""
-        jobs = [import_string(job) for job in settings.RUN_WORKER_JOBS]
+    async def _job_loop(self, job: Callable, due: asyncio.Event) -> None:
+        """A job of RUN_WORKER_JOBS (judging suites' runs, the monitors), every beat and at
+        once when runs of a suite finish, in a loop of its own: however long one takes, the
+        others and the heartbeat go on."""
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._jobs_due.wait(), HEARTBEAT_SECONDS)
-            self._jobs_due.clear()
-            for job in jobs:
-                try:
-                    await self._database_call(job)
-                except _DATABASE_DOWN:
-                    pass  # reported once by _database_call; the next round tries again
-                except Exception:
-                    logger.exception("Worker %s: job %s failed", self.worker_id, job.__name__)
+                await asyncio.wait_for(due.wait(), HEARTBEAT_SECONDS)
+            due.clear()
+            try:
+                await self._database_call(job)
+            except _DATABASE_DOWN:
+                pass  # reported once by _database_call; the next round tries again
+            except Exception:
+                logger.exception("Worker %s: job %s failed", self.worker_id, job.__name__)
 
     def _beat(self) -> None:
         now = timezone.now()
@@ -550,14 +554,18 @@ class RunWorker:
 
     # --- helpers -------------------------------------------------------------------------
 
-    async def _database_call(self, function: Callable, *args: Any, retry: bool = False) -> Any:
-        """`function(*args)` on a database thread. With `retry`, for work that may be done
+    async def _database_call(
+        self, function: Callable, *args: Any, retry: bool = False, heartbeat: bool = False
+    ) -> Any:
+        """`function(*args)` on a database thread (the heartbeat's own, with `heartbeat`:
+        work that fills the others never delays it). With `retry`, for work that may be done
         twice, a refused or lost connection is tried again until the database answers."""
+        executor = self._heartbeat_thread if heartbeat else self._database
         attempt = 0
         while True:
             try:
                 value = await self._loop.run_in_executor(
-                    self._database, partial(_on_database_thread, function, *args)
+                    executor, partial(_on_database_thread, function, *args)
                 )
             except _DATABASE_DOWN as error:
                 self._database_unavailable(error)

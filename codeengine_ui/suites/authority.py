@@ -16,7 +16,7 @@ from functools import partial
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
-from django.db.models.signals import m2m_changed, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -92,15 +92,22 @@ def _monitors(suites) -> list[Suite]:
     return [suite for suite in suites if suite.is_monitor]
 
 
-def _before_change(suites, what: str, *, deleted: bool = False) -> None:
-    """Note who the monitors among `suites` act as before a change; once it is committed,
-    the person it took them from (or whose monitor lost a part) is told. A change that
-    several signals announce is told once: after the first, its maker is the one the
-    monitor acts as."""
-    changer = acting_user()
+def _before_change(instance, suites, what: str, *, deleted: bool = False) -> None:
+    """Note, on the object about to change, who the monitors among `suites` act as now;
+    `_after_change` compares once the change is stored."""
     before = [(suite.pk, suite.name, acting_person(suite)) for suite in _monitors(suites)]
     if before:
-        transaction.on_commit(partial(_tell_those_displaced, before, changer, what, deleted))
+        instance._monitors_before = (before, acting_user(), what, deleted)
+
+
+def _after_change(instance) -> None:
+    """The change is stored (and attributed): once it is committed (at once outside a
+    transaction), the person it took each monitor from, or whose monitor lost a part, is
+    told. A change that several signals announce is told once: after the first, its
+    maker is the one the monitor acts as."""
+    noted = instance.__dict__.pop("_monitors_before", None)
+    if noted is not None:
+        transaction.on_commit(partial(_tell_those_displaced, *noted))
 
 
 def _tell_those_displaced(before: list, changer, what: str, deleted: bool) -> None:
@@ -131,40 +138,59 @@ def _tell_those_displaced(before: list, changer, what: str, deleted: bool) -> No
 @receiver(pre_save, sender=Case, dispatch_uid="authority_case")
 def _case_changes(sender, instance: Case, raw=False, **kwargs):
     if instance.pk and not raw:
-        _before_change(Suite.objects.filter(cases=instance.pk), f"the case “{instance.name}”")
+        suites = Suite.objects.filter(cases=instance.pk)
+        _before_change(instance, suites, f"the case “{instance.name}”")
 
 
 @receiver(pre_delete, sender=Case, dispatch_uid="authority_case_deleted")
 def _case_deleted(sender, instance: Case, **kwargs):
-    _before_change(
-        Suite.objects.filter(cases=instance.pk), f"the case “{instance.name}”", deleted=True
-    )
+    suites = Suite.objects.filter(cases=instance.pk)
+    _before_change(instance, suites, f"the case “{instance.name}”", deleted=True)
 
 
 @receiver(pre_save, sender=Suite, dispatch_uid="authority_suite")
 def _suite_changes(sender, instance: Suite, raw=False, **kwargs):
     if instance.pk and not raw:
-        _before_change(Suite.objects.filter(pk=instance.pk), f"the suite “{instance.name}”")
+        suites = Suite.objects.filter(pk=instance.pk)
+        _before_change(instance, suites, f"the suite “{instance.name}”")
+
+
+@receiver(pre_delete, sender=Suite, dispatch_uid="authority_suite_deleted")
+def _suite_deleted(sender, instance: Suite, **kwargs):
+    _before_change(instance, [instance], f"the monitor “{instance.name}”", deleted=True)
 
 
 @receiver(pre_save, sender=Function, dispatch_uid="authority_function")
 def _function_changes(sender, instance: Function, raw=False, **kwargs):
     if instance.pk and not raw:
         suites = Suite.objects.filter(cases__function=instance.pk).distinct()
-        _before_change(suites, f"the function “{instance.label}”")
-
-
-@receiver(pre_delete, sender=Suite, dispatch_uid="authority_suite_deleted")
-def _suite_deleted(sender, instance: Suite, **kwargs):
-    _before_change([instance], f"the monitor “{instance.name}”", deleted=True)
+        _before_change(instance, suites, f"the function “{instance.label}”")
 
 
 @receiver(m2m_changed, sender=Suite.cases.through, dispatch_uid="authority_suite_cases")
 def _suite_cases_change(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
-    if action not in ("pre_add", "pre_remove", "pre_clear"):
-        return
-    if reverse:
-        suites = Suite.objects.filter(Q(pk__in=pk_set or []) | Q(cases=instance.pk))
-    else:
-        suites = [instance]
-    _before_change(suites, "the suite's cases")
+    if action in ("pre_add", "pre_remove", "pre_clear"):
+        if reverse:
+            suites = Suite.objects.filter(Q(pk__in=pk_set or []) | Q(cases=instance.pk))
+        else:
+            suites = [instance]
+        _before_change(instance, suites, "the suite's cases")
+    elif action in ("post_add", "post_remove", "post_clear"):
+        _after_change(instance)
+
+
+# Connected after the attribution's own receivers (see `audit`), so that the comparison
+# sees who the change is attributed to.
+for _model in (Case, Suite, Function):
+    post_save.connect(
+        lambda sender, instance, raw=False, **kwargs: raw or _after_change(instance),
+        sender=_model,
+        weak=False,
+        dispatch_uid=f"authority_after_{_model._meta.label_lower}",
+    )
+    post_delete.connect(
+        lambda sender, instance, **kwargs: _after_change(instance),
+        sender=_model,
+        weak=False,
+        dispatch_uid=f"authority_after_delete_{_model._meta.label_lower}",
+    )

@@ -33,13 +33,15 @@ from codeengine_ui.parameters.types import value_problems
 from codeengine_ui.runs.comparison import Difference, json_differences
 
 from .deadlines import TooLate, deadline
-from .patterns import JSONPATH, PatternError, compiled
+from .patterns import JSONPATH, PatternError, compiled, find_values, searched
 
 KINDS = ("outcome", "snapshot", "contains", "path", "fits_output", "duration", "stdout", "stderr")
 PATH_TESTS = ("equals", "matches", "between", "length")
 SHOWN_CHARACTERS = 300
 # How long one expectation may take to check, unless the caller says otherwise.
 CHECK_SECONDS = 2.0
+# Expectations one case may have: its checks take at most this many deadlines.
+MAX_EXPECTATIONS = 50
 # A "contains" value holds at most this many pieces (objects, lists and values, nested).
 MAX_CONTAINS_PIECES = 10_000
 # A "contains" compares a piece with a candidate item at most this many times in all.
@@ -69,6 +71,11 @@ def expectation_problems(expectations: Any) -> list[str]:
     """Why written expectations cannot be checked, one sentence each ([] when fine)."""
     if not isinstance(expectations, list):
         return ["Write the expectations as a JSON list of objects."]
+    if len(expectations) > MAX_EXPECTATIONS:
+        return [
+            f"A case has at most {MAX_EXPECTATIONS} expectations; this one has "
+            f"{len(expectations):,}."
+        ]
     problems = []
     for index, expectation in enumerate(expectations):
         where = f"Expectation {index + 1}"
@@ -107,7 +114,7 @@ def _path_problems(expectation: dict) -> list[str]:
     else:
         try:
             JSONPATH.compile(path)
-        except (jsonpath.JSONPathError, RecursionError) as error:
+        except (jsonpath.JSONPathError, RecursionError, ValueError, OverflowError) as error:
             reason = str(error).splitlines()[0] if str(error) else "it nests too deeply"
             problems.append(f"“path” is not a JSONPath ({reason}).")
     tests = [name for name in PATH_TESTS if name in expectation]
@@ -180,6 +187,13 @@ def unmet(
                 f"Checking this expectation took over {seconds:g} s, so it was stopped: narrow "
                 "its path, pattern or value, or ignore more of the result.",
             )
+        except PatternError as error:
+            failure = Unmet(expectation, f"This expectation was not checked: {error}.")
+        except (jsonpath.JSONPathError, RecursionError, ValueError, TypeError) as error:
+            # A query the result makes fail (nested past JSONPath's depth, a type it cannot
+            # compare): this expectation is unmet, the others and other cases are checked.
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            failure = Unmet(expectation, f"This expectation could not be checked: {reason}.")
         if failure is not None:
             failures.append(failure)
     return failures
@@ -341,7 +355,7 @@ def _path(expectation, run, snapshot, ignore_paths, output):
     if problems:
         return Unmet(expectation, f"This expectation cannot be checked: {problems[0]}")
     path = str(expectation["path"])
-    found = JSONPATH.findall(path, run.result)
+    found = find_values(path, run.result)
     if not found:
         return Unmet(expectation, f"Nothing in the result is at {path}.")
     value = found[0] if len(found) == 1 else found
@@ -349,7 +363,7 @@ def _path(expectation, run, snapshot, ignore_paths, output):
         ok = same_json(value, expectation["equals"])
         wanted = f"equal {_shown(expectation['equals'])}"
     elif "matches" in expectation:
-        ok = isinstance(value, str) and compiled(expectation["matches"]).search(value) is not None
+        ok = isinstance(value, str) and searched(expectation["matches"], value)
         wanted = f"match /{expectation['matches']}/"
     elif "between" in expectation:
         lowest, highest = expectation["between"]

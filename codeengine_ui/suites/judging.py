@@ -42,7 +42,11 @@ def judge_finished_cases() -> int:
     )
     judged = 0
     for suite_run in SuiteRun.objects.select_related("suite").filter(pk__in=suite_run_ids):
-        judged += len(judge(suite_run))
+        try:
+            judged += len(judge(suite_run))
+        except Exception:
+            # One suite run that cannot be judged now must not hold up the others.
+            logger.exception("Suite run %s could not be judged", suite_run.pk)
     return judged
 
 
@@ -61,7 +65,12 @@ def judge(suite_run: SuiteRun) -> list[CaseResult]:
         elif not execution.is_finished:
             continue
         else:
-            verdict, found = verdict_of(result.case, execution)
+            try:
+                verdict, found = verdict_of(result.case, execution)
+            except Exception as error:
+                logger.exception("Case result %s could not be judged", result.pk)
+                found = [{"message": f"It could not be judged ({type(error).__name__})."}]
+                verdict = Verdict.ERROR
         if CaseResult.objects.filter(pk=result.pk, verdict=Verdict.PENDING).update(
             verdict=verdict, unmet=found
         ):

@@ -13,11 +13,16 @@ import jsonpath
 import re2
 from jsonpath.filter import RegexLiteral
 from jsonpath.function_extensions import ExpressionType, FilterFunction
+from jsonpath.match import JSONPathMatch
 from jsonpath.parse import Parser
 from jsonpath.token import TOKEN_RE_FLAGS
 
 MAX_PATTERN_CHARACTERS = 1000
 MAX_PATTERN_MEMORY = 8 * 1024 * 1024
+# RE2's time is the text's length times, at worst, the size of the pattern's program (a
+# counted repetition such as [ab]{990} makes a large one): a search whose product passes
+# this is refused rather than run (about a second of work).
+MAX_SEARCH_WORK = 200_000_000
 # Flags a JSONPath regex literal may carry (/…/i); RE2 reads them inline. `a` (ASCII) is
 # what RE2's \w and \d already mean.
 _INLINE_FLAGS = {"i": "i", "m": "m", "s": "s", "a": ""}
@@ -62,12 +67,21 @@ def _reason(error: Exception) -> str:
     return detail or "it is not a regular expression."
 
 
-def search(pattern: str, text: str) -> bool:
-    return compiled(pattern).search(text) is not None
+class TooCostly(PatternError):
+    """A search that would take too long: the pattern's program is large and the text long."""
 
 
-def full_match(pattern: str, text: str) -> bool:
-    return compiled(pattern).fullmatch(text) is not None
+def searched(pattern: str, text: str, *, whole: bool = False) -> bool:
+    """Whether the pattern is found in the text (or matches all of it, with `whole`);
+    TooCostly when the search could take longer than MAX_SEARCH_WORK allows."""
+    regexp = compiled(pattern)
+    if len(text) * max(regexp.programsize, 1) > MAX_SEARCH_WORK:
+        raise TooCostly(
+            f"searching {len(text):,} characters with this pattern could take many seconds: "
+            "point the path at a shorter text, or write a simpler pattern"
+        )
+    found = regexp.fullmatch(text) if whole else regexp.search(text)
+    return found is not None
 
 
 # --- JSONPath -------------------------------------------------------------------------------
@@ -88,17 +102,18 @@ class _Match(FilterFunction):
     arg_types = [ExpressionType.VALUE, ExpressionType.VALUE]
     return_type = ExpressionType.LOGICAL
 
+    whole = True
+
     def __call__(self, value: object, pattern: object) -> bool:
-        regexp = _compiled_or_none(pattern)
-        return isinstance(value, str) and regexp is not None and bool(regexp.fullmatch(value))
+        if not isinstance(value, str) or _compiled_or_none(pattern) is None:
+            return False
+        return searched(pattern, value, whole=self.whole)
 
 
 class _Search(_Match):
     """RFC 9535 search(): some part of the value matches the pattern."""
 
-    def __call__(self, value: object, pattern: object) -> bool:
-        regexp = _compiled_or_none(pattern)
-        return isinstance(value, str) and regexp is not None and bool(regexp.search(value))
+    whole = False
 
 
 class _Literal(RegexLiteral):
@@ -135,3 +150,25 @@ class _Environment(jsonpath.JSONPathEnvironment):
 
 JSONPATH = _Environment()
 """JSONPath (RFC 9535) whose every pattern runs on RE2."""
+
+
+def find_values(path: str, data) -> list:
+    """The values at `path` in `data`. A text is a value like any other: python-jsonpath
+    would read a text given as the whole document as JSON (a run whose result is "[1, 2]"
+    would hold a list), so the query starts from the value itself."""
+    query = JSONPATH.compile(path)
+    if not isinstance(data, str) or not isinstance(query, jsonpath.JSONPath):
+        return query.findall(data)
+    matches = [
+        JSONPathMatch(
+            filter_context={},
+            obj=[data] if query.pseudo_root else data,
+            parent=None,
+            path=JSONPATH.root_token,
+            parts=(),
+            root=data,
+        )
+    ]
+    for segment in query.segments:
+        matches = segment.resolve(matches)
+    return [match.obj for match in matches]

@@ -202,3 +202,28 @@ def test_the_acting_persons_account_deleted_means_nobody_runs_it(
 
     assert not Execution.objects.filter(batch_id=suite_run.uuid).exists()
     assert "act as nobody" in suite_run.results.get().unmet[0]["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_is_told_when_the_edit_is_committed_as_it_is_made(
+    admins_monitor, admin_user, member_client
+):
+    """Pages run without a transaction around them: each save commits on its own."""
+    case = admins_monitor.cases.get()
+    member_client.post(
+        f"/tests/{case.pk}/",
+        {"name": case.name, "inputs_json": '{"name": "Mallory"}',
+         "expectations_json": '[{"kind": "outcome", "status": "SUCCESS"}]', "ignore_text": ""},
+    )  # fmt: skip
+    member_client.post(
+        f"/suites/{admins_monitor.pk}/monitor/",
+        {"monitor-schedule": "minutes", "monitor-every_minutes": "5", "monitor-time_zone": "UTC",
+         "monitor-notify_emails": "", "monitor-webhook_url": ""},
+    )  # fmt: skip
+
+    [told] = mail.outbox
+    assert told.to == [admin_user.email]
+    assert told.subject.startswith("[Code Engine Console] member changed the case “greet excited”")
+    monitor_changes = AuditEvent.objects.filter(action=AuditAction.MONITOR_CHANGED)
+    [handed] = [event for event in monitor_changes if "acted_as" in event.details]
+    assert handed.details["acted_as"] == ["admin", "member"]
