@@ -50,6 +50,12 @@ def subject_line(text: str) -> str:
     return line
 
 
+def slack_text(text: str) -> str:
+    """Text as Slack's and Teams' message markup shows it literally: what a suite's or a
+    case's name holds (<!channel>, <https://…|a link>) is shown, never acted on."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def webhook_refusal(url: str) -> str:
     """Why a webhook address may not be called ("" when it may), the one rule for the
     monitors' field, ADMIN_WEBHOOK_URL's system check and the call itself: a host listed
@@ -57,13 +63,14 @@ def webhook_refusal(url: str) -> str:
     `host:port` on that port, over HTTP or HTTPS."""
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        host = parsed.host  # an international name is decoded here, or refused by IDNA
+    except (httpx.InvalidURL, UnicodeError, ValueError):  # IDNA's refusals are UnicodeErrors
         return "This is not a web address."
-    if parsed.scheme not in _DEFAULT_PORTS or not parsed.host:
+    if parsed.scheme not in _DEFAULT_PORTS or not host:
         return "Use https:// and a host name for a webhook."
     if parsed.userinfo:
         return "A webhook address may not hold a user name or password."
-    host, port = parsed.host, parsed.port or _DEFAULT_PORTS[parsed.scheme]
+    port = parsed.port or _DEFAULT_PORTS[parsed.scheme]
     allowed = {entry.strip().lower() for entry in settings.MONITOR_WEBHOOK_HOSTS if entry.strip()}
     if f"{f'[{host}]' if ':' in host else host}:{port}" in allowed:
         return ""
@@ -117,7 +124,7 @@ async def _post(url: str, text: str) -> int:
         client.stream(
             "POST",
             url,
-            content=json.dumps({"text": text}),
+            content=json.dumps({"text": slack_text(text)}),
             headers={"Content-Type": "application/json"},
         ) as response,
     ):

@@ -23,6 +23,7 @@ LAYERS = [
         "htmx_requests",
         "notifications",
         "outbound",
+        "text_lines",
     },
     {"domo"},  # the Code Engine client: knows nothing of Django or the apps
     {"error_codes"},  # why runs fail and what to do next, for the apps and the client's codes

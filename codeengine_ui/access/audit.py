@@ -30,7 +30,6 @@ at once.
 import contextlib
 import contextvars
 import hashlib
-import json
 import logging
 import threading
 
@@ -44,7 +43,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.dispatch import receiver
 from django.utils import timezone
 
-from codeengine_ui.json_text import same_json
+from codeengine_ui.json_text import deeper_than, one_line
 
 from .addresses import client_address
 from .models import AuditAction, AuditEvent
@@ -193,17 +192,24 @@ def changed_fields(update_fields, audited: frozenset) -> bool:
 
 # --- The objects a team edits: every field's value before and after -------------------------
 
-# A value longer than this (as JSON) is recorded by its size and digest, not whole.
+# A value longer than this (as JSON), or nested deeper, is recorded by its size and digest.
 KEPT_VALUE_CHARACTERS = 2000
+KEPT_VALUE_DEPTH = 100
 
 
 def kept_value(value):
     """A value as the audit log keeps it: whole when short, else its size and digest."""
-    text = json.dumps(value, default=str, sort_keys=True)
-    if len(text) <= KEPT_VALUE_CHARACTERS:
-        return json.loads(text)
+    text = one_line(value)
+    if len(text) <= KEPT_VALUE_CHARACTERS and not deeper_than(value, KEPT_VALUE_DEPTH):
+        return value
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return {"characters": len(text), "sha256": digest}
+
+
+def _differs(before, after) -> bool:
+    """Whether two values differ as JSON text: -0.0 and 0.0 do, though Python finds them
+    equal."""
+    return one_line(before) != one_line(after)
 
 
 def watch_changes(
@@ -237,7 +243,7 @@ def watch_changes(
             record(created, target(obj), **after)
             return
         differences = {name: [before[name], after[name]] for name in after
-                       if before[name] != after[name]}  # fmt: skip
+                       if _differs(before[name], after[name])}  # fmt: skip
         if differences:
             action = changed(set(differences)) if callable(changed) else changed
             record(action, target(obj), **differences)
@@ -282,7 +288,7 @@ def attribute_changes(model, fields: frozenset[str], *, part=None) -> None:
             return
         instance._fields_changed_now = {
             name for name, column in columns.items()
-            if not same_json(stored[column], getattr(instance, column))
+            if _differs(stored[column], getattr(instance, column))
         }  # fmt: skip
 
     def saved(sender, instance, created: bool, raw=False, **kwargs):

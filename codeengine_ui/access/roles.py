@@ -36,8 +36,9 @@ ASSIGNABLE_ROLES = (Role.VIEWER, Role.MEMBER, Role.ADMIN)
 
 
 def role_of(user) -> Role:
-    """The user's highest role (cached on the user for the request)."""
-    if not getattr(user, "is_authenticated", False):
+    """The user's highest role (cached on the user for the request). A deactivated account
+    has none, whatever acts for it (a monitor, a queued run)."""
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
         return Role.NONE
     cached = getattr(user, "_console_role", None)
     if cached is not None:

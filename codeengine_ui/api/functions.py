@@ -6,6 +6,7 @@ from ninja import Router, Schema, Status
 
 from codeengine_ui.catalog.models import Function, InputPreset, ReleaseNews
 from codeengine_ui.parameters.types import inputs_problems
+from codeengine_ui.text_lines import ONE_LINE_REFUSAL, not_one_line
 
 from .problems import Problem
 
@@ -147,6 +148,8 @@ def create_preset(request, function: str, body: PresetIn):
     name = body.name.strip()[:100]
     if not name:
         raise Problem(422, "invalid_preset", "Give the preset a name.")
+    if not_one_line(name):
+        raise Problem(422, "invalid_preset", ONE_LINE_REFUSAL)
     problems = inputs_problems(found.parameters, body.inputs)
     if problems:
         raise inputs_problem(problems)

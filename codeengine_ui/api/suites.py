@@ -26,12 +26,26 @@ router = Router(tags=["suites"])
 
 
 def _suite_named(text: str) -> Suite:
+    """The suite `text` names: its id, its exact name, or the one suite whose name differs
+    only in case; never a guess between several (a CI job must run the suite it means)."""
     text = text.strip()
-    found = Suite.objects.filter(pk=int(text)) if text.isdigit() else Suite.objects.none()
-    suite = found.first() or Suite.objects.filter(name__iexact=text).first()
-    if suite is None:
+    if text.isdigit() and (by_id := Suite.objects.filter(pk=int(text)).first()):
+        return by_id
+    exact = Suite.objects.filter(name=text).first()
+    if exact is not None:
+        return exact
+    found = list(Suite.objects.filter(name__iexact=text)[:11])
+    if not found:
         raise Problem(404, "suite_not_found", f'No suite is named "{text}".')
-    return suite
+    if len(found) > 1:
+        raise Problem(
+            409,
+            "suite_ambiguous",
+            f'{len(found)}{"+" if len(found) > 10 else ""} suites are named "{text}" but for '
+            "letter case: name it exactly, or by id.",
+            candidates=[{"id": suite.pk, "name": suite.name} for suite in found[:10]],
+        )
+    return found[0]
 
 
 def _suite_run_record(suite_run: SuiteRun, results: list[CaseResult]) -> dict:

@@ -12,6 +12,7 @@ from codeengine_ui.parameters.definitions import DefinitionError, parse_definiti
 from codeengine_ui.parameters.documents import DocumentFunction, ImportDocument, read_document
 from codeengine_ui.parameters.editor import InputsEditor
 from codeengine_ui.request_values import RowsChoiceField, row_id
+from codeengine_ui.text_lines import ONE_LINE_REFUSAL, not_one_line
 
 from .models import (
     MAX_KEY_INPUTS,
@@ -309,6 +310,12 @@ class PresetForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial["inputs_json"] = indented(self.instance.input_variables)
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if not_one_line(name):
+            raise ValidationError(ONE_LINE_REFUSAL)
+        return name
 
     def clean_inputs_json(self):
         editor = InputsEditor(

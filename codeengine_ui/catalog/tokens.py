@@ -61,6 +61,12 @@ def run_refusal(token: AccessToken | None, user) -> RunRefusal | None:
             "The account was deleted.",
             "The account that queued this run was deleted, so it was not started.",
         )
+    if not user.is_active:
+        return RunRefusal(
+            ErrorCode.ROLE_REVOKED,
+            f"{user.get_username()}'s account is deactivated.",
+            f"{user.get_username()}'s account is deactivated, so this run was not started.",
+        )
     role = role_of(user)
     if role < Role.MEMBER:
         return RunRefusal(

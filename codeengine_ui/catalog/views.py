@@ -277,7 +277,7 @@ def refresh_definition(request: HtmxHttpRequest, function_id: int) -> HttpRespon
     if request.method == "POST":
         save_function(
             instance=function.instance,
-            token=token,
+            token=None,  # the token it was read with is not made the default
             package_id=function.package_id,
             version=function.version,
             function_name=function.function_name,

@@ -40,6 +40,7 @@ from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
 from codeengine_ui.request_values import row_id
+from codeengine_ui.text_lines import ONE_LINE_REFUSAL, not_one_line
 
 from . import history
 from .comparison import json_differences
@@ -342,8 +343,8 @@ def _starting_point(request: HtmxHttpRequest, function: Function) -> dict:
 
 def _save_preset(request: HtmxHttpRequest, function: Function, name: str, values: dict):
     name = name.strip()
-    if not name:
-        messages.error(request, "Give the preset a name.")
+    if not name or not_one_line(name):
+        messages.error(request, ONE_LINE_REFUSAL if name else "Give the preset a name.")
         return redirect("runs:function_run", function.pk)
     try:
         with transaction.atomic():  # a savepoint: a duplicate name must not break the request
@@ -571,10 +572,33 @@ def compare_executions(request: HtmxHttpRequest) -> HttpResponse:
             (name, left_names.get(name), right_names.get(name))
             for name in dict.fromkeys([*left_names, *right_names])
         ],
-        "input_differences": json_differences(left.input_variables, right.input_variables),
-        "result_differences": json_differences(left.result, right.result),
+        "input_differences": _shown_differences(
+            json_differences(left.input_variables, right.input_variables)
+        ),
+        "result_differences": _shown_differences(json_differences(left.result, right.result)),
+        "left_result": _drawn_whole(left.result),
+        "right_result": _drawn_whole(right.result),
     }
     return render(request, "runs/compare.html", context)
+
+
+# A comparison draws at most this many differences, and results whole only up to this
+# size: two large results would otherwise make a page of hundreds of megabytes.
+COMPARED_DIFFERENCES = 500
+COMPARED_RESULT_CHARACTERS = 200_000
+
+
+def _shown_differences(differences: list) -> dict:
+    return {
+        "shown": differences[:COMPARED_DIFFERENCES],
+        "more": max(0, len(differences) - COMPARED_DIFFERENCES),
+    }
+
+
+def _drawn_whole(result) -> str | None:
+    """The result indented, or None when it is too large to draw beside another."""
+    text = indented(result)
+    return text if len(text) <= COMPARED_RESULT_CHARACTERS else None
 
 
 # --- The history --------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 (a monitor acts as them), made from model signals however the change is made (see
 `access.audit`)."""
 
+import hashlib
+
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils import timezone
@@ -10,7 +12,7 @@ from codeengine_ui.access.audit import acting_user, attribute_changes, record, w
 from codeengine_ui.access.models import AuditAction
 from codeengine_ui.catalog.models import Function
 
-from .models import Case, Suite
+from .models import NOTIFICATION_FIELDS, SCHEDULE_FIELDS, Case, Suite
 
 CASE_FIELDS = {
     "name": lambda case: case.name,
@@ -20,8 +22,6 @@ CASE_FIELDS = {
     "snapshot": lambda case: case.snapshot,
     "ignored_paths": lambda case: case.ignore_paths,
 }
-SCHEDULE_FIELDS = ("schedule", "every_minutes", "at_time", "time_zone", "run_on_new_version")
-NOTIFICATION_FIELDS = ("notify_emails", "webhook_url")
 
 
 def _case_name(case: Case) -> str:
@@ -31,19 +31,21 @@ def _case_name(case: Case) -> str:
 
 def shown_webhook(url: str) -> str:
     """A webhook address as the log shows it: a Slack or Teams address is its own secret,
-    so only its host and last characters are kept."""
+    so only its host, its last characters and a digest of the whole (which tells two
+    addresses apart) are kept."""
     if not url:
         return ""
     scheme, _, rest = url.partition("://")
     host = rest.split("/", 1)[0]
-    return f"{scheme}://{host}/…{url[-4:]}"
+    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+    return f"{scheme}://{host}/…{url[-4:]} (#{digest})"
 
 
 def _suite_part(changed: set[str]) -> str:
     """Which part of a suite a change touched, as its page says it."""
-    if changed & set(SCHEDULE_FIELDS):
+    if changed & SCHEDULE_FIELDS:
         return "the suite's schedule"
-    if changed & set(NOTIFICATION_FIELDS):
+    if changed & NOTIFICATION_FIELDS:
         return "the suite's notifications"
     return "the suite"
 
@@ -89,7 +91,7 @@ watch_changes(
 )
 attribute_changes(
     Suite,
-    frozenset({"name", "description", *SCHEDULE_FIELDS, *NOTIFICATION_FIELDS}),
+    frozenset({"name", "description"}) | SCHEDULE_FIELDS | NOTIFICATION_FIELDS,
     part=_suite_part,
 )
 

@@ -5,11 +5,13 @@ from codeengine_ui.catalog.models import Instance
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.types import Invalid, inputs_problems, parse_json_exactly
 from codeengine_ui.request_values import RowsChoiceField
+from codeengine_ui.text_lines import ONE_LINE_REFUSAL, not_one_line
 
 from .expectations import expectation_problems
 from .models import Case, Suite
 
 MAX_IGNORED_PATHS = 200
+MAX_RECIPIENTS = 20
 MAX_IGNORED_PATH_CHARACTERS = 300
 
 
@@ -101,10 +103,8 @@ class CaseForm(forms.ModelForm):
 def one_line_name(name: str) -> str:
     """A name as it is kept: one line of text, which a subject line or a file can hold."""
     name = name.strip()
-    if any(not character.isprintable() for character in name):
-        raise ValidationError(
-            "A name is one line of text: remove its line breaks and other control characters."
-        )
+    if not_one_line(name):
+        raise ValidationError(ONE_LINE_REFUSAL)
     return name
 
 
@@ -119,7 +119,14 @@ class SuiteForm(forms.ModelForm):
         field_classes = {"cases": RowsChoiceField}
 
     def clean_name(self):
-        return one_line_name(self.cleaned_data["name"])
+        name = one_line_name(self.cleaned_data["name"])
+        taken = Suite.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
+        if taken is not None:
+            raise ValidationError(
+                f"A suite is already named “{taken.name}”: choose a name that differs by "
+                "more than letter case."
+            )
+        return name
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,6 +204,10 @@ class MonitorForm(forms.ModelForm):
 
     def clean_notify_emails(self):
         addresses = [a.strip() for a in self.cleaned_data["notify_emails"].split(",") if a.strip()]
+        if len(addresses) > MAX_RECIPIENTS:
+            raise ValidationError(
+                f"Name at most {MAX_RECIPIENTS} addresses (a team list counts as one)."
+            )
         field = forms.EmailField()
         for address in addresses:
             field.clean(address)

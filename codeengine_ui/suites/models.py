@@ -66,6 +66,13 @@ class MonitorState(models.TextChoices):
     FAILING = "failing", "Failing"
 
 
+# What makes a suite run by itself, and whom it tells.
+SCHEDULE_FIELDS = frozenset(
+    {"schedule", "every_minutes", "at_time", "time_zone", "run_on_new_version"}
+)
+NOTIFICATION_FIELDS = frozenset({"notify_emails", "webhook_url"})
+
+
 class Suite(models.Model):
     """Cases run together: one function's, or across functions (a release checklist).
 

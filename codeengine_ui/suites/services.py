@@ -144,6 +144,8 @@ def start_suite_run(
         try:
             if refusal:
                 raise RunRefused(refusal)
+            if not user.is_active:
+                raise RunRefused(f"{person_name(user)}'s account is deactivated.")
             if role_of(user) < Role.MEMBER:
                 raise RunRefused(
                     f"{person_name(user)} does not have the member role, so it was not started."

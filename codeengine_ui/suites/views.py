@@ -19,8 +19,15 @@ from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import Execution
 
 from .authority import acting_person
-from .forms import CaseForm, MonitorForm, RunSuiteForm, SuiteForm
-from .models import Case, CaseResult, Suite, SuiteRun, Verdict, latest_runs
+from .forms import (
+    MAX_IGNORED_PATH_CHARACTERS,
+    MAX_IGNORED_PATHS,
+    CaseForm,
+    MonitorForm,
+    RunSuiteForm,
+    SuiteForm,
+)
+from .models import SCHEDULE_FIELDS, Case, CaseResult, Suite, SuiteRun, Verdict, latest_runs
 from .monitors import schedule
 from .services import (
     JUDGED_WITHIN_SECONDS,
@@ -126,8 +133,10 @@ INDEX = re.compile(r"\[\d+\]")
 def ignore_path(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
     """One click on a difference: its path (every item's, in a list) is ignored from now."""
     case = get_object_or_404(Case, pk=case_id)
-    path = INDEX.sub("[*]", request.POST.get("path", "").strip())[:300]
-    if path and path not in case.ignore_paths:
+    path = INDEX.sub("[*]", request.POST.get("path", "").strip())[:MAX_IGNORED_PATH_CHARACTERS]
+    if len(case.ignore_paths) >= MAX_IGNORED_PATHS:
+        messages.error(request, f"“{case.name}” already ignores {MAX_IGNORED_PATHS} paths.")
+    elif path and path not in case.ignore_paths:
         case.ignore_paths = [*case.ignore_paths, path]
         case.save(update_fields=["ignore_paths", "updated_at"])
         messages.success(request, f"“{case.name}” now ignores {path}.")
@@ -196,7 +205,10 @@ def suite_monitor(request: HtmxHttpRequest, suite_id: int) -> HttpResponse:
     form = MonitorForm(request.POST, instance=suite, prefix="monitor")
     if form.is_valid():
         monitored = form.save(commit=False)
-        schedule(monitored)
+        # Saved as it was, the schedule keeps its next slot: saving again and again must
+        # not put a monitor's run off for ever.
+        if set(form.changed_data) & SCHEDULE_FIELDS or monitored.next_run_at is None:
+            schedule(monitored)
         monitored.save()
         if monitored.next_run_at:
             when = timezone.localtime(monitored.next_run_at).strftime("%d %b %Y, %H:%M")

@@ -193,3 +193,11 @@ for name in ("django", "django.request", "django.server", "django.security.csrf"
     assert ran.stderr.count("django.request: /x?token=[redacted]") == 1
     assert ran.stderr.count("django.server: /x?token=[redacted]") == 1
     assert ran.stderr.count("/x?token=") == 10
+
+
+def test_signatures_and_auth_values_in_a_query_are_redacted():
+    line = "GET /hook?auth=abc123def&sig=0f9e8d7c&credential=q1w2&author=bob 200"
+
+    assert redact(line) == (
+        "GET /hook?auth=[redacted]&sig=[redacted]&credential=[redacted]&author=bob 200"
+    )

@@ -227,3 +227,20 @@ def test_the_admin_is_told_when_the_edit_is_committed_as_it_is_made(
     monitor_changes = AuditEvent.objects.filter(action=AuditAction.MONITOR_CHANGED)
     [handed] = [event for event in monitor_changes if "acted_as" in event.details]
     assert handed.details["acted_as"] == ["admin", "member"]
+
+
+def test_a_deactivated_acting_person_runs_nothing(
+    admins_monitor, member, member_client, instance, admin_user,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    make_token(instance, "Members", DEVELOPER_TOKEN, admin_user)
+    _member_edits_the_case(
+        member_client, admins_monitor.cases.get(), django_capture_on_commit_callbacks
+    )
+    member.is_active = False
+    member.save()
+
+    suite_run = _slot_comes(admins_monitor)
+
+    assert not Execution.objects.filter(batch_id=suite_run.uuid).exists()
+    assert "member's account is deactivated" in suite_run.results.get().unmet[0]["message"]

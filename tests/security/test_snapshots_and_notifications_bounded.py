@@ -121,3 +121,26 @@ def test_a_notification_that_cannot_be_sent_is_recorded_and_shown(
     assert event.details["why"] == "The e-mail could not be sent (SMTPServerDisconnected)."
     page = member_client.get(f"/suites/{suite.pk}/").content.decode()
     assert "The last notification could not be sent" in page
+
+
+def test_a_preset_name_with_a_line_break_is_refused_in_the_api_and_on_the_page(
+    client, member, member_client, greet
+):
+    from codeengine_ui.access.models import ApiKey
+    from codeengine_ui.catalog.models import InputPreset
+
+    _key, text = ApiKey.issue(member, "script", "run")
+    answer = client.post(
+        f"/api/v1/functions/{greet.pk}/presets",
+        {"name": "ro-key\nInjected line\u0007", "inputs": {"name": "Ada"}},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {text}",
+    )
+    preset = InputPreset.objects.create(function=greet, name="Ada", input_variables={})
+    page = member_client.post(
+        f"/presets/{preset.pk}/", {"name": "Ada\r\nBob", "inputs_json": '{"name": "A"}'}
+    )
+
+    assert answer.status_code == 422 and "one line of text" in answer.json()["detail"]
+    assert "A name is one line of text" in page.content.decode()
+    assert list(InputPreset.objects.values_list("name", flat=True)) == ["Ada"]

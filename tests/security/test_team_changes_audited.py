@@ -1,7 +1,10 @@
 """Every change to suites, cases, schedules, recipients, webhooks, presets and function
 settings is in the audit log: who, what, and the values before and after."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from codeengine_ui.access.audit import acting_as
 from codeengine_ui.access.models import AuditAction, AuditEvent
@@ -46,8 +49,43 @@ def test_a_member_turning_off_and_redirecting_the_admins_monitor_is_recorded(
     assert event.actor_name == "member" and event.target == "suite Release checklist"
     assert event.details["schedule"] == ["Hourly", "Not scheduled"]
     assert event.details["notify_emails"] == ["admin@example.com", "mallory@example.com"]
-    assert event.details["webhook_url"] == ["", "https://hooks.slack.com/…1234"]
+    before, after = event.details["webhook_url"]
+    assert before == "" and after.startswith("https://hooks.slack.com/…1234 (#")
     assert "secretpart" not in str(event.details), "a webhook address is its own secret"
+
+
+def test_a_webhook_changed_for_another_with_the_same_ending_is_recorded(
+    member_client, admins_monitor
+):
+    def monitor_with(webhook: str) -> None:
+        member_client.post(
+            f"/suites/{admins_monitor.pk}/monitor/",
+            {"monitor-schedule": "hourly", "monitor-at_time": "00:00",
+             "monitor-every_minutes": "60", "monitor-time_zone": "UTC",
+             "monitor-notify_emails": "admin@example.com", "monitor-webhook_url": webhook},
+        )  # fmt: skip
+
+    monitor_with("https://hooks.slack.com/services/TEAM/OPS/realsecretAB12")
+    monitor_with("https://hooks.slack.com/services/MALLORY/OWN/hookAB12")
+
+    changes = [e.details["webhook_url"] for e in _events(AuditAction.MONITOR_CHANGED)]
+    assert len(changes) == 2 and changes[1][0] != changes[1][1]
+
+
+def test_saving_a_monitor_as_it_is_keeps_its_next_slot(member_client, admins_monitor):
+    slot = timezone.now() + timedelta(minutes=3)
+    Suite.objects.filter(pk=admins_monitor.pk).update(
+        schedule="minutes", every_minutes=5, next_run_at=slot
+    )
+    for _ in range(3):  # saved again and again, it would never run
+        member_client.post(
+            f"/suites/{admins_monitor.pk}/monitor/",
+            {"monitor-schedule": "minutes", "monitor-every_minutes": "5",
+             "monitor-time_zone": "UTC", "monitor-notify_emails": "admin@example.com",
+             "monitor-webhook_url": ""},
+        )  # fmt: skip
+
+    assert Suite.objects.get().next_run_at == slot
 
 
 def test_deleting_a_case_and_changing_one_are_recorded_with_before_and_after(
@@ -125,3 +163,23 @@ def test_a_function_saved_by_import_is_recorded(instance, developer_token, membe
     [event] = _events(AuditAction.FUNCTION_CREATED)
     assert event.actor_name == "member"
     assert event.target == "function Average of numbers 1.1.0 on emulator"
+
+
+def test_a_change_python_finds_equal_but_json_does_not_is_recorded_and_attributed(
+    member_client, greet, admin_user
+):
+    average = save_demo_function(greet.instance, greet.default_token, "averageOf")
+    with acting_as(admin_user):
+        case = Case.objects.create(function=average, name="zeros",
+                                   input_variables={"values": [0.0, 1.0]})  # fmt: skip
+
+    member_client.post(
+        f"/tests/{case.pk}/",
+        {"name": "zeros", "inputs_json": '{"values": [-0.0, 1.0]}',
+         "expectations_json": "[]", "ignore_text": ""},
+    )  # fmt: skip
+
+    case.refresh_from_db()
+    assert case.changed_by.username == "member"
+    [changed] = _events(AuditAction.CASE_CHANGED)
+    assert changed.details["inputs"] == [{"values": [0.0, 1.0]}, {"values": [-0.0, 1.0]}]

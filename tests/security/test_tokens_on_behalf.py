@@ -189,3 +189,14 @@ def test_a_client_is_made_only_where_run_refusal_is_asked():
             ):
                 made.add(relative)
     assert made <= CLIENT_MADE_IN
+
+
+def test_refreshing_a_definition_keeps_the_default_token(
+    member_client, instance, admin_user, developer, analyst
+):
+    greet = save_demo_function(instance, developer, "greet", version="1.0.0")
+
+    member_client.post(f"/functions/{greet.pk}/refresh/")
+
+    greet.refresh_from_db()
+    assert greet.default_token == developer, "read with the member's token, kept the default"

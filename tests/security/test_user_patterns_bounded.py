@@ -164,3 +164,92 @@ def worker_thread(settings):
     from tests.runs.conftest import running_worker
 
     yield from running_worker(settings)
+
+
+@pytest.mark.parametrize(
+    ("result", "expectation", "said"),
+    [
+        ("{", {"kind": "path", "path": "$", "equals": "{"}, None),
+        ("[1, 2]", {"kind": "path", "path": "$", "equals": "[1, 2]"}, None),
+        ("[1, 2]", {"kind": "path", "path": "$[0]", "equals": 1}, "Nothing in the result is at"),
+        ("a" * 2_000_000, {"kind": "path", "path": "$", "matches": "a[ab]{990}c"},
+         "could take many seconds"),
+    ],
+    ids=["brace", "list-as-text", "text-is-not-a-list", "costly-search"],
+)  # fmt: skip
+def test_a_text_result_is_a_value_and_a_costly_search_is_refused(result, expectation, said):
+    failures = _within_bound(lambda: unmet([expectation], _facts(result)))
+
+    if said is None:
+        assert failures == []
+    else:
+        [failure] = failures
+        assert said in failure.message
+
+
+def test_a_result_deeper_than_jsonpath_follows_makes_only_that_expectation_unmet():
+    deep: dict = {}
+    level = deep
+    for _ in range(120):
+        level["a"] = {}
+        level = level["a"]
+
+    failures = unmet(
+        [{"kind": "path", "path": "$..a", "length": 1}, {"kind": "outcome"}], _facts(deep)
+    )
+
+    [failure] = failures
+    assert failure.message.startswith("This expectation could not be checked")
+
+
+def test_paths_no_parser_keeps_and_too_many_expectations_are_refused_in_the_editor():
+    problems = expectation_problems(
+        [{"kind": "path", "path": "$[1e999]", "length": 1},
+         {"kind": "path", "path": "$[?@ < 1e999]", "length": 1}]
+    )  # fmt: skip
+    too_many = expectation_problems([{"kind": "outcome"}] * 51)
+
+    assert all("is not a JSONPath" in problem for problem in problems) and len(problems) == 2
+    assert too_many == ["A case has at most 50 expectations; this one has 51."]
+
+
+@pytest.mark.django_db
+def test_one_case_that_cannot_be_judged_does_not_hold_up_the_others(
+    greet, developer_token, member, monkeypatch
+):
+    from codeengine_ui.suites import judging
+
+    def judged_or_broken(case, execution):
+        if case.name == "broken":
+            raise RuntimeError("cannot judge")
+        return real_verdict_of(case, execution)
+
+    real_verdict_of = judging.verdict_of
+    monkeypatch.setattr(judging, "verdict_of", judged_or_broken)
+    runs = []
+    for name in ("broken", "fine"):
+        case = Case.objects.create(function=greet, name=name, input_variables={},
+                                   expectations=[{"kind": "outcome"}])  # fmt: skip
+        suite_run = SuiteRun.objects.create(suite=Suite.objects.create(name=name))
+        ran = stored_run(greet, developer_token, member, status="SUCCESS", result="Hi",
+                         finished_at=timezone.now())  # fmt: skip
+        CaseResult.objects.create(suite_run=suite_run, case=case, case_name=name,
+                                  function_name=greet.label, execution=ran)  # fmt: skip
+        runs.append(suite_run)
+
+    judging.judge_finished_cases()
+
+    broken, fine = (run.results.get() for run in runs)
+    assert broken.verdict == "error" and "could not be judged" in broken.unmet[0]["message"]
+    assert fine.verdict == "pass"
+
+
+@pytest.mark.django_db
+def test_the_ignore_button_keeps_to_the_limit_of_ignored_paths(member_client, greet):
+    case = Case.objects.create(function=greet, name="c", input_variables={},
+                               ignore_paths=[f"p{index}" for index in range(200)])  # fmt: skip
+
+    member_client.post(f"/tests/{case.pk}/ignore/", {"path": "one.more"})
+
+    case.refresh_from_db()
+    assert len(case.ignore_paths) == 200

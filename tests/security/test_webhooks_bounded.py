@@ -21,6 +21,7 @@ from codeengine_ui.runs.models import WorkerHeartbeat
 from codeengine_ui.runs.worker import RunWorker
 from codeengine_ui.suites.models import Suite
 from tests.runs.conftest import DATABASE_TASKS
+from tests.suites.test_monitors import Receiver
 
 
 @pytest.mark.parametrize(
@@ -150,3 +151,38 @@ def test_a_slow_webhook_never_holds_up_the_workers_heartbeat(settings, raw_serve
         worker.stop()
         thread.join(15)
     assert silences and max(silences) < 4, f"the heartbeat stopped for {max(silences):.1f} s"
+
+
+def test_an_international_name_idna_refuses_is_not_a_web_address(settings):
+    settings.MONITOR_WEBHOOK_HOSTS = ["hooks.slack.com"]
+
+    assert webhook_refusal("https://xn--zz.example.com/hook") == "This is not a web address."
+
+
+def test_markup_in_a_message_is_shown_never_acted_on(settings):
+    receiver = Receiver()
+    settings.MONITOR_WEBHOOK_HOSTS = [f"127.0.0.1:{receiver.port}"]
+
+    post_webhook(
+        f"http://127.0.0.1:{receiver.port}/hook",
+        "Monitor “<!channel> <https://evil.example|sign in>” & co",
+    )
+
+    assert receiver.bodies == [
+        {"text": "Monitor “&lt;!channel&gt; &lt;https://evil.example|sign in&gt;” &amp; co"}
+    ]
+
+
+@pytest.mark.django_db
+def test_a_monitor_names_at_most_20_addresses(member_client, greet):
+    suite = Suite.objects.create(name="Nightly")
+    addresses = ", ".join(f"person{index}@example.com" for index in range(21))
+
+    response = member_client.post(
+        f"/suites/{suite.pk}/monitor/",
+        {"monitor-schedule": "", "monitor-every_minutes": "60", "monitor-time_zone": "UTC",
+         "monitor-notify_emails": addresses, "monitor-webhook_url": ""},
+    )  # fmt: skip
+
+    assert "Name at most 20 addresses" in response.content.decode()
+    assert Suite.objects.get().notify_emails == ""

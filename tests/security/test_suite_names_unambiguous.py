@@ -1,0 +1,56 @@
+"""A CI job names the suite that gates a release: it must run that suite, never another
+whose name differs only in letter case (which a member could create to run their inputs
+with the job's key)."""
+
+import pytest
+
+from codeengine_ui.access.models import ApiKey
+from codeengine_ui.suites.models import Case, Suite, SuiteRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_checklists(greet):
+    real = Suite.objects.create(name="Release checklist")
+    real.cases.add(Case.objects.create(function=greet, name="real", input_variables={}))
+    impostor = Suite.objects.create(name="RELEASE CHECKLIST")  # as the admin could still
+    impostor.cases.add(Case.objects.create(function=greet, name="fake", input_variables={}))
+    return real, impostor
+
+
+def _run(client, admin_user, name: str):
+    _key, text = ApiKey.issue(admin_user, "ci", "run")
+    return client.post(
+        f"/api/v1/suites/{name}/runs", content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {text}",
+    )  # fmt: skip
+
+
+def test_the_exact_name_runs_that_suite(client, admin_user, two_checklists):
+    real, _impostor = two_checklists
+
+    response = _run(client, admin_user, "Release checklist")
+
+    assert response.status_code == 201
+    assert SuiteRun.objects.get().suite == real
+
+
+def test_a_name_several_suites_share_but_for_case_is_refused(client, admin_user, two_checklists):
+    response = _run(client, admin_user, "release checklist")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "suite_ambiguous"
+    assert not SuiteRun.objects.exists()
+
+
+def test_a_suite_named_as_another_but_for_case_is_refused_at_its_field(member_client, greet):
+    Suite.objects.create(name="Release checklist")
+    case = Case.objects.create(function=greet, name="fake", input_variables={})
+
+    response = member_client.post(
+        "/suites/", {"name": "RELEASE CHECKLIST", "description": "", "cases": [str(case.pk)]}
+    )
+
+    assert "differs by more than letter case" in response.content.decode()
+    assert Suite.objects.count() == 1
