@@ -11,6 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from codeengine_ui.catalog.models import AccessToken, Function, UsableTokens
+from codeengine_ui.catalog.tokens import run_refusal
 from codeengine_ui.error_codes import ErrorCode, next_step_for
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.parameters.types import inputs_problems
@@ -159,8 +160,15 @@ def _token(request, function: Function, token_id: int | None) -> AccessToken:
             )
         return token
     token = AccessToken.objects.select_related("instance").filter(pk=token_id).first()
-    if token is None:
-        raise Problem(404, "token_not_found", f"No token has the id {token_id}.")
+    if token is None or run_refusal(token, request.user) is not None:
+        # The same answer whether the token exists or not: an id tells nothing of a token
+        # the caller may not use (its name, its state, that it exists).
+        raise Problem(
+            403,
+            ErrorCode.TOKEN_NOT_GRANTED,
+            f"You may not use a token with the id {token_id}: leave the token out to use "
+            "one granted to you, or ask an admin.",
+        )
     return token
 
 

@@ -200,3 +200,27 @@ def test_refreshing_a_definition_keeps_the_default_token(
 
     greet.refresh_from_db()
     assert greet.default_token == developer, "read with the member's token, kept the default"
+
+
+def test_the_api_says_the_same_of_an_ungranted_token_and_of_no_token_at_all(
+    client, member, greet, developer
+):
+    from codeengine_ui.access.models import ApiKey
+
+    _key, text = ApiKey.issue(member, "script", "run")
+
+    def run_with(token_id: int):
+        return client.post(
+            "/api/v1/runs",
+            {"function": greet.pk, "inputs": {"name": "Ada"}, "token": token_id},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {text}",
+        )
+
+    ungranted, missing = run_with(developer.pk), run_with(developer.pk + 1000)
+
+    assert ungranted.status_code == missing.status_code == 403
+    assert "Developer" not in ungranted.content.decode()
+    assert ungranted.json()["detail"].replace(str(developer.pk), "N") == (
+        missing.json()["detail"].replace(str(developer.pk + 1000), "N")
+    )
