@@ -405,7 +405,8 @@ def suite_run(
     name: str, version: str, instance: str, junit: Path | None, timeout: float, as_json: bool
 ):
     """Run the suite NAME (or id) and print each case's verdict. Exits 0 when every case
-    passed, 1 when one failed or had an error, 5 when still running at --timeout."""
+    passed, 1 when one failed or had an error (or it has no cases), 5 when still running
+    at --timeout."""
     console = _console()
     deadline = time.monotonic() + timeout
     wait = min(WAIT_STEP_SECONDS, int(timeout))
@@ -432,6 +433,8 @@ def suite_run(
              f"{console.settings.url}{state['url']}")  # fmt: skip
     if not state["finished"]:
         sys.exit(EXIT_STILL_RUNNING)
+    if not state["results"]:
+        show("The suite has no cases: it proves nothing, so it does not pass.", err=True)
     sys.exit(EXIT_OK if state["passed"] else EXIT_RUN_UNSUCCESSFUL)
 
 

@@ -221,11 +221,15 @@ def watch_changes(
     created: AuditAction,
     changed,
     deleted: AuditAction,
+    columns: frozenset[str] | None = None,
 ) -> None:
     """Record `model`'s objects being created, changed and deleted, however it is done.
     `fields` names what is compared, each with how to read it (obj -> JSON value); a
     change records each changed field as [before, after]. `changed` is the action, or a
-    function of the changed fields' names that gives it; `target` names an object."""
+    function of the changed fields' names that gives it; `target` names an object.
+    `columns` are the model's fields they are read from (by default `fields`' names): a
+    save limited to other fields (`update_fields`) changes nothing recorded here."""
+    saved_fields = columns if columns is not None else frozenset(fields)
 
     def state(obj) -> dict:
         return {name: kept_value(read(obj)) for name, read in fields.items()}
@@ -249,13 +253,13 @@ def watch_changes(
             record(action, target(obj), **differences)
 
     def before_save(sender, instance, update_fields=None, **kwargs):
-        if instance.pk and changed_fields(update_fields, frozenset(fields)):
+        if instance.pk and changed_fields(update_fields, saved_fields):
             pending_changes().remember(kind, instance.pk, stored_state)
 
     def saved(sender, instance, created: bool, update_fields=None, **kwargs):
         if created:
             pending_changes().created(kind, instance.pk)
-        elif not changed_fields(update_fields, frozenset(fields)):
+        elif not changed_fields(update_fields, saved_fields):
             return
         pending_changes().changed(kind, instance.pk, compare)
 

@@ -60,7 +60,8 @@ def _suite_run_record(suite_run: SuiteRun, results: list[CaseResult]) -> dict:
         "instance": suite_run.instance.name if suite_run.instance_id else None,
         "started_at": suite_run.started_at.isoformat(),
         "finished": suite_run.is_finished,
-        "passed": counts[Verdict.PASS] == len(results) and suite_run.is_finished,
+        # A suite with no cases proves nothing: it does not pass a gate.
+        "passed": bool(results) and counts[Verdict.PASS] == len(results) and suite_run.is_finished,
         "counts": counts,
         "url": f"/suite-runs/{suite_run.pk}/",
         "junit_url": f"/api/v1/suite-runs/{suite_run.pk}/junit.xml",

@@ -240,4 +240,5 @@ watch_changes(
     created=AuditAction.PRESET_CREATED,
     changed=AuditAction.PRESET_CHANGED,
     deleted=AuditAction.PRESET_DELETED,
+    columns=frozenset({"name", "input_variables"}),
 )

@@ -126,6 +126,9 @@ def delete_case(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
 
 
 INDEX = re.compile(r"\[\d+\]")
+# Characters XML 1.0 has no place for (a NUL in a message would make the report unreadable
+# to every CI tool): each becomes U+FFFD.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @role_required(Role.MEMBER)
@@ -293,7 +296,9 @@ def suite_run_junit(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse
             ElementTree.SubElement(testcase, "skipped", message="still running")
         out = ElementTree.SubElement(testcase, "system-out")
         out.text = f"{url} run #{result.execution_id}" if result.execution_id else url
-    body = ElementTree.tostring(testsuite, encoding="unicode", xml_declaration=True)
+    body = XML_FORBIDDEN.sub(
+        "\ufffd", ElementTree.tostring(testsuite, encoding="unicode", xml_declaration=True)
+    )
     response = HttpResponse(body, content_type="application/xml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="suite-run-{suite_run.pk}.xml"'
     return response

@@ -54,3 +54,31 @@ def test_a_suite_named_as_another_but_for_case_is_refused_at_its_field(member_cl
 
     assert "differs by more than letter case" in response.content.decode()
     assert Suite.objects.count() == 1
+
+
+def test_a_suite_emptied_of_its_cases_does_not_pass_a_gate(client, admin_user, greet):
+    Suite.objects.create(name="Release checklist")
+
+    response = _run(client, admin_user, "Release checklist")
+
+    assert response.status_code == 201
+    assert response.json()["finished"] is True and response.json()["passed"] is False
+
+
+def test_the_junit_xml_stays_readable_whatever_a_message_holds(
+    member_client, greet, developer_token, member
+):
+    from xml.etree import ElementTree
+
+    from codeengine_ui.suites.models import CaseResult
+
+    suite_run = SuiteRun.objects.create(suite=Suite.objects.create(name="ctl"))
+    CaseResult.objects.create(
+        suite_run=suite_run, case_name="c\x00\x1b", function_name="greet", verdict="fail",
+        unmet=[{"message": "stdout does not contain “\x00zz”."}],
+    )  # fmt: skip
+
+    xml = member_client.get(f"/suite-runs/{suite_run.pk}/junit.xml").content
+
+    [case] = ElementTree.fromstring(xml).iter("testcase")
+    assert case.get("name") == "c\ufffd\ufffd"

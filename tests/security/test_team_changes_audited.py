@@ -183,3 +183,13 @@ def test_a_change_python_finds_equal_but_json_does_not_is_recorded_and_attribute
     assert case.changed_by.username == "member"
     [changed] = _events(AuditAction.CASE_CHANGED)
     assert changed.details["inputs"] == [{"values": [0.0, 1.0]}, {"values": [-0.0, 1.0]}]
+
+
+def test_the_ignore_button_is_recorded_with_before_and_after(member_client, admins_monitor):
+    case = admins_monitor.cases.get()
+
+    member_client.post(f"/tests/{case.pk}/ignore/", {"path": "items[3].id"})
+
+    [changed] = _events(AuditAction.CASE_CHANGED)
+    assert changed.actor_name == "member"
+    assert changed.details == {"ignored_paths": [[], ["items[*].id"]]}
