@@ -14,6 +14,9 @@ from codeengine_ui.catalog.models import Function
 
 from .models import NOTIFICATION_FIELDS, SCHEDULE_FIELDS, Case, Suite
 
+CASE_COLUMNS = frozenset(
+    {"name", "function", "input_variables", "expectations", "snapshot", "ignore_paths"}
+)
 CASE_FIELDS = {
     "name": lambda case: case.name,
     "function": lambda case: case.function_id,
@@ -64,11 +67,9 @@ watch_changes(
     created=AuditAction.CASE_CREATED,
     changed=AuditAction.CASE_CHANGED,
     deleted=AuditAction.CASE_DELETED,
+    columns=CASE_COLUMNS,
 )
-attribute_changes(
-    Case,
-    frozenset({"name", "function", "input_variables", "expectations", "snapshot", "ignore_paths"}),
-)
+attribute_changes(Case, CASE_COLUMNS)
 
 watch_changes(
     Suite,
