@@ -368,6 +368,7 @@ API_KEYS_PER_USER = env.int("API_KEYS_PER_USER", default=20)
 # them: judging the runs of suites, and the monitors (suites on a schedule).
 RUN_WORKER_JOBS = [
     "codeengine_ui.suites.judging.judge_finished_cases",
+    "codeengine_ui.suites.judging.judge_slow_cases",
     "codeengine_ui.suites.monitors.run_due_monitors",
 ]
 # How long one expectation of a test case may take to check before it is stopped (unmet).

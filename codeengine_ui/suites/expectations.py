@@ -22,6 +22,7 @@ bounded: patterns run on RE2 (`patterns`), a "contains" finds exact pieces by ha
 stops after MAX_CONTAINS_COMPARISONS, and each check has a deadline (`deadlines`).
 """
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,19 +170,35 @@ def unmet(
     ignore_paths: list[str] | None = None,
     output: dict | None = None,
     seconds: float = CHECK_SECONDS,
+    budget: float | None = None,
+    case_seconds: float | None = None,
 ) -> list[Unmet]:
     """The expectations the run does not meet, each with why ([] when it passes). Each is
-    given `seconds` to check; one that takes longer is unmet, saying so."""
+    given `seconds` to check; one that takes longer is unmet, saying so. With `budget`,
+    all of them together may take that long, or OutOfTime is raised (to check them again
+    with more time); with `case_seconds`, the checks past that time are not made, saying
+    so."""
     failures = []
+    started = time.monotonic()
     for expectation in expectations:
         check = _CHECKS.get(expectation.get("kind"))
         if check is None:
             failures.append(Unmet(expectation, "This expectation's kind is not known."))
             continue
+        spent = time.monotonic() - started
+        allowed = seconds if budget is None else min(seconds, budget - spent)
+        if budget is not None and allowed <= 0:
+            raise OutOfTime
+        if case_seconds is not None and spent > case_seconds:
+            failures.append(Unmet(expectation, f"Not checked: this case's checks took over "
+                                               f"{case_seconds:g} s in all."))  # fmt: skip
+            continue
         try:
-            with deadline(seconds):
+            with deadline(allowed):
                 failure = check(expectation, run, snapshot, ignore_paths or [], output)
         except TooLate:
+            if allowed < seconds:
+                raise OutOfTime from None
             failure = Unmet(
                 expectation,
                 f"Checking this expectation took over {seconds:g} s, so it was stopped: narrow "
@@ -257,6 +274,10 @@ def _contains(expectation, run, snapshot, ignore_paths, output):
             "at the part of the result that holds them.",
         )
     return Unmet(expectation, "The result does not contain this value.", _shown(run.result))
+
+
+class OutOfTime(Exception):
+    """The expectations of a case need more than the time they were given in all."""
 
 
 class TooManyComparisons(Exception):

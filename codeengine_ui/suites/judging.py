@@ -2,40 +2,58 @@
 read the stored verdict.
 
 The expectations are written by users, so they are checked off every path others share:
-never while a page renders, and not on the worker's heartbeat. Every worker runs
-`judge_finished_cases` among its jobs (settings.RUN_WORKER_JOBS), at once when runs of a
-suite finish and every few seconds in any case (for runs ended some other way: stopped,
-interrupted, deleted). A verdict is written only over a pending one, so two workers never
-judge a case twice; a suite run ends, and a monitor reports, once.
+never while a page renders, and not on the worker's heartbeat. Every worker runs two jobs
+(settings.RUN_WORKER_JOBS), each in a loop of its own, at once when runs of a suite finish
+and every few seconds in any case (for runs ended some other way: stopped, interrupted,
+deleted):
+
+- `judge_finished_cases`, the quick lane: oldest suite runs first, each case given
+  QUICK_CASE_SECONDS in all. Nearly every case is judged there within milliseconds.
+- `judge_slow_cases`: the cases that needed more, one at a time in turn for each person
+  who started them, each check within its deadline and each case within SLOW_CASE_SECONDS.
+  Whoever writes slow expectations waits for their own verdicts, never for anyone else's.
+
+A verdict is written only over a pending one, so two workers never judge a case twice; a
+suite run ends, and a monitor reports, once.
 """
 
 import logging
+import time
+from itertools import chain, zip_longest
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from codeengine_ui.runs.live import RUN_CHANGED_CHANNEL
 from codeengine_ui.runs.models import DOMO_STATUSES, IN_PROGRESS_STATUSES, Execution
 
-from .expectations import RunFacts, unmet
+from .expectations import OutOfTime, RunFacts, unmet
 from .models import Case, CaseResult, SuiteRun, Verdict
 from .reports import report
 
 logger = logging.getLogger(__name__)
 
-# Suite runs judged in one pass of the job; the next pass takes the rest.
+# Suite runs the quick lane takes in one pass; the next pass takes the rest.
 SUITE_RUNS_PER_PASS = 50
+# What one case may take in the quick lane before it goes to the slow one.
+QUICK_CASE_SECONDS = 0.5
+# What one case may take in all in the slow lane; the checks past it are not made.
+SLOW_CASE_SECONDS = 30.0
+# How long the slow lane works before it lets its loop start again (and sees new cases).
+SLOW_PASS_SECONDS = 10.0
+
+_READY = Q(execution__isnull=True) | ~Q(execution__status__in=IN_PROGRESS_STATUSES)
 
 
 def judge_finished_cases() -> int:
-    """Judge the cases whose runs have ended; how many were judged."""
-    ready = Q(execution__isnull=True) | ~Q(execution__status__in=IN_PROGRESS_STATUSES)
+    """The quick lane: judge the cases whose runs have ended, oldest suite runs first; how
+    many were judged."""
     suite_run_ids = list(
-        CaseResult.objects.filter(verdict=Verdict.PENDING)
-        .filter(ready)
+        CaseResult.objects.filter(verdict=Verdict.PENDING, needs_time=False)
+        .filter(_READY)
         .order_by("suite_run_id")
         .values_list("suite_run_id", flat=True)
         .distinct()[:SUITE_RUNS_PER_PASS]
@@ -50,37 +68,78 @@ def judge_finished_cases() -> int:
     return judged
 
 
-def judge(suite_run: SuiteRun) -> list[CaseResult]:
-    """Give each finished run of the suite run its verdict; the results judged now."""
-    results = list(
-        suite_run.results.filter(verdict=Verdict.PENDING)
-        .select_related("case__function")
-        .prefetch_related(Prefetch("execution", queryset=Execution.objects.all()))
+def judge_slow_cases() -> int:
+    """The slow lane: the cases the quick lane gave up on, one in turn for each person who
+    started their suite runs, oldest first; how many were judged."""
+    waiting = list(
+        CaseResult.objects.filter(verdict=Verdict.PENDING, needs_time=True)
+        .order_by("id")
+        .values_list("pk", "suite_run__started_by_id")[:500]
     )
-    judged = []
-    for result in results:
-        execution = result.execution
-        if execution is None:  # its run was deleted before it was judged
-            verdict, found = Verdict.ERROR, [{"message": "Its run was deleted."}]
-        elif not execution.is_finished:
-            continue
-        else:
-            try:
-                verdict, found = verdict_of(result.case, execution)
-            except Exception as error:
-                logger.exception("Case result %s could not be judged", result.pk)
-                found = [{"message": f"It could not be judged ({type(error).__name__})."}]
-                verdict = Verdict.ERROR
-        if CaseResult.objects.filter(pk=result.pk, verdict=Verdict.PENDING).update(
-            verdict=verdict, unmet=found
-        ):
-            result.verdict, result.unmet = verdict, found
-            judged.append(result)
-            _note_on_case(result)
-    if judged:
-        _announce([result.execution_id for result in judged if result.execution_id])
+    by_person: dict[Any, list[int]] = {}
+    for pk, person in waiting:
+        by_person.setdefault(person, []).append(pk)
+    in_turn = [pk for pk in chain(*zip_longest(*by_person.values())) if pk is not None]
+    stop_at = time.monotonic() + SLOW_PASS_SECONDS
+    judged = 0
+    for pk in in_turn:
+        if time.monotonic() > stop_at:
+            break
+        result = _pending_result(CaseResult.objects.filter(pk=pk))
+        if result is not None and _judge_result(result, budget=None):
+            judged += 1
+            end_if_judged(result.suite_run)
+    return judged
+
+
+def judge(suite_run: SuiteRun) -> list[CaseResult]:
+    """Give each finished run of the suite run its verdict, within the quick lane's time;
+    the results judged now."""
+    results = list(_pending_results(suite_run.results.filter(needs_time=False)))
+    judged = [result for result in results if _judge_result(result, budget=QUICK_CASE_SECONDS)]
     end_if_judged(suite_run)
     return judged
+
+
+def _pending_results(results):
+    return results.filter(verdict=Verdict.PENDING).select_related(
+        "case__function", "execution", "suite_run__suite"
+    )
+
+
+def _pending_result(results) -> CaseResult | None:
+    return _pending_results(results).first()
+
+
+def _judge_result(result: CaseResult, *, budget: float | None) -> bool:
+    """Judge one result and store its verdict; False when it was not judged now (its run
+    goes on, another worker judged it, or it needs more than `budget` seconds: then the
+    slow lane takes it)."""
+    execution = result.execution
+    if execution is None:  # its run was deleted before it was judged
+        verdict, found = Verdict.ERROR, [{"message": "Its run was deleted."}]
+    elif not execution.is_finished:
+        return False
+    else:
+        try:
+            verdict, found = verdict_of(result.case, execution, budget=budget)
+        except OutOfTime:
+            CaseResult.objects.filter(pk=result.pk).update(needs_time=True)
+            return False
+        except Exception as error:
+            logger.exception("Case result %s could not be judged", result.pk)
+            found = [{"message": f"It could not be judged ({type(error).__name__})."}]
+            verdict = Verdict.ERROR
+    stored = CaseResult.objects.filter(pk=result.pk, verdict=Verdict.PENDING).update(
+        verdict=verdict, unmet=found
+    )
+    if not stored:
+        return False
+    result.verdict, result.unmet = verdict, found
+    _note_on_case(result)
+    if result.execution_id:
+        _announce([result.execution_id])
+    return True
 
 
 def end_if_judged(suite_run: SuiteRun) -> None:
@@ -117,7 +176,9 @@ def _announce(execution_ids: list[int]) -> None:
         )
 
 
-def verdict_of(case: Case | None, execution: Execution) -> tuple[str, list[dict]]:
+def verdict_of(
+    case: Case | None, execution: Execution, *, budget: float | None = None
+) -> tuple[str, list[dict]]:
     """Pass when every expectation is met; fail when one is not; error when no answer came
     back from Code Engine and the case did not expect that."""
     if case is None:
@@ -143,6 +204,8 @@ def verdict_of(case: Case | None, execution: Execution) -> tuple[str, list[dict]
         ignore_paths=case.ignore_paths,
         output=case.function.output,
         seconds=settings.EXPECTATION_CHECK_SECONDS,
+        budget=budget,
+        case_seconds=SLOW_CASE_SECONDS,
     )
     if not failures:
         return Verdict.PASS, []

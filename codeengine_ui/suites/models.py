@@ -165,6 +165,8 @@ class CaseResult(models.Model):
     verdict = models.CharField(max_length=8, choices=Verdict.choices, default=Verdict.PENDING)
     # Why it did not pass: [{"expectation", "message", "found", "differences"}].
     unmet = models.JSONField(default=list, blank=True)
+    # Its checks needed more time than the quick lane gives: judged in the slow one.
+    needs_time = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["case_name", "id"]

@@ -219,10 +219,10 @@ def test_one_case_that_cannot_be_judged_does_not_hold_up_the_others(
 ):
     from codeengine_ui.suites import judging
 
-    def judged_or_broken(case, execution):
+    def judged_or_broken(case, execution, **kwargs):
         if case.name == "broken":
             raise RuntimeError("cannot judge")
-        return real_verdict_of(case, execution)
+        return real_verdict_of(case, execution, **kwargs)
 
     real_verdict_of = judging.verdict_of
     monkeypatch.setattr(judging, "verdict_of", judged_or_broken)
@@ -253,3 +253,44 @@ def test_the_ignore_button_keeps_to_the_limit_of_ignored_paths(member_client, gr
 
     case.refresh_from_db()
     assert len(case.ignore_paths) == 200
+
+
+@pytest.mark.django_db
+def test_a_slow_case_waits_for_its_own_verdict_never_for_anyone_elses(
+    greet, developer_token, member, admin_user, settings
+):
+    """Mallory's case needs seconds to check; the admin's answers at once. The quick lane
+    judges the admin's and hands Mallory's to the slow lane, which judges it in its turn."""
+    from codeengine_ui.suites.judging import judge_finished_cases, judge_slow_cases
+
+    settings.EXPECTATION_CHECK_SECONDS = 0.6  # over the quick lane's 0.5 s for a case
+    nested = [[[[index] * 8] * 8] * 8 for index in range(40)]
+    expensive = {"kind": "path", "path": "$..[?@..[?@..[?@..*]]]", "length": 1}
+    results = {}
+    for who, expectations, result in (
+        (member, [expensive] * 3, nested),
+        (admin_user, [{"kind": "outcome"}], "Hello"),
+    ):
+        case = Case.objects.create(function=greet, name=who.username, input_variables={},
+                                   expectations=expectations)  # fmt: skip
+        suite_run = SuiteRun.objects.create(
+            suite=Suite.objects.create(name=who.username), started_by=who
+        )
+        ran = stored_run(greet, developer_token, who, status="SUCCESS", result=result,
+                         finished_at=timezone.now())  # fmt: skip
+        results[who.username] = CaseResult.objects.create(
+            suite_run=suite_run, case=case, case_name=case.name, function_name=greet.label,
+            execution=ran,
+        )  # fmt: skip
+
+    judge_finished_cases()
+
+    slow, quick = (CaseResult.objects.get(pk=results[name].pk) for name in ("member", "admin"))
+    assert quick.verdict == "pass"
+    assert slow.verdict == "pending" and slow.needs_time
+
+    judge_slow_cases()
+
+    slow.refresh_from_db()
+    assert slow.verdict == "fail"
+    assert all("took over 0.6 s" in unmet["message"] for unmet in slow.unmet), slow.unmet
