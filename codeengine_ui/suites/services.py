@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from codeengine_ui.access.roles import Role, role_of
-from codeengine_ui.catalog.models import Function
+from codeengine_ui.catalog.models import AccessToken, Function
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution, RunSource
 from codeengine_ui.runs.services import InputsDoNotFit, RunRefused, start_run
@@ -124,7 +124,11 @@ def start_suite_run(
     """Queue a run of every case of the suite as `user` (on `version`, or on `instance`'s
     copy of each function, when given); a case that cannot start is an error, and so is
     every case when a `refusal` says why none may."""
-    cases = list(suite.cases.select_related("function__instance", "function__default_token"))
+    cases = list(
+        suite.cases.select_related(
+            "function__instance", "function__default_token", "changed_by", "function__changed_by"
+        )
+    )
     suite_run = SuiteRun.objects.create(
         suite=suite,
         started_by=user,
@@ -151,11 +155,7 @@ def start_suite_run(
                     f"{person_name(user)} does not have the member role, so it was not started."
                 )
             function = _function_on(case.function, instance)
-            token = function.token_for(user)
-            if token is None:
-                raise RunRefused(
-                    f"no token of {function.instance} is granted to {person_name(user)}."
-                )
+            token = token_for_case(case, function, user)
             with transaction.atomic():
                 result.execution = start_run(
                     function,
@@ -179,6 +179,34 @@ def start_suite_run(
     CaseResult.objects.bulk_create(results)
     end_if_judged(suite_run)
     return suite_run
+
+
+def token_for_case(case: Case, function: Function, user) -> AccessToken:
+    """The token a case's run uses as `user`: one that `user` may use, and so may whoever
+    last changed the case or its function, since they chose what it runs (the function's
+    default token when it is such a one). Nobody's inputs run with a token they may not
+    use, whoever starts the suite."""
+    authors = {
+        person.pk: person
+        for person in (case.changed_by, case.function.changed_by, function.changed_by)
+        if person is not None and person.pk != user.pk
+    }
+    tokens = AccessToken.objects.usable_by(user, function.instance)
+    if not tokens.exists():
+        raise RunRefused(f"no token of {function.instance} is granted to {person_name(user)}.")
+    for author in authors.values():
+        usable = AccessToken.objects.usable_by(author, function.instance).values("pk")
+        tokens = tokens.filter(pk__in=usable)
+    token = tokens.filter(pk=function.default_token_id).first() or tokens.first()
+    if token is None:
+        names = " and ".join(person_name(author) for author in authors.values())
+        raise RunRefused(
+            f"{names} last changed this case or its function, and no token of "
+            f"{function.instance} is granted to both {names} and {person_name(user)}: a case "
+            "runs only with a token whoever wrote what it runs may use too. An admin can "
+            f"grant {names} a token, or someone who may use one can change the case."
+        )
+    return token
 
 
 def _function_on(function: Function, instance) -> Function:

@@ -244,3 +244,27 @@ def test_a_deactivated_acting_person_runs_nothing(
 
     assert not Execution.objects.filter(batch_id=suite_run.uuid).exists()
     assert "member's account is deactivated" in suite_run.results.get().unmet[0]["message"]
+
+
+def test_the_admin_running_the_suite_by_hand_runs_a_members_case_only_with_a_token_both_may_use(
+    admins_monitor, member, member_client, instance, admin_user, admins_token,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """The admin's CI key starts the suite after a member changed a case: the member's
+    inputs run with a token the member may use too, never with the admin's own."""
+    from codeengine_ui.suites.services import start_suite_run
+
+    _member_edits_the_case(
+        member_client, admins_monitor.cases.get(), django_capture_on_commit_callbacks
+    )
+    refused = start_suite_run(admins_monitor, admin_user)
+    shared = make_token(instance, "Members", DEVELOPER_TOKEN, admin_user)
+    allowed = start_suite_run(admins_monitor, admin_user)
+
+    [result] = refused.results.all()
+    assert result.verdict == "error"
+    assert "member last changed this case or its function, and no token of Emulator is " \
+        "granted to both member and admin" in result.unmet[0]["message"]  # fmt: skip
+    [execution] = Execution.objects.filter(batch_id=allowed.uuid)
+    assert execution.requested_by == admin_user and execution.token == shared
+    assert not Execution.objects.filter(token=admins_token).exists()
