@@ -61,6 +61,8 @@ def webhook_refusal(url: str) -> str:
     monitors' field, ADMIN_WEBHOOK_URL's system check and the call itself: a host listed
     in MONITOR_WEBHOOK_HOSTS alone is called over HTTPS on port 443 only; one listed as
     `host:port` on that port, over HTTP or HTTPS."""
+    if any(not character.isprintable() for character in url):
+        return "This is not a web address: it holds control or invisible characters."
     try:
         parsed = httpx.URL(url)
         host = parsed.host  # an international name is decoded here, or refused by IDNA

@@ -186,3 +186,9 @@ def test_a_monitor_names_at_most_20_addresses(member_client, greet):
 
     assert "Name at most 20 addresses" in response.content.decode()
     assert Suite.objects.get().notify_emails == ""
+
+
+def test_an_address_with_invisible_characters_is_refused(settings):
+    settings.MONITOR_WEBHOOK_HOSTS = ["hooks.slack.com"]
+
+    assert webhook_refusal("https://hooks.slack.com/\u202ex").startswith("This is not a web")
