@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from codeengine_ui.outbound import call_within
+from codeengine_ui.text_lines import as_one_line
 
 logger = logging.getLogger(__name__)
 WEBHOOK_DEADLINE_SECONDS = 10
@@ -44,7 +45,7 @@ def send_notification(subject: str, text: str, *, emails: list[str], webhook_url
 def subject_line(text: str) -> str:
     """A subject as one line of text: a line break (which would refuse the whole e-mail)
     or any other control character becomes a space, and a long one is cut."""
-    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    line = as_one_line(text)
     if len(line) > SUBJECT_CHARACTERS:
         line = line[: SUBJECT_CHARACTERS - 1] + "…"
     return line

@@ -30,6 +30,7 @@ at once.
 import contextlib
 import contextvars
 import hashlib
+import json
 import logging
 import threading
 
@@ -101,13 +102,14 @@ def acting_as(user):
         _acting_user.reset(token)
 
 
-def acting_user():
-    """Who is making changes now: the one named by `acting_as`, else the user of the
-    request being served (an API key's user, for the API); None when nobody is (a shell)."""
+def acting_user(request=None):
+    """Who is making changes now: the one named by `acting_as`, else the user of `request`
+    or of the request being served (an API key's user, for the API); None when nobody is
+    (a shell)."""
     user = _acting_user.get()
     if user is not None:
         return user
-    user = getattr(_current_request.get(), "user", None)
+    user = getattr(request if request is not None else _current_request.get(), "user", None)
     return user if getattr(user, "is_authenticated", False) else None
 
 
@@ -117,8 +119,7 @@ def record(
     request = request if request is not None else _current_request.get()
     source = _acting_source.get() or getattr(request, "audit_source", None)
     if actor is None and source is None:
-        user = getattr(request, "user", None)
-        actor = _acting_user.get() or (user if getattr(user, "is_authenticated", False) else None)
+        actor = acting_user(request)
     event = AuditEvent.objects.create(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else (source or ""),
@@ -207,9 +208,16 @@ def kept_value(value):
 
 
 def _differs(before, after) -> bool:
-    """Whether two values differ as JSON text: -0.0 and 0.0 do, though Python finds them
-    equal."""
-    return one_line(before) != one_line(after)
+    """Whether two values differ as JSON, whatever the order of their keys (PostgreSQL's
+    jsonb keeps its own): -0.0 and 0.0 do, though Python finds them equal."""
+    return _canonical(before) != _canonical(after)
+
+
+def _canonical(value) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (RecursionError, ValueError):  # nested past the encoder's depth
+        return one_line(value)
 
 
 def watch_changes(

@@ -171,7 +171,7 @@ def _function_changes(sender, instance: Function, raw=False, **kwargs):
 def _suite_cases_change(sender, instance, action: str, reverse: bool, pk_set, **kwargs):
     if action in ("pre_add", "pre_remove", "pre_clear"):
         if reverse:
-            suites = Suite.objects.filter(Q(pk__in=pk_set or []) | Q(cases=instance.pk))
+            suites = Suite.objects.filter(Q(pk__in=pk_set or []) | Q(cases=instance.pk)).distinct()
         else:
             suites = [instance]
         _before_change(instance, suites, "the suite's cases")

@@ -47,6 +47,7 @@ MAX_EXPECTATIONS = 50
 MAX_CONTAINS_PIECES = 10_000
 # A "contains" compares a piece with a candidate item at most this many times in all.
 MAX_CONTAINS_COMPARISONS = 200_000
+MAX_PATH_CHARACTERS = 2000
 
 
 @dataclass
@@ -140,9 +141,6 @@ def _path_problems(expectation: dict) -> list[str]:
     ):
         problems.append("“length” is a whole number.")
     return problems
-
-
-MAX_PATH_CHARACTERS = 2000
 
 
 def _is_number(value: Any) -> bool:

@@ -88,6 +88,7 @@ def judge_slow_cases() -> int:
         result = _pending_result(CaseResult.objects.filter(pk=pk))
         if result is not None and _judge_result(result, budget=None):
             judged += 1
+            _announce([result.execution_id] if result.execution_id else [])
             end_if_judged(result.suite_run)
     return judged
 
@@ -97,6 +98,7 @@ def judge(suite_run: SuiteRun) -> list[CaseResult]:
     the results judged now."""
     results = list(_pending_results(suite_run.results.filter(needs_time=False)))
     judged = [result for result in results if _judge_result(result, budget=QUICK_CASE_SECONDS)]
+    _announce([result.execution_id for result in judged if result.execution_id])
     end_if_judged(suite_run)
     return judged
 
@@ -137,8 +139,6 @@ def _judge_result(result: CaseResult, *, budget: float | None) -> bool:
         return False
     result.verdict, result.unmet = verdict, found
     _note_on_case(result)
-    if result.execution_id:
-        _announce([result.execution_id])
     return True
 
 

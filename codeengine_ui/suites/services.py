@@ -17,6 +17,7 @@ from codeengine_ui.catalog.models import AccessToken, Function
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution, RunSource
 from codeengine_ui.runs.services import InputsDoNotFit, RunRefused, start_run
+from codeengine_ui.text_lines import as_one_line
 
 from .authority import acting_person, person_name
 from .judging import end_if_judged
@@ -76,7 +77,7 @@ def case_from_run(execution: Execution, user, name: str = "") -> tuple[Case, str
     if keeps_snapshot:
         expectations.append({"kind": "snapshot"})
     base = name.strip()[:180] or f"{execution.function_name} as in run #{execution.pk}"
-    base = " ".join("".join(c if c.isprintable() else " " for c in base).split())
+    base = as_one_line(base)
     taken = set(
         Case.objects.filter(function_id=execution.function_id, name__startswith=base).values_list(
             "name", flat=True
@@ -137,6 +138,7 @@ def start_suite_run(
         scheduled=scheduled,
         authority=authority[:400],
     )
+    refusal = refusal or _person_refusal(user)
     results = []
     for case in cases:
         result = CaseResult(
@@ -148,12 +150,6 @@ def start_suite_run(
         try:
             if refusal:
                 raise RunRefused(refusal)
-            if not user.is_active:
-                raise RunRefused(f"{person_name(user)}'s account is deactivated.")
-            if role_of(user) < Role.MEMBER:
-                raise RunRefused(
-                    f"{person_name(user)} does not have the member role, so it was not started."
-                )
             function = _function_on(case.function, instance)
             token = token_for_case(case, function, user)
             with transaction.atomic():
@@ -179,6 +175,15 @@ def start_suite_run(
     CaseResult.objects.bulk_create(results)
     end_if_judged(suite_run)
     return suite_run
+
+
+def _person_refusal(user) -> str:
+    """Why `user` may run nothing now ("" when they may run)."""
+    if not user.is_active:
+        return f"{person_name(user)}'s account is deactivated."
+    if role_of(user) < Role.MEMBER:
+        return f"{person_name(user)} does not have the member role, so it was not started."
+    return ""
 
 
 def token_for_case(case: Case, function: Function, user) -> AccessToken:
@@ -234,9 +239,10 @@ JUDGED_WITHIN_SECONDS = 0.3
 
 
 def awaits_verdict(suite_run: SuiteRun) -> bool:
-    """Whether a case's run has ended and its verdict is yet to be stored."""
+    """Whether a case's run has ended and its verdict is due from the quick lane (a case
+    the slow lane judges is not waited for so closely)."""
     return (
-        suite_run.results.filter(verdict=Verdict.PENDING)
+        suite_run.results.filter(verdict=Verdict.PENDING, needs_time=False)
         .exclude(execution__status__in=IN_PROGRESS_STATUSES)
         .exists()
     )

@@ -192,7 +192,7 @@ def _suite_page(request, suite: Suite, run_form, monitor_form) -> HttpResponse:
     context = {
         "suite": suite,
         "cases": suite.cases.select_related("function"),
-        "authority": acting_person(suite),
+        "authority": acting_person(suite) if suite.is_monitor else None,
         "runs": runs,
         "run_form": run_form,
         "monitor_form": monitor_form,

@@ -2,6 +2,7 @@
 it runs, with that person's role and grants checked as it runs: a member who edits the
 admin's monitor never gets the admin's token used for their inputs."""
 
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -50,8 +51,10 @@ def _slot_comes(suite: Suite) -> SuiteRun:
     return SuiteRun.objects.filter(suite=suite).latest("id")
 
 
-def _member_edits_the_case(member_client, case: Case, capture_commits) -> None:
-    with capture_commits(execute=True):
+def _member_edits_the_case(member_client, case: Case, capture_commits=None) -> None:
+    """The member's edit of the case's inputs; inside the test's transaction, what waits
+    for its commit is run (`capture_commits`), as a real commit would."""
+    with capture_commits(execute=True) if capture_commits else contextlib.nullcontext():
         response = member_client.post(
             f"/tests/{case.pk}/",
             {"name": case.name, "inputs_json": '{"name": "Mallory"}',
@@ -209,12 +212,7 @@ def test_the_admin_is_told_when_the_edit_is_committed_as_it_is_made(
     admins_monitor, admin_user, member_client
 ):
     """Pages run without a transaction around them: each save commits on its own."""
-    case = admins_monitor.cases.get()
-    member_client.post(
-        f"/tests/{case.pk}/",
-        {"name": case.name, "inputs_json": '{"name": "Mallory"}',
-         "expectations_json": '[{"kind": "outcome", "status": "SUCCESS"}]', "ignore_text": ""},
-    )  # fmt: skip
+    _member_edits_the_case(member_client, admins_monitor.cases.get())
     member_client.post(
         f"/suites/{admins_monitor.pk}/monitor/",
         {"monitor-schedule": "minutes", "monitor-every_minutes": "5", "monitor-time_zone": "UTC",
@@ -268,3 +266,15 @@ def test_the_admin_running_the_suite_by_hand_runs_a_members_case_only_with_a_tok
     [execution] = Execution.objects.filter(batch_id=allowed.uuid)
     assert execution.requested_by == admin_user and execution.token == shared
     assert not Execution.objects.filter(token=admins_token).exists()
+
+
+def test_importing_the_same_definition_again_changes_nobody_the_monitor_acts_as(
+    admins_monitor, instance, admins_token, member
+):
+    """Stored the same (PostgreSQL's jsonb keeps keys in its own order), nothing changed."""
+    from codeengine_ui.suites.authority import acting_person
+
+    with acting_as(member):
+        save_demo_function(instance, admins_token, "greet", version="1.0.0")
+
+    assert acting_person(admins_monitor).user.username == "admin"
