@@ -15,10 +15,11 @@ posted like a run but only re-render the editor from what was posted, so nothing
 is lost; htmx swaps the editor in place, and without JavaScript the page reloads.
 """
 
+import json
 import re
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import cache
 from typing import Any
 
@@ -49,7 +50,7 @@ MAX_FORM_FIELDS = 1000
 
 @dataclass(frozen=True)
 class Widget:
-    kind: str  # how the template draws it: input, checkbox, choice, datetime, json
+    kind: str  # how the template draws it: input, text, checkbox, choice, datetime, json
     input_type: str = "text"
     attrs: tuple[tuple[str, str], ...] = ()
     hint: str = ""
@@ -73,7 +74,8 @@ _ENTITY_HINT = (
 )
 
 WIDGETS: dict[str, Widget] = {
-    "text": Widget("input"),
+    # A field that grows with its text: a one-line <input> would drop line breaks.
+    "text": Widget("text"),
     "number": Widget("input", "number", (("step", "1"),)),
     # A text field: a browser's number field reads "1,5" as 15 in some locales.
     "decimal": Widget("input", "text", (("inputmode", "decimal"), ("spellcheck", "false"))),
@@ -101,6 +103,47 @@ WIDGETS: dict[str, Widget] = {
     "nullable-boolean": Widget("choice"),
     "json": Widget("json"),
 }  # fmt: skip
+
+
+# --- What a browser's own field keeps -----------------------------------------------------
+
+# A browser's date, time and number fields clear a value they cannot hold, or rewrite it
+# (12:00:00.5 becomes 12:00:00.500): such a value is drawn in a text field instead.
+_BROWSER_KEEPS = {
+    "date": re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    "time": re.compile(r"\A[0-9]{2}:[0-9]{2}(:[0-9]{2})?\Z"),
+    "datetime-local": re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?\Z"),
+    "number": re.compile(r"\A-?[0-9]+\Z"),
+}
+# ...and drops the seconds when they are :00, which are put back.
+_NO_SECONDS = re.compile(r"(\A|T)[0-9]{2}:[0-9]{2}\Z")
+
+
+def with_seconds(text: str) -> str:
+    """A time or local date-time as a browser's field posts it, with its seconds (a time
+    that does not exist is left as typed, for its message)."""
+    if not _NO_SECONDS.search(text):
+        return text
+    try:
+        time.fromisoformat(text[-5:])
+    except ValueError:
+        return text
+    return text + ":00"
+
+
+def _posted_text(text: str, crlf: bool) -> str:
+    """A browser posts every line break as CRLF: back to the line breaks the value had."""
+    text = text.replace("\r\n", "\n")
+    return text.replace("\n", "\r\n") if crlf else text
+
+
+def _line_breaks(text: str) -> str:
+    """How a text field can hold `text`'s line breaks: "" (none, or \\n), "crlf" (every
+    one \\r\\n, sent back so), or "json" (carriage returns a field cannot keep)."""
+    if "\r" not in text:
+        return ""
+    bare = text.replace("\r\n", "")
+    return "json" if "\r" in bare or "\n" in bare else "crlf"
 
 
 # --- Date-times: a local date-time plus an explicit time zone ------------------------------
@@ -192,9 +235,26 @@ class Node:
     in_list: bool = False
     required: bool = False
     errors: list[str] = field(default_factory=list)
-    # A list with more items than the form draws, edited as one JSON field instead.
+    # A list with more items than the form draws, or text whose carriage returns a field
+    # cannot keep, edited as one JSON field instead.
     as_json: bool = False
     notice: str = ""
+    crlf: bool = False  # the text's line breaks are \r\n, and are sent so
+
+    @property
+    def multiline(self) -> bool:
+        """Drawn as a growing text area: text, and any value holding a line break."""
+        return self.widget.kind == "text" or "\n" in self.text or "\r" in self.text
+
+    @property
+    def input_type(self) -> str:
+        """The browser field's type: a text field when the browser's own field would clear
+        or rewrite the value, or when it is in error (the value stays in view as typed)."""
+        native = self.widget.input_type
+        keeps = _BROWSER_KEEPS.get(native)
+        if self.errors or (keeps and self.text and not keeps.match(self.text)):
+            return "text"
+        return native
 
     @property
     def html_id(self) -> str:
@@ -296,7 +356,9 @@ class _Builder:
         node.required = required and not parameter["nullable"]
         if from_default and self.data is None:
             value = self._usable_default(node, value)
-        if kind == "list":
+        if kind == "scalar" and self.data is not None and self.data.get(f"{name}.as_json"):
+            self._text_as_json(node, self.data.get(name, ""))
+        elif kind == "list":
             self._list(node, value, from_default=from_default)
         elif kind == "object":
             self._object(node, value, from_default=from_default)
@@ -306,7 +368,28 @@ class _Builder:
                 node.zone, node.zone_is_default = "UTC", True
         else:
             node.text = self._text(node, value)
+            if self.data is None and node.kind == "scalar":
+                self._keep_line_breaks(node, value)
         return node
+
+    @staticmethod
+    def _keep_line_breaks(node: Node, value: Any) -> None:
+        """A browser posts every line break of a field as \\r\\n: text whose breaks are
+        all \\r\\n says so to be sent back the same; text with other carriage returns
+        is edited as a JSON string, which keeps them."""
+        breaks = _line_breaks(node.text)
+        if breaks == "crlf":
+            node.crlf = True
+        elif breaks == "json":
+            _Builder._text_as_json(node, json.dumps(value, ensure_ascii=False))
+
+    @staticmethod
+    def _text_as_json(node: Node, text: str) -> None:
+        node.kind, node.widget, node.as_json, node.text = "json", WIDGETS["json"], True, text
+        node.notice = (
+            "This text holds carriage returns that a form field cannot keep, so it is edited "
+            'here as a JSON string ("\\r" is a carriage return, "\\n" a new line).'
+        )
 
     @staticmethod
     def _usable_default(node: Node, value: Any) -> Any:
@@ -327,7 +410,9 @@ class _Builder:
 
     def _text(self, node: Node, value: Any) -> str:
         if self.data is not None:
-            return self.data.get(node.name, "")
+            node.crlf = self.data.get(f"{node.name}.crlf") == "on"
+            text = _posted_text(self.data.get(node.name, ""), node.crlf)
+            return with_seconds(text) if node.widget.input_type == "time" else text
         if node.widget.kind == "checkbox":
             return "on" if value is True else ""
         if node.widget.kind == "choice":
@@ -338,7 +423,8 @@ class _Builder:
 
     def _date_time(self, node: Node, value: Any) -> tuple[str, str]:
         if self.data is not None:
-            return self.data.get(node.name, ""), self.data.get(f"{node.name}.tz", "")
+            local = with_seconds(self.data.get(node.name, ""))
+            return local, self.data.get(f"{node.name}.tz", "")
         return split_date_time(value)
 
     def _object(self, node: Node, value: Any, *, from_default: bool) -> None:
@@ -403,8 +489,9 @@ class _Builder:
 
     @staticmethod
     def _list_as_json(node: Node, text: str) -> None:
-        node.kind, node.widget, node.as_json, node.text = "json", WIDGETS["json"], True, text
-        node.is_null = False
+        notice = node.notice
+        _Builder._text_as_json(node, text)
+        node.is_null, node.notice = False, notice
         if not node.notice:
             node.notice = (
                 f"The form shows up to {MAX_FORM_FIELDS:,} fields, so this list is edited "

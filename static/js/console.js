@@ -210,6 +210,22 @@
     if (form) offerDraft(form);
   });
 
+  // Text fields grow with their lines; browsers without CSS field-sizing are sized here.
+  if (!(window.CSS && CSS.supports && CSS.supports("field-sizing", "content"))) {
+    var grow = function (area) {
+      area.style.height = "auto";
+      area.style.height = area.scrollHeight + 2 + "px";
+    };
+    document.addEventListener("input", function (event) {
+      if (event.target.matches && event.target.matches("textarea[data-grow]")) grow(event.target);
+    });
+    ["DOMContentLoaded", "htmx:afterSettle"].forEach(function (type) {
+      document.addEventListener(type, function () {
+        document.querySelectorAll("textarea[data-grow]").forEach(grow);
+      });
+    });
+  }
+
   // Filters left empty stay out of the address, so a shared link says only what it filters.
   document.addEventListener("submit", function (event) {
     var form = event.target;

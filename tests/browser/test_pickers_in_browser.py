@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION, demo_packages
 from tests.conftest import save_demo_function
 
 from .conftest import log_in
@@ -85,4 +86,25 @@ def test_a_list_of_people_is_a_row_of_chips_picked_by_name(
     run = share.executions.get()
     assert run.input_variables["recipients"] == ["481303515"]
     assert run.input_variables["teams"] == ["1201"]
+    assert page.problems == []
+
+
+def test_every_demo_form_opens_clean(page, member, instance, developer_token):
+    """A new user's first forms: every default names a directory entry that exists."""
+    names = [
+        function["definition"]["name"]
+        for package in demo_packages()
+        if package["id"] == DEMO_PACKAGE_ID
+        for function in package["versions"][LATEST_DEMO_VERSION]["functions"]
+    ]
+    log_in(page, "member", "member-password")
+    for name in names:
+        function = save_demo_function(instance, developer_token, name)
+        page.goto(f"/functions/{function.pk}/run/")
+        pickers = page.locator("input[data-picker]")
+        for index in range(pickers.count()):
+            picker = pickers.nth(index)
+            if picker.input_value():
+                expect(page.locator(f"#{picker.get_attribute('id')}-named")).not_to_be_empty()
+        assert page.locator(".picker-named.problem, .field-error").all_inner_texts() == [], name
     assert page.problems == []

@@ -47,7 +47,7 @@ def test_presets_are_listed_with_who_and_when_and_fill_the_form(member_client, g
 
     assert f'?preset={preset.pk}">Ada, excited</a>' in page and "member," in page
     assert "Filled with the preset “Ada, excited”." in filled
-    assert 'name="in.0" value="Ada"' in filled and 'value="true" checked' in filled
+    assert ">\nAda</textarea>" in filled and 'value="true" checked' in filled
 
 
 def test_a_preset_is_edited_with_its_inputs_checked(member_client, preset):

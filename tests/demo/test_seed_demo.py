@@ -8,6 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
+from codeengine_ui.demo.emulator import DEMO_PEOPLE
+from codeengine_ui.demo.history import CUSTOMERS
 from codeengine_ui.runs.models import OUTCOME_OF_STATUS, Execution, Outcome
 from tests.conftest import ANALYST_TOKEN, DEVELOPER_TOKEN
 
@@ -55,3 +57,9 @@ def test_the_demo_history_can_be_left_out(db, demo_settings, monkeypatch):
     call_command("seed_demo", "--no-history", verbosity=0)
 
     assert not Execution.objects.exists()
+
+
+def test_the_demo_history_names_only_people_the_demo_directory_has():
+    people = {str(person["id"]) for person in DEMO_PEOPLE}
+
+    assert set(CUSTOMERS) <= people

@@ -24,7 +24,8 @@ from .editor_helpers import browser_post, errors, posted_editor, render, resent,
         ("decimal", "3", 3),
         ("decimal", "-1e-7", -1e-07),
         ("date", "2024-02-29", "2024-02-29"),
-        ("time", "14:30", "14:30"),  # a browser time field drops zero seconds
+        ("time", "14:30", "14:30:00"),  # a browser time field drops zero seconds: put back
+        ("text", "id,name\n1,Ann\r\n2,Bob\n", "id,name\n1,Ann\n2,Bob\n"),  # posted as CRLF
         ("time", "23:59:59", "23:59:59"),
         ("duration", "PT1H30M", "PT1H30M"),
         ("duration", "P2D", "P2D"),
@@ -51,7 +52,8 @@ def test_decimal_keeps_its_digits():
     ("local", "zone", "expected"),
     [
         ("2026-04-23T12:00:00", "UTC", "2026-04-23T12:00:00Z"),
-        ("2026-04-23T12:00", "Z", "2026-04-23T12:00Z"),  # seconds as the browser gives them
+        # A browser's field drops zero seconds; Code Engine gets them back.
+        ("2026-04-23T12:00", "Z", "2026-04-23T12:00:00Z"),
         ("2026-04-23T14:00:00", "+02:00", "2026-04-23T14:00:00+02:00"),
         ("2026-01-15T09:30:00", "America/New_York", "2026-01-15T09:30:00-05:00"),
         ("2026-07-15T09:30:00", "America/New_York", "2026-07-15T09:30:00-04:00"),
@@ -280,7 +282,7 @@ def test_adding_an_item_keeps_every_value_typed_so_far():
     )
     html = render(editor)
 
-    assert 'value="typed, not saved"' in html
+    assert ">\ntyped, not saved</textarea>" in html
     assert [node.name for node in editor.nodes[1].children] == ["in.1.0", "in.1.1"]
     assert "Fill in or remove this item" not in html, "an editing action shows no errors"
 

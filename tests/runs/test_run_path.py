@@ -266,7 +266,7 @@ def test_last_inputs_prefill_the_form(member_client, greet, developer_token):
 
     html = member_client.get(f"/functions/{greet.pk}/run/").content.decode()
 
-    assert 'value="Grace"' in html
+    assert ">\nGrace</textarea>" in html
 
 
 def test_polling_returns_only_the_live_fragment(member_client, greet, member):
