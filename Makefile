@@ -6,12 +6,13 @@ UV_VERSION := 0.13.8
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install setup run test test-postgres bench screenshots lint format lock chromium clean
+.PHONY: help install setup run cli test test-postgres bench screenshots lint format lock chromium clean
 
 help:
 	@echo "make run            set up and start the console on http://127.0.0.1:$${PORT:-8000}"
 	@echo "make install        create .venv with the runtime dependencies only (deployments)"
 	@echo "make setup          what make run does before starting: .venv, .env, migrate, demo data"
+	@echo "make cli            install the ce command line into .venv/bin/ce"
 	@echo "make test           ruff + the whole test suite (SQLite, browser tests included)"
 	@echo "make test-postgres  the whole test suite against PostgreSQL ($(POSTGRES_URL))"
 	@echo "make bench          print the benchmark figures"
@@ -21,11 +22,13 @@ help:
 
 $(BIN)/uv:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.13 is required: '$(PYTHON)' was not found (set PYTHON=...)."; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@echo "Creating $(VENV) with $(PYTHON)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(VENV)/.runtime-installed: $(BIN)/uv pyproject.toml uv.lock
-	$(BIN)/uv sync --quiet --locked --inexact --no-dev
+	@echo "Installing the locked dependencies into $(VENV)..."
+	@$(BIN)/uv sync --quiet --locked --inexact --no-dev
 	@touch $@
 
 $(VENV)/.dev-installed: $(BIN)/uv pyproject.toml uv.lock
@@ -41,17 +44,31 @@ install: $(VENV)/.runtime-installed
 	  '# A deployment writes its own .env (see .env.example and the README).' 'DEBUG=1' > $@
 	@echo "Wrote .env for local development (DEBUG=1)."
 
+# Quiet on purpose (the audit lines the demo data writes are in the audit log): the last
+# thing it prints is the admin's login, framed, so that the one-time password is not lost
+# above the output of the processes make run starts next.
 setup: $(VENV)/.runtime-installed .env
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	@echo "Migrating the database..."
+	@LOG_LEVEL=WARNING $(BIN)/python manage.py migrate --noinput --verbosity 0
+	@echo "Loading the demo data..."
+	@LOG_LEVEL=WARNING $(BIN)/python manage.py seed_demo --url http://127.0.0.1:$${PORT:-8000}/
 
 # honcho runs the Procfile: web, worker and emulator; Ctrl-C, or any of them ending,
 # stops all three.
 run: export DEBUG ?= 1
-run: setup
-	@echo "Code Engine Console: http://127.0.0.1:$${PORT:-8000}/ (log in as admin; reset its"
-	@echo "password with .venv/bin/python manage.py changepassword admin). Ctrl-C stops it all."
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --no-colour --env /dev/null --port $${PORT:-8000}
+run:
+	@echo "Setting up, then starting the web server, the worker and the emulator (Ctrl-C stops all three)."
+	@$(MAKE) --no-print-directory setup
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --no-colour --env /dev/null --port $${PORT:-8000}
+
+# The command line alone (click and httpx, from uv.lock's cli group), without the console's
+# dependencies; make run and make install leave it in place.
+cli: $(BIN)/uv
+	@$(BIN)/uv sync --quiet --locked --inexact --only-group cli
+	@echo "ce is installed: $(CURDIR)/$(BIN)/ce (try: $(BIN)/ce --help)."
+	@echo "Point it at a console with an API key from your profile page there (your name, top right):"
+	@echo "  $(BIN)/ce login http://127.0.0.1:$${PORT:-8000}    (asks for the key), or set CE_URL and CE_KEY"
+	@echo "To call it as ce from anywhere: ln -s $(CURDIR)/$(BIN)/ce ~/.local/bin/ce"
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \

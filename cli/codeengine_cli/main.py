@@ -10,6 +10,7 @@ be reached or failed; 5 still running when --timeout was reached.
 """
 
 import json
+import shlex
 import sys
 import time
 from datetime import date, timedelta
@@ -53,6 +54,51 @@ def cli():
 
 def _console() -> Console:
     return Console(load_settings())
+
+
+# Why the console prefers a function among several of one name (its `choice.reason`).
+CHOICE_REASONS = {
+    "starred": "the starred one",
+    "newest_starred": "the newest starred version",
+    "newest": "the newest version",
+}
+
+
+def _function(console: Console, name: str) -> dict:
+    """The saved function NAME names, with its inputs. Of several with that name, the one
+    the console prefers (the starred one, else the newest version), said on stderr."""
+    try:
+        return console.request("GET", f"/functions/{segment(name)}")
+    except ConsoleError as error:
+        problem = error.problem
+        if problem.get("code") != "function_ambiguous":
+            raise
+        if not isinstance(problem.get("choice"), dict):
+            message = _with_candidates(str(error), problem)
+            raise ConsoleError(message, error.exit_code, problem) from None
+    choice = problem["choice"]
+    why = CHOICE_REASONS.get(choice.get("reason"), "the one the console prefers")
+    search = shlex.quote(name.rpartition("@")[0] or name)
+    show(
+        f"ce: {problem.get('count', 'Several')} saved functions are named {name}; using "
+        f"{why}: {choice['function_name']} {choice['version']} on {choice['instance']} "
+        f"(id {choice['id']}). To choose another, name it by id (ce functions --search "
+        f"{search}) or add @version.",
+        err=True,
+    )
+    return console.request("GET", f"/functions/{choice['id']}")
+
+
+def _with_candidates(message: str, problem: dict) -> str:
+    lines = [message]
+    for candidate in problem.get("candidates") or []:
+        if isinstance(candidate, dict):
+            lines.append(
+                f"  id {candidate.get('id')}: {candidate.get('function_name')} "
+                f"{candidate.get('version')} on {candidate.get('instance')}, package "
+                f"{candidate.get('package_id')}{' (starred)' if candidate.get('starred') else ''}"
+            )
+    return "\n".join(lines)
 
 
 # --- login -------------------------------------------------------------------------------
@@ -202,7 +248,7 @@ def run(function, pairs, inputs_file, version, wait, timeout, idempotency_key, a
 
     Exits 0 when the run succeeded, 1 when it ended otherwise (see the exit codes above)."""
     console = _console()
-    definition = console.request("GET", f"/functions/{segment(function)}")
+    definition = _function(console, function)
     body = {"function": definition["id"], "inputs": _inputs(definition, pairs, inputs_file)}
     if version:
         body["version"] = version
@@ -242,7 +288,9 @@ _RUN_COLUMNS = [("id", "RUN"), ("status", "STATUS"), ("function_name", "FUNCTION
                 ("queued_at", "QUEUED"), ("duration_ms", "MS")]  # fmt: skip
 
 
-def _history_filters(function, status, outcome, source, mine, since, search) -> dict:
+def _history_filters(console, function, status, outcome, source, mine, since, search) -> dict:
+    if function:
+        function = str(_function(console, function)["id"])
     filters = {"function": function, "outcome": outcome, "source": source, "q": search,
                "since": _since(since), "mine": "true" if mine else ""}  # fmt: skip
     if status:
@@ -264,7 +312,7 @@ def _history_filters(function, status, outcome, source, mine, since, search) -> 
 def runs(function, status, outcome, source, mine, since, search, limit, as_json):
     """The team's history, newest first."""
     console = _console()
-    params = _history_filters(function, status, outcome, source, mine, since, search)
+    params = _history_filters(console, function, status, outcome, source, mine, since, search)
     found: list[dict] = []
     cursor = None
     while len(found) < limit:
@@ -334,7 +382,7 @@ def batch(function, inputs_file, version, wait, timeout, as_json):
     """Run FUNCTION once per line of --inputs-file (up to 1,000), with a progress bar and a
     summary. Exits 0 when every run succeeded, 1 otherwise."""
     console = _console()
-    definition = console.request("GET", f"/functions/{segment(function)}")
+    definition = _function(console, function)
     body = {"function": definition["id"], "inputs": _input_sets(inputs_file)}
     if version:
         body["version"] = version
@@ -466,7 +514,7 @@ def export(file_format, output, function, status, outcome, source, mine, since, 
     """The filtered history as JSON Lines (results and logs included) or CSV, streamed: exact
     to a file or a pipe, without the characters a terminal acts on to a terminal."""
     console = _console()
-    params = _history_filters(function, status, outcome, source, mine, since, search)
+    params = _history_filters(console, function, status, outcome, source, mine, since, search)
     chunks = console.stream(f"/runs/export.{file_format}", params)
     if output is None and sys.stdout.isatty():
         show_stream(chunks)

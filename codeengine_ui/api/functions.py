@@ -5,6 +5,7 @@ from django.db.models import Q
 from ninja import Router, Schema, Status
 
 from codeengine_ui.catalog.models import Function, InputPreset, ReleaseNews
+from codeengine_ui.domo.versions import version_key
 from codeengine_ui.parameters.types import inputs_problems
 from codeengine_ui.text_lines import ONE_LINE_REFUSAL, not_one_line
 
@@ -41,8 +42,9 @@ class PresetIn(Schema):
 def function_named(text: str, user) -> Function:
     """The saved function `text` names: its id, its name (the console's or its own), or
     `instance/package/function`, each optionally with `@version`. An ambiguous name lists
-    the candidates."""
-    functions = Function.objects.select_related("instance", "default_token")
+    the candidates, and names the one a client that must choose should take (see
+    `preferred_function`)."""
+    functions = Function.objects.for_user_list(user).select_related("default_token")
     text = text.strip()
     name_part, at, version = text.rpartition("@")
     if at and name_part and version:  # name@version picks one of several saved versions
@@ -63,18 +65,72 @@ def function_named(text: str, user) -> Function:
         candidates = functions.filter(
             Q(display_name__iexact=text) | Q(function_name__iexact=text) | Q(app_alias=text)
         )
-    found = list(candidates[:11])
+    found = list(candidates[: MAX_CANDIDATES + 1])
     if not found:
         raise Problem(404, "function_not_found", f'No saved function is named "{text}".')
-    if len(found) > 1:
-        raise Problem(
-            409,
-            "function_ambiguous",
-            f'{len(found)}{"+" if len(found) > 10 else ""} saved functions are named "{text}": '
-            "name it by id, add @version, or write instance/package/function.",
-            candidates=[_summary(function, user) for function in found[:10]],
-        )
-    return found[0]
+    if len(found) == 1:
+        return found[0]
+    raise _ambiguous(text, found, user)
+
+
+# Enough to judge any real name (a function saved at every version it ever had).
+MAX_CANDIDATES = 500
+SHOWN_CANDIDATES = 10
+
+
+def preferred_function(found: list[Function]) -> tuple[Function | None, str]:
+    """Of several saved functions with one name, the one to take, and why: the starred one
+    (`is_starred`, for the person asking), else the newest version. Versions compare only
+    within one function (instance, package and name); when the candidates are more than
+    one function and none or several are starred, nobody can tell which is meant."""
+    starred = [function for function in found if getattr(function, "is_starred", False)]
+    pool = starred or found
+    lineages = {(f.instance_id, f.package_id, f.function_name) for f in pool}
+    if len(lineages) > 1:
+        return None, "starred_differ" if len(starred) > 1 else "unstarred_differ"
+    newest = max(pool, key=lambda function: version_key(function.version))
+    if len(starred) == 1:
+        return newest, "starred"
+    return newest, "newest_starred" if starred else "newest"
+
+
+_CHOICE_REASONS = {
+    "starred": "the starred one is {choice}",
+    "newest_starred": "the newest starred version is {choice}",
+    "newest": "none is starred; the newest version is {choice}",
+    "starred_differ": "{count} starred ones are different functions",
+    "unstarred_differ": "they are different functions (instance, package or name) and none "
+    "is starred",
+}
+
+
+def _ambiguous(text: str, found: list[Function], user) -> Problem:
+    count = f"{len(found)}{'+' if len(found) > MAX_CANDIDATES else ''}"
+    choice, reason = preferred_function(found)
+    starred = sum(bool(getattr(function, "is_starred", False)) for function in found)
+    described = _CHOICE_REASONS[reason].format(
+        choice=_described(choice) if choice else "", count=starred
+    )
+    extra = {
+        "count": len(found),
+        "candidates": [_summary(function, user) for function in found[:SHOWN_CANDIDATES]],
+    }
+    if choice is not None:
+        extra["choice"] = {**_summary(choice, user), "reason": reason}
+    return Problem(
+        409,
+        "function_ambiguous",
+        f'{count} saved functions are named "{text}"; {described}. Name one by its id, '
+        "add @version, or write instance/package/function.",
+        **extra,
+    )
+
+
+def _described(function: Function) -> str:
+    return (
+        f"{function.function_name} {function.version} on {function.instance.name} "
+        f"(id {function.pk})"
+    )
 
 
 def _summary(function: Function, user, news: ReleaseNews | None = None) -> dict:

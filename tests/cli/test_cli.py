@@ -94,10 +94,57 @@ def test_inputs_that_do_not_fit_are_refused_at_their_path(logged_in):
     assert "values" in done.stderr and "do not fit" in done.stderr
 
 
-def test_a_name_of_several_versions_is_ambiguous(logged_in):
+def test_a_name_several_functions_share_runs_the_starred_one_and_says_so(logged_in):
     done = ce(logged_in, "run", "greet", "--input", "name=Ada")
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "Hello, Ada."  # 1.1.0's wording, the starred version
+    assert (
+        "4 saved functions are named greet; using the starred one: greet 1.1.0 on emulator"
+        in done.stderr
+    )
+    assert "name it by id (ce functions --search greet) or add @version" in done.stderr
+
+
+def test_the_history_of_a_shared_name_is_the_starred_functions(logged_in):
+    ce(logged_in, "run", "greet@1.1.0", "--input", "name=Ada")
+    listed = json.loads(ce(logged_in, "functions", "--json").stdout)
+    starred = next(f["id"] for f in listed if f["function_name"] == "greet" and f["starred"])
+
+    done = ce(logged_in, "runs", "--function", "greet", "--json")
+
+    assert done.returncode == 0, done.stderr
+    runs = json.loads(done.stdout)
+    assert runs and {run["function"]["id"] for run in runs} == {starred}
+    assert "using the starred one" in done.stderr
+
+
+def test_a_name_of_different_unstarred_functions_says_how_to_choose(stack, logged_in):
+    _star_greet(stack, False)
+    try:
+        done = ce(logged_in, "run", "greet", "--input", "name=Ada")
+    finally:
+        _star_greet(stack, True)
+
     assert done.returncode == 3
-    assert "add @version" in done.stderr
+    assert "they are different functions" in done.stderr
+    assert "Name one by its id, add @version" in done.stderr
+    assert done.stderr.count("  id ") == 4 and "package" in done.stderr
+
+
+def _star_greet(stack, starred: bool) -> None:
+    """Star or unstar the admin's greet 1.1.0 in the stack's database."""
+    change = "add" if starred else "remove"
+    code = (
+        "from django.contrib.auth.models import User; "
+        "from codeengine_ui.catalog.models import Function; "
+        "Function.objects.get(function_name='greet', version='1.1.0')"
+        f".starred_by.{change}(User.objects.get(username='admin'))"
+    )
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT, env=stack.environment, check=True, capture_output=True,
+    )  # fmt: skip
 
 
 def test_a_name_holding_address_characters_or_controls_is_asked_as_typed(logged_in):

@@ -88,8 +88,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Do not add the month of past runs (added only while the history is empty).",
         )
+        parser.add_argument(
+            "--url",
+            default="",
+            help="The console's address, shown with the admin's login (make run passes it).",
+        )
 
-    def handle(self, *, username, no_history, **options):
+    def handle(self, *, username, no_history, url, verbosity, **options):
         if not settings.CODEENGINE_EMULATOR_TOKEN:
             raise CommandError("CODEENGINE_EMULATOR_TOKEN is empty: set it (or DEBUG=1).")
         with transaction.atomic():
@@ -112,34 +117,38 @@ class Command(BaseCommand):
                 past_runs = 0
                 if not no_history and not Execution.objects.exists():
                     past_runs = self._history(instance, developer_token, admin)
-        self.stdout.write(
-            self.style.SUCCESS(
+        if verbosity >= 1:
+            self.stdout.write(
                 f"Demo data ready: instance {instance.base_url}, {count} functions"
                 + (f", {past_runs} past runs." if past_runs else ".")
             )
-        )
+        # Always shown, last: a generated password is never shown again.
+        self.stdout.write(self.style.WARNING(framed(self._login(url, username, password))))
+
+    def _login(self, url: str, username: str, password: str | None) -> list[str]:
+        reset = f".venv/bin/python manage.py changepassword {username}"
+        lines = [f"Open      {url}"] if url else []
+        lines.append(f"User      {username}")
         if password:
-            self.stdout.write(
-                self.style.WARNING(
-                    f"Created the admin user. Log in as {username!r} with password {password!r}\n"
-                    "(shown only this once; change it with: .venv/bin/python manage.py "
-                    f"changepassword {username})"
-                )
-            )
+            lines += [f"Password  {password}   (shown only this once)", f"Change it {reset}"]
+        elif password is None:
+            lines += ["Password  the one shown when the user was created; to reset it:",
+                      f"          {reset}"]  # fmt: skip
         else:
-            self.stdout.write(
-                f"Log in as {username!r} (password shown when it was created; reset it with "
-                f".venv/bin/python manage.py changepassword {username})."
-            )
+            lines.append("Password  the one in DEMO_ADMIN_PASSWORD")
+        return lines
 
     def _admin(self, username: str):
+        """The admin user, and its new password: "" when DEMO_ADMIN_PASSWORD chose it,
+        None when the user already existed."""
         user_model = get_user_model()
         user = user_model.objects.filter(username=username).first()
         if user:
             return user, None
-        password = os.environ.get("DEMO_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        chosen = os.environ.get("DEMO_ADMIN_PASSWORD", "")
+        password = chosen or secrets.token_urlsafe(12)
         user = user_model.objects.create_superuser(username=username, password=password, email="")
-        return user, (None if os.environ.get("DEMO_ADMIN_PASSWORD") else password)
+        return user, ("" if chosen else password)
 
     def _instance(self) -> Instance:
         instance = Instance.objects.filter(name=DEMO_INSTANCE_NAME).first() or Instance(
@@ -255,3 +264,12 @@ class Command(BaseCommand):
             if definition["name"] in STARRED_FOR_ADMIN and version == LATEST_DEMO_VERSION:
                 saved.starred_by.add(admin)
         return len(wanted)
+
+
+def framed(lines: list[str]) -> str:
+    """Lines in a box that stands out of a scrolling log."""
+    width = max(len(line) for line in lines) + 4
+    rule = "+" + "-" * width + "+"
+    blank = "|" + " " * width + "|"
+    body = [f"|  {line.ljust(width - 4)}  |" for line in lines]
+    return "\n".join(["", rule, blank, *body, blank, rule, ""])
