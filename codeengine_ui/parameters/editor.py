@@ -262,8 +262,13 @@ class Node:
 
     @property
     def chips(self) -> bool:
-        """A list of people or groups, drawn as a row of chips each picked by name."""
-        return self.kind == "list" and self.parameter["type"] in CHIP_TYPES
+        """A list of people or groups, drawn as a row of chips each picked by name (as a
+        list of text areas when an item holds a line break, which a chip would drop)."""
+        return (
+            self.kind == "list"
+            and self.parameter["type"] in CHIP_TYPES
+            and not any(child.multiline for child in self.children)
+        )
 
     @property
     def optional_null(self) -> bool:

@@ -413,3 +413,14 @@ def test_a_refused_value_stays_in_its_field_beside_the_message():
     assert 'type="text" id="f-in-0" name="in.0" value="4.5"' in html
     assert 'type="text" id="f-in-1" name="in.1" value="23/04/2026"' in html
     assert "Expected a whole number (e.g. 42), got 4.5." in html
+
+
+def test_an_id_holding_a_line_break_is_shown_whole_and_refused_not_silently_joined():
+    definition = [{"name": "people", "type": "person", "isList": True}]
+    values = {"people": ["481303514", "12\n3"]}
+    editor = InputsEditor(normalise_parameters(definition), values=values)
+
+    html = render(editor)
+
+    assert "chip-input" not in html  # a one-line chip would post 123
+    assert ">\n12\n3</textarea>" in html
