@@ -269,6 +269,15 @@ class SignInView(auth_views.LoginView):
         return context
 
 
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """Where a link from an admin leads: the person chooses a (first or new) password. The
+    link proves who they are, so the audit log names them, though nobody is logged in."""
+
+    def form_valid(self, form):
+        self.request.audit_actor = self.user
+        return super().form_valid(form)
+
+
 class SignOutView(auth_views.LogoutView):
     """Logs out of the console and, when an identity provider signed the person in and
     offers it, sends the browser on to end the provider's session too."""
