@@ -41,6 +41,10 @@ def server_today() -> date:
     return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
+# The days a filter may name: far outside them, date arithmetic would overflow.
+FILTER_DAYS = (date(1970, 1, 1), date(2999, 12, 31))
+
+
 def local_midnight(day: date) -> datetime:
     """The start of `day` in the viewer's time zone."""
     return timezone.make_aware(datetime.combine(day, time.min))

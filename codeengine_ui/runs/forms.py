@@ -1,5 +1,5 @@
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -9,7 +9,7 @@ from codeengine_ui.catalog.forms import TOKEN_NOT_USABLE, UsableTokenField
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.catalog.tokens import run_refusal
 from codeengine_ui.request_values import row_id
-from codeengine_ui.timezones import local_midnight
+from codeengine_ui.timezones import FILTER_DAYS, local_midnight
 
 from .history import search
 from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome, RunSource
@@ -52,8 +52,7 @@ class RunOptionsForm(forms.Form):
             raise PermissionDenied(TOKEN_NOT_USABLE)
 
 
-# Runs happen in these years; dates far outside them would overflow date arithmetic.
-HISTORY_DAYS = (date(1970, 1, 1), date(2999, 12, 31))
+HISTORY_DAYS = FILTER_DAYS
 
 
 class HistoryFilterForm(forms.Form):
