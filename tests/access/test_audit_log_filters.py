@@ -2,8 +2,7 @@
 and page like the history; htmx swaps keep the address in step."""
 
 import re
-from datetime import datetime, timedelta
-from datetime import timezone as utc_zone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -28,7 +27,7 @@ def _event(action, target, actor_name="", at=None, **details) -> AuditEvent:
 
 
 def _day(day: int) -> datetime:
-    return datetime(2026, 3, day, 12, 0, tzinfo=utc_zone.utc)
+    return datetime(2026, 3, day, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -76,7 +75,7 @@ def test_every_event_newest_first_without_filters(client, events):
             "?action=runs_pruned&actor=%28system%29&target=runs&since=2026-03-04&until=2026-03-04",
             ["system"],
         ),
-    ],  # fmt: skip
+    ],
 )
 def test_each_filter_and_their_combinations(client, events, query, expected):
     assert _listed(client, query) == _ids(events, *expected)
@@ -84,9 +83,7 @@ def test_each_filter_and_their_combinations(client, events, query, expected):
 
 def test_dates_are_the_viewers_days(client, events):
     client.cookies["console_tz"] = "Pacific/Auckland"  # UTC+13 in March
-    late = _event(
-        AuditAction.TOKEN_DELETED, "x", at=datetime(2026, 3, 9, 12, 30, tzinfo=utc_zone.utc)
-    )
+    late = _event(AuditAction.TOKEN_DELETED, "x", at=datetime(2026, 3, 9, 12, 30, tzinfo=UTC))
 
     assert _listed(client, "?since=2026-03-10&until=2026-03-10") == [late.pk]
 
