@@ -33,12 +33,12 @@ class DetailLine:
     text: str
 
     @property
-    def shown(self) -> str:
-        return Truncator(self.text).chars(SHOWN_CHARACTERS)
+    def is_shortened(self) -> bool:
+        return len(self.text) > SHOWN_CHARACTERS
 
     @property
-    def is_shortened(self) -> bool:
-        return self.shown != self.text
+    def shown(self) -> str:
+        return Truncator(self.text).chars(SHOWN_CHARACTERS) if self.is_shortened else self.text
 
     def __str__(self) -> str:
         return f"{self.label}: {self.text}"

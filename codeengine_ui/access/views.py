@@ -43,7 +43,7 @@ from .sign_in import (
     remove_identity_link,
 )
 
-AUDIT_PAGE_SIZE = 100
+AUDIT_PAGE_SIZE = 50
 
 
 @role_required(Role.ADMIN)
