@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
-from codeengine_ui.timezones import FILTER_DAYS, local_midnight, server_today
+from codeengine_ui.timezones import day_refusal, local_midnight, server_today
 
 from .models import ApiKey, AuditAction
 from .roles import ASSIGNABLE_ROLES, Role
@@ -178,13 +178,9 @@ class AuditFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         for name in ("since", "until"):
-            day = data.get(name)
-            if day and not FILTER_DAYS[0] <= day <= FILTER_DAYS[1]:
-                self.add_error(
-                    name,
-                    f"Choose a day between {FILTER_DAYS[0]:%Y-%m-%d} and "
-                    f"{FILTER_DAYS[1]:%Y-%m-%d}.",
-                )
+            refusal = day_refusal(data.get(name))
+            if refusal:
+                self.add_error(name, refusal)
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")
