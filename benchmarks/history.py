@@ -20,18 +20,18 @@ import contextlib
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+
+from shared import on_each_database, setup_django_for_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = 1_000_000
 INSERT_BATCH = 10_000
 YEAR = timedelta(days=365)
 SAMPLES = 40
-POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_DATABASE = "codeengine_bench_history"
 STATUSES = (
     ["SUCCESS"] * 85 + ["FAILED"] * 8 + ["RESULT_TYPE_FAILURE"] * 3 + ["error"] * 2
@@ -43,62 +43,11 @@ def main() -> None:
     if os.environ.get("BENCH_DATABASE_URL"):
         measure(os.environ["BENCH_SUFFIX"])
         return
-    sqlite_url = f"sqlite:///{ROOT / 'var' / 'bench-history.sqlite3'}"
-    run_part(sqlite_url, "")
-    if postgres_ready():
-        run_part(f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}", "_postgres")
-
-
-def run_part(database_url: str, suffix: str) -> None:
-    environment = {**os.environ, "BENCH_DATABASE_URL": database_url, "BENCH_SUFFIX": suffix}
-    subprocess.run([sys.executable, __file__], env=environment, check=True, cwd=ROOT)
-
-
-def postgres_ready() -> bool:
-    import psycopg
-
-    try:
-        with psycopg.connect(
-            f"{POSTGRES_SERVER}/postgres", connect_timeout=3, autocommit=True
-        ) as connection:
-            exists = connection.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", [POSTGRES_DATABASE]
-            ).fetchone()
-            if not exists:
-                connection.execute(f'CREATE DATABASE "{POSTGRES_DATABASE}"')
-    except psycopg.Error as error:
-        print(
-            f"PostgreSQL does not answer at {POSTGRES_SERVER} ({error}); the _postgres "
-            "figures are skipped.",
-            file=sys.stderr,
-        )
-        return False
-    return True
-
-
-def setup_django() -> None:
-    from cryptography.fernet import Fernet
-
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "benchmark-only-secret",
-            "ALLOWED_HOSTS": "testserver",
-            "DATABASE_URL": os.environ["BENCH_DATABASE_URL"],
-            "LOG_LEVEL": "WARNING",
-            "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
-        }
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    on_each_database(__file__, ROOT / "var" / "bench-history.sqlite3", POSTGRES_DATABASE)
 
 
 def measure(suffix: str) -> None:
-    setup_django()
+    setup_django_for_pages(ROOT)
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.management import call_command

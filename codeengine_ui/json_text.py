@@ -85,6 +85,17 @@ def one_line(value: Any, *, python: bool = False) -> str:
     return "".join(_pieces(value, python, fold_depth=0))
 
 
+_COMPACT = (",", ":")
+
+
+def compact(value: Any) -> str:
+    """`value` as JSON without a space after "," and ":" (a spreadsheet cell), whatever
+    its depth."""
+    if not deeper_than(value, MAX_DEPTH):
+        return json.dumps(value, ensure_ascii=False, default=str, separators=_COMPACT)
+    return "".join(_pieces(value, False, fold_depth=0, separators=_COMPACT))
+
+
 def same_json(left: Any, right: Any) -> bool:
     """Whether two values are the same JSON: 1 and 1.0, or 0 and false, differ; object keys
     may come in any order."""
@@ -117,8 +128,10 @@ class _Frame:
         self.first = True
 
 
-def _pieces(value: Any, python: bool, fold_depth: int = FOLD_DEPTH):
-    """The text of `value` in pieces, walking it with an explicit stack."""
+def _pieces(value: Any, python: bool, fold_depth: int = FOLD_DEPTH, separators=(", ", ": ")):
+    """The text of `value` in pieces, walking it with an explicit stack; `separators`
+    (between items, after a key) as json.dumps takes them, for the levels on one line."""
+    item_separator, key_separator = separators
     stack: list[_Frame] = []
 
     def start(item: Any, depth: int) -> str:
@@ -138,13 +151,13 @@ def _pieces(value: Any, python: bool, fold_depth: int = FOLD_DEPTH):
             yield frame.closer if inline else "\n" + _INDENT * frame.depth + frame.closer
             continue
         if inline:
-            yield "" if frame.first else ", "
+            yield "" if frame.first else item_separator
         else:
             yield ("" if frame.first else ",") + "\n" + _INDENT * (frame.depth + 1)
         frame.first = False
         if frame.is_dict:
             key, item = item
-            yield json.dumps(str(key), ensure_ascii=False) + ": "
+            yield json.dumps(str(key), ensure_ascii=False) + (key_separator if inline else ": ")
         yield start(item, frame.depth + 1)
 
 

@@ -41,6 +41,17 @@ def server_today() -> date:
     return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
+# The days a filter may name: far outside them, date arithmetic would overflow.
+FILTER_DAYS = (date(1970, 1, 1), date(2999, 12, 31))
+
+
+def day_refusal(day: date | None) -> str | None:
+    """Why a filter cannot start or end on `day` (outside FILTER_DAYS), or None."""
+    if day and not FILTER_DAYS[0] <= day <= FILTER_DAYS[1]:
+        return f"Choose a day between {FILTER_DAYS[0]:%Y-%m-%d} and {FILTER_DAYS[1]:%Y-%m-%d}."
+    return None
+
+
 def local_midnight(day: date) -> datetime:
     """The start of `day` in the viewer's time zone."""
     return timezone.make_aware(datetime.combine(day, time.min))

@@ -7,7 +7,7 @@ from django.urls import include, path
 
 from codeengine_ui.access import sign_in
 from codeengine_ui.access.roles import Role, role_required
-from codeengine_ui.access.views import SignInView, SignOutView
+from codeengine_ui.access.views import SetPasswordView, SignInView, SignOutView
 from codeengine_ui.dashboard import views as dashboard_views
 from codeengine_ui.runs.views import health
 
@@ -59,7 +59,7 @@ urlpatterns = [
     ),
     path(
         "accounts/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        SetPasswordView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -5,6 +5,7 @@ from django.db import models
 
 from codeengine_ui.request_values import RowsChoiceField
 
+from .audit_details import detail_lines
 from .models import AuditEvent
 
 
@@ -16,6 +17,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action", "at"]
     search_fields = ["target", "actor_name"]
     date_hierarchy = "at"
+    fields = ["at", "action", "target", "actor_name", "ip_address", "repeated", "last_at",
+              "details_in_words", "details"]  # fmt: skip
+    readonly_fields = ["details_in_words"]
+
+    @admin.display(description="Details")
+    def details_in_words(self, event: AuditEvent) -> str:
+        return "\n".join(map(str, detail_lines(event))) or "—"
 
     def has_add_permission(self, request):
         return False

@@ -104,13 +104,17 @@ def acting_as(user):
 
 def acting_user(request=None):
     """Who is making changes now: the one named by `acting_as`, else the user of `request`
-    or of the request being served (an API key's user, for the API); None when nobody is
-    (a shell)."""
+    or of the request being served (an API key's user, for the API), else the person a
+    request acts for while nobody is logged in (`request.audit_actor`: someone following
+    their own password link); None when nobody is (a shell)."""
     user = _acting_user.get()
     if user is not None:
         return user
-    user = getattr(request if request is not None else _current_request.get(), "user", None)
-    return user if getattr(user, "is_authenticated", False) else None
+    request = request if request is not None else _current_request.get()
+    user = getattr(request, "user", None)
+    if getattr(user, "is_authenticated", False):
+        return user
+    return getattr(request, "audit_actor", None)
 
 
 def record(

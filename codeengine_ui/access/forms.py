@@ -1,11 +1,13 @@
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 
-from codeengine_ui.timezones import server_today
+from codeengine_ui.timezones import day_refusal, local_midnight, server_today
 
-from .models import ApiKey
+from .models import ApiKey, AuditAction
 from .roles import ASSIGNABLE_ROLES, Role
 from .sign_in import accounts_with_email, identity_providers
 
@@ -141,3 +143,78 @@ class PasswordLoginForm(AuthenticationForm):
             "provider.",
             code="invalid_login",
         )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit log's filters; they live in the URL so a filtered view can be shared. A
+    filter with an error says so by its field; the others still apply."""
+
+    SYSTEM = "(system)"  # what the log shows for changes nobody made (a shell, a job)
+
+    action = forms.ChoiceField(
+        choices=[("", "All actions"), *AuditAction.choices], required=False, label="Action"
+    )
+    actor = forms.CharField(
+        label="By",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(
+            attrs={"list": "audit-actors", "placeholder": "Username", "autocomplete": "off"}
+        ),
+    )
+    target = forms.CharField(
+        label="On",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Token, user, function…"}),
+    )
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        for name in ("since", "until"):
+            refusal = day_refusal(data.get(name))
+            if refusal:
+                self.add_error(name, refusal)
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end date is before the start date.")
+            data.pop("since", None)  # the pair is what is wrong: neither applies
+        return data
+
+    def apply(self, events):
+        """`events` narrowed by the filters that are valid (all of them when none is)."""
+        if not self.is_bound:
+            return events
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("action"):
+            events = events.filter(action=data["action"])
+        actor = (data.get("actor") or "").strip()
+        if actor:
+            events = events.filter(actor_name="" if actor == self.SYSTEM else actor)
+        target = (data.get("target") or "").strip()
+        if target:
+            events = events.filter(target__icontains=target)
+        if data.get("since"):
+            events = events.filter(at__gte=local_midnight(data["since"]))
+        if data.get("until"):
+            events = events.filter(at__lt=local_midnight(data["until"] + timedelta(days=1)))
+        return events
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.query())
+
+    def query(self) -> dict[str, str]:
+        """The filters given, as the address keeps them (empty ones left out)."""
+        return {
+            name: self.data[name].strip()
+            for name in self.fields
+            if name in self.data and self.data[name].strip()
+        }

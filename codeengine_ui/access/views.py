@@ -17,8 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
-from django.utils.http import url_has_allowed_host_and_scheme, urlsafe_base64_encode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode, urlsafe_base64_encode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
 
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.keyset import newest_first
@@ -26,8 +27,9 @@ from codeengine_ui.request_values import row_id
 from codeengine_ui.timezones import server_today
 
 from .audit import record
+from .audit_details import detail_lines, referenced_names
 from .context_processors import THEME_CYCLE
-from .forms import ApiKeyForm, NewUserForm, PasswordLoginForm, RoleForm
+from .forms import ApiKeyForm, AuditFilterForm, NewUserForm, PasswordLoginForm, RoleForm
 from .models import ApiKey, AuditAction, AuditEvent, Theme, UserPreferences
 from .roles import Role, give_role, has_role, role_of, role_required
 from .sign_in import (
@@ -41,7 +43,7 @@ from .sign_in import (
     remove_identity_link,
 )
 
-AUDIT_PAGE_SIZE = 100
+AUDIT_PAGE_SIZE = 50
 
 
 @role_required(Role.ADMIN)
@@ -144,17 +146,28 @@ def _password_link(request, user) -> str:
 @role_required(Role.ADMIN)
 @require_GET
 def audit_log(request: HtmxHttpRequest) -> HttpResponse:
-    events = AuditEvent.objects.all()
-    action = request.GET.get("action", "")
-    if action in AuditAction.values:
-        events = events.filter(action=action)
-    page = newest_first(events, row_id(request.GET.get("before")), AUDIT_PAGE_SIZE)
+    """Who changed what, newest first: filters in the URL, pages continue with ?before=.
+    The filter form and the pager swap the results in place and keep the address."""
+    filters = AuditFilterForm(request.GET or None)
+    before = row_id(request.GET.get("before"))
+    page = newest_first(filters.apply(AuditEvent.objects.all()), before, AUDIT_PAGE_SIZE)
+    names = referenced_names(page.rows)
+    query = urlencode(filters.query())
     context = {
-        "events": page.rows,
+        "filters": filters,
+        "rows": [(event, detail_lines(event, names)) for event in page.rows],
         "next_before": page.next_before,
-        "actions": AuditAction.choices,
-        "action": action,
+        "query": query,
+        "is_first_page": before is None,
+        "actors": get_user_model().objects.order_by("username").values_list("username", flat=True),
+        "system_actor": AuditFilterForm.SYSTEM,
     }
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "access/audit_log.html#audit-results", context)
+        address = "?".join(filter(None, [request.path, query]))
+        if before is not None:
+            address += f"{'&' if query else '?'}before={before}"
+        return push_url(response, address)
     return render(request, "access/audit_log.html", context)
 
 
@@ -267,6 +280,15 @@ class SignInView(auth_views.LoginView):
             local_passwords=settings.LOCAL_PASSWORDS,
         )
         return context
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """Where a link from an admin leads: the person chooses a (first or new) password. The
+    link proves who they are, so the audit log names them, though nobody is logged in."""
+
+    def form_valid(self, form):
+        self.request.audit_actor = self.user
+        return super().form_valid(form)
 
 
 class SignOutView(auth_views.LogoutView):

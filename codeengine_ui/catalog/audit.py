@@ -12,6 +12,7 @@ from codeengine_ui.access.audit import (
     record,
     watch_changes,
 )
+from codeengine_ui.access.audit_details import name_references
 from codeengine_ui.access.models import AuditAction
 
 from .models import AccessToken, Function, InputPreset, Instance
@@ -217,6 +218,11 @@ watch_changes(
     created=AuditAction.FUNCTION_CREATED,
     changed=AuditAction.FUNCTION_CHANGED,
     deleted=AuditAction.FUNCTION_DELETED,
+)
+name_references(
+    (AuditAction.FUNCTION_CREATED, AuditAction.FUNCTION_CHANGED, AuditAction.FUNCTION_DELETED),
+    "instance",
+    lambda ids: {instance.pk: str(instance) for instance in Instance.objects.filter(pk__in=ids)},
 )
 # What a run of the function calls: a monitor running it may act as whoever changed it.
 attribute_changes(

@@ -18,6 +18,7 @@ from codeengine_ui.domo.client import path_segment
 from codeengine_ui.domo.errors import CodeEngineError, InvalidRequestError
 from codeengine_ui.domo.versions import version_key
 from codeengine_ui.error_codes import with_next_step
+from codeengine_ui.json_text import same_json
 from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import normalise_output, normalise_parameters
 from codeengine_ui.parameters.documents import DocumentFunction
@@ -171,8 +172,23 @@ def save_function(
         function.app_alias = app_alias
         function.display_name = function.display_name or app_alias
     function.full_clean()
-    function.save()
+    if created or not _as_stored(function):
+        function.save()
     return function, created
+
+
+# What saving a function sets; one saved again as it is stored is left alone (its "saved"
+# time too).
+_SAVED_COLUMNS = (
+    "default_token_id", "display_name", "description", "parameters", "output", "app_alias",
+)  # fmt: skip
+
+
+def _as_stored(function: Function) -> bool:
+    stored = Function.objects.filter(pk=function.pk).values(*_SAVED_COLUMNS).first()
+    return stored is not None and all(
+        same_json(stored[column], getattr(function, column)) for column in _SAVED_COLUMNS
+    )
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,4 @@
+import hmac
 import re
 import time
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from codeengine_ui.parameters.definitions import (
 )
 from codeengine_ui.timezones import server_today
 
-from .encryption import decrypt_token, encrypt_token
+from .encryption import TokenDecryptionError, decrypt_token, encrypt_token
 
 MIN_TOKEN_LENGTH = 12
 EXPIRY_WARNING_DAYS = 7
@@ -272,6 +273,16 @@ class AccessToken(models.Model):
         self.encrypted_value = encrypt_token(token)
         self.last_four = token[-4:]
         self._secret_replaced = True  # the audit log tells a new secret from re-encryption
+
+    def holds(self, token: str) -> bool:
+        """Whether the stored secret is `token` (False when no configured key decrypts it):
+        storing the same secret again would re-encrypt it and be audited as a rotation."""
+        if self.last_four != token[-4:]:
+            return False
+        try:
+            return hmac.compare_digest(decrypt_token(self.encrypted_value).encode(), token.encode())
+        except TokenDecryptionError:
+            return False
 
     def client(
         self,

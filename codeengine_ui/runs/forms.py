@@ -1,5 +1,5 @@
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -9,7 +9,7 @@ from codeengine_ui.catalog.forms import TOKEN_NOT_USABLE, UsableTokenField
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.catalog.tokens import run_refusal
 from codeengine_ui.request_values import row_id
-from codeengine_ui.timezones import local_midnight
+from codeengine_ui.timezones import day_refusal, local_midnight
 
 from .history import search
 from .models import OUTCOME_STATUSES, ExecutionStatus, Outcome, RunSource
@@ -50,10 +50,6 @@ class RunOptionsForm(forms.Form):
             return
         if token.instance_id != function.instance_id or run_refusal(token, user) is not None:
             raise PermissionDenied(TOKEN_NOT_USABLE)
-
-
-# Runs happen in these years; dates far outside them would overflow date arithmetic.
-HISTORY_DAYS = (date(1970, 1, 1), date(2999, 12, 31))
 
 
 class HistoryFilterForm(forms.Form):
@@ -109,13 +105,9 @@ class HistoryFilterForm(forms.Form):
         cleaned_data = super().clean()
         for name in ("since", "until", "start", "end"):
             moment = cleaned_data.get(name)
-            day = moment.date() if isinstance(moment, datetime) else moment
-            if day and not HISTORY_DAYS[0] <= day <= HISTORY_DAYS[1]:
-                self.add_error(
-                    name,
-                    f"Choose a day between {HISTORY_DAYS[0]:%Y-%m-%d} and "
-                    f"{HISTORY_DAYS[1]:%Y-%m-%d}.",
-                )
+            refusal = day_refusal(moment.date() if isinstance(moment, datetime) else moment)
+            if refusal:
+                self.add_error(name, refusal)
         since, until = cleaned_data.get("since"), cleaned_data.get("until")
         if since and until and since > until:
             self.add_error("until", "The end date is before the start date.")

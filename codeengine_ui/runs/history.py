@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from codeengine_ui.catalog.models import UsableTokens
-from codeengine_ui.json_text import one_line
+from codeengine_ui.json_text import compact, one_line
 from codeengine_ui.keyset import every_row_newest_first
 
 from .models import Execution
@@ -60,7 +60,7 @@ def key_input_labels(execution: Execution, names: dict | None = None) -> list[tu
 EXPORT_COLUMNS = [
     "id", "queued_at", "status", "function_name", "instance", "package_id", "version",
     "requested_by", "source", "api_key", "token_label", "get_logs", "duration_ms", "http_status",
-    "domo_execution_id", "error_message", "input_variables", "input_names",
+    "domo_execution_id", "error_message", "input_variables", "input_names", "result",
 ]  # fmt: skip
 
 
@@ -112,15 +112,18 @@ def _spreadsheet_safe(value):
 
 
 def csv_lines(executions: QuerySet, tokens: UsableTokens) -> Iterator[str]:
-    """The runs as CSV for a spreadsheet: every text cell that could start a formula is
-    neutralised (the JSON Lines export stays exact)."""
+    """The runs as CSV for a spreadsheet, each result as compact JSON (empty without one):
+    every text cell that could start a formula is neutralised (the JSON Lines export stays
+    exact)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    for execution, named in _with_names(executions, tokens):
+    with_results = executions.defer(None).defer(*(c for c in LARGE_COLUMNS if c != "result"))
+    for execution, named in _with_names(with_results, tokens):
         record = _export_record(execution, named)
         record["input_variables"] = one_line(record["input_variables"])
         record["input_names"] = one_line(named) if named else ""
+        record["result"] = compact(execution.result) if execution.result is not None else ""
         writer.writerow({key: _spreadsheet_safe(value) for key, value in record.items()})
         yield buffer.getvalue()
         buffer.seek(0)

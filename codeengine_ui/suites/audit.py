@@ -9,6 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from codeengine_ui.access.audit import acting_user, attribute_changes, record, watch_changes
+from codeengine_ui.access.audit_details import name_references
 from codeengine_ui.access.models import AuditAction
 from codeengine_ui.catalog.models import Function
 
@@ -70,6 +71,11 @@ watch_changes(
     columns=CASE_COLUMNS,
 )
 attribute_changes(Case, CASE_COLUMNS)
+name_references(
+    (AuditAction.CASE_CREATED, AuditAction.CASE_CHANGED, AuditAction.CASE_DELETED),
+    "function",
+    lambda ids: {f.pk: f"{f.label} {f.version}" for f in Function.objects.filter(pk__in=ids)},
+)
 
 watch_changes(
     Suite,

@@ -4,13 +4,17 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group, User
+from django.core import serializers
 from django.core.management import call_command
 from django.utils import timezone
 
-from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
+from codeengine_ui.access.models import AuditAction, AuditEvent
+from codeengine_ui.catalog.models import AccessToken, Function, InputPreset, Instance
 from codeengine_ui.demo.emulator import DEMO_PEOPLE
 from codeengine_ui.demo.history import CUSTOMERS
 from codeengine_ui.runs.models import OUTCOME_OF_STATUS, Execution, Outcome
+from codeengine_ui.suites.models import Case, Suite
 from tests.conftest import ANALYST_TOKEN, DEVELOPER_TOKEN
 
 
@@ -63,3 +67,43 @@ def test_the_demo_history_names_only_people_the_demo_directory_has():
     people = {str(person["id"]) for person in DEMO_PEOPLE}
 
     assert set(CUSTOMERS) <= people
+
+
+def _stored_demo() -> str:
+    """Everything the demo seeds, as stored: secrets, timestamps, grants and all."""
+    models = [User, Group, Instance, AccessToken, Function, InputPreset, Case, Suite]
+    return "\n".join(
+        serializers.serialize("json", model.objects.order_by("pk")) for model in models
+    )
+
+
+def test_seeding_again_changes_nothing_and_records_nothing(db, demo_settings, monkeypatch):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-password-123")
+    call_command("seed_demo", verbosity=0)
+    audited = AuditEvent.objects.count()
+    stored = _stored_demo()
+
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", "--no-history", verbosity=0)
+
+    assert AuditEvent.objects.count() == audited
+    assert not AuditEvent.objects.filter(action=AuditAction.TOKEN_ROTATED).exists()
+    assert _stored_demo() == stored
+
+
+def test_seeding_puts_back_a_demo_token_that_was_changed(db, demo_settings, monkeypatch):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "demo-password-123")
+    call_command("seed_demo", "--no-history", verbosity=0)
+    token = AccessToken.objects.get(label="Demo developer")
+    token.set_token("another-secret-0000000000000000")
+    token.shared_with_members = False
+    token.save()
+
+    call_command("seed_demo", "--no-history", verbosity=0)
+
+    token.refresh_from_db()
+    assert token.holds(DEVELOPER_TOKEN) and token.shared_with_members
+    rotations = AuditEvent.objects.filter(
+        action=AuditAction.TOKEN_ROTATED, target__contains="Demo developer"
+    )
+    assert rotations.count() == 2, "the change and the seed putting the demo secret back"

@@ -13,7 +13,7 @@ import pytest
 
 from codeengine_ui.domo.client import CodeEngineClient
 from codeengine_ui.domo.errors import UpstreamError
-from codeengine_ui.json_text import FOLD_DEPTH, MAX_DEPTH
+from codeengine_ui.json_text import FOLD_DEPTH, MAX_DEPTH, compact
 from codeengine_ui.parameters.app_calls import app_call_body
 from codeengine_ui.runs.comparison import json_differences
 from codeengine_ui.runs.models import Execution, ExecutionStatus
@@ -81,7 +81,9 @@ def test_every_view_of_a_deep_run_answers(
     rows = csv.DictReader(
         io.StringIO(member_client.get("/executions/export.csv").getvalue().decode())
     )
-    assert {int(row["id"]): json.loads(row["input_variables"]) for row in rows}[run.pk] == inputs
+    exported_rows = {int(row["id"]): row for row in rows}
+    assert json.loads(exported_rows[run.pk]["input_variables"]) == inputs
+    assert json.loads(exported_rows[run.pk]["result"]) == result
     form = member_client.get(f"/functions/{describe.pk}/run/?from={run.pk}")
     assert form.status_code == 200
 
@@ -152,6 +154,7 @@ def test_json_as_deep_as_pythons_parser_takes_renders_without_recursion():
     tree = json_tree(deepest)
     text = pretty_json(deepest)
     line = compact_json(deepest)
+    cell = compact(deepest)
     differences = json_differences(deepest, {"level": None})
     body = app_call_body(
         [{"name": "level", "alias": "depth", "children": [], "type": "object"}],
@@ -161,6 +164,7 @@ def test_json_as_deep_as_pythons_parser_takes_renders_without_recursion():
     assert time.process_time() - started < 2.0
     assert json.loads(text) == deepest
     assert line == json.dumps(deepest)
+    assert cell == json.dumps(deepest, separators=(",", ":"))
     assert len(text) < 100 * len(json.dumps(deepest)), "indentation stops growing past a depth"
     assert tree.count("<details") == FOLD_DEPTH
     assert [d.path for d in differences] == ["level"]

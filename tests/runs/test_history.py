@@ -249,3 +249,17 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run(
     records = [json.loads(line) for line in jsonl.splitlines()]
     assert {record["token_label"] for record in records} == {formula}, "JSON Lines stay exact"
     assert "=1+1" in {record["domo_execution_id"] for record in records}
+
+
+def test_csv_export_has_each_result_as_compact_json(member_client, runs):
+    Execution.objects.filter(pk=runs["ada"].pk).update(result={"greeting": "Hi, Ada", "n": [1, 2]})
+    Execution.objects.filter(pk=runs["prod"].pk).update(result='=HYPERLINK("x")')
+    Execution.objects.filter(pk=runs["sum"].pk).update(result=-3)
+
+    csv_text = b"".join(member_client.get("/executions/export.csv").streaming_content).decode()
+
+    cells = {int(row["id"]): row["result"] for row in csv.DictReader(io.StringIO(csv_text))}
+    assert cells[runs["ada"].pk] == '{"greeting":"Hi, Ada","n":[1,2]}'
+    assert cells[runs["zoe"].pk] == "", "a run without a result leaves the cell empty"
+    assert cells[runs["prod"].pk] == '"=HYPERLINK(\\"x\\")"', "quoted JSON text runs nothing"
+    assert cells[runs["sum"].pk] == "'-3", "a cell a spreadsheet would compute stays text"

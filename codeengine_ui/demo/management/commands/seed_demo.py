@@ -154,6 +154,7 @@ class Command(BaseCommand):
         instance = Instance.objects.filter(name=DEMO_INSTANCE_NAME).first() or Instance(
             name=DEMO_INSTANCE_NAME
         )
+        stored = (instance.display_name, instance.custom_base_url)
         instance.display_name = "Local emulator"
         instance.custom_base_url = settings.CODEENGINE_EMULATOR_URL
         try:
@@ -163,16 +164,22 @@ class Command(BaseCommand):
                 f"The emulator address is not allowed: {error.messages[0]} "
                 "Add its host:port to CODEENGINE_ALLOWED_HOSTS."
             ) from None
-        instance.save()
+        if instance.pk is None or stored != (instance.display_name, instance.custom_base_url):
+            instance.save()
         return instance
 
     def _token(self, instance: Instance, label: str, value: str, admin) -> AccessToken:
+        """The demo token `label`, holding `value` and shared with members; one that already
+        does is left as it is (a secret stored again is a rotation in the audit log)."""
         token = AccessToken.objects.filter(instance=instance, label=label).first() or AccessToken(
             instance=instance, label=label, created_by=admin
         )
-        token.set_token(value)
-        token.shared_with_members = True
-        token.save()
+        new_secret = token.pk is None or not token.holds(value)
+        if new_secret:
+            token.set_token(value)
+        if new_secret or not token.shared_with_members:
+            token.shared_with_members = True
+            token.save()
         return token
 
     def _history(self, instance: Instance, token: AccessToken, admin) -> int:
