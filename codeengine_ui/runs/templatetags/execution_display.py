@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 
 from codeengine_ui.json_text import FOLD_DEPTH, indented, one_line
 
@@ -101,19 +101,27 @@ def log_entry(entry: Any) -> str:
 
 @register.filter
 def timestamp(moment: datetime | None) -> str:
-    """When, as a reader wants it: "5 minutes ago", with the absolute time (in the
-    viewer's time zone) on hover and in the datetime attribute."""
+    """When, as a reader wants it: "5 minutes ago", or "in 4 minutes" for a time still to
+    come, with the absolute time (in the viewer's time zone) on hover and in the datetime
+    attribute."""
     if moment is None:
         return "—"
     local = timezone.localtime(moment)
     absolute = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
-    if timezone.now() - moment < timedelta(minutes=1):
-        when = "just now"
-    else:
-        when = timesince(moment).split(",")[0] + " ago"
+    when = relative_time(moment)
     return format_html(
         '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), absolute, when
     )
+
+
+def relative_time(moment: datetime, now: datetime | None = None) -> str:
+    """ "just now", "5 minutes ago", "in 4 minutes": the largest unit only, to the minute."""
+    now = now or timezone.now()
+    if abs(now - moment) < timedelta(minutes=1):
+        return "just now" if moment <= now else "in less than a minute"
+    if moment > now:
+        return "in " + timeuntil(moment, now).split(",")[0]
+    return timesince(moment, now).split(",")[0] + " ago"
 
 
 @register.filter
