@@ -249,3 +249,37 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run(
     records = [json.loads(line) for line in jsonl.splitlines()]
     assert {record["token_label"] for record in records} == {formula}, "JSON Lines stay exact"
     assert "=1+1" in {record["domo_execution_id"] for record in records}
+
+
+def _older_flags(client) -> dict[int, bool]:
+    """Which rows of the history flag their version as older than the newest release."""
+    rows = client.get("/executions/").context["rows"]
+    return {execution.pk: bool(execution.newer_version) for execution, _ in rows}
+
+
+def test_only_runs_of_a_version_older_than_the_newest_release_are_flagged_older(
+    member_client, greet, developer_token, member
+):
+    greet.version = "1.1.0"
+    greet.newest_version = "1.2.0"
+    greet.newest_version_token = developer_token
+    greet.save()
+    pinned = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.1.0")
+    newest = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.2.0")
+
+    assert _older_flags(member_client) == {pinned.pk: True, newest.pk: False}
+    page = member_client.get("/executions/").content.decode()
+    assert page.count(">older</span>") == 1
+
+
+def test_versions_are_compared_in_release_order_not_as_text(
+    member_client, greet, developer_token, member
+):
+    greet.version = "1.9.0"
+    greet.newest_version = "1.10.0"
+    greet.newest_version_token = developer_token
+    greet.save()
+    nine = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.9.0")
+    ten = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.10.0")
+
+    assert _older_flags(member_client) == {nine.pk: True, ten.pk: False}
