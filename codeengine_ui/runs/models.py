@@ -8,7 +8,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from codeengine_ui.domo.client import FunctionExecution
-from codeengine_ui.error_codes import NOT_RUN_CODES, ErrorCode
+from codeengine_ui.error_codes import NOT_RUN_CODES, ErrorCode, title_before
 
 from .fields import OrderedJSONField
 
@@ -268,6 +268,11 @@ class Execution(models.Model):
         if self.is_waiting_to_retry:
             return self.error_message
         return STATUS_EXPLANATIONS.get(self.status, "")
+
+    @property
+    def error_title(self) -> str:
+        """What to call the failure before its message, unless the message says it."""
+        return title_before(self.error_code, self.error_message)
 
     @property
     def has_domo_answer(self) -> bool:
