@@ -305,10 +305,14 @@ class Execution(models.Model):
             return self.domo_completed_on - self.domo_started_on
         return None
 
+    @property
+    def counted_from(self):
+        """When the run's time starts: when a worker started it, or else when it was queued."""
+        return self.started_at or self.queued_at
+
     def elapsed(self) -> timedelta:
         """Time since the run started (or was queued), up to now or its end."""
-        start = self.started_at or self.queued_at
-        return (self.finished_at or timezone.now()) - start
+        return (self.finished_at or timezone.now()) - self.counted_from
 
     @property
     def live_state(self) -> str:

@@ -134,6 +134,22 @@ def precise_time(moment: datetime | None) -> str:
 
 
 @register.filter
+def elapsed_clock(execution) -> SafeString:
+    """The attributes a running run's timer counts from: its start and the server's time
+    now, in milliseconds since 1970, so the count starts at the real start (not when the
+    page arrived) and a viewer's clock set wrong does not shift it."""
+    return format_html(
+        'data-started-at="{}" data-server-now="{}"',
+        _epoch_ms(execution.counted_from),
+        _epoch_ms(timezone.now()),
+    )
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
+
+
+@register.filter
 def seconds(duration: timedelta | None) -> int:
     return int(duration.total_seconds()) if duration else 0
 
