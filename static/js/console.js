@@ -138,6 +138,18 @@
   document.addEventListener("htmx:load", countElapsed);
   setInterval(countElapsed, 100);
 
+  // The Run bar covers the bottom of the form: what scrolls into view stops above it.
+  function measureRunBar() {
+    var bar = document.querySelector(".run-bar");
+    if (!bar || !window.ResizeObserver || bar.dataset.measured) return;
+    bar.dataset.measured = "true";
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--run-bar-height", bar.offsetHeight + "px");
+    }).observe(bar);
+  }
+  document.addEventListener("DOMContentLoaded", measureRunBar);
+  document.addEventListener("htmx:load", measureRunBar);
+
   // Live parts of a page ask the server for news and get an answer when there is some. A
   // tab in the background stops asking (browsers allow few connections per site) and
   // asks again when it is shown.
@@ -321,8 +333,10 @@
   function choosePick(input, option) {
     input.value = option.dataset.value;
     showPicks(input, false);
-    var name = option.querySelector(".picker-name");
-    showNamed(input, name ? name.outerHTML.replace("picker-name", "picker-named") : "");
+    // Named as the instance names it under the field (name and e-mail or size), as the
+    // server's own check would.
+    var label = option.querySelector(".picker-label");
+    showNamed(input, label ? '<span class="picker-named">' + label.innerHTML + "</span>" : "");
     input.dataset.namedValue = input.value;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
@@ -394,6 +408,7 @@
           list.innerHTML = html;
           list.querySelectorAll("[role=option]").forEach(function (option) { option.id = list.id + "-" + option.id; });
           showPicks(input, html.trim() !== "" && document.activeElement === input);
+          if (!list.hidden) list.scrollIntoView({ block: "nearest" });
         });
     }, 150);
   });
