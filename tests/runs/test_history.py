@@ -257,29 +257,20 @@ def _older_flags(client) -> dict[int, bool]:
     return {execution.pk: bool(execution.newer_version) for execution, _ in rows}
 
 
+@pytest.mark.parametrize(
+    ("pinned", "newest"),
+    [("1.1.0", "1.2.0"), ("1.9.0", "1.10.0")],
+    ids=["newer release", "versions in release order, not as text"],
+)
 def test_only_runs_of_a_version_older_than_the_newest_release_are_flagged_older(
-    member_client, greet, developer_token, member
+    member_client, greet, developer_token, member, pinned, newest
 ):
-    greet.version = "1.1.0"
-    greet.newest_version = "1.2.0"
+    greet.version, greet.newest_version = pinned, newest
     greet.newest_version_token = developer_token
     greet.save()
-    pinned = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.1.0")
-    newest = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.2.0")
+    old = _execution(greet, developer_token, member, {"name": "Ada"}, version=pinned)
+    new = _execution(greet, developer_token, member, {"name": "Ada"}, version=newest)
 
-    assert _older_flags(member_client) == {pinned.pk: True, newest.pk: False}
+    assert _older_flags(member_client) == {old.pk: True, new.pk: False}
     page = member_client.get("/executions/").content.decode()
     assert page.count(">older</span>") == 1
-
-
-def test_versions_are_compared_in_release_order_not_as_text(
-    member_client, greet, developer_token, member
-):
-    greet.version = "1.9.0"
-    greet.newest_version = "1.10.0"
-    greet.newest_version_token = developer_token
-    greet.save()
-    nine = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.9.0")
-    ten = _execution(greet, developer_token, member, {"name": "Ada"}, version="1.10.0")
-
-    assert _older_flags(member_client) == {nine.pk: True, ten.pk: False}
