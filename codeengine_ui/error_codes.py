@@ -9,6 +9,7 @@ values (`CodeEngineError.code`).
 from django.db import models
 
 from codeengine_ui.domo.client import FUNCTION_TIME_LIMIT_SECONDS
+from codeengine_ui.domo.errors import starts_with
 
 
 class ErrorCode(models.TextChoices):
@@ -101,6 +102,15 @@ _NEXT_STEPS = {
 def next_step_for(code: str) -> str:
     """What to do next for a stored code; nothing for an unknown or empty one."""
     return ErrorCode(code).next_step if code in ErrorCode.values else ""
+
+
+def title_before(code: str, message: str) -> str:
+    """The code's title to show before a stored `message`, or "" when the message opens
+    with those words already (never "Access denied: Access denied (HTTP 403)…")."""
+    if code not in ErrorCode.values:
+        return ""
+    title = ErrorCode(code).title
+    return "" if starts_with(message, title) else title
 
 
 def with_next_step(error: Exception) -> str:

@@ -436,8 +436,13 @@ class Function(models.Model):
     @property
     def is_outdated(self) -> bool:
         """Whether a newer version than the pinned one was released on the instance."""
+        return self.released_after(self.version)
+
+    def released_after(self, version: str) -> bool:
+        """Whether a version newer than `version` (in release order, not as text) was
+        released on the instance: a run of the newest release is not an older one."""
         return bool(self.newest_version) and (
-            version_key(self.newest_version) > version_key(self.version)
+            version_key(self.newest_version) > version_key(version)
         )
 
     def token_for(self, user) -> "AccessToken | None":
@@ -530,7 +535,12 @@ class ReleaseNews:
 
     def newer_version(self, function: "Function | None") -> str:
         """The newer released version to mention for `function`, or ""."""
-        if function is None or not function.is_outdated:
+        return self.newer_than(function, function.version) if function else ""
+
+    def newer_than(self, function: "Function | None", version: str) -> str:
+        """The release of `function` newer than `version` (the one a run used) to
+        mention, or ""."""
+        if function is None or not function.released_after(version):
             return ""
         if self.tokens.include(function.newest_version_token_id):
             return function.newest_version

@@ -44,6 +44,7 @@ from .errors import (
     ResponseTooLargeError,
     UnreachableError,
     UpstreamError,
+    says_already,
 )
 from .redaction import mask, register_secret
 
@@ -664,8 +665,11 @@ class CodeEngineClient:
         detail = self._auth.scrub(detail)
         if status == 429:
             raise RateLimitedError(
-                "Code Engine is limiting the rate of calls (HTTP 429), so the function did "
-                f"not run.{_domo_said(detail)}",
+                _with_domo_words(
+                    "Code Engine is limiting the rate of calls (HTTP 429), so the function "
+                    "did not run.",
+                    detail,
+                ),
                 retry_after=retry_after_seconds(headers.get("retry-after", "")),
                 http_status=status,
                 detail=detail,
@@ -703,37 +707,48 @@ def retry_after_seconds(value: str, now: datetime | None = None) -> float | None
     return max(0.0, (moment - (now or datetime.now(UTC))).total_seconds())
 
 
-def _domo_said(detail: str) -> str:
-    return f' Domo said: "{detail}".' if detail else ""
+def _with_domo_words(message: str, detail: str) -> str:
+    """`message`, then Domo's own words about it unless they only repeat the message."""
+    if not detail or says_already(message, detail):
+        return message
+    return f'{message} Domo said: "{detail}".'
 
 
 def _error_for_status(status: int, detail: str, trace_id: str) -> CodeEngineError:
-    said = _domo_said(detail)
     trace = f" (trace id {trace_id})" if trace_id else ""
     options = {"http_status": status, "detail": detail, "trace_id": trace_id}
     if status == 401:
         return BadTokenError(
-            f"The access token was refused (HTTP 401): it is wrong, expired or revoked.{said}",
+            _with_domo_words(
+                "The access token was refused (HTTP 401): it is wrong, expired or revoked.",
+                detail,
+            ),
             **options,
         )
     if status == 403:
         return PermissionDeniedError(
-            "Access denied (HTTP 403): the token's owner has no EXECUTE permission on this "
-            f"package.{said}",
+            _with_domo_words(
+                "Access denied (HTTP 403): the token's owner has no EXECUTE permission on "
+                "this package.",
+                detail,
+            ),
             **options,
         )
     if status == 404:
         return NotFoundError(
-            "Code Engine found no such package, version or function (HTTP 404), or the "
-            f"version is not released; only released versions run from outside Domo.{said}",
+            _with_domo_words(
+                "Code Engine found no such package, version or function (HTTP 404), or the "
+                "version is not released; only released versions run from outside Domo.",
+                detail,
+            ),
             **options,
         )
     if 400 <= status < 500:
         return RequestRefusedError(
-            f"Code Engine refused the request (HTTP {status}).{said}{trace}",
+            _with_domo_words(f"Code Engine refused the request (HTTP {status}).", detail) + trace,
             **options,
         )
     return UpstreamError(
-        f"Code Engine failed with HTTP {status}.{said}{trace}",
+        _with_domo_words(f"Code Engine failed with HTTP {status}.", detail) + trace,
         **options,
     )

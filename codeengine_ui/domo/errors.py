@@ -7,6 +7,25 @@ message ever contains the access token: messages are built from our own text and
 the reply body, never from the request.
 """
 
+import re
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
+
+
+def says_already(text: str, words: str) -> bool:
+    """Whether `text` already holds `words`, whatever their case and punctuation: what is
+    said once ("Access denied") is not said again."""
+    wanted = _words(words)
+    return bool(wanted) and f" {wanted} " in f" {_words(text)} "
+
+
+def starts_with(text: str, words: str) -> bool:
+    """Whether `text` begins with `words`, whatever their case and punctuation."""
+    wanted = _words(words)
+    return bool(wanted) and f"{_words(text)} ".startswith(f"{wanted} ")
+
 
 class CodeEngineError(Exception):
     """Base class: `str(error)` is a complete sentence to show to a user.

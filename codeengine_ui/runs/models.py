@@ -8,7 +8,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from codeengine_ui.domo.client import FunctionExecution
-from codeengine_ui.error_codes import NOT_RUN_CODES, ErrorCode
+from codeengine_ui.error_codes import NOT_RUN_CODES, ErrorCode, title_before
 
 from .fields import OrderedJSONField
 
@@ -270,6 +270,11 @@ class Execution(models.Model):
         return STATUS_EXPLANATIONS.get(self.status, "")
 
     @property
+    def error_title(self) -> str:
+        """What to call the failure before its message, unless the message says it."""
+        return title_before(self.error_code, self.error_message)
+
+    @property
     def has_domo_answer(self) -> bool:
         return self.status in DOMO_STATUSES
 
@@ -300,10 +305,14 @@ class Execution(models.Model):
             return self.domo_completed_on - self.domo_started_on
         return None
 
+    @property
+    def counted_from(self):
+        """When the run's time starts: when a worker started it, or else when it was queued."""
+        return self.started_at or self.queued_at
+
     def elapsed(self) -> timedelta:
         """Time since the run started (or was queued), up to now or its end."""
-        start = self.started_at or self.queued_at
-        return (self.finished_at or timezone.now()) - start
+        return (self.finished_at or timezone.now()) - self.counted_from
 
     @property
     def live_state(self) -> str:

@@ -616,7 +616,7 @@ def execution_list(request: HtmxHttpRequest) -> HttpResponse:
     names = names_for(page.rows, tokens, key_inputs=True)
     news = ReleaseNews(request.user, tokens=tokens)
     for execution in page.rows:
-        execution.newer_version = news.newer_version(execution.function)
+        execution.newer_version = news.newer_than(execution.function, execution.version)
     query = request.GET.copy()
     query.pop("before", None)
     without_window = query.copy()
@@ -647,7 +647,7 @@ def history_live(request: HtmxHttpRequest) -> HttpResponse:
     names = names_for(rows, tokens, key_inputs=True)
     news = ReleaseNews(request.user, tokens=tokens)
     for execution in rows:
-        execution.newer_version = news.newer_version(execution.function)
+        execution.newer_version = news.newer_than(execution.function, execution.version)
     context = {
         "changed_rows": [(e, history.key_input_labels(e, names)) for e in rows],
         "live": _live_rows(rows, at_once=at_once),

@@ -109,25 +109,46 @@
     if (button) runButtonBusy(form, true);
   });
 
-  // A run in progress counts its time between the server's answers, which come only when
-  // something changes.
+  // A run in progress counts its time from its start, on the server's clock: the page says
+  // when the run started and what time the server had when it answered, so the count
+  // neither lags by the time the page took to come nor follows a viewer's clock set wrong.
+  // Like a stopwatch, it shows only what has fully elapsed.
   function formatSeconds(total) {
-    if (total < 1) return Math.round(total * 1000) + " ms";
-    if (total < 60) return total.toFixed(1) + " s";
-    var minutes = Math.floor(total / 60);
-    if (minutes < 60) return minutes + " min " + Math.floor(total % 60) + " s";
+    if (total < 1) return Math.floor(total * 1000) + " ms";
+    if (total < 60) return (Math.floor(total * 10) / 10).toFixed(1) + " s";
+    var whole = Math.floor(total);
+    var minutes = Math.floor(whole / 60);
+    if (minutes < 60) return minutes + " min " + (whole % 60) + " s";
     return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
   }
-  setInterval(function () {
-    document.querySelectorAll("[data-elapsed-seconds]").forEach(function (element) {
-      if (!element.dataset.shownAt) element.dataset.shownAt = String(Date.now());
-      var total = Number(element.dataset.elapsedSeconds) + (Date.now() - Number(element.dataset.shownAt)) / 1000;
+  function countElapsed() {
+    document.querySelectorAll("[data-started-at]").forEach(function (element) {
+      if (!element.dataset.clockOffset) {
+        element.dataset.clockOffset = String(Date.now() - Number(element.dataset.serverNow));
+      }
+      var serverNow = Date.now() - Number(element.dataset.clockOffset);
+      var total = Math.max(0, (serverNow - Number(element.dataset.startedAt)) / 1000);
       var text = element.querySelector("[data-elapsed]");
       var bar = element.querySelector("progress");
       if (text) text.textContent = formatSeconds(total);
       if (bar) bar.value = Math.floor(total);
     });
-  }, 1000);
+  }
+  document.addEventListener("DOMContentLoaded", countElapsed);
+  document.addEventListener("htmx:load", countElapsed);
+  setInterval(countElapsed, 100);
+
+  // The Run bar covers the bottom of the form: what scrolls into view stops above it.
+  function measureRunBar() {
+    var bar = document.querySelector(".run-bar");
+    if (!bar || !window.ResizeObserver || bar.dataset.measured) return;
+    bar.dataset.measured = "true";
+    new ResizeObserver(function () {
+      document.documentElement.style.setProperty("--run-bar-height", bar.offsetHeight + "px");
+    }).observe(bar);
+  }
+  document.addEventListener("DOMContentLoaded", measureRunBar);
+  document.addEventListener("htmx:load", measureRunBar);
 
   // Live parts of a page ask the server for news and get an answer when there is some. A
   // tab in the background stops asking (browsers allow few connections per site) and
@@ -328,8 +349,10 @@
   function choosePick(input, option) {
     input.value = option.dataset.value;
     showPicks(input, false);
-    var name = option.querySelector(".picker-name");
-    showNamed(input, name ? name.outerHTML.replace("picker-name", "picker-named") : "");
+    // Named as the instance names it under the field (name and e-mail or size), as the
+    // server's own check would.
+    var label = option.querySelector(".picker-label");
+    showNamed(input, label ? '<span class="picker-named">' + label.innerHTML + "</span>" : "");
     input.dataset.namedValue = input.value;
     input.dispatchEvent(new Event("change", { bubbles: true }));
   }
@@ -401,6 +424,7 @@
           list.innerHTML = html;
           list.querySelectorAll("[role=option]").forEach(function (option) { option.id = list.id + "-" + option.id; });
           showPicks(input, html.trim() !== "" && document.activeElement === input);
+          if (!list.hidden) list.scrollIntoView({ block: "nearest" });
         });
     }, 150);
   });

@@ -108,3 +108,33 @@ def test_every_demo_form_opens_clean(page, member, instance, developer_token):
                 expect(page.locator(f"#{picker.get_attribute('id')}-named")).not_to_be_empty()
         assert page.locator(".picker-named.problem, .field-error").all_inner_texts() == [], name
     assert page.problems == []
+
+
+def test_a_picked_person_chip_shows_name_and_email_above_the_run_bar(
+    browser, live_server, member, instance, developer_token
+):
+    share = save_demo_function(instance, developer_token, "shareDataset")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 700})
+    page = context.new_page()
+    log_in(page, "member", "member-password")
+    page.goto(f"/functions/{share.pk}/run/")
+    recipients = page.get_by_role("list", name="recipients")
+    page.get_by_role("button", name="Add a person").click()
+    chip = recipients.locator(".chip-input").nth(1)
+    expect(chip).to_be_focused()
+
+    chip.press_sequentially("grace")
+    options = page.get_by_role("listbox", name="Suggestions")
+    expect(options).to_be_visible()
+    bar_top = page.locator(".run-bar").bounding_box()["y"]
+    assert options.bounding_box()["y"] + options.bounding_box()["height"] <= bar_top + 1
+    chip.press("ArrowDown")
+    chip.press("Enter")
+
+    named = page.locator(f"#{chip.get_attribute('id')}-named")
+    expect(named).to_have_text("Grace Hopper · grace@acme.example")
+    item = recipients.locator(".chip-item").nth(1)
+    item_box, named_box = item.bounding_box(), named.bounding_box()
+    assert named_box["x"] + named_box["width"] <= item_box["x"] + item_box["width"]
+    assert item_box["y"] + item_box["height"] <= page.locator(".run-bar").bounding_box()["y"]
+    context.close()

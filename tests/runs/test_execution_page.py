@@ -6,6 +6,7 @@ import re
 import pytest
 
 from codeengine_ui.catalog.models import Function, InputPreset
+from codeengine_ui.demo.package import PRIVATE_PACKAGE_ID
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import DEVELOPER_TOKEN, make_token, save_demo_function, stored_run
 from tests.html_forms import submitted_fields
@@ -326,3 +327,17 @@ def test_the_logs_of_a_call_that_ended_without_an_answer_say_nothing_came_back(
     html = member_client.get(f"/executions/{execution.pk}/").content.decode()
 
     assert "No stderr came back: the call ended without Code Engine's answer." in html
+
+
+def test_a_run_code_engine_refused_says_access_denied_once(member_client, instance, analyst_token):
+    private = save_demo_function(
+        instance, analyst_token, "greet", version="2.0.0", package_id=PRIVATE_PACKAGE_ID
+    )
+    execution = _run(member_client, private, analyst_token, {"name": "Ada"})
+
+    html = member_client.get(f"/executions/{execution.pk}/").content.decode()
+
+    assert execution.error_code == "permission_denied"
+    assert "Access denied (HTTP 403): the token&#x27;s owner has no EXECUTE permission" in html
+    assert html.lower().count("access denied") == 1
+    assert "Domo said: &quot;Forbidden&quot;" in html  # the emulator's words add something

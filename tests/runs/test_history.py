@@ -263,3 +263,28 @@ def test_csv_export_has_each_result_as_compact_json(member_client, runs):
     assert cells[runs["zoe"].pk] == "", "a run without a result leaves the cell empty"
     assert cells[runs["prod"].pk] == '"=HYPERLINK(\\"x\\")"', "quoted JSON text runs nothing"
     assert cells[runs["sum"].pk] == "'-3", "a cell a spreadsheet would compute stays text"
+
+
+def _older_flags(client) -> dict[int, bool]:
+    """Which rows of the history flag their version as older than the newest release."""
+    rows = client.get("/executions/").context["rows"]
+    return {execution.pk: bool(execution.newer_version) for execution, _ in rows}
+
+
+@pytest.mark.parametrize(
+    ("pinned", "newest"),
+    [("1.1.0", "1.2.0"), ("1.9.0", "1.10.0")],
+    ids=["newer release", "versions in release order, not as text"],
+)
+def test_only_runs_of_a_version_older_than_the_newest_release_are_flagged_older(
+    member_client, greet, developer_token, member, pinned, newest
+):
+    greet.version, greet.newest_version = pinned, newest
+    greet.newest_version_token = developer_token
+    greet.save()
+    old = _execution(greet, developer_token, member, {"name": "Ada"}, version=pinned)
+    new = _execution(greet, developer_token, member, {"name": "Ada"}, version=newest)
+
+    assert _older_flags(member_client) == {old.pk: True, new.pk: False}
+    page = member_client.get("/executions/").content.decode()
+    assert page.count(">older</span>") == 1

@@ -6,7 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 
 from codeengine_ui.json_text import FOLD_DEPTH, indented, one_line
 
@@ -101,19 +101,27 @@ def log_entry(entry: Any) -> str:
 
 @register.filter
 def timestamp(moment: datetime | None) -> str:
-    """When, as a reader wants it: "5 minutes ago", with the absolute time (in the
-    viewer's time zone) on hover and in the datetime attribute."""
+    """When, as a reader wants it: "5 minutes ago", or "in 4 minutes" for a time still to
+    come, with the absolute time (in the viewer's time zone) on hover and in the datetime
+    attribute."""
     if moment is None:
         return "—"
     local = timezone.localtime(moment)
     absolute = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
-    if timezone.now() - moment < timedelta(minutes=1):
-        when = "just now"
-    else:
-        when = timesince(moment).split(",")[0] + " ago"
+    when = relative_time(moment)
     return format_html(
         '<time datetime="{}" title="{}">{}</time>', moment.isoformat(), absolute, when
     )
+
+
+def relative_time(moment: datetime, now: datetime | None = None) -> str:
+    """ "just now", "5 minutes ago", "in 4 minutes": the largest unit only, to the minute."""
+    now = now or timezone.now()
+    if abs(now - moment) < timedelta(minutes=1):
+        return "just now" if moment <= now else "in less than a minute"
+    if moment > now:
+        return "in " + timeuntil(moment, now).split(",")[0]
+    return timesince(moment, now).split(",")[0] + " ago"
 
 
 @register.filter
@@ -123,6 +131,22 @@ def precise_time(moment: datetime | None) -> str:
         return "—"
     local = timezone.localtime(moment)
     return f"{local:%Y-%m-%d %H:%M:%S}.{local.microsecond // 1000:03d} {local:%Z}"
+
+
+@register.filter
+def elapsed_clock(execution) -> SafeString:
+    """The attributes a running run's timer counts from: its start and the server's time
+    now, in milliseconds since 1970, so the count starts at the real start (not when the
+    page arrived) and a viewer's clock set wrong does not shift it."""
+    return format_html(
+        'data-started-at="{}" data-server-now="{}"',
+        _epoch_ms(execution.counted_from),
+        _epoch_ms(timezone.now()),
+    )
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
 
 
 @register.filter
