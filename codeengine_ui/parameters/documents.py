@@ -11,7 +11,8 @@ Recognised, by their shape:
 - Domo function definitions: one `{name, inputs, output}`, or a list of them.
 
 App entries carry aliases that are matched to the function's inputs later; Domo's own
-definitions are the functions' definitions already.
+definitions are the functions' definitions already. What the document says of the package
+(its `entitySubType`, whether the version is released) is kept with each function.
 """
 
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ class DocumentFunction:
     function_name: str = ""
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    # Domo's entitySubType (such as amazon-bedrock): the function's own, else its package's.
+    entity_sub_type: str = ""
+    # Whether the document says the version is released (None: it does not say).
+    released: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class ImportDocument:
     package_name: str = ""
     versions: list[PackageVersion] = field(default_factory=list)  # a package response's
     chosen_version: str = ""
+    notes: list[str] = field(default_factory=list)  # about every function it holds
 
     @property
     def summary(self) -> str:
@@ -91,7 +97,9 @@ def read_document(document: Any, version: str = "") -> ImportDocument:
         and "name" in document
         and ("inputs" in document or "output" in document)
     ):
-        return ImportDocument("a function definition", _domo_functions([document], "function"))
+        notes: list[str] = []
+        functions = _domo_functions([document], "function", notes)
+        return ImportDocument("a function definition", functions, notes=notes)
     if isinstance(document, list):
         return _list(document)
     raise DefinitionError("", f"this is not a document the console reads: paste {ACCEPTED}")
@@ -122,18 +130,32 @@ def _list(document: list) -> ImportDocument:
     if not document:
         raise DefinitionError("", f"the list is empty; paste {ACCEPTED}")
     if all(isinstance(item, dict) and "inputs" in item for item in document):
-        return ImportDocument("function definitions", _domo_functions(document, "functions"))
+        notes: list[str] = []
+        functions = _domo_functions(document, "functions", notes)
+        return ImportDocument("function definitions", functions, notes=notes)
     entries = [(entry, f"packageMapping[{index}]") for index, entry in enumerate(document)]
     return ImportDocument("packageMapping entries", _app_entries(entries))
 
 
 def _exported_version(document: dict) -> ImportDocument:
     package_id, version = _text(document.get("packageId")), _text(document.get("version"))
-    functions = _domo_functions(document["functions"], "functions", package_id, version)
+    notes: list[str] = []
+    functions = _domo_functions(
+        document["functions"], "functions", notes, package_id, version, _sub_type(document)
+    )
     if not functions:
         raise DefinitionError("functions", "the list is empty: this version has no functions")
+    released = _released(document)
+    for function in functions:
+        function.released = released
+    if released is False:
+        notes.append(_NOT_RELEASED.format(version=version))
     return ImportDocument(
-        "an exported package version", functions, package_id=package_id, chosen_version=version
+        "an exported package version",
+        functions,
+        package_id=package_id,
+        chosen_version=version,
+        notes=notes,
     )
 
 
@@ -170,18 +192,23 @@ def _package(document: dict, chosen: str) -> ImportDocument:
             + (f" (it holds the functions of {', '.join(listed)})" if listed else "")
             + ". Export the version from Domo, or browse the instance",
         )
+    notes: list[str] = []
     functions = _domo_functions(
-        entry["functions"], f"versions[{index}].functions", package_id, chosen
+        entry["functions"],
+        f"versions[{index}].functions",
+        notes,
+        package_id,
+        chosen,
+        _sub_type(entry) or _sub_type(document),
     )
     if not functions:
         raise DefinitionError(
             f"versions[{index}].functions", f"the list is empty: version {chosen} has no functions"
         )
+    for function in functions:
+        function.released = chosen in released
     if chosen not in released:
-        for function in functions:
-            function.notes.append(
-                f"Version {chosen} is not released: only released versions run from outside Domo."
-            )
+        notes.append(_NOT_RELEASED.format(version=chosen))
     return ImportDocument(
         "a package",
         functions,
@@ -189,12 +216,36 @@ def _package(document: dict, chosen: str) -> ImportDocument:
         package_name=_text(document.get("name")),
         versions=versions,
         chosen_version=chosen,
+        notes=notes,
     )
 
 
+_NOT_RELEASED = "Version {version} is not released: only released versions run from outside Domo."
+
+
+def _released(document: dict) -> bool | None:
+    """What an exported version says of its release: Domo writes a release time, or null
+    while it is not released; a document without either key does not say."""
+    if document.get("released") not in (None, False, "") or document.get("releasedOn"):
+        return True
+    if "released" in document:
+        return False
+    return None
+
+
+def _sub_type(document: dict) -> str:
+    return _text(document.get("entitySubType"))[:100]
+
+
 def _domo_functions(
-    listed: list, path: str, package_id: str = "", version: str = ""
+    listed: list,
+    path: str,
+    notes: list[str],
+    package_id: str = "",
+    version: str = "",
+    package_sub_type: str = "",
 ) -> list[DocumentFunction]:
+    """The public functions listed; a note in `notes` tells of the private ones left out."""
     functions, names, private = [], set(), 0
     for index, definition in enumerate(listed):
         item_path = f"{path}[{index}]"
@@ -221,10 +272,11 @@ def _domo_functions(
                 version=version,
                 function_name=name,
                 source=item_path,
+                entity_sub_type=_sub_type(definition) or package_sub_type,
             )
         )
     if private and functions:
-        functions[0].notes.append(
+        notes.append(
             f"{private} private helper function{'s' if private != 1 else ''} left out: "
             "they cannot be run from outside the package."
         )
