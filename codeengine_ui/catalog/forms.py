@@ -140,17 +140,17 @@ class DocumentWiringForm(forms.Form):
             "(none: nothing is read from the instance)",
             required=False,
             label="Token",
-            help_text="Reads the instance, and becomes the default token of the functions "
-            "saved for the first time. Functions saved before keep their default token "
-            "unless their row chooses another.",
+            help_text="Reads the instance; the default token of functions saved for the "
+            "first time.",
             error_messages={"invalid_choice": TOKEN_NOT_USABLE},
         )
         if document.versions:
             del self.fields["version"]
         self.order_fields(["instance", "token", "package_id", "version"])
-        for name in ("package_id", "version"):
+        # Suggestions read from the instance (see wiring_choices); typing stays possible.
+        for name, choices in (("package_id", "packages"), ("version", "versions")):
             if name in self.fields:
-                self.fields[name].widget.attrs.update(list=f"all-{name}s", autocomplete="off")
+                self.fields[name].widget.attrs.update(list=f"all-{choices}", autocomplete="off")
 
     def clean(self):
         cleaned_data = super().clean()

@@ -253,9 +253,9 @@ def refreshed_parameters(function: Function, definition: dict) -> tuple[list[dic
 class OnInstance(TextChoices):
     """What the instance says of a function about to be imported."""
 
-    FOUND = "found", "On the instance"
+    FOUND = "found", "Found"
     UNRELEASED = "unreleased", "Not released"
-    MISSING = "missing", "Not found on the instance"
+    MISSING = "missing", "Not found"
     UNCHECKED = "unchecked", "Not checked"
 
 

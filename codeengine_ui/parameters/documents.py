@@ -69,6 +69,7 @@ class ImportDocument:
     versions: list[PackageVersion] = field(default_factory=list)  # a package response's
     chosen_version: str = ""
     notes: list[str] = field(default_factory=list)  # about every function it holds
+    entity_sub_type: str = ""  # the package's own
 
     @property
     def summary(self) -> str:
@@ -78,6 +79,8 @@ class ImportDocument:
             where += f" {self.package_name or self.package_id}"
         if self.chosen_version:
             where += f", version {self.chosen_version}"
+        if self.entity_sub_type:
+            where += f" ({self.entity_sub_type})"
         return f"Recognised {self.kind}{where}: {count} function{'s' if count != 1 else ''}."
 
 
@@ -140,8 +143,9 @@ def _list(document: list) -> ImportDocument:
 def _exported_version(document: dict) -> ImportDocument:
     package_id, version = _text(document.get("packageId")), _text(document.get("version"))
     notes: list[str] = []
+    sub_type = _sub_type(document)
     functions = _domo_functions(
-        document["functions"], "functions", notes, package_id, version, _sub_type(document)
+        document["functions"], "functions", notes, package_id, version, sub_type
     )
     if not functions:
         raise DefinitionError("functions", "the list is empty: this version has no functions")
@@ -156,6 +160,7 @@ def _exported_version(document: dict) -> ImportDocument:
         package_id=package_id,
         chosen_version=version,
         notes=notes,
+        entity_sub_type=sub_type,
     )
 
 
@@ -193,13 +198,9 @@ def _package(document: dict, chosen: str) -> ImportDocument:
             + ". Export the version from Domo, or browse the instance",
         )
     notes: list[str] = []
+    sub_type = _sub_type(entry) or _sub_type(document)
     functions = _domo_functions(
-        entry["functions"],
-        f"versions[{index}].functions",
-        notes,
-        package_id,
-        chosen,
-        _sub_type(entry) or _sub_type(document),
+        entry["functions"], f"versions[{index}].functions", notes, package_id, chosen, sub_type
     )
     if not functions:
         raise DefinitionError(
@@ -217,6 +218,7 @@ def _package(document: dict, chosen: str) -> ImportDocument:
         versions=versions,
         chosen_version=chosen,
         notes=notes,
+        entity_sub_type=sub_type,
     )
 
 
