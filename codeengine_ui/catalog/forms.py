@@ -173,7 +173,10 @@ class DocumentWiringForm(forms.Form):
 
 
 def _document_initial(document: ImportDocument, instances, tokens) -> dict:
-    instance = instances[0] if instances else None
+    """The first instance the user has a token for (else the first), with that token."""
+    with_token = {token.instance_id for token in tokens}
+    instance = next((i for i in instances if i.pk in with_token), None)
+    instance = instance or (instances[0] if instances else None)
     token = next((t for t in tokens if instance and t.instance_id == instance.pk), None)
     return {
         "instance": str(instance.pk) if instance else None,
