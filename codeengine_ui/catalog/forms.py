@@ -98,6 +98,43 @@ class UsableTokenField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
+class PlainSelect(forms.Select):
+    """Django's select, drawn in Python: a page of import plans draws a hundred of them,
+    and a template render per select was half of that page's time."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = self.format_value(value)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, " selected" if str(key) in chosen else "", label)
+             for key, label in self.choices),
+        )  # fmt: skip
+        attributes = flatatt(self.build_attrs(self.attrs, attrs))
+        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
+
+
+class PlainInputMixin:
+    """An input drawn in Python, like PlainSelect: the import table draws four per row."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        attributes = dict(widget["attrs"])
+        if widget["value"] is not None:
+            attributes["value"] = widget["value"]
+        return format_html(
+            '<input type="{}" name="{}"{}>', widget["type"], name, flatatt(attributes)
+        )
+
+
+class PlainTextInput(PlainInputMixin, forms.TextInput):
+    pass
+
+
+class PlainCheckboxInput(PlainInputMixin, forms.CheckboxInput):
+    pass
+
+
 def _row_choice(rows: list, empty_label: str | None = None, **options) -> forms.Field:
     """A choice among rows read once for many forms (a page of 50 import plans asks the
     database once, not 50 times); the cleaned value is the row."""
@@ -110,13 +147,13 @@ def _row_choice(rows: list, empty_label: str | None = None, **options) -> forms.
     )
 
 
-def _segment(label: str, what: str, max_length: int, **options) -> forms.CharField:
+def _segment(label: str, what: str, max_length: int) -> forms.CharField:
     return forms.CharField(
         label=label,
         max_length=max_length,
         required=False,
         validators=[PathSegmentValidator(what)],
-        **options,
+        widget=PlainTextInput,
     )
 
 
@@ -201,7 +238,9 @@ class WiringForm(forms.Form):
     Cleaned, it holds the choices in force; `token_chosen` says the row chose its own token.
     `instances` and `tokens` (those the user may use) are read once for every row."""
 
-    include = forms.BooleanField(label="Save", required=False, initial=True)
+    include = forms.BooleanField(
+        label="Save", required=False, initial=True, widget=PlainCheckboxInput
+    )
     package_id = _segment("Package id", "package id", 100)
     version = _segment("Version", "version", 64)
     function_name = _segment("Function", "function name", 200)
@@ -296,22 +335,6 @@ def in_force(row: dict, document: dict) -> dict:
         "version": row.get("version") or document.get("version") or "",
         "function_name": row.get("function_name") or "",
     }
-
-
-class PlainSelect(forms.Select):
-    """Django's select, drawn in Python: a page of import plans draws a hundred of them,
-    and a template render per select was half of that page's time."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        chosen = self.format_value(value)
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((key, " selected" if str(key) in chosen else "", label)
-             for key, label in self.choices),
-        )  # fmt: skip
-        attributes = flatatt(self.build_attrs(self.attrs, attrs))
-        return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
 
 
 class AliasMappingForm(forms.Form):
