@@ -260,11 +260,13 @@ def save_browsed_function(
     )
     name = request.POST.get("function_name", "")
     browse_url = reverse("catalog:browse_version", args=[instance.pk, package_id, version])
+    versions: dict = {}
     try:
-        definition = fetch_definition(token, request.user, package_id, version, name)
+        definition = fetch_definition(token, request.user, package_id, version, name, versions)
     except INSTANCE_PROBLEMS as error:
         messages.error(request, with_next_step(error))
         return redirect(f"{browse_url}?token={token.pk}")
+    [details] = versions.values()
     function, created = save_function(
         instance=instance,
         token=token,
@@ -273,6 +275,7 @@ def save_browsed_function(
         function_name=name,
         definition=definition,
         user=request.user,
+        version_released=version_released(details),
     )
     messages.success(request, f"{'Saved' if created else 'Updated'} {function.label}.")
     return redirect("runs:function_run", function.pk)
