@@ -291,16 +291,15 @@ def test_each_package_and_version_is_asked_once(logged_in, instance, developer_t
     assert asked == [("get_package", DEMO_PACKAGE_ID), ("get_version", DEMO_PACKAGE_ID, "1.1.0")]
 
 
-def test_refreshing_the_definition_refreshes_the_release_flag(
-    logged_in, instance, developer_token
-):
+def test_refreshing_the_definition_refreshes_the_release_flag(logged_in, instance, developer_token):
     greet = save_demo_function(instance, developer_token, "greet")
     greet.version_released = False
     greet.save()
-    assert "is not released on Emulator" in logged_in.get(f"/functions/{greet.pk}/run/").content.decode()
+    page = f"/functions/{greet.pk}/run/"
+    assert "is not released on Emulator" in logged_in.get(page).content.decode()
 
     logged_in.post(f"/functions/{greet.pk}/refresh/")
 
     greet.refresh_from_db()
     assert greet.version_released is True
-    assert "is not released on" not in logged_in.get(f"/functions/{greet.pk}/run/").content.decode()
+    assert "is not released on" not in logged_in.get(page).content.decode()
