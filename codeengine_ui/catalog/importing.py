@@ -366,7 +366,7 @@ def check_on_instance(plans: list[ImportPlan], user) -> list[str]:
         try:
             plan.state = _state_on_instance(token, user, target, answers)
         except (CodeEngineError, DefinitionNotFound, TokenDecryptionError) as error:
-            _add(problems, f"{instance} could not be asked: {with_next_step(error)}")
+            _add(problems, f"{instance}: {with_next_step(error)}")
     return problems
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codeengine_ui.catalog.models import Function, Instance
-from codeengine_ui.demo.package import DEMO_PACKAGE_ID
+from codeengine_ui.demo.package import DEMO_PACKAGE_ID, PRIVATE_PACKAGE_ID
 from codeengine_ui.domo.client import CodeEngineClient
 from tests.conftest import DEVELOPER_TOKEN, make_token, save_demo_function
 from tests.html_forms import submitted_fields
@@ -303,3 +303,16 @@ def test_refreshing_the_definition_refreshes_the_release_flag(logged_in, instanc
     greet.refresh_from_db()
     assert greet.version_released is True
     assert "is not released on" not in logged_in.get(page).content.decode()
+
+
+def test_a_package_the_token_may_not_see_is_explained_once(logged_in, instance, analyst_token):
+    export = {**copy.deepcopy(EXPORT), "packageId": PRIVATE_PACKAGE_ID}
+    export["functions"] += [
+        {**copy.deepcopy(EXPORT["functions"][0]), "name": f"greet{n}"} for n in range(5)
+    ]
+
+    page = _read(logged_in, export)
+
+    assert page.count('<span class="badge state-unchecked">Not checked</span>') == 1 + 7
+    assert page.count("Emulator: ") == 1
+    assert "Not found" not in page
