@@ -98,7 +98,12 @@ def test_a_row_version_wins_over_the_documents(logged_in, instance, developer_to
 
     review = _review(logged_in, page, **{"fn1-version": "1.2.0"})
 
-    assert "version 1.2.0, on Emulator" in review and "version 1.1.0, on Emulator" in review
+    assert (
+        f"Every function runs on Emulator, package <code>{DEMO_PACKAGE_ID}</code>, version 1.1.0"
+        in review
+    )
+    assert review.count("Runs as <code>") == 1, "only the row that chose otherwise says where"
+    assert "Runs as <code>describeTypes</code>" in review and "version 1.2.0, on Emulator" in review
     _save(logged_in, review)
     assert dict(Function.objects.values_list("function_name", "version")) == {
         "greet": "1.1.0",
