@@ -23,7 +23,8 @@ from codeengine_ui.domo.versions import version_key
 from codeengine_ui.error_codes import with_next_step
 from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import normalise_output, normalise_parameters
-from codeengine_ui.parameters.documents import DocumentFunction
+from codeengine_ui.parameters.documents import DocumentFunction, is_released
+from codeengine_ui.parameters.documents import entity_sub_type as read_entity_sub_type
 
 from .encryption import TokenDecryptionError
 from .forms import AliasMappingForm, WiringForm
@@ -170,7 +171,7 @@ def save_function(
     if version_released is not None:
         function.version_released = version_released
     if definition is not None:
-        entity_sub_type = entity_sub_type or _sub_type(definition)
+        entity_sub_type = entity_sub_type or read_entity_sub_type(definition)
         function.display_name = definition.get("displayName") or function.display_name
         function.description = definition.get("description") or function.description
         function.parameters = (
@@ -188,18 +189,6 @@ def save_function(
     function.full_clean()
     function.save()
     return function, created
-
-
-def _sub_type(definition: dict) -> str:
-    value = definition.get("entitySubType")
-    return value.strip()[:100] if isinstance(value, str) else ""
-
-
-def version_released(details: dict) -> bool | None:
-    """What an instance's version answer says of its release (None: it does not say)."""
-    if details.get("released") not in (None, False, "") or details.get("releasedOn"):
-        return True
-    return False if "released" in details else None
 
 
 @dataclass(frozen=True)
@@ -287,11 +276,15 @@ class ImportPlan:
 
     @property
     def released(self) -> bool | None:
-        """Whether its version is released: as the instance says, else as the document does."""
+        """Whether its version is released: as the instance says, else as the document
+        does (of its own version only: a row may choose another)."""
         if self.state == OnInstance.FOUND:
             return True
         if self.state == OnInstance.UNRELEASED:
             return False
+        target = self.wiring.target
+        if target and target["version"] != self.function.version:
+            return None
         return self.function.released
 
     @property
@@ -538,10 +531,9 @@ def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
 
 
 def release_states(package: dict) -> dict[str, bool]:
-    """Each version a package answer lists, and whether it is released (Domo gives a
-    release time, or null; some tools write true or false)."""
+    """Each version a package answer lists, and whether it is released."""
     return {
-        entry["version"]: entry.get("released") not in (None, False, "")
+        entry["version"]: is_released(entry)
         for entry in package["versions"]
         if _is_version(entry.get("version"))
     }

@@ -15,6 +15,7 @@ from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import with_next_step
 from codeengine_ui.htmx_requests import HtmxHttpRequest
+from codeengine_ui.parameters.documents import is_released, release_stated
 from codeengine_ui.request_values import row_id
 from codeengine_ui.uploads import upload_refused
 
@@ -48,7 +49,6 @@ from .importing import (
     save_plans,
     saved_message,
     usable_choices,
-    version_released,
 )
 from .models import AccessToken, Function, InputPreset, Instance, ReleaseNews
 from .tokens import TokenRefused, client_for, test_connection
@@ -169,8 +169,7 @@ def _field(name: str):
 
 
 def _released(entry: dict) -> str:
-    # Domo gives a release time, or null; some tools write true or false.
-    return "not released" if entry.get("released") in (None, False, "") else "released"
+    return "released" if is_released(entry) else "not released"
 
 
 def _browse_token(
@@ -275,7 +274,7 @@ def save_browsed_function(
         function_name=name,
         definition=definition,
         user=request.user,
-        version_released=version_released(details),
+        version_released=release_stated(details),
     )
     messages.success(request, f"{'Saved' if created else 'Updated'} {function.label}.")
     return redirect("runs:function_run", function.pk)
@@ -318,7 +317,7 @@ def refresh_definition(request: HtmxHttpRequest, function_id: int) -> HttpRespon
             definition=definition,
             parameters=parameters,
             output=output,
-            version_released=version_released(details),
+            version_released=release_stated(details),
         )
         messages.success(request, f"The definition of {function.label} is up to date.")
         return redirect("runs:function_run", function.pk)
@@ -406,7 +405,7 @@ def _read_new_version(request, form: FunctionSettingsForm, function: Function) -
         return False
     function.parameters, function.output = refreshed_parameters(function, definition)
     [details] = versions.values()
-    function.version_released = version_released(details)
+    function.version_released = release_stated(details)
     return True
 
 

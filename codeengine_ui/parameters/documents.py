@@ -143,13 +143,13 @@ def _list(document: list) -> ImportDocument:
 def _exported_version(document: dict) -> ImportDocument:
     package_id, version = _text(document.get("packageId")), _text(document.get("version"))
     notes: list[str] = []
-    sub_type = _sub_type(document)
+    sub_type = entity_sub_type(document)
     functions = _domo_functions(
         document["functions"], "functions", notes, package_id, version, sub_type
     )
     if not functions:
         raise DefinitionError("functions", "the list is empty: this version has no functions")
-    released = _released(document)
+    released = release_stated(document)
     for function in functions:
         function.released = released
     if released is False:
@@ -177,7 +177,7 @@ def _package(document: dict, chosen: str) -> ImportDocument:
     versions = [
         PackageVersion(
             _text(entry["version"]),
-            entry.get("released") not in (None, False, ""),
+            is_released(entry),
             len(entry["functions"]) if isinstance(entry.get("functions"), list) else 0,
             isinstance(entry.get("functions"), list),
         )
@@ -198,7 +198,7 @@ def _package(document: dict, chosen: str) -> ImportDocument:
             + ". Export the version from Domo, or browse the instance",
         )
     notes: list[str] = []
-    sub_type = _sub_type(entry) or _sub_type(document)
+    sub_type = entity_sub_type(entry) or entity_sub_type(document)
     functions = _domo_functions(
         entry["functions"], f"versions[{index}].functions", notes, package_id, chosen, sub_type
     )
@@ -225,18 +225,23 @@ def _package(document: dict, chosen: str) -> ImportDocument:
 _NOT_RELEASED = "Version {version} is not released: only released versions run from outside Domo."
 
 
-def _released(document: dict) -> bool | None:
-    """What an exported version says of its release: Domo writes a release time, or null
-    while it is not released; a document without either key does not say."""
-    if document.get("released") not in (None, False, "") or document.get("releasedOn"):
+def is_released(version: dict) -> bool:
+    """Whether a version (an entry of a package's `versions`) is released: Domo gives a
+    release time, or null; some tools write true or false."""
+    return version.get("released") not in (None, False, "")
+
+
+def release_stated(version: dict) -> bool | None:
+    """What a version (exported, or as an instance answers) says of its release; None when
+    it has neither `released` nor `releasedOn`."""
+    if is_released(version) or version.get("releasedOn"):
         return True
-    if "released" in document:
-        return False
-    return None
+    return False if "released" in version else None
 
 
-def _sub_type(document: dict) -> str:
-    return _text(document.get("entitySubType"))[:100]
+def entity_sub_type(definition: dict) -> str:
+    """Domo's entitySubType of a function, version or package ("" when it has none)."""
+    return _text(definition.get("entitySubType"))[:100]
 
 
 def _domo_functions(
@@ -274,7 +279,7 @@ def _domo_functions(
                 version=version,
                 function_name=name,
                 source=item_path,
-                entity_sub_type=_sub_type(definition) or package_sub_type,
+                entity_sub_type=entity_sub_type(definition) or package_sub_type,
             )
         )
     if private and functions:
