@@ -200,9 +200,11 @@ class DocumentWiringForm(forms.Form):
 
     @property
     def values(self) -> dict:
-        """The choices for every row: the cleaned ones once bound, else the first offered."""
+        """The choices for every row: those that are valid once bound (the page says what
+        is wrong with the others once, at the field), else the first offered."""
         if self.is_bound:
-            return self.cleaned_data if self.is_valid() else {}
+            self.is_valid()
+            return self.cleaned_data
         values = _initial_values(self)
         if self.document.versions:
             values["version"] = self.document.chosen_version

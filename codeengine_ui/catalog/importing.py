@@ -11,6 +11,7 @@ the input names.
 import logging
 from dataclasses import dataclass, field
 
+from django.db import transaction
 from django.db.models import Q, TextChoices
 from django.http import QueryDict
 from django.template.defaultfilters import pluralize
@@ -499,7 +500,9 @@ def _changes_to(function: Function, plan: ImportPlan) -> list[str]:
     return changes
 
 
+@transaction.atomic
 def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
+    """Save every included row, all or none; (function, created) for each."""
     saved = []
     for plan in plans:
         if not plan.included:
