@@ -124,7 +124,9 @@ def test_the_table_fits_a_phone(browser, live_server, member, instance, develope
 
     expect(page.locator("#import-rows tr")).to_have_count(26)
     assert page.evaluate(OVERFLOWS) == []
-    page.locator("#import-rows tr").nth(3).locator("summary").click()
+    row = page.locator("#import-rows tr").nth(3)
+    row.locator("summary").click()
     expect(page.locator("#id_fn3-token")).to_be_visible()
+    expect(row.locator(".wiring-choices")).to_contain_text("Pick from the instance: 3 packages")
     assert page.evaluate(OVERFLOWS) == []
     context.close()
