@@ -209,6 +209,7 @@ watch_changes(
         "function_name": lambda f: f.function_name,
         "display_name": lambda f: f.display_name,
         "app_alias": lambda f: f.app_alias,
+        "entity_sub_type": lambda f: f.entity_sub_type,
         "default_token": _token_label,
         "key_inputs": lambda f: f.key_inputs,
         "parameters": lambda f: f.parameters,

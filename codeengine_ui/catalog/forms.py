@@ -98,67 +98,6 @@ class UsableTokenField(forms.ModelChoiceField):
         return super().to_python(value)
 
 
-def _row_choice(rows: list, empty_label: str | None = None, **options) -> forms.Field:
-    """A choice among rows read once for many forms (a page of 50 import plans asks the
-    database once, not 50 times); the cleaned value is the row."""
-    by_id = {str(row.pk): row for row in rows}
-    choices = [(str(row.pk), str(row)) for row in rows]
-    if empty_label is not None:
-        choices.insert(0, ("", empty_label))
-    return forms.TypedChoiceField(
-        choices=choices, coerce=by_id.__getitem__, empty_value=None, **options
-    )
-
-
-class WiringForm(forms.Form):
-    """Where one function runs: the choices Domo's wiring screen asks for. `instances` and
-    `tokens` (those the user may use) are read once for every plan of a page."""
-
-    include = forms.BooleanField(label="Save", required=False, initial=True)
-    package_id = forms.CharField(
-        label="Package id",
-        max_length=100,
-        required=False,
-        validators=[PathSegmentValidator("package id")],
-    )
-    version = forms.CharField(
-        max_length=64, required=False, validators=[PathSegmentValidator("version")]
-    )
-    function_name = forms.CharField(
-        max_length=200, required=False, validators=[PathSegmentValidator("function name")]
-    )
-
-    def __init__(self, instances: list[Instance], tokens: list[AccessToken], *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["instance"] = _row_choice(instances)
-        self.fields["token"] = _row_choice(
-            tokens,
-            "(none: map the aliases by hand)",
-            required=False,
-            help_text="Used to fetch the function's own definition and as its default token.",
-            error_messages={"invalid_choice": TOKEN_NOT_USABLE},
-        )
-        self.order_fields(["include", "instance", "token"])
-        # Suggestions read from the instance (see wiring_choices); typing stays possible.
-        for name, choices in (("package_id", "packages"), ("version", "versions"),
-                              ("function_name", "functions")):  # fmt: skip
-            self.fields[name].widget.attrs.update(
-                list=f"{self.prefix}-{choices}", autocomplete="off"
-            )
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if not cleaned_data.get("include"):
-            return cleaned_data
-        for name in ("package_id", "version", "function_name"):
-            if not cleaned_data.get(name) and name not in self.errors:
-                self.add_error(name, "Needed to run the function.")
-        token, instance = cleaned_data.get("token"), cleaned_data.get("instance")
-        if token and instance and token.instance_id != instance.pk:
-            self.add_error("token", "This token belongs to another instance.")
-        return cleaned_data
-
-
 class PlainSelect(forms.Select):
     """Django's select, drawn in Python: a page of import plans draws a hundred of them,
     and a template render per select was half of that page's time."""
@@ -173,6 +112,231 @@ class PlainSelect(forms.Select):
         )  # fmt: skip
         attributes = flatatt(self.build_attrs(self.attrs, attrs))
         return format_html('<select name="{}"{}>{}</select>', name, attributes, options)
+
+
+class PlainInputMixin:
+    """An input drawn in Python, like PlainSelect: the import table draws four per row."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        attributes = dict(widget["attrs"])
+        if widget["value"] is not None:
+            attributes["value"] = widget["value"]
+        return format_html(
+            '<input type="{}" name="{}"{}>', widget["type"], name, flatatt(attributes)
+        )
+
+
+class PlainTextInput(PlainInputMixin, forms.TextInput):
+    pass
+
+
+class PlainCheckboxInput(PlainInputMixin, forms.CheckboxInput):
+    pass
+
+
+def _row_choice(rows: list, empty_label: str | None = None, **options) -> forms.Field:
+    """A choice among rows read once for many forms (a page of 50 import plans asks the
+    database once, not 50 times); the cleaned value is the row."""
+    by_id = {str(row.pk): row for row in rows}
+    choices = [(str(row.pk), str(row)) for row in rows]
+    if empty_label is not None:
+        choices.insert(0, ("", empty_label))
+    return forms.TypedChoiceField(
+        choices=choices, coerce=by_id.__getitem__, empty_value=None, widget=PlainSelect, **options
+    )
+
+
+def _segment(label: str, what: str, max_length: int) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        required=False,
+        validators=[PathSegmentValidator(what)],
+        widget=PlainTextInput,
+    )
+
+
+class DocumentWiringForm(forms.Form):
+    """Where a document's functions run, chosen once for all of them: the instance, the
+    token that reads it, the package and the version. A package response's version is the
+    one whose functions were read (AppDocumentForm's document_version), so it is not asked
+    again here. Each row may choose otherwise (WiringForm)."""
+
+    package_id = _segment("Package id", "package id", 100)
+    version = _segment("Version", "version", 64)
+
+    def __init__(self, document: ImportDocument, instances, tokens, *args, **kwargs):
+        kwargs.setdefault("prefix", "all")
+        kwargs.setdefault("initial", _document_initial(document, instances, tokens))
+        super().__init__(*args, **kwargs)
+        self.document = document
+        self.fields["instance"] = _row_choice(instances, label="Instance")
+        self.fields["token"] = _row_choice(
+            tokens,
+            "(none: nothing is read from the instance)",
+            required=False,
+            label="Token",
+            help_text="Reads the instance; the default token of functions saved for the "
+            "first time.",
+            error_messages={"invalid_choice": TOKEN_NOT_USABLE},
+        )
+        if document.versions:
+            del self.fields["version"]
+        self.order_fields(["instance", "token", "package_id", "version"])
+        # Suggestions read from the instance (see wiring_choices); typing stays possible.
+        for name, choices in (("package_id", "packages"), ("version", "versions")):
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(list=f"all-{choices}", autocomplete="off")
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.document.versions:
+            cleaned_data["version"] = self.document.chosen_version
+        token, instance = cleaned_data.get("token"), cleaned_data.get("instance")
+        if token and instance and token.instance_id != instance.pk:
+            self.add_error("token", "This token belongs to another instance.")
+        return cleaned_data
+
+    @property
+    def values(self) -> dict:
+        """The choices for every row: those that are valid once bound (the page says what
+        is wrong with the others once, at the field), else the first offered."""
+        if self.is_bound:
+            self.is_valid()
+            return self.cleaned_data
+        values = _initial_values(self)
+        if self.document.versions:
+            values["version"] = self.document.chosen_version
+        return values
+
+
+def _document_initial(document: ImportDocument, instances, tokens) -> dict:
+    """The first instance the user has a token for (else the first), with that token."""
+    with_token = {token.instance_id for token in tokens}
+    instance = next((i for i in instances if i.pk in with_token), None)
+    instance = instance or (instances[0] if instances else None)
+    token = next((t for t in tokens if instance and t.instance_id == instance.pk), None)
+    return {
+        "instance": str(instance.pk) if instance else None,
+        "token": str(token.pk) if token else None,
+        "package_id": document.package_id or _shared(f.package_id for f in document.functions),
+        "version": document.chosen_version or _shared(f.version for f in document.functions),
+    }
+
+
+def _shared(values) -> str:
+    """The one value every function gives, or ""."""
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else ""
+
+
+AS_DOCUMENT = "As for every function"
+
+
+class WiringForm(forms.Form):
+    """Where one function of a document runs: the choices Domo's wiring screen asks for,
+    each left empty to take the document's (`document`: DocumentWiringForm.values).
+    Cleaned, it holds the choices in force; `token_chosen` says the row chose its own token.
+    `instances` and `tokens` (those the user may use) are read once for every row."""
+
+    include = forms.BooleanField(
+        label="Save", required=False, initial=True, widget=PlainCheckboxInput
+    )
+    package_id = _segment("Package id", "package id", 100)
+    version = _segment("Version", "version", 64)
+    function_name = _segment("Function", "function name", 200)
+
+    def __init__(
+        self,
+        instances: list[Instance],
+        tokens: list[AccessToken],
+        document: dict,
+        *args,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.document = document
+        self.fields["instance"] = _row_choice(
+            instances, AS_DOCUMENT, required=False, label="Instance"
+        )
+        self.fields["token"] = _row_choice(
+            tokens,
+            AS_DOCUMENT,
+            required=False,
+            label="Token",
+            help_text="Also becomes the function's default token, even if it is saved already.",
+            error_messages={"invalid_choice": TOKEN_NOT_USABLE},
+        )
+        self.order_fields(["include", "instance", "token"])
+        # Suggestions read from the instance (see wiring_choices); typing stays possible.
+        for name, choices in (("package_id", "packages"), ("version", "versions"),
+                              ("function_name", "functions")):  # fmt: skip
+            self.fields[name].widget.attrs.update(
+                list=f"{self.prefix}-{choices}", autocomplete="off"
+            )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.errors:
+            return cleaned_data
+        target = in_force(cleaned_data, self.document)
+        cleaned_data.update(target)
+        if not cleaned_data.get("include"):
+            return cleaned_data
+        for name in ("package_id", "version", "function_name"):
+            if not target[name]:
+                self.add_error(name, "Needed to run the function.")
+        if target["instance"] is None:
+            self.add_error("instance", "Choose the instance it runs on.")
+        token, instance = target["token"], target["instance"]
+        if token and instance and token.instance_id != instance.pk:
+            self.add_error(
+                "token",
+                "This token belongs to another instance."
+                if cleaned_data["token_chosen"]
+                else f"The token chosen for every function reads another instance: choose "
+                f"a token of {instance} here.",
+            )
+        return cleaned_data
+
+    @property
+    def target(self) -> dict | None:
+        """The choices in force: cleaned once bound (None while they are not valid), else
+        the initial ones over the document's."""
+        if self.is_bound:
+            return self.cleaned_data if self.is_valid() else None
+        row = _initial_values(self)
+        return {**row, **in_force(row, self.document)}
+
+    @property
+    def overridden(self) -> bool:
+        """Whether the row chose an instance, token, package or version of its own."""
+        values = (self[name].value() for name in ("instance", "token", "package_id", "version"))
+        return any(value not in (None, "") for value in values)
+
+
+def _initial_values(form: forms.Form) -> dict:
+    """What an unbound form would clean to, as it is offered (None where it would not)."""
+    values = {}
+    for name, field in form.fields.items():
+        try:
+            values[name] = field.clean(form.get_initial_for_field(field, name))
+        except ValidationError:
+            values[name] = None
+    return values
+
+
+def in_force(row: dict, document: dict) -> dict:
+    """A row's choices over the document's: what the row leaves empty, the document gives."""
+    return {
+        "instance": row.get("instance") or document.get("instance"),
+        "token": row.get("token") or document.get("token"),
+        "token_chosen": row.get("token") is not None,
+        "package_id": row.get("package_id") or document.get("package_id") or "",
+        "version": row.get("version") or document.get("version") or "",
+        "function_name": row.get("function_name") or "",
+    }
 
 
 class AliasMappingForm(forms.Form):

@@ -11,17 +11,22 @@ the input names.
 import logging
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, TextChoices
+from django.http import QueryDict
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 
 from codeengine_ui.domo.client import path_segment
-from codeengine_ui.domo.errors import CodeEngineError, InvalidRequestError
+from codeengine_ui.domo.errors import CodeEngineError, InvalidRequestError, NotFoundError
 from codeengine_ui.domo.versions import version_key
 from codeengine_ui.error_codes import with_next_step
 from codeengine_ui.json_text import same_json
 from codeengine_ui.parameters.app_calls import app_call_snippet
 from codeengine_ui.parameters.definitions import normalise_output, normalise_parameters
-from codeengine_ui.parameters.documents import DocumentFunction
+from codeengine_ui.parameters.documents import DocumentFunction, is_released
+from codeengine_ui.parameters.documents import entity_sub_type as read_entity_sub_type
 
 from .encryption import TokenDecryptionError
 from .forms import AliasMappingForm, WiringForm
@@ -143,8 +148,14 @@ def save_function(
     output: dict | None = None,
     app_alias: str = "",
     user=None,
+    replace_token: bool = True,
+    entity_sub_type: str = "",
+    version_released: bool | None = None,
 ) -> tuple[Function, bool]:
-    """Create or update the saved function; (function, created)."""
+    """Create or update the saved function; (function, created). What the caller does not
+    know is left as it was: `token` None, or a saved function's token when `replace_token`
+    is False; an empty `entity_sub_type` (the definition's own is used when it has one);
+    `version_released` None."""
     function = Function.objects.filter(
         instance=instance, package_id=package_id, version=version, function_name=function_name
     ).first()
@@ -157,8 +168,12 @@ def save_function(
             function_name=function_name,
             created_by=user,
         )
-    function.default_token = token if token is not None else function.default_token
+    if token is not None and (created or replace_token):
+        function.default_token = token
+    if version_released is not None:
+        function.version_released = version_released
     if definition is not None:
+        entity_sub_type = entity_sub_type or read_entity_sub_type(definition)
         function.display_name = definition.get("displayName") or function.display_name
         function.description = definition.get("description") or function.description
         function.parameters = (
@@ -168,6 +183,8 @@ def save_function(
     else:
         function.parameters = parameters or []
         function.output = output
+    if entity_sub_type:
+        function.entity_sub_type = entity_sub_type
     if app_alias:
         function.app_alias = app_alias
         function.display_name = function.display_name or app_alias
@@ -239,10 +256,20 @@ def refreshed_parameters(function: Function, definition: dict) -> tuple[list[dic
     return parameters, normalise_output(definition.get("output"))
 
 
+class OnInstance(TextChoices):
+    """What the instance says of a function about to be imported."""
+
+    FOUND = "found", "Found"
+    UNRELEASED = "unreleased", "Not released"
+    MISSING = "missing", "Not found"
+    UNCHECKED = "unchecked", "Not checked"
+
+
 @dataclass
 class ImportPlan:
-    """One app function on its way into the catalog: where it runs, its own definition (when
-    the instance gave it) and how its aliases map to the function's inputs."""
+    """One function of a document on its way into the catalog: where it runs (its row's
+    choices over the document's), what the instance says of it, its own definition (when
+    the document or the instance gave it) and how an app's aliases map to its inputs."""
 
     function: DocumentFunction
     wiring: WiringForm
@@ -250,6 +277,7 @@ class ImportPlan:
     problem: str = ""
     mapping: AliasMappingForm | None = None
     inputs: list[dict] | None = field(default=None, repr=False)
+    state: OnInstance = OnInstance.UNCHECKED
     # The saved function this plan would update (None: it creates one), and what changes.
     existing: Function | None = None
     changes: list[str] = field(default_factory=list)
@@ -263,6 +291,43 @@ class ImportPlan:
         """Whether the aliases are mapped (Domo's own definitions have none to map)."""
         return self.mapping is None or self.mapping.is_valid()
 
+    @property
+    def released(self) -> bool | None:
+        """Whether its version is released: as the instance says, else as the document
+        does (of its own version only: a row may choose another)."""
+        if self.state == OnInstance.FOUND:
+            return True
+        if self.state == OnInstance.UNRELEASED:
+            return False
+        target = self.wiring.target
+        if target and target["version"] != self.function.version:
+            return None
+        return self.function.released
+
+    @property
+    def title(self) -> str:
+        definition = self.function.definition or {}
+        return str(definition.get("displayName") or "") or self.function.alias
+
+    @property
+    def inputs_summary(self) -> str:
+        """Its inputs in one line: name (the alias, for an app), declared type → type."""
+        shown = []
+        for parameter in self.function.parameters:
+            name = parameter["alias"] if self.function.app_alias else parameter["name"]
+            declared = parameter.get("declaredType")
+            kind = f"{declared} → {parameter['type']}" if declared else parameter["type"]
+            shown.append(f"{name}: {kind}{' list' if parameter['isList'] else ''}")
+        return ", ".join(shown)
+
+    @property
+    def searchable(self) -> str:
+        """The words a row is found by on the page."""
+        function = self.function
+        words = [self.title, function.alias, function.function_name, function.entity_sub_type]
+        words += [p["alias"] or p["name"] for p in function.parameters]
+        return " ".join(word for word in words if word).lower()
+
     def app_call(self) -> str:
         if not self.function.app_alias:
             return ""
@@ -271,24 +336,92 @@ class ImportPlan:
         return app_call_snippet(self.function.app_alias, parameters, values)
 
 
-def import_plans(functions: list[DocumentFunction], user, data=None) -> list[ImportPlan]:
-    """A plan per function; `data` binds the wiring forms (unbound: the first step)."""
-    instances = list(Instance.objects.all())
-    tokens = list(AccessToken.objects.usable_by(user).select_related("instance"))
-    instance = instances[0] if instances else None
-    token = next((t for t in tokens if instance and t.instance_id == instance.pk), None)
+def import_plans(
+    functions: list[DocumentFunction], instances, tokens, document: dict, data=None
+) -> list[ImportPlan]:
+    """A plan per function; `data` binds the rows' wiring forms (unbound: the first step),
+    `document` holds the choices made for every function (DocumentWiringForm.values)."""
     plans = []
     for index, function in enumerate(functions):
-        initial = {
-            "instance": instance.pk if instance else None,
-            "token": token.pk if token else None,
-            "package_id": function.package_id,
-            "version": function.version,
-            "function_name": function.function_name,
-        }
-        wiring = WiringForm(instances, tokens, data, prefix=f"fn{index}", initial=initial)
+        initial = {"function_name": function.function_name}
+        for name in ("package_id", "version"):
+            own = getattr(function, name)
+            initial[name] = own if own != document.get(name) else ""
+        wiring = WiringForm(instances, tokens, document, data, prefix=f"fn{index}", initial=initial)
         plans.append(ImportPlan(function, wiring))
     return plans
+
+
+def usable_choices(user) -> tuple[list[Instance], list[AccessToken]]:
+    """The instances, and the tokens `user` may use, read once for a whole import page."""
+    tokens = list(AccessToken.objects.usable_by(user).select_related("instance"))
+    return list(Instance.objects.all()), tokens
+
+
+def check_on_instance(plans: list[ImportPlan], user) -> list[str]:
+    """Ask each row's instance, with its token, whether it has the function and whether
+    its version is released (each package and version asked once); the problems met, each
+    named once."""
+    answers: dict = {}
+    problems: list[str] = []
+    for plan in plans:
+        target = plan.wiring.target
+        plan.state = OnInstance.UNCHECKED
+        if not target or not all(target[k] for k in ("package_id", "version", "function_name")):
+            continue
+        token, instance = target["token"], target["instance"]
+        if token is None or instance is None or token.instance_id != instance.pk:
+            _add(problems, "No token chosen: the instance was not asked about the functions.")
+            continue
+        try:
+            plan.state = _state_on_instance(token, user, target, answers)
+        except (CodeEngineError, DefinitionNotFound, TokenDecryptionError) as error:
+            _add(problems, f"{instance}: {with_next_step(error)}")
+    return problems
+
+
+def _add(problems: list[str], problem: str) -> None:
+    if problem not in problems:
+        problems.append(problem)
+
+
+def _state_on_instance(token: AccessToken, user, target: dict, answers: dict) -> OnInstance:
+    package_id, version = target["package_id"], target["version"]
+    try:
+        package = _answer(answers, (token.pk, package_id), lambda c: c.get_package(package_id),
+                          token, user)  # fmt: skip
+    except NotFoundError:
+        return OnInstance.MISSING
+    listed = release_states(package)
+    if version not in listed:
+        return OnInstance.MISSING
+    if not listed[version]:
+        return OnInstance.UNRELEASED
+    try:
+        details = _answer(answers, (token.pk, package_id, version),
+                          lambda c: c.get_version(package_id, version), token, user)  # fmt: skip
+    except NotFoundError:
+        return OnInstance.MISSING
+    names = {entry.get("name") for entry in details["functions"]}
+    if not names:
+        raise DefinitionNotFound(
+            f"version {version} lists no functions for this token (Domo's own global packages "
+            "may not show theirs)."
+        )
+    return OnInstance.FOUND if target["function_name"] in names else OnInstance.MISSING
+
+
+def _answer(answers: dict, key: tuple, ask, token: AccessToken, user):
+    """The instance's answer to one question, asked once however many rows need it; a
+    failure is kept too, so the rows after it do not ask again."""
+    if key not in answers:
+        try:
+            answers[key] = ask(client_for(token, user))
+        except (CodeEngineError, TokenDecryptionError) as error:
+            answers[key] = error
+    if isinstance(answers[key], Exception):
+        raise answers[key]
+    return answers[key]
 
 
 def prepare_mappings(plans: list[ImportPlan], user, data=None) -> None:
@@ -326,22 +459,28 @@ def prepare_mappings(plans: list[ImportPlan], user, data=None) -> None:
         )
 
 
-def review_plans(plans: list[ImportPlan]) -> None:
-    """Find the saved function each included plan would update, and what saving changes in
-    it, so the page can say so before anything is saved."""
-    included = [plan for plan in plans if plan.included]
-    if not included:
+def find_saved(plans: list[ImportPlan]) -> None:
+    """Find the saved function each row would update (one query for the page; a function
+    is saved once per version, a unique constraint)."""
+    targets = [(plan, plan.wiring.target) for plan in plans]
+    targets = [(plan, target) for plan, target in targets if target and target["instance"]]
+    if not targets:
         return
-    wanted = [_saved_as(plan.wiring.cleaned_data) for plan in included]
-    # One query for the page; a function is saved once per version (a unique constraint).
     candidates = Function.objects.select_related("default_token").filter(
-        instance__in={instance for instance, *_ in wanted},
-        function_name__in={function_name for *_, function_name in wanted},
+        instance__in={target["instance"] for _, target in targets},
+        function_name__in={target["function_name"] for _, target in targets},
     )
     saved = {(f.instance_id, f.package_id, f.version, f.function_name): f for f in candidates}
-    for plan, key in zip(included, wanted, strict=True):
-        plan.existing = saved.get(key)
-        if plan.existing is not None:
+    for plan, target in targets:
+        plan.existing = saved.get(_saved_as(target))
+
+
+def review_plans(plans: list[ImportPlan]) -> None:
+    """What saving changes in each saved function an included row updates, so the page
+    can say so before anything is saved."""
+    find_saved(plans)
+    for plan in plans:
+        if plan.included and plan.existing is not None:
             plan.changes = _changes_to(plan.existing, plan)
 
 
@@ -355,10 +494,15 @@ def _changes_to(function: Function, plan: ImportPlan) -> list[str]:
     alias = plan.function.app_alias
     if alias and alias != function.app_alias:
         changes.append(f"App alias: {function.app_alias or 'none'} → {alias}")
-    token = plan.wiring.cleaned_data["token"]
-    if token is not None and token != function.default_token:
+    wiring = plan.wiring.cleaned_data
+    token = wiring["token"]
+    # The token is not in the document: only a row's own choice replaces the saved one.
+    if wiring["token_chosen"] and token is not None and token != function.default_token:
         before = function.default_token.label if function.default_token else "none"
         changes.append(f"Default token: {before} → {token.label}")
+    sub_type = plan.function.entity_sub_type
+    if sub_type and sub_type != function.entity_sub_type:
+        changes.append(f"Entity subtype: {function.entity_sub_type or 'none'} → {sub_type}")
     if plan.definition is not None:
         new_inputs = normalise_parameters(plan.definition.get("inputs") or [])
         new_output = normalise_output(plan.definition.get("output"))
@@ -372,7 +516,9 @@ def _changes_to(function: Function, plan: ImportPlan) -> list[str]:
     return changes
 
 
+@transaction.atomic
 def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
+    """Save every included row, all or none; (function, created) for each."""
     saved = []
     for plan in plans:
         if not plan.included:
@@ -387,6 +533,7 @@ def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
             save_function(
                 instance=wiring["instance"],
                 token=wiring["token"],
+                replace_token=wiring["token_chosen"],
                 package_id=wiring["package_id"],
                 version=wiring["version"],
                 function_name=wiring["function_name"],
@@ -395,21 +542,73 @@ def save_plans(plans: list[ImportPlan], user) -> list[tuple[Function, bool]]:
                 output=None if plan.definition else plan.function.output,
                 app_alias=plan.function.app_alias,
                 user=user,
+                entity_sub_type=plan.function.entity_sub_type,
+                version_released=plan.released,
             )
         )
     return saved
 
 
-def newest_released_version(token: AccessToken, user, package_id: str) -> str:
-    """The package's newest released version on the instance ("" when none is released),
-    asked with `token` for `user` (BACKGROUND: the hourly check)."""
-    package = client_for(token, user).get_package(package_id)
-    released = [
-        entry["version"]
+def release_states(package: dict) -> dict[str, bool]:
+    """Each version a package answer lists, and whether it is released."""
+    return {
+        entry["version"]: is_released(entry)
         for entry in package["versions"]
-        if entry.get("released") and _is_version(entry.get("version"))
-    ]
-    return max(released, key=version_key, default="")
+        if _is_version(entry.get("version"))
+    }
+
+
+def rows_posted(data: QueryDict, step: str, count: int) -> QueryDict | None:
+    """The rows' choices as posted; none for a document just read or another version of a
+    package (its rows start afresh); every row ticked, or none, for "all" and "none" (the
+    buttons that do so without JavaScript)."""
+    if step in ("", "version"):
+        return None
+    if step not in ("all", "none"):
+        return data
+    rows = data.copy()
+    for key in [key for key in rows if key.endswith("-include")]:
+        del rows[key]
+    if step == "all":
+        for index in range(count):
+            rows[f"fn{index}-include"] = "on"
+    return rows
+
+
+def import_summary(plans: list[ImportPlan]) -> dict:
+    included = [plan for plan in plans if plan.included]
+    return {
+        "creates": sum(plan.existing is None for plan in included),
+        "updates": sum(plan.existing is not None for plan in included),
+        "skipped": len(plans) - len(included),
+    }
+
+
+def saved_message(saved: list[tuple[Function, bool]]) -> str:
+    """One line for everything an import saved."""
+    if len(saved) == 1:
+        function, created = saved[0]
+        return f"{'Saved' if created else 'Updated'} {function.label}."
+    created = sum(1 for _, is_new in saved if is_new)
+    parts = []
+    if created:
+        parts.append(f"saved {created} new function{pluralize(created)}")
+    if len(saved) - created:
+        parts.append(f"updated {len(saved) - created}")
+    return " and ".join(parts).capitalize() + "."
+
+
+def imported_url(functions: list[Function]) -> str:
+    """Where an import leads: the function's page, or the list of exactly those imported."""
+    if len(functions) == 1:
+        return reverse("runs:function_run", args=[functions[0].pk])
+    ids = ",".join(str(function.pk) for function in functions)
+    return f"{reverse('dashboard:function_list')}?imported={ids}"
+
+
+def newest_released_version(states: dict[str, bool]) -> str:
+    """The newest released version of `release_states` ("" when none is released)."""
+    return max((v for v, released in states.items() if released), key=version_key, default="")
 
 
 def _is_version(value: object) -> bool:
@@ -422,7 +621,8 @@ def _is_version(value: object) -> bool:
 
 
 def check_newest_versions(functions=None, *, checked_before=None, user=None) -> int:
-    """Record each function's newest released version, one call per package; functions
+    """Record each function's newest released version, and whether its pinned version is
+    released (unknown when the instance does not list it), one call per package; functions
     whose instance cannot be asked are left as they were. With `user`, only tokens granted
     to them are used (ReleaseNews tells each person only of what a token they may use
     found). The number of functions checked."""
@@ -449,15 +649,21 @@ def check_newest_versions(functions=None, *, checked_before=None, user=None) -> 
         if token is None:
             continue
         try:
-            newest = newest_released_version(token, user or BACKGROUND, package_id)
+            package = client_for(token, user or BACKGROUND).get_package(package_id)
         except (CodeEngineError, TokenDecryptionError) as error:
             logger.info(
                 "Could not check versions of %s on instance %s: %s", package_id, instance_id, error
             )
             continue
+        states = release_states(package)
+        newest = newest_released_version(states)
         Function.objects.filter(pk__in=[f.pk for f in group]).update(
             newest_version=newest, versions_checked_at=timezone.now(), newest_version_token=token
         )
+        for version in {function.version for function in group}:
+            Function.objects.filter(pk__in=[f.pk for f in group if f.version == version]).update(
+                version_released=states.get(version)
+            )
         for function in group:
             if newest and newest != function.newest_version:
                 function.newest_version = newest

@@ -371,6 +371,20 @@ class Function(models.Model):
         "parameters; stored normalised.",
     )
     output = models.JSONField(null=True, blank=True, help_text="Output definition.")
+    entity_sub_type = models.CharField(
+        "entity subtype",
+        max_length=100,
+        blank=True,
+        help_text="Domo's entitySubType for the function or its package (such as "
+        "amazon-bedrock), when a document or the instance gave one.",
+    )
+    version_released = models.BooleanField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Whether the pinned version is released, as the instance (else the "
+        "imported document) last said; empty when unknown.",
+    )
     key_inputs = models.JSONField(
         default=list,
         blank=True,
@@ -443,6 +457,16 @@ class Function(models.Model):
         released on the instance: a run of the newest release is not an older one."""
         return bool(self.newest_version) and (
             version_key(self.newest_version) > version_key(version)
+        )
+
+    @property
+    def release_warning(self) -> str:
+        """Why a run may be refused before it starts: the pinned version is not released
+        ("" when it is, or when nobody knows)."""
+        if self.version_released is not False:
+            return ""
+        return (
+            f"Version {self.version} is not released on {self.instance}: Domo may refuse to run it."
         )
 
     def token_for(self, user) -> "AccessToken | None":

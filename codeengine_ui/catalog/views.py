@@ -15,12 +15,14 @@ from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import with_next_step
 from codeengine_ui.htmx_requests import HtmxHttpRequest
+from codeengine_ui.parameters.documents import is_released, release_stated
 from codeengine_ui.request_values import row_id
 from codeengine_ui.uploads import upload_refused
 
 from .encryption import TokenDecryptionError
 from .forms import (
     AppDocumentForm,
+    DocumentWiringForm,
     FunctionSettingsForm,
     InstanceForm,
     KeyInputsForm,
@@ -31,15 +33,22 @@ from .forms import (
 from .importing import (
     DefinitionNotFound,
     check_newest_versions,
+    check_on_instance,
     definition_changes,
     fetch_definition,
+    find_saved,
     import_plans,
+    import_summary,
+    imported_url,
     output_change,
     prepare_mappings,
     refreshed_parameters,
     review_plans,
+    rows_posted,
     save_function,
     save_plans,
+    saved_message,
+    usable_choices,
 )
 from .models import AccessToken, Function, InputPreset, Instance, ReleaseNews
 from .tokens import TokenRefused, client_for, test_connection
@@ -52,7 +61,8 @@ INSTANCE_PROBLEMS = (CodeEngineError, DefinitionNotFound, TokenDecryptionError)
 @role_required(Role.MEMBER)
 @require_http_methods(["GET", "POST"])
 def import_functions(request: HtmxHttpRequest) -> HttpResponse:
-    """Read a document, wire each function to a package, map app aliases, save."""
+    """Read a document, choose where its functions run (once for all, or per row), map
+    app aliases, save; then show what was imported."""
     data = request.POST if request.method == "POST" else None  # reads the upload, if any
     document_form = AppDocumentForm(
         data, request.FILES or None, upload_refused=upload_refused(request)
@@ -65,32 +75,41 @@ def import_functions(request: HtmxHttpRequest) -> HttpResponse:
     }
     if request.method == "GET" or not document_form.is_valid():
         return render(request, "catalog/import_functions.html", context)
-    step = request.POST.get("step")
+    step = request.POST.get("step", "")
     document = document_form.document
-    # A new version of a package response starts its wiring afresh.
-    wiring_data = request.POST if step and step != "version" else None
-    plans = import_plans(document.functions, request.user, wiring_data)
-    context.update(document=document, plans=plans, step="wire")
-    if step in ("map", "save") and all(plan.wiring.is_valid() for plan in plans):
+    instances, tokens = usable_choices(request.user)
+    wiring = DocumentWiringForm(document, instances, tokens, request.POST if step else None)
+    plans = import_plans(
+        document.functions,
+        instances,
+        tokens,
+        wiring.values,
+        rows_posted(request.POST, step, len(document.functions)),
+    )
+    context.update(
+        document=document,
+        wiring=wiring,
+        plans=plans,
+        step="wire",
+        problems=check_on_instance(plans, request.user),
+    )
+    chosen = wiring.is_valid() and all(plan.wiring.is_valid() for plan in plans)
+    if step in ("map", "save") and chosen and any(plan.included for plan in plans):
         prepare_mappings(plans, request.user, request.POST if step == "save" else None)
         review_plans(plans)
-        included = [plan for plan in plans if plan.included]
-        context["step"] = "map"
-        context["summary"] = {
-            "creates": sum(plan.existing is None for plan in included),
-            "updates": sum(plan.existing is not None for plan in included),
-            "skipped": len(plans) - len(included),
-        }
+        context.update(step="map", summary=import_summary(plans))
         if step == "save" and all(plan.mapped for plan in plans if plan.included):
             saved = save_plans(plans, request.user)
-            for function, created in saved:
-                verb = "Saved" if created else "Updated"
-                messages.success(request, f"{verb} {function.label}.")
-            return redirect("dashboard:function_list")
+            messages.success(request, saved_message(saved))
+            return redirect(imported_url([function for function, _ in saved]))
+    else:
+        find_saved(plans)
+        context["none_chosen"] = step in ("map", "save") and chosen
+    context["states"] = {plan.state for plan in plans}
     return render(request, "catalog/import_functions.html", context)
 
 
-WIRING_PREFIX = re.compile(r"fn\d{1,4}")
+WIRING_PREFIX = re.compile(r"all|fn\d{1,4}")
 CHOICES_SHOWN = 500
 
 
@@ -103,7 +122,12 @@ def wiring_choices(request: HtmxHttpRequest) -> HttpResponse:
     prefix = request.GET.get("prefix", "")
     if not WIRING_PREFIX.fullmatch(prefix):
         return HttpResponse(status=400)
-    value = lambda name: request.GET.get(f"{prefix}-{name}", "").strip()  # noqa: E731
+
+    def value(name: str) -> str:
+        """The row's own choice, else the one made for every function."""
+        own = request.GET.get(f"{prefix}-{name}", "").strip()
+        return own or request.GET.get(f"all-{name}", "").strip()
+
     context = {"prefix": prefix, "packages": [], "versions": [], "functions": [], "problem": ""}
     token = (
         AccessToken.objects.usable_by(request.user)
@@ -145,8 +169,7 @@ def _field(name: str):
 
 
 def _released(entry: dict) -> str:
-    # Domo gives a release time, or null; some tools write true or false.
-    return "not released" if entry.get("released") in (None, False, "") else "released"
+    return "released" if is_released(entry) else "not released"
 
 
 def _browse_token(
@@ -236,11 +259,13 @@ def save_browsed_function(
     )
     name = request.POST.get("function_name", "")
     browse_url = reverse("catalog:browse_version", args=[instance.pk, package_id, version])
+    versions: dict = {}
     try:
-        definition = fetch_definition(token, request.user, package_id, version, name)
+        definition = fetch_definition(token, request.user, package_id, version, name, versions)
     except INSTANCE_PROBLEMS as error:
         messages.error(request, with_next_step(error))
         return redirect(f"{browse_url}?token={token.pk}")
+    [details] = versions.values()
     function, created = save_function(
         instance=instance,
         token=token,
@@ -249,6 +274,7 @@ def save_browsed_function(
         function_name=name,
         definition=definition,
         user=request.user,
+        version_released=release_stated(details),
     )
     messages.success(request, f"{'Saved' if created else 'Updated'} {function.label}.")
     return redirect("runs:function_run", function.pk)
@@ -266,15 +292,22 @@ def refresh_definition(request: HtmxHttpRequest, function_id: int) -> HttpRespon
     if token is None:
         context["problem"] = "No token of this instance is granted to you to fetch it with."
         return render(request, "catalog/refresh_definition.html", context)
+    versions: dict = {}
     try:
         definition = fetch_definition(
-            token, request.user, function.package_id, function.version, function.function_name
+            token,
+            request.user,
+            function.package_id,
+            function.version,
+            function.function_name,
+            versions,
         )
     except INSTANCE_PROBLEMS as error:
         context["problem"] = with_next_step(error)
         return render(request, "catalog/refresh_definition.html", context)
     parameters, output = refreshed_parameters(function, definition)
     if request.method == "POST":
+        [details] = versions.values()
         save_function(
             instance=function.instance,
             token=None,  # the token it was read with is not made the default
@@ -284,6 +317,7 @@ def refresh_definition(request: HtmxHttpRequest, function_id: int) -> HttpRespon
             definition=definition,
             parameters=parameters,
             output=output,
+            version_released=release_stated(details),
         )
         messages.success(request, f"The definition of {function.label} is up to date.")
         return redirect("runs:function_run", function.pk)
@@ -356,6 +390,7 @@ def _read_new_version(request, form: FunctionSettingsForm, function: Function) -
     if token is None:
         form.add_error("version", "No token of this instance is granted to you to read it.")
         return False
+    versions: dict = {}
     try:
         definition = fetch_definition(
             token,
@@ -363,11 +398,14 @@ def _read_new_version(request, form: FunctionSettingsForm, function: Function) -
             function.package_id,
             form.cleaned_data["version"],
             function.function_name,
+            versions,
         )
     except INSTANCE_PROBLEMS as error:
         form.add_error("version", f"This version could not be read: {with_next_step(error)}")
         return False
     function.parameters, function.output = refreshed_parameters(function, definition)
+    [details] = versions.values()
+    function.version_released = release_stated(details)
     return True
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from codeengine_ui.access.roles import Role, has_role, role_of, role_required
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
 from codeengine_ui.htmx_requests import HtmxHttpRequest
+from codeengine_ui.request_values import row_id
 from codeengine_ui.runs.live import wait_for_news
 from codeengine_ui.runs.models import OUTCOME_DESCRIPTIONS
 from codeengine_ui.suites.models import MonitorState, Suite, SuiteRun, Verdict, latest_runs
@@ -68,12 +69,16 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 @role_required(Role.VIEWER)
 @require_GET
 def function_list(request: HtmxHttpRequest) -> HttpResponse:
-    """Every saved function, with the durations and failures of its last runs."""
+    """Every saved function (or those of one import, ?imported=), with the durations and
+    failures of its last runs."""
     search = request.GET.get("q", "").strip()[:200]
     group = request.GET.get("group", "")
     if group not in FUNCTION_GROUPS:
         group = ""
+    imported = imported_ids(request.GET.get("imported", ""))
     functions = Function.objects.for_user_list(request.user).matching(search)
+    if imported:
+        functions = functions.filter(pk__in=imported)
     if group:
         functions = functions.order_by(*FUNCTION_GROUPS[group], "display_name", "function_name")
     functions = list(functions)
@@ -84,11 +89,23 @@ def function_list(request: HtmxHttpRequest) -> HttpResponse:
         "rows": rows,
         "search": search,
         "group": group,
+        "imported": ",".join(map(str, imported)),
         "has_functions": bool(rows) or Function.objects.exists(),
     }
     if request.htmx and request.htmx.target == "function-results":
         return render(request, "dashboard/function_list.html#function-results", context)
     return render(request, "dashboard/function_list.html", context)
+
+
+MAX_IMPORTED_SHOWN = 500
+
+
+def imported_ids(text: str) -> list[int]:
+    """The functions of one import, as its link names them (ids, comma-separated); what is
+    not an id is ignored."""
+    parts = text.split(",", MAX_IMPORTED_SHOWN)[:MAX_IMPORTED_SHOWN]
+    ids = (row_id(part.strip()) for part in parts)
+    return sorted({pk for pk in ids if pk is not None})
 
 
 # Groupings of the function list, as the ordering each needs.

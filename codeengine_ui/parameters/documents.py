@@ -11,7 +11,8 @@ Recognised, by their shape:
 - Domo function definitions: one `{name, inputs, output}`, or a list of them.
 
 App entries carry aliases that are matched to the function's inputs later; Domo's own
-definitions are the functions' definitions already.
+definitions are the functions' definitions already. What the document says of the package
+(its `entitySubType`, whether the version is released) is kept with each function.
 """
 
 from dataclasses import dataclass, field
@@ -45,6 +46,10 @@ class DocumentFunction:
     function_name: str = ""
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    # Domo's entitySubType (such as amazon-bedrock): the function's own, else its package's.
+    entity_sub_type: str = ""
+    # Whether the document says the version is released (None: it does not say).
+    released: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class ImportDocument:
     package_name: str = ""
     versions: list[PackageVersion] = field(default_factory=list)  # a package response's
     chosen_version: str = ""
+    notes: list[str] = field(default_factory=list)  # about every function it holds
+    entity_sub_type: str = ""  # the package's own
 
     @property
     def summary(self) -> str:
@@ -72,6 +79,8 @@ class ImportDocument:
             where += f" {self.package_name or self.package_id}"
         if self.chosen_version:
             where += f", version {self.chosen_version}"
+        if self.entity_sub_type:
+            where += f" ({self.entity_sub_type})"
         return f"Recognised {self.kind}{where}: {count} function{'s' if count != 1 else ''}."
 
 
@@ -91,7 +100,9 @@ def read_document(document: Any, version: str = "") -> ImportDocument:
         and "name" in document
         and ("inputs" in document or "output" in document)
     ):
-        return ImportDocument("a function definition", _domo_functions([document], "function"))
+        notes: list[str] = []
+        functions = _domo_functions([document], "function", notes)
+        return ImportDocument("a function definition", functions, notes=notes)
     if isinstance(document, list):
         return _list(document)
     raise DefinitionError("", f"this is not a document the console reads: paste {ACCEPTED}")
@@ -122,18 +133,34 @@ def _list(document: list) -> ImportDocument:
     if not document:
         raise DefinitionError("", f"the list is empty; paste {ACCEPTED}")
     if all(isinstance(item, dict) and "inputs" in item for item in document):
-        return ImportDocument("function definitions", _domo_functions(document, "functions"))
+        notes: list[str] = []
+        functions = _domo_functions(document, "functions", notes)
+        return ImportDocument("function definitions", functions, notes=notes)
     entries = [(entry, f"packageMapping[{index}]") for index, entry in enumerate(document)]
     return ImportDocument("packageMapping entries", _app_entries(entries))
 
 
 def _exported_version(document: dict) -> ImportDocument:
     package_id, version = _text(document.get("packageId")), _text(document.get("version"))
-    functions = _domo_functions(document["functions"], "functions", package_id, version)
+    notes: list[str] = []
+    sub_type = entity_sub_type(document)
+    functions = _domo_functions(
+        document["functions"], "functions", notes, package_id, version, sub_type
+    )
     if not functions:
         raise DefinitionError("functions", "the list is empty: this version has no functions")
+    released = release_stated(document)
+    for function in functions:
+        function.released = released
+    if released is False:
+        notes.append(_NOT_RELEASED.format(version=version))
     return ImportDocument(
-        "an exported package version", functions, package_id=package_id, chosen_version=version
+        "an exported package version",
+        functions,
+        package_id=package_id,
+        chosen_version=version,
+        notes=notes,
+        entity_sub_type=sub_type,
     )
 
 
@@ -150,7 +177,7 @@ def _package(document: dict, chosen: str) -> ImportDocument:
     versions = [
         PackageVersion(
             _text(entry["version"]),
-            entry.get("released") not in (None, False, ""),
+            is_released(entry),
             len(entry["functions"]) if isinstance(entry.get("functions"), list) else 0,
             isinstance(entry.get("functions"), list),
         )
@@ -170,18 +197,19 @@ def _package(document: dict, chosen: str) -> ImportDocument:
             + (f" (it holds the functions of {', '.join(listed)})" if listed else "")
             + ". Export the version from Domo, or browse the instance",
         )
+    notes: list[str] = []
+    sub_type = entity_sub_type(entry) or entity_sub_type(document)
     functions = _domo_functions(
-        entry["functions"], f"versions[{index}].functions", package_id, chosen
+        entry["functions"], f"versions[{index}].functions", notes, package_id, chosen, sub_type
     )
     if not functions:
         raise DefinitionError(
             f"versions[{index}].functions", f"the list is empty: version {chosen} has no functions"
         )
+    for function in functions:
+        function.released = chosen in released
     if chosen not in released:
-        for function in functions:
-            function.notes.append(
-                f"Version {chosen} is not released: only released versions run from outside Domo."
-            )
+        notes.append(_NOT_RELEASED.format(version=chosen))
     return ImportDocument(
         "a package",
         functions,
@@ -189,12 +217,42 @@ def _package(document: dict, chosen: str) -> ImportDocument:
         package_name=_text(document.get("name")),
         versions=versions,
         chosen_version=chosen,
+        notes=notes,
+        entity_sub_type=sub_type,
     )
 
 
+_NOT_RELEASED = "Version {version} is not released: only released versions run from outside Domo."
+
+
+def is_released(version: dict) -> bool:
+    """Whether a version (an entry of a package's `versions`) is released: Domo gives a
+    release time, or null; some tools write true or false."""
+    return version.get("released") not in (None, False, "")
+
+
+def release_stated(version: dict) -> bool | None:
+    """What a version (exported, or as an instance answers) says of its release; None when
+    it has neither `released` nor `releasedOn`."""
+    if is_released(version) or version.get("releasedOn"):
+        return True
+    return False if "released" in version else None
+
+
+def entity_sub_type(definition: dict) -> str:
+    """Domo's entitySubType of a function, version or package ("" when it has none)."""
+    return _text(definition.get("entitySubType"))[:100]
+
+
 def _domo_functions(
-    listed: list, path: str, package_id: str = "", version: str = ""
+    listed: list,
+    path: str,
+    notes: list[str],
+    package_id: str = "",
+    version: str = "",
+    package_sub_type: str = "",
 ) -> list[DocumentFunction]:
+    """The public functions listed; a note in `notes` tells of the private ones left out."""
     functions, names, private = [], set(), 0
     for index, definition in enumerate(listed):
         item_path = f"{path}[{index}]"
@@ -221,10 +279,11 @@ def _domo_functions(
                 version=version,
                 function_name=name,
                 source=item_path,
+                entity_sub_type=entity_sub_type(definition) or package_sub_type,
             )
         )
     if private and functions:
-        functions[0].notes.append(
+        notes.append(
             f"{private} private helper function{'s' if private != 1 else ''} left out: "
             "they cannot be run from outside the package."
         )

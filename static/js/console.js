@@ -47,6 +47,63 @@
     });
   });
 
+  // A table's filter hides the rows without every word typed; its "select all" and
+  // "select none" buttons tick the rows shown (without JavaScript they ask the server).
+  function rowsOf(id) {
+    var body = document.getElementById(id);
+    return body ? Array.prototype.slice.call(body.rows) : [];
+  }
+  function countRows(id) {
+    var count = document.querySelector("[data-row-count='" + id + "']");
+    if (!count) return;
+    var rows = rowsOf(id);
+    var ticked = rows.filter(function (row) {
+      var box = row.querySelector("input[type=checkbox]");
+      return box && box.checked;
+    }).length;
+    var shown = rows.filter(function (row) { return !row.hidden; }).length;
+    count.textContent = ticked + " of " + rows.length + " selected" +
+      (shown < rows.length ? ", " + shown + " shown" : "") + ".";
+  }
+  document.addEventListener("input", function (event) {
+    var input = event.target.closest && event.target.closest("[data-row-filter]");
+    if (!input) return;
+    var words = input.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    var id = input.getAttribute("data-row-filter");
+    rowsOf(id).forEach(function (row) {
+      var text = row.getAttribute("data-search") || "";
+      row.hidden = !words.every(function (word) { return text.indexOf(word) !== -1; });
+    });
+    countRows(id);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.closest && event.target.closest("[data-row-filter]")) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-check-rows]");
+    if (!button) return;
+    event.preventDefault();
+    var id = button.getAttribute("data-check-rows");
+    var checked = button.getAttribute("data-checked") === "true";
+    rowsOf(id).forEach(function (row) {
+      var box = row.querySelector("input[type=checkbox]");
+      if (box && !row.hidden) box.checked = checked;
+    });
+    countRows(id);
+  });
+  document.addEventListener("change", function (event) {
+    var body = event.target.closest && event.target.closest("tbody[id]");
+    if (body && event.target.type === "checkbox") countRows(body.id);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-row-filter]").forEach(function (input) {
+      input.hidden = false;
+      countRows(input.getAttribute("data-row-filter"));
+    });
+  });
+
   // Empty date-time fields start in the browser's own time zone (the server says UTC).
   function defaultTimeZones(root) {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;

@@ -24,18 +24,20 @@ def test_the_wiring_suggests_from_the_instance_and_the_summary_names_updates(
     page.get_by_label("Paste an app's manifest.json").fill(json.dumps(demo_app_manifest()))
     page.get_by_role("button", name="Read functions").click()
 
-    packages = page.locator("#fn0-packages option")
+    packages = page.locator("#all-packages option")
     expect(packages.first).to_be_attached()
     assert DEMO_PACKAGE_ID in packages.evaluate_all("options => options.map(o => o.value)")
-    expect(page.locator("#id_fn0-package_id")).to_have_attribute("list", "fn0-packages")
+    expect(page.locator("#id_all-package_id")).to_have_attribute("list", "all-packages")
 
+    page.locator("#id_all-package_id").fill(DEMO_PACKAGE_ID)
+    page.locator("#id_all-package_id").dispatch_event("change")
+    expect(page.locator("#all-versions option[value='1.1.0']")).to_be_attached()
+    page.locator("#id_all-version").fill("1.1.0")
+    page.locator("#id_all-version").dispatch_event("change")
     for index, function in enumerate(["greet", "averageOf"]):
-        page.locator(f"#id_fn{index}-package_id").fill(DEMO_PACKAGE_ID)
-        page.locator(f"#id_fn{index}-package_id").dispatch_event("change")
-        expect(page.locator(f"#fn{index}-versions option[value='1.1.0']")).to_be_attached()
-        page.locator(f"#id_fn{index}-version").fill("1.1.0")
-        page.locator(f"#id_fn{index}-version").dispatch_event("change")
-        expect(page.locator(f"#fn{index}-functions option[value='{function}']")).to_be_attached()
+        page.locator(f"#id_fn{index}-function_name").focus()
+        suggested = page.locator(f"#fn{index}-functions option[value='{function}']")
+        expect(suggested).to_be_attached()
         page.locator(f"#id_fn{index}-function_name").fill(function)
     page.get_by_role("button", name="Continue").click()
 

@@ -52,11 +52,12 @@ def test_an_exported_version_is_recognised_and_its_functions_listed(logged_in, i
     assert "name: STRING → text" in page and "number: integer → number" in page
     assert "Its definition came with the document" not in page, "shown once saved"
     data = submitted_fields(page)
-    assert (data["fn0-package_id"], data["fn0-version"], data["fn0-function_name"]) == (
+    assert (data["all-package_id"], data["all-version"], data["fn0-function_name"]) == (
         DEMO_PACKAGE_ID,
         "1.1.0",
         "greet",
     )
+    assert (data["fn0-package_id"], data["fn0-version"]) == ("", ""), "as for every function"
 
 
 def test_saving_an_exported_version_keeps_its_definitions_and_outputs(
@@ -103,7 +104,7 @@ def test_a_package_response_offers_its_versions_newest_released_first(logged_in,
     assert "Version 1.2.0 is not released: only released versions run from outside Domo." in (
         unreleased
     )
-    assert submitted_fields(unreleased)["fn0-version"] == "1.2.0"
+    assert submitted_fields(unreleased)["document_version"] == "1.2.0"
 
 
 def test_a_package_version_can_be_chosen_and_saved(logged_in, instance):

@@ -42,7 +42,7 @@ def test_reading_a_manifest_lists_its_functions(logged_in, instance):
 
     assert "sayHello" in html and "averageAmount" in html
     assert "personName: text" in html
-    assert 'aria-current="step">Choose package, version, function' in html
+    assert 'aria-current="step">Choose the functions and where they run' in html
 
 
 def test_upload_works_like_paste(logged_in, instance):
@@ -160,7 +160,7 @@ def test_wiring_needs_package_version_and_function(logged_in, developer_token):
     html = _wire(logged_in, MANIFEST, developer_token, say_hello={"package_id": ""})
 
     assert "Needed to run the function." in html
-    assert 'aria-current="step">Choose package' in html
+    assert 'aria-current="step">Choose the functions' in html
 
 
 def test_sample_manifest_downloads(logged_in):

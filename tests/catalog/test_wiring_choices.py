@@ -44,3 +44,28 @@ def test_an_instance_that_fails_is_named_and_typing_still_works(member_client, d
 def test_a_made_up_prefix_is_refused(member_client):
     response = member_client.get("/functions/import/choices/", {"prefix": 'x"><script>'})
     assert response.status_code == 400
+
+
+def test_a_row_takes_what_is_chosen_for_every_function(member_client, developer_token):
+    query = {
+        "prefix": "fn3",
+        "all-instance": developer_token.instance_id,
+        "all-token": developer_token.pk,
+        "all-package_id": DEMO_PACKAGE_ID,
+        "fn3-version": "1.1.0",
+    }
+    response = member_client.get("/functions/import/choices/", query, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert 'id="fn3-functions"' in html
+    assert '<option value="greet">Greet someone</option>' in html
+
+
+def test_the_choices_for_every_function_have_their_own_lists(member_client, developer_token):
+    query = {"prefix": "all", "all-instance": developer_token.instance_id,
+             "all-token": developer_token.pk, "all-package_id": DEMO_PACKAGE_ID}  # fmt: skip
+    response = member_client.get("/functions/import/choices/", query, HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert 'id="all-packages"' in html and 'id="all-versions"' in html
+    assert '<option value="1.1.0">released</option>' in html

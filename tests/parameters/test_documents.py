@@ -206,9 +206,10 @@ def test_a_pasted_document_with_numbers_json_does_not_have_is_refused(text, mess
 def test_private_helpers_are_left_out_with_a_note():
     helper = {**FUNCTION, "name": "helper", "isPrivate": True}
 
-    [function] = read_document([FUNCTION, helper]).functions
+    document = read_document([FUNCTION, helper])
 
-    assert function.notes == [
+    assert [function.function_name for function in document.functions] == ["greet"]
+    assert document.notes == [
         "1 private helper function left out: they cannot be run from outside the package."
     ]
 
