@@ -30,7 +30,7 @@ MUTED = '<span class="muted">'
         (
             "person",
             "ada",
-            f"Ada Lovelace</span> {MUTED}· ada@acme.example</span> {MUTED}(481303514)",
+            f"Ada Lovelace</span> {MUTED}· ada@acme.example</span></span> {MUTED}(481303514)",
         ),
         ("person", "turing", "Alan Turing"),  # its fields come only as attributes
         ("group", "fin", 'data-value="1201"'),  # groups are keyed groupId
