@@ -58,62 +58,6 @@ def manifest() -> dict:
     return {"name": "Bench app", "version": "1.0.0", "packageMapping": entries}
 
 
-def exported_version(package_id: str, version: str) -> dict:
-    """A package version as Domo exports it: 42 functions of two to five inputs each
-    (upper-case types, defaults, an object with children), the demo's own among them, one
-    private helper and the package's entitySubType."""
-    topics = ["invoice", "customer", "dataset", "forecast", "prompt", "ticket", "order"]
-    verbs = ["get", "list", "create", "update", "delete", "sync"]
-    functions = []
-    for index in range(EXPORTED - len(SHAPES)):
-        topic, verb = topics[index % len(topics)], verbs[index // len(topics) % len(verbs)]
-        inputs = [
-            {"name": f"{topic}Id", "displayName": f"{topic.capitalize()} id", "type": "STRING",
-             "value": None, "nullable": False, "isList": False, "children": None,
-             "entitySubType": None},
-            {"name": "limit", "displayName": None, "type": "NUMBER", "value": 50,
-             "nullable": True, "isList": False, "children": [], "entitySubType": None},
-            {"name": "fields", "displayName": None, "type": "STRING", "value": [],
-             "nullable": True, "isList": True, "children": None, "entitySubType": None},
-            {"name": "filter", "displayName": "Filter", "type": "OBJECT", "nullable": True,
-             "isList": False, "value": {"field": None, "values": [], "operator": "EQ"},
-             "children": [{"name": "field", "type": "STRING", "value": None},
-                          {"name": "values", "type": "STRING", "isList": True, "value": []},
-                          {"name": "operator", "type": "STRING", "value": "EQ"}]},
-            {"name": "owner", "displayName": "Owner", "type": "PERSON", "value": None,
-             "nullable": True, "isList": False, "children": None, "entitySubType": None},
-        ][: 2 + index % 4]  # fmt: skip
-        functions.append(
-            {
-                "name": f"{verb}{topic.capitalize()}{index}",
-                "displayName": f"{verb.capitalize()} {topic} {index}",
-                "description": f"{verb.capitalize()}s {topic} records through Domo's APIs.",
-                "isPrivate": False,
-                "hasReturn": True,
-                "inputs": inputs,
-                "output": {"name": "result", "displayName": None, "type": "OBJECT",
-                           "value": None, "nullable": False, "isList": False, "children": []},
-            }
-        )  # fmt: skip
-    for name, _parameters in SHAPES:
-        functions.append(
-            {"name": name, "displayName": name, "isPrivate": False,
-             "inputs": [{"name": "value", "type": "STRING", "value": None}],
-             "output": {"name": "out", "type": "STRING"}}
-        )  # fmt: skip
-    functions.append({"name": "helper", "isPrivate": True, "inputs": [], "output": None})
-    return {
-        "packageId": package_id,
-        "version": version,
-        "entitySubType": "amazon-bedrock",
-        "code": "const codeengine = require('codeengine');\n" * 200,
-        "functions": functions,
-        "configuration": {"accountsMapping": [], "mlModel": [], "externalPackageMapping": {}},
-        "createdOn": "2026-04-29T16:00:10.043Z",
-        "createdBy": "1813188617",
-    }
-
-
 def median_ms(client, data: dict, check) -> float:
     """The median time of POSTing `data` to the import page, whose answer `check` asserts."""
     timings = []
@@ -159,6 +103,7 @@ def main() -> None:
     from django.test import Client
 
     from codeengine_ui.catalog.models import AccessToken, Instance
+    from codeengine_ui.demo.exports import DEMO_FUNCTIONS, exported_version
     from codeengine_ui.demo.package import DEMO_PACKAGE_ID, LATEST_DEMO_VERSION
 
     call_command("migrate", verbosity=0)
@@ -199,11 +144,11 @@ def main() -> None:
 
     manifest_ms = median_ms(client, data, mapped)
 
-    export = {"text": json.dumps(exported_version(DEMO_PACKAGE_ID, LATEST_DEMO_VERSION))}
+    export = {"text": json.dumps(exported_version(EXPORTED))}
 
     def table(page: str) -> None:
         assert page.count('<tr data-search="') == EXPORTED, page[-2000:]
-        assert page.count('<span class="badge state-found">') == len(SHAPES) + 1
+        assert page.count('<span class="badge state-found">') == len(DEMO_FUNCTIONS) + 1
 
     table_ms = median_ms(client, export, table)
     emulator.stop()

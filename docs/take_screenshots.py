@@ -5,6 +5,7 @@ past runs included), logs in with Playwright in Debian's Chromium, and writes th
 of docs/screenshots/.
 """
 
+import json
 import sys
 from pathlib import Path
 
@@ -13,12 +14,14 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from codeengine_ui.demo.exports import exported_version  # noqa: E402
 from codeengine_ui.demo.stack import DemoStack  # noqa: E402
 
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 390, "height": 844}
+AUDIT_LOG = "/audit/"
 
 
 def main() -> None:
@@ -90,6 +93,15 @@ def desktop_pages(page) -> None:
     page.goto("/executions/")
     shoot(page, "history")
 
+    page.goto("/functions/import/")
+    page.get_by_label("Paste an app's manifest.json").fill(json.dumps(exported_version(26)))
+    page.get_by_role("button", name="Read functions").click()
+    page.locator("#import-rows").wait_for()
+    shoot(page, "import-package", full_page=True)
+
+    page.goto(AUDIT_LOG)
+    shoot(page, "audit-log")
+
 
 def dark_pages(page) -> None:
     page.goto("/executions/?q=summariseOrder")
@@ -100,6 +112,9 @@ def dark_pages(page) -> None:
 def phone_pages(page) -> None:
     page.reload()
     shoot(page, "home-phone")
+
+    page.goto("/executions/")
+    shoot(page, "history-phone")
 
 
 if __name__ == "__main__":

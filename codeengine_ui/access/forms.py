@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
+from django.db.models import Q
 
 from codeengine_ui.timezones import day_refusal, local_midnight, server_today
 
@@ -196,8 +197,15 @@ class AuditFilterForm(forms.Form):
         if data.get("action"):
             events = events.filter(action=data["action"])
         actor = (data.get("actor") or "").strip()
-        if actor:
-            events = events.filter(actor_name="" if actor == self.SYSTEM else actor)
+        if actor == self.SYSTEM:
+            events = events.filter(actor_name="")
+        elif actor:
+            # In any case: the usernames it stands for (one deleted since is matched as
+            # typed), so the log's own column is still read through its index.
+            usernames = get_user_model().objects.filter(username__iexact=actor)
+            events = events.filter(
+                Q(actor_name=actor) | Q(actor_name__in=usernames.values("username"))
+            )
         target = (data.get("target") or "").strip()
         if target:
             events = events.filter(target__icontains=target)

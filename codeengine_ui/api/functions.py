@@ -22,6 +22,10 @@ class FunctionOut(Schema):
     package_id: str
     version: str
     newest_version: str
+    # False when the instance (or the imported document) says the pinned version is not
+    # released, so Domo may refuse to run it; None when unknown.
+    version_released: bool | None
+    entity_sub_type: str
     app_alias: str
     description: str
     starred: bool
@@ -143,6 +147,8 @@ def _summary(function: Function, user, news: ReleaseNews | None = None) -> dict:
         "package_id": function.package_id,
         "version": function.version,
         "newest_version": news.newer_version(function) or "",
+        "version_released": function.version_released,
+        "entity_sub_type": function.entity_sub_type,
         "app_alias": function.app_alias,
         "description": function.description,
         "starred": bool(getattr(function, "is_starred", False)),

@@ -198,6 +198,7 @@ def save_function(
 # time too).
 _SAVED_COLUMNS = (
     "default_token_id", "display_name", "description", "parameters", "output", "app_alias",
+    "entity_sub_type", "version_released",
 )  # fmt: skip
 
 

@@ -116,13 +116,16 @@ _BROWSER_KEEPS = {
     "number": re.compile(r"\A-?[0-9]+\Z"),
 }
 # ...and drops the seconds when they are :00, which are put back.
-_NO_SECONDS = re.compile(r"(\A|T)[0-9]{2}:[0-9]{2}\Z")
+_NO_SECONDS = {
+    "time": re.compile(r"\A[0-9]{2}:[0-9]{2}\Z"),
+    "datetime-local": re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}\Z"),
+}
 
 
-def with_seconds(text: str) -> str:
+def with_seconds(text: str, input_type: str) -> str:
     """A time or local date-time as a browser's field posts it, with its seconds (a time
     that does not exist is left as typed, for its message)."""
-    if not _NO_SECONDS.search(text):
+    if not _NO_SECONDS[input_type].match(text):
         return text
     try:
         time.fromisoformat(text[-5:])
@@ -417,7 +420,7 @@ class _Builder:
         if self.data is not None:
             node.crlf = self.data.get(f"{node.name}.crlf") == "on"
             text = _posted_text(self.data.get(node.name, ""), node.crlf)
-            return with_seconds(text) if node.widget.input_type == "time" else text
+            return with_seconds(text, "time") if node.widget.input_type == "time" else text
         if node.widget.kind == "checkbox":
             return "on" if value is True else ""
         if node.widget.kind == "choice":
@@ -428,7 +431,7 @@ class _Builder:
 
     def _date_time(self, node: Node, value: Any) -> tuple[str, str]:
         if self.data is not None:
-            local = with_seconds(self.data.get(node.name, ""))
+            local = with_seconds(self.data.get(node.name, ""), "datetime-local")
             return local, self.data.get(f"{node.name}.tz", "")
         return split_date_time(value)
 
@@ -631,6 +634,21 @@ class InputsEditor:
                 )
                 for index, parameter in enumerate(parameters)
             ]
+            if values is not None:
+                self._report_form_only()
+
+    def _report_form_only(self) -> None:
+        """Values loaded into the form that the form would refuse at Run (the JSON tab
+        takes them) are flagged as the form opens, not only when Run is pressed."""
+        for node in self.all_nodes():
+            if node.kind != "scalar" or node.errors or not node.text:
+                continue
+            try:
+                message = _form_only_problem(node, _read(node))
+            except Invalid:
+                continue
+            if message:
+                node.errors.append(_sentence(message))
 
     # --- editing actions -----------------------------------------------------------------
 
@@ -701,6 +719,7 @@ class InputsEditor:
                 for index, parameter in enumerate(self.parameters)
             ]
             self.report_misfits(values)
+            self._report_form_only()
 
     # --- validation ----------------------------------------------------------------------
 

@@ -183,3 +183,10 @@ def test_the_page_costs_the_same_queries_with_every_filter(client, events):
 
     assert queries("") == plain
     assert queries("?action=user_changed&actor=ada&target=u&since=2000-01-01") == plain
+
+
+def test_a_person_is_found_whatever_the_case_it_is_typed_in(client, events, django_user_model):
+    django_user_model.objects.create_user("ada")
+
+    assert _listed(client, "?actor=ADA") == _ids(events, "ada_user", "ada_token")
+    assert _listed(client, "?actor=Bob") == [], "a name no account has is matched as typed"

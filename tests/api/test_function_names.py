@@ -110,3 +110,14 @@ def test_a_run_named_ambiguously_is_refused_and_nothing_runs(api, greets):
 def test_a_version_or_an_id_names_one(api, greets):
     assert api.get("/functions/greet@1.0.0").json()["id"] == greets["1.0.0"].pk
     assert api.get(f"/functions/{greets['1.1.0'].pk}").json()["version"] == "1.1.0"
+
+
+def test_a_function_says_whether_its_version_is_released_and_its_entity_subtype(api, greet):
+    greet.version_released, greet.entity_sub_type = False, "amazon-bedrock"
+    greet.save()
+
+    described = api.get(f"/functions/{greet.pk}").json()
+
+    assert described["version_released"] is False
+    assert described["entity_sub_type"] == "amazon-bedrock"
+    assert api.get("/functions").json()[0]["version_released"] is False

@@ -152,9 +152,9 @@ def test_an_app_manifest_with_string_types_is_wired_mapped_and_run_from_the_brow
     page, worker_thread, member, instance, developer_token, emulator
 ):
     _read_document(page, "string-typed-manifest.json")
+    page.locator("#id_all-package_id").fill(DEMO_PACKAGE_ID)  # once for the document
+    page.locator("#id_all-version").fill("1.1.0")
     for index, function in enumerate(["greet", "averageOf"]):
-        page.locator(f"#id_fn{index}-package_id").fill(DEMO_PACKAGE_ID)
-        page.locator(f"#id_fn{index}-version").fill("1.1.0")
         page.locator(f"#id_fn{index}-function_name").fill(function)
     page.get_by_role("button", name="Continue").click()
 

@@ -424,3 +424,17 @@ def test_an_id_holding_a_line_break_is_shown_whole_and_refused_not_silently_join
 
     assert "chip-input" not in html  # a one-line chip would post 123
     assert ">\n12\n3</textarea>" in html
+
+
+def test_a_loaded_number_the_form_would_refuse_is_flagged_as_the_form_opens():
+    parameters = normalise_parameters([{"name": "n", "type": "number"}])
+
+    opened = InputsEditor(parameters, values={"n": 2**53 + 1})
+    posted = {"editor_mode": "json", "inputs_json": '{"n": 100000000000000000000}'}
+    switched = InputsEditor(parameters, posted)
+    switched.perform("mode:form")
+
+    for editor in (opened, switched):
+        [node] = editor.nodes
+        assert "beyond ±9,007,199,254,740,991" in node.errors[0]
+        assert "The JSON tab sends it exactly" in node.errors[0]
