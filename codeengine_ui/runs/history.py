@@ -7,6 +7,7 @@ large columns (result, logs, errorInformation).
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from itertools import batched
 
@@ -61,6 +62,7 @@ EXPORT_COLUMNS = [
     "id", "queued_at", "status", "function_name", "instance", "package_id", "version",
     "requested_by", "source", "api_key", "token_label", "get_logs", "duration_ms", "http_status",
     "domo_execution_id", "error_message", "input_variables", "input_names", "result",
+    "error_information",
 ]  # fmt: skip
 
 
@@ -104,9 +106,17 @@ def _export_record(execution: Execution, named: dict) -> dict:
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# ...but a cell that is only a number (-1.5) is read as that number, never run.
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
 def _spreadsheet_safe(value):
     """Text a spreadsheet would run as a formula, prefixed with ' so it stays text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_STARTS)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 
@@ -118,12 +128,14 @@ def csv_lines(executions: QuerySet, tokens: UsableTokens) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    with_results = executions.defer(None).defer(*(c for c in LARGE_COLUMNS if c != "result"))
+    with_results = executions.defer(None).defer("stdout_log", "stderr_log")
     for execution, named in _with_names(with_results, tokens):
         record = _export_record(execution, named)
         record["input_variables"] = one_line(record["input_variables"])
         record["input_names"] = one_line(named) if named else ""
-        record["result"] = compact(execution.result) if execution.result is not None else ""
+        for column in ("result", "error_information"):
+            value = getattr(execution, column)
+            record[column] = "" if value is None else compact(value)
         writer.writerow({key: _spreadsheet_safe(value) for key, value in record.items()})
         yield buffer.getvalue()
         buffer.seek(0)

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
+from codeengine_ui.runs.history import _spreadsheet_safe
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import make_token, save_demo_function, stored_run
 
@@ -254,15 +255,30 @@ def test_csv_export_neutralises_cells_a_spreadsheet_would_run(
 def test_csv_export_has_each_result_as_compact_json(member_client, runs):
     Execution.objects.filter(pk=runs["ada"].pk).update(result={"greeting": "Hi, Ada", "n": [1, 2]})
     Execution.objects.filter(pk=runs["prod"].pk).update(result='=HYPERLINK("x")')
-    Execution.objects.filter(pk=runs["sum"].pk).update(result=-3)
+    Execution.objects.filter(pk=runs["sum"].pk).update(result=-3.5)
+    Execution.objects.filter(pk=runs["zoe"].pk).update(
+        error_information={"message": "-1+cmd|' /C calc'!A0"}
+    )
 
     csv_text = b"".join(member_client.get("/executions/export.csv").streaming_content).decode()
 
-    cells = {int(row["id"]): row["result"] for row in csv.DictReader(io.StringIO(csv_text))}
+    rows = {int(row["id"]): row for row in csv.DictReader(io.StringIO(csv_text))}
+    cells = {pk: row["result"] for pk, row in rows.items()}
     assert cells[runs["ada"].pk] == '{"greeting":"Hi, Ada","n":[1,2]}'
     assert cells[runs["zoe"].pk] == "", "a run without a result leaves the cell empty"
     assert cells[runs["prod"].pk] == '"=HYPERLINK(\\"x\\")"', "quoted JSON text runs nothing"
-    assert cells[runs["sum"].pk] == "'-3", "a cell a spreadsheet would compute stays text"
+    assert cells[runs["sum"].pk] == "-3.5", "a number alone is read as that number"
+    failed = rows[runs["zoe"].pk]["error_information"]
+    assert failed == '{"message":"-1+cmd|\' /C calc\'!A0"}', "why a run failed, as JSON"
+    assert rows[runs["ada"].pk]["error_information"] == ""
+
+
+def test_a_cell_that_would_compute_stays_text_but_a_plain_number_stays_a_number():
+    assert _spreadsheet_safe("-1+1") == "'-1+1"
+    assert _spreadsheet_safe("-3") == "-3"
+    assert _spreadsheet_safe("-2.5e-3") == "-2.5e-3"
+    assert _spreadsheet_safe("+3") == "'+3"
+    assert _spreadsheet_safe("-3\n=1") == "'-3\n=1"
 
 
 def _older_flags(client) -> dict[int, bool]:
