@@ -59,7 +59,7 @@ SHORT_CELLS = """
   };
   const found = [];
   const cells = document.querySelectorAll(
-    ".audit-log td.audit-when time, .audit-log .audit-token, .audit-log td.audit-actor a, "
+    ".audit-log td.audit-when time, .audit-log td.audit-action .truncate, .audit-log td.audit-actor a, "
     + ".audit-log td.audit-address span, .audit-log td.audit-target span"
   );
   cells.forEach((element) => {
