@@ -114,7 +114,9 @@ def phone_pages(page) -> None:
     shoot(page, "home-phone")
 
     page.goto("/executions/")
-    shoot(page, "history-phone")
+    page.wait_for_load_state("load")
+    page.evaluate("document.querySelector('table.history').scrollIntoView()")
+    shoot(page, "history-phone", scroll=False)
 
 
 if __name__ == "__main__":
