@@ -59,8 +59,9 @@ SHORT_CELLS = """
   };
   const found = [];
   const cells = document.querySelectorAll(
-    ".audit-log td.audit-when time, .audit-log td.audit-action .truncate, .audit-log td.audit-actor a, "
-    + ".audit-log td.audit-address span, .audit-log td.audit-target span"
+    ".audit-log td.audit-when time, .audit-log td.audit-action .truncate, "
+    + ".audit-log td.audit-actor a, .audit-log td.audit-address span, "
+    + ".audit-log td.audit-target span"
   );
   cells.forEach((element) => {
     const text = element.textContent.trim();
