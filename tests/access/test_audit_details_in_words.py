@@ -227,7 +227,7 @@ def team_admin(client, django_user_model):
 def _details_shown(client, action) -> list[list[str]]:
     """Each listed event's detail lines, as text a reader sees."""
     page = client.get(f"/audit/?action={action}").content.decode()
-    cells = re.findall(r'<td class="audit-details"[^>]*>(.*?)</td>', page, re.S)
+    cells = re.findall(r'<td class="audit-details[^"]*"[^>]*>(.*?)</td>', page, re.S)
     return [
         [
             html.unescape(re.sub(r"<[^>]+>", "", item))

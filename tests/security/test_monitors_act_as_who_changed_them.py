@@ -278,3 +278,17 @@ def test_importing_the_same_definition_again_changes_nobody_the_monitor_acts_as(
         save_demo_function(instance, admins_token, "greet", version="1.0.0")
 
     assert acting_person(admins_monitor).user.username == "admin"
+
+
+def test_an_automatic_run_says_when_it_ran_and_whom_it_acted_as_apart(
+    admins_monitor, member_client
+):
+    suite_run = _slot_comes(admins_monitor)
+
+    page = member_client.get(f"/suite-runs/{suite_run.pk}/").content.decode()
+
+    lead = page[page.index("Run on ") :].split("<a", 1)[0]
+    day = f"{suite_run.started_at:%-d %b %Y}"
+    assert f", {suite_run.started_at:%-d %b %Y, %H:%M:%S}. Started by its schedule" in lead
+    assert f"acting as admin, who last changed the suite&#x27;s cases on {day}." in lead
+    assert f"{day}, {day}" not in lead
