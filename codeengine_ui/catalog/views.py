@@ -129,6 +129,12 @@ def wiring_choices(request: HtmxHttpRequest) -> HttpResponse:
         return own or request.GET.get(f"all-{name}", "").strip()
 
     context = {"prefix": prefix, "packages": [], "versions": [], "functions": [], "problem": ""}
+    # A row that chose nothing of its own reads what the document's fields read, whose
+    # note is already on the page.
+    inherited = prefix != "all" and not any(
+        request.GET.get(f"{prefix}-{name}", "").strip()
+        for name in ("instance", "token", "package_id", "version")
+    )
     token = (
         AccessToken.objects.usable_by(request.user)
         .filter(pk=row_id(value("token")) or 0, instance_id=row_id(value("instance")) or 0)
@@ -137,17 +143,26 @@ def wiring_choices(request: HtmxHttpRequest) -> HttpResponse:
     if token is None:
         context["problem"] = "Choose a token of this instance to pick from its packages."
         return render(request, "catalog/wiring_choices.html", context)
+    reading = "its packages"
     try:
         client = client_for(token, request.user)
         context["packages"] = _choices(client.list_packages(), "id", _field("name"))
         if value("package_id"):
+            reading = "the package's versions"
             package = client.get_package(value("package_id"))
             context["versions"] = _choices(package["versions"], "version", _released)
             if value("version"):
+                reading = f"the functions of version {value('version')}"
                 version = client.get_version(value("package_id"), value("version"))
                 context["functions"] = _choices(version["functions"], "name", _field("displayName"))
     except INSTANCE_PROBLEMS as error:
-        context["problem"] = with_next_step(error)
+        # Only suggestions fail here: what failed to be read, in a sentence, and no
+        # advice about saved functions that do not exist yet.
+        context["problem"] = (
+            "The instance's suggestions are those for every function, above."
+            if inherited
+            else f"The instance did not give {reading}: {error}"
+        )
     return render(request, "catalog/wiring_choices.html", context)
 
 

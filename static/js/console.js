@@ -63,8 +63,19 @@
     }).length;
     var shown = rows.filter(function (row) { return !row.hidden; }).length;
     count.textContent = ticked + " of " + rows.length + " selected" +
-      (shown < rows.length ? ", " + shown + " shown" : "") + ".";
+      (shown < rows.length ? ", " + shown + " shown" : "") + "." +
+      (rows.length && !shown ? " No function matches the filter." : "");
   }
+  // A row's own instance, token, package or version: its summary says so once closed.
+  document.addEventListener("change", function (event) {
+    var override = event.target.closest && event.target.closest("details.row-override");
+    var label = override && override.querySelector("[data-override-label]");
+    if (!label) return;
+    var own = Array.prototype.some.call(override.querySelectorAll(".wiring select, .wiring input"), function (field) {
+      return field.value.trim() !== "";
+    });
+    label.textContent = own ? "Changed for this function" : "As for every function";
+  });
   document.addEventListener("input", function (event) {
     var input = event.target.closest && event.target.closest("[data-row-filter]");
     if (!input) return;

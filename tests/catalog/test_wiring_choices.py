@@ -69,3 +69,27 @@ def test_the_choices_for_every_function_have_their_own_lists(member_client, deve
     html = response.content.decode()
     assert 'id="all-packages"' in html and 'id="all-versions"' in html
     assert '<option value="1.1.0">released</option>' in html
+
+
+def test_a_failed_read_says_what_was_being_read_and_a_row_does_not_repeat_it(
+    member_client, developer_token
+):
+    everything = {
+        "all-instance": developer_token.instance_id,
+        "all-token": developer_token.pk,
+        "all-package_id": DEMO_PACKAGE_ID,
+        "all-version": "9.9.9",
+    }
+
+    def choices(prefix, **own):
+        query = {"prefix": prefix, **everything, **own}
+        return member_client.get("/functions/import/choices/", query).content.decode()
+
+    document = choices("all")
+    assert "The instance did not give the functions of version 9.9.9:" in document
+    assert "refresh the function" not in document  # no advice about a saved function
+    row = choices("fn2")
+    assert "the functions of version 9.9.9" not in row
+    assert "suggestions are those for every function, above" in row
+    own = choices("fn2", **{"fn2-version": "8.8.8"})
+    assert "The instance did not give the functions of version 8.8.8:" in own
