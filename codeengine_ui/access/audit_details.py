@@ -160,7 +160,8 @@ def detail_lines(event: AuditEvent, names: dict | None = None) -> list[DetailLin
         before, after = (_value(key, details[side]) for side in ("before", "after"))
         return [DetailLine(_BEFORE_AFTER[action], before + ARROW + after)]
     lines = []
-    for key, value in details.items():
+    for key in sorted(details, key=_reading_position):
+        value = details[key]
         label = _ACTION_LABELS.get((action, key)) or _LABELS.get(key) or _spoken(key)
         reference = names.get((action, key), {})
         if action in _FIELD_CHANGES and key not in _NOT_PAIRS and _is_pair(value):
@@ -169,6 +170,25 @@ def detail_lines(event: AuditEvent, names: dict | None = None) -> list[DetailLin
         else:
             lines.append(DetailLine(label, _value(key, value, reference)))
     return lines
+
+
+# The order details are read in, whatever order the database gives the keys back in
+# (PostgreSQL's jsonb sorts them); keys not named here follow, alphabetically.
+_READING_ORDER = (
+    "change", "acted_as", "provider", "subject", "emails", "error", "exception", "why",
+    "name", "username", "instance", "package_id", "version", "function_name", "function",
+    "display_name", "app_alias", "default_token", "key_inputs", "parameters", "inputs",
+    "output", "expectations", "snapshot", "ignored_paths", "schedule", "every_minutes",
+    "at_time", "time_zone", "run_on_new_version", "notify_emails", "webhook_url",
+    "cases_added", "cases_removed", "all_members", "users", "groups", "expires_on", "ok",
+    "result", "is_active", "is_staff", "is_superuser", "runs", "older_than_days", "added",
+    "removed", "usernames", "scope", "owner", "unreadable",
+)  # fmt: skip
+_POSITIONS = {key: position for position, key in enumerate(_READING_ORDER)}
+
+
+def _reading_position(key: str) -> tuple[int, str]:
+    return _POSITIONS.get(key, len(_READING_ORDER)), key
 
 
 def referenced_names(events: Iterable[AuditEvent]) -> dict:

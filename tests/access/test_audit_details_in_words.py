@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from codeengine_ui.access.audit_details import detail_lines
 from codeengine_ui.access.models import AuditAction, AuditEvent
 from codeengine_ui.catalog.models import Instance
 from tests.conftest import make_token, user_with_role
@@ -307,3 +308,12 @@ def test_the_admin_shows_the_same_words(admin_client, instance):
     page = admin_client.get(f"/admin/access/auditevent/{event.pk}/change/").content.decode()
 
     assert "All members: no" in page and "Users: none" in page
+
+
+def test_details_read_in_one_order_whatever_order_the_database_keeps():
+    stored = {"expires_on": None, "groups": [], "users": ["ada"], "all_members": False}
+    event = AuditEvent(action=AuditAction.TOKEN_CREATED, target="x", details=stored)
+
+    lines = [line.label for line in detail_lines(event, names={})]
+
+    assert lines == ["All members", "Users", "Groups", "Expires"]
