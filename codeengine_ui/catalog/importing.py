@@ -326,7 +326,8 @@ class ImportPlan:
         """The words a row is found by on the page."""
         function = self.function
         words = [self.title, function.alias, function.function_name, function.entity_sub_type]
-        words += [p["alias"] or p["name"] for p in function.parameters]
+        for parameter in function.parameters:
+            words += [parameter["alias"] or parameter["name"], parameter.get("entitySubType")]
         return " ".join(word for word in words if word).lower()
 
     def app_call(self) -> str:

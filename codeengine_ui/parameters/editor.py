@@ -283,6 +283,9 @@ class Node:
         declared = self.parameter.get("declaredType")
         if declared and not self.in_list:
             parts.append(f'Declared as "{declared}", treated as {self.parameter["type"]}.')
+        subtype = self.parameter.get("entitySubType")
+        if subtype and not self.in_list:
+            parts.append(f"Domo's entitySubType: {subtype}.")
         if self.as_json:
             parts.append(f"A JSON list of {self.parameter['type']}.")
         elif self.kind == "scalar" and self.widget.hint:

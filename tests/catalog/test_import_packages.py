@@ -321,3 +321,13 @@ def test_a_package_the_token_may_not_see_is_explained_once(logged_in, instance, 
     assert page.count('<span class="badge state-unchecked">Not checked</span>') == 1 + 7
     assert page.count("Emulator: ") == 1
     assert "Not found" not in page
+
+
+def test_a_row_is_found_by_its_inputs_entity_subtype(logged_in, instance, developer_token):
+    export = copy.deepcopy(EXPORT)
+    export["functions"][0]["inputs"][0]["entitySubType"] = "dataflow-output"
+
+    page = _read(logged_in, export)
+
+    [row] = [line for line in page.splitlines() if 'data-search="' in line and "dataflow" in line]
+    assert "dataflow-output" in row

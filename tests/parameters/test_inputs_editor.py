@@ -438,3 +438,11 @@ def test_a_loaded_number_the_form_would_refuse_is_flagged_as_the_form_opens():
         [node] = editor.nodes
         assert "beyond ±9,007,199,254,740,991" in node.errors[0]
         assert "The JSON tab sends it exactly" in node.errors[0]
+
+
+def test_an_inputs_entity_subtype_from_domo_is_shown_at_its_field():
+    definition = [{"name": "ds", "type": "DATASET", "entitySubType": "dataflow-output"}]
+
+    html = render(InputsEditor(normalise_parameters(definition)))
+
+    assert "Domo&#x27;s entitySubType: dataflow-output." in html
