@@ -45,14 +45,11 @@ def main() -> None:
 def measure(suffix: str) -> None:
     setup_django_for_pages(ROOT)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.test import Client
     from django.utils import timezone
 
     from codeengine_ui.access.models import AuditEvent
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # production storage
     if AuditEvent.objects.count() < EVENTS:
         fill()
     reader, _ = get_user_model().objects.get_or_create(

@@ -50,13 +50,10 @@ def measure(suffix: str) -> None:
     setup_django_for_pages(ROOT)
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.core.management import call_command
     from django.test import Client
 
     from codeengine_ui.runs.models import Execution
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)  # production storage
     if Execution.objects.count() < ROWS:
         fill()
     top_up()

@@ -62,8 +62,8 @@ def _postgres_ready(database: str) -> bool:
 
 
 def setup_django_for_pages(root: Path) -> None:
-    """Django with production settings on BENCH_DATABASE_URL, pages served as a deployment
-    serves them (static files collected under var/bench-static)."""
+    """Django with production settings on BENCH_DATABASE_URL, migrated, pages served as a
+    deployment serves them (static files collected under var/bench-static)."""
     from cryptography.fernet import Fernet
 
     os.environ.update(
@@ -82,3 +82,7 @@ def setup_django_for_pages(root: Path) -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # production storage
