@@ -136,7 +136,13 @@ def _run_panel(
 ) -> HttpResponse:
     context = _panel_context(request, function, execution)
     context.update(refusal=refusal, new_submission_id=new_submission_id)
+    if new_submission_id is not None:  # a new run: the page's list of runs shows it too
+        context["recent_executions"] = _recent_executions(function)
     return render(request, "runs/function_run.html#run-panel", context)
+
+
+def _recent_executions(function: Function):
+    return function.executions.select_related("requested_by")[:10]
 
 
 def _panel_context(request, function: Function, execution: Execution | None) -> dict:
@@ -282,6 +288,7 @@ def _function_page(
     """The function's page; unless given, the editor and options start from a past run,
     a preset or the user's last inputs."""
     start = _starting_point(request, function)
+    as_typed = editor is not None  # a posted form shown again: what it holds was typed
     if editor is None:
         editor = InputsEditor(function.parameters, values=start["values"])
         if start["run"] is not None:
@@ -293,12 +300,13 @@ def _function_page(
         "options_form": options_form,
         "editor": editor,
         "editor_url": _editor_url(function),
+        "as_typed": as_typed,
         "from_run": start["run"],
         "from_preset": start["preset"],
         "from_last": start["last"],
         "presets": function.presets.select_related("created_by"),
         "key_inputs_form": KeyInputsForm(function),
-        "recent_executions": function.executions.select_related("requested_by")[:10],
+        "recent_executions": _recent_executions(function),
         "test_cases": function.test_cases.all(),
         "newer_version": ReleaseNews(request.user).newer_version(function),
         "app_call": function.app_call(start["values"]),

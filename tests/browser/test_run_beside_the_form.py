@@ -42,6 +42,9 @@ def test_the_result_appears_beside_the_inputs_which_stay_as_typed(
     expect(panel.locator("#result-json")).to_contain_text("Hello, Grace", timeout=10_000)
     second = Execution.objects.latest("id")
     assert second.pk != first.pk, "each Run starts a new run"
+    recent = page.locator("#recent-runs")  # the page's list of runs has both, unreloaded
+    expect(recent.get_by_role("link", name=f"#{second.pk}")).to_be_visible()
+    expect(recent.get_by_role("link", name=f"#{first.pk}")).to_be_visible()
     assert page.evaluate("window.pageLoadMarker") == "still the same page"
 
     panel.get_by_text("Earlier runs in this session").click()

@@ -103,10 +103,11 @@ def test_invalid_input_is_refused_at_the_field_and_nothing_runs(
     )
 
     assert response.status_code == 200
-    assert (
-        "Expected a whole number (e.g. 42), got text &quot;two&quot;." in response.content.decode()
-    )
+    page = response.content.decode()
+    assert "Expected a whole number (e.g. 42), got text &quot;two&quot;." in page
     assert not Execution.objects.exists()
+    # The form holds what was typed, not the last inputs or a preset it started from.
+    assert "Your inputs as typed: not run yet." in page and "Filled with" not in page
 
 
 def test_double_submit_creates_one_run(member_client, greet, developer_token):
