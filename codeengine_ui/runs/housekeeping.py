@@ -168,11 +168,37 @@ def prune_old_executions() -> int:
     return prune_executions(settings.EXECUTION_RETENTION_DAYS).executions
 
 
+# A task row that ended is kept this long (for a look at the queue), then deleted: each run
+# keeps its own record, and retries, the hourly jobs, judging and notices leave rows that
+# no run points to.
+ENDED_TASKS_KEPT = timedelta(days=1)
+
+
+def prune_ended_task_rows(*, kept: timedelta = ENDED_TASKS_KEPT, batch: int = PRUNE_BATCH) -> int:
+    """Delete the queue's rows of tasks that ended more than `kept` ago, a batch per
+    statement; rows of tasks waiting or running are never touched."""
+    if not _queue_is_in_the_database():
+        return 0
+    ended = DBTaskResult.objects.filter(finished_at__lt=timezone.now() - kept).exclude(
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]
+    )
+    deleted = 0
+    while ids := list(ended.values_list("id", flat=True)[:batch]):
+        deleted += DBTaskResult.objects.filter(id__in=ids).delete()[0]
+    return deleted
+
+
+@task
+def prune_ended_tasks() -> int:
+    return prune_ended_task_rows()
+
+
 def queue_periodic_jobs() -> None:
     """Queued by each worker hourly; the jobs skip work done recently, so several workers
     queueing them costs little."""
     check_function_versions.enqueue()
     check_tokens.enqueue()
     refresh_directory_names.enqueue()
+    prune_ended_tasks.enqueue()
     if settings.EXECUTION_RETENTION_DAYS:
         prune_old_executions.enqueue()

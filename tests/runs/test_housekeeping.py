@@ -11,8 +11,10 @@ from django_tasks_db.models import DBTaskResult
 
 from codeengine_ui.runs.housekeeping import (
     mark_orphaned_runs,
+    prune_ended_task_rows,
     prune_executions,
     prune_old_executions,
+    queue_periodic_jobs,
 )
 from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from codeengine_ui.runs.services import start_run
@@ -139,3 +141,34 @@ def test_queued_run_waiting_for_a_worker_is_left_alone(settings, greet, develope
     start_run(greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False)
 
     assert mark_orphaned_runs() == 0
+
+
+def test_rows_of_ended_tasks_no_run_points_to_are_pruned_after_a_day(db, settings):
+    """The hourly jobs (and a run's retries, judging and notices) leave task rows behind."""
+    settings.TASKS = DATABASE_TASKS
+    for _hour in range(3):
+        queue_periodic_jobs()
+    rows = list(DBTaskResult.objects.order_by("enqueued_at", "id"))
+    assert len(rows) >= 12
+    waiting, running, recent, *old = rows
+    two_days_ago, an_hour_ago = (
+        timezone.now() - timedelta(days=2),
+        timezone.now() - timedelta(hours=1),
+    )
+    DBTaskResult.objects.filter(pk=running.pk).update(status=TaskResultStatus.RUNNING)
+    DBTaskResult.objects.filter(pk=recent.pk).update(
+        status=TaskResultStatus.SUCCESSFUL, finished_at=an_hour_ago
+    )
+    DBTaskResult.objects.filter(pk__in=[row.pk for row in old]).update(
+        status=TaskResultStatus.FAILED, finished_at=two_days_ago
+    )
+    DBTaskResult.objects.filter(pk=waiting.pk).update(finished_at=two_days_ago)  # still READY
+
+    assert prune_ended_task_rows(batch=2) == len(old)
+
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {
+        waiting.pk,
+        running.pk,
+        recent.pk,
+    }
+    assert prune_ended_task_rows() == 0
