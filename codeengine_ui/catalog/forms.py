@@ -157,6 +157,10 @@ def _segment(label: str, what: str, max_length: int) -> forms.CharField:
     )
 
 
+# What says where a function runs: chosen once for a document, and changeable per row.
+WHERE_IT_RUNS = ("instance", "token", "package_id", "version")
+
+
 class DocumentWiringForm(forms.Form):
     """Where a document's functions run, chosen once for all of them: the instance, the
     token that reads it, the package and the version. A package response's version is the
@@ -183,7 +187,7 @@ class DocumentWiringForm(forms.Form):
         )
         if document.versions:
             del self.fields["version"]
-        self.order_fields(["instance", "token", "package_id", "version"])
+        self.order_fields(WHERE_IT_RUNS)
         # Suggestions read from the instance (see wiring_choices); typing stays possible.
         for name, choices in (("package_id", "packages"), ("version", "versions")):
             if name in self.fields:
@@ -312,7 +316,7 @@ class WiringForm(forms.Form):
     @property
     def overridden(self) -> bool:
         """Whether the row chose an instance, token, package or version of its own."""
-        values = (self[name].value() for name in ("instance", "token", "package_id", "version"))
+        values = (self[name].value() for name in WHERE_IT_RUNS)
         return any(value not in (None, "") for value in values)
 
 

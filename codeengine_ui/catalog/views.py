@@ -21,6 +21,7 @@ from codeengine_ui.uploads import upload_refused
 
 from .encryption import TokenDecryptionError
 from .forms import (
+    WHERE_IT_RUNS,
     AppDocumentForm,
     DocumentWiringForm,
     FunctionSettingsForm,
@@ -132,8 +133,7 @@ def wiring_choices(request: HtmxHttpRequest) -> HttpResponse:
     # A row that chose nothing of its own reads what the document's fields read, whose
     # note is already on the page.
     inherited = prefix != "all" and not any(
-        request.GET.get(f"{prefix}-{name}", "").strip()
-        for name in ("instance", "token", "package_id", "version")
+        request.GET.get(f"{prefix}-{name}", "").strip() for name in WHERE_IT_RUNS
     )
     token = (
         AccessToken.objects.usable_by(request.user)
