@@ -266,20 +266,14 @@ def timezone_now():
     return timezone.now()
 
 
-def main() -> None:
-    if not postgres_ready():
-        print("run_capacity: PostgreSQL is not running on 127.0.0.1:5432; skipped.")
-        return
-    from codeengine_ui.demo.stack import _free_port
-
-    fresh_database()
-    port = _free_port()
-    environment = {
+def bench_environment(database_url: str, port: int) -> dict:
+    """The settings of every process of a capacity benchmark (this one included)."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
         "DEBUG": "0",
         "SECRET_KEY": "benchmark-only-secret",
-        "DATABASE_URL": f"{POSTGRES_SERVER}/{DATABASE}",
+        "DATABASE_URL": database_url,
         "TOKEN_ENCRYPTION_KEYS": "n5VlGm7Xj3a1mE3qyrRZ3F5vO1T7lD2pXo2M3ZQ9C1g=",
         "CODEENGINE_ALLOWED_HOSTS": f"127.0.0.1:{port}",
         "CODEENGINE_CA_BUNDLE": str(VAR / "bench-tls" / "emulator-ca.pem"),
@@ -287,6 +281,16 @@ def main() -> None:
         "DEMO": "1",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def start_stack(database_url: str):
+    """Django set up on `database_url` (migrated), the emulator started, and a member with
+    the demo's functions saved: (environment, emulator, member, token, saved), where
+    `saved(name)` saves one more demo function."""
+    from codeengine_ui.demo.stack import _free_port
+
+    port = _free_port()
+    environment = bench_environment(database_url, port)
     os.environ.update(environment)
     import django
 
@@ -301,31 +305,40 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     emulator = Emulator(environment, port)
+    member = get_user_model().objects.create_user("bench-member")
+    member.groups.add(Group.objects.get_or_create(name="member")[0])
+    instance = Instance.objects.create(name="emulator", custom_base_url=emulator.url)
+    token = AccessToken(instance=instance, label="Bench", shared_with_members=True)
+    token.set_token(TOKEN)
+    token.save()
+    package = next(p for p in demo_packages() if p["id"] == DEMO_PACKAGE_ID)
+    definitions = {
+        f["definition"]["name"]: f["definition"]
+        for f in package["versions"][LATEST_DEMO_VERSION]["functions"]
+    }
+
+    def saved(name):
+        function, _ = save_function(
+            instance=instance,
+            token=token,
+            package_id=DEMO_PACKAGE_ID,
+            version=LATEST_DEMO_VERSION,
+            function_name=name,
+            definition=definitions[name],
+            user=member,
+        )
+        return function
+
+    return environment, emulator, member, token, saved
+
+
+def main() -> None:
+    if not postgres_ready():
+        print("run_capacity: PostgreSQL is not running on 127.0.0.1:5432; skipped.")
+        return
+    fresh_database()
+    environment, emulator, member, token, saved = start_stack(f"{POSTGRES_SERVER}/{DATABASE}")
     try:
-        member = get_user_model().objects.create_user("bench-member")
-        member.groups.add(Group.objects.get_or_create(name="member")[0])
-        instance = Instance.objects.create(name="emulator", custom_base_url=emulator.url)
-        token = AccessToken(instance=instance, label="Bench", shared_with_members=True)
-        token.set_token(TOKEN)
-        token.save()
-        package = next(p for p in demo_packages() if p["id"] == DEMO_PACKAGE_ID)
-        definitions = {
-            f["definition"]["name"]: f["definition"]
-            for f in package["versions"][LATEST_DEMO_VERSION]["functions"]
-        }
-
-        def saved(name):
-            function, _ = save_function(
-                instance=instance,
-                token=token,
-                package_id=DEMO_PACKAGE_ID,
-                version=LATEST_DEMO_VERSION,
-                function_name=name,
-                definition=definitions[name],
-                user=member,
-            )
-            return function
-
         sleeper, greet = saved("sleepFor"), saved("greet")
         if "--burst-only" in sys.argv:  # for profiling the worker: the 500-run burst alone
             wall, _executions, _samples, workers = burst(

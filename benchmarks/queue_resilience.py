@@ -1,0 +1,89 @@
+"""The queue against what a deployment's database and crowd do to it, with real processes:
+a PostgreSQL server of the benchmark's own (stopped, started, its connections limited),
+`manage.py run_worker` processes and the emulator over HTTPS 50 ms away.
+
+  pg_outage_15s_2_workers_results_lost  two workers, 200 runs of 6 s in flight, PostgreSQL
+                                        stopped for 15 s and started again: runs whose
+                                        answer Code Engine gave but the history lost
+                                        (ended as interrupted or in error) (runs)
+
+Needs PostgreSQL's server programs (initdb, pg_ctl); without them, says so and prints
+nothing.
+"""
+
+import sys
+import time
+
+from run_capacity import ROOT, Workers, queue_runs, start_stack, unique_sleeps, wait_finished
+from shared import figure
+
+sys.path.insert(0, str(ROOT))
+
+from tests.postgres_cluster import PostgresCluster, server_binaries  # noqa: E402
+
+OUTAGE_RUNS = 200
+OUTAGE_RUN_SECONDS = 6
+OUTAGE_SECONDS = 15
+
+
+def wait_running(ids: list[int], count: int, timeout: float = 60) -> None:
+    from codeengine_ui.runs.models import Execution, ExecutionStatus
+
+    deadline = time.monotonic() + timeout
+    while Execution.objects.filter(pk__in=ids, status=ExecutionStatus.RUNNING).count() < count:
+        if time.monotonic() > deadline:
+            raise SystemExit("the runs did not all start (see var/bench-worker-*.log)")
+        time.sleep(0.1)
+
+
+def measure_outage(cluster, environment, emulator, member, token, sleeper) -> None:
+    from django.db import connection
+
+    from codeengine_ui.runs.models import WorkerHeartbeat
+
+    workers = Workers(environment, 2)
+    try:
+        deadline = time.monotonic() + 30
+        while WorkerHeartbeat.objects.count() < 2:
+            if time.monotonic() > deadline:
+                raise SystemExit("the workers did not start (see var/bench-worker-*.log)")
+            time.sleep(0.1)
+        before = emulator.stats()["runs_received"]
+        ids = queue_runs(
+            sleeper, token, member, unique_sleeps(OUTAGE_RUNS, OUTAGE_RUN_SECONDS + 0.003)
+        )
+        wait_running(ids, OUTAGE_RUNS)
+        connection.close()
+        cluster.stop()
+        time.sleep(OUTAGE_SECONDS)
+        cluster.start()
+        cluster.wait_ready()
+        executions = wait_finished(ids, timeout=300)
+        received = emulator.stats()["runs_received"] - before
+        if received != OUTAGE_RUNS:
+            print(f"(the emulator received {received} runs of {OUTAGE_RUNS})", file=sys.stderr)
+        lost = [e for e in executions if e.status != "SUCCESS"]
+        for execution in lost[:1]:
+            print(f"(lost: {execution.status}: {execution.error_message})", file=sys.stderr)
+        figure("pg_outage_15s_2_workers_results_lost", len(lost), "runs")
+    finally:
+        workers.stop()
+
+
+def main() -> None:
+    if server_binaries() is None:
+        print("queue_resilience: PostgreSQL's initdb and pg_ctl are not installed; skipped.")
+        return
+    cluster = PostgresCluster()
+    try:
+        environment, emulator, member, token, saved = start_stack(cluster.url())
+        try:
+            measure_outage(cluster, environment, emulator, member, token, saved("sleepFor"))
+        finally:
+            emulator.stop()
+    finally:
+        cluster.destroy()
+
+
+if __name__ == "__main__":
+    main()
