@@ -19,7 +19,7 @@ from shared import figure
 
 sys.path.insert(0, str(ROOT))
 
-from tests.postgres_cluster import PostgresCluster, server_binaries  # noqa: E402
+from tests.postgres_cluster import PostgresCluster, server_binaries
 
 OUTAGE_RUNS = 200
 OUTAGE_RUN_SECONDS = 6

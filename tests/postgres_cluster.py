@@ -7,6 +7,7 @@ It is made with the server's own `initdb` and `pg_ctl` in a fresh folder, listen
 (PostgreSQL refuses to run as root) the server runs as the `postgres` user.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -95,10 +96,8 @@ class PostgresCluster:
                 time.sleep(0.1)
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self._folder, ignore_errors=True)
 
     def _run(self, program: str, *arguments: str) -> None:

@@ -12,7 +12,7 @@ import json
 import re
 import socket
 import ssl
-from collections.abc import AsyncIterator, Coroutine, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -423,14 +423,18 @@ class CodeEngineClient:
         input_variables: dict[str, Any],
         *,
         get_logs: bool = False,
+        on_send: Callable[[], Awaitable[None]] | None = None,
     ) -> FunctionExecution:
+        """Run the function. `on_send` is awaited once the connection is open, just before
+        the request's first byte is written: until then Code Engine cannot have the run,
+        and an exception it raises ends the call without sending anything."""
         path = RUN_PATH.format(
             package_id=path_segment(package_id, "package id"),
             version=path_segment(version, "version"),
             function_name=path_segment(function_name, "function name"),
         )
         payload = run_body(input_variables, get_logs=get_logs)
-        status, body = await self._request("POST", path, payload=payload)
+        status, body = await self._request("POST", path, payload=payload, on_send=on_send)
         return FunctionExecution.from_reply(body, status)
 
     def get_execution(self, package_id: str, execution_id: str) -> FunctionExecution:
@@ -556,14 +560,22 @@ class CodeEngineClient:
         return run_to_end(coroutine)
 
     async def _request(
-        self, method: str, path: str, *, params: dict | None = None, payload: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        payload: Any = None,
+        on_send: Callable[[], Awaitable[None]] | None = None,
     ) -> tuple[int, Any]:
         host = urlsplit(self.base_url).netloc
         try:
             # One deadline over the whole call (see codeengine_ui.outbound): the worker
             # awaits this coroutine itself, so the deadline is set here.
             async with asyncio.timeout(self.timeout):
-                status, headers, content = await self._send(method, path, params, payload)
+                status, headers, content = await self._send(
+                    method, path, params, payload, _tracing(on_send)
+                )
         except (TimeoutError, httpx.TimeoutException) as error:
             if isinstance(error, httpx.ConnectTimeout):
                 raise UnreachableError(
@@ -585,20 +597,26 @@ class CodeEngineClient:
         return status, self._interpret(status, content, headers)
 
     async def _send(
-        self, method: str, path: str, params: dict | None, payload: Any
+        self, method: str, path: str, params: dict | None, payload: Any, extensions: dict
     ) -> tuple[int, httpx.Headers, bytes]:
         if self._http is not None:
             async with self._http.client() as client:
-                return await self._exchange(client, method, path, params, payload)
+                return await self._exchange(client, method, path, params, payload, extensions)
         if self._transport is not None:
             client = httpx.AsyncClient(transport=self._transport, **_CLIENT_OPTIONS)
         else:
             client = httpx.AsyncClient(verify=_ssl_context(self.ca_bundle), **_CLIENT_OPTIONS)
         async with client:
-            return await self._exchange(client, method, path, params, payload)
+            return await self._exchange(client, method, path, params, payload, extensions)
 
     async def _exchange(
-        self, client: httpx.AsyncClient, method: str, path: str, params: dict | None, payload: Any
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        params: dict | None,
+        payload: Any,
+        extensions: dict,
     ) -> tuple[int, httpx.Headers, bytes]:
         request = client.build_request(
             method,
@@ -606,6 +624,7 @@ class CodeEngineClient:
             params=params,
             json=payload,
             timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            extensions=extensions,
         )
         response = await client.send(request, auth=self._auth, stream=True)
         try:
@@ -752,3 +771,19 @@ def _error_for_status(status: int, detail: str, trace_id: str) -> CodeEngineErro
         _with_domo_words(f"Code Engine failed with HTTP {status}.", detail) + trace,
         **options,
     )
+
+
+def _tracing(on_send: Callable[[], Awaitable[None]] | None) -> dict:
+    """httpx's request extensions that await `on_send` as the request starts to be written
+    (httpcore's trace events), once."""
+    if on_send is None:
+        return {}
+    fired = False
+
+    async def trace(event: str, info: dict) -> None:
+        nonlocal fired
+        if not fired and event.endswith("send_request_headers.started"):
+            fired = True
+            await on_send()
+
+    return {"trace": trace}

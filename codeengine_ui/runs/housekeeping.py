@@ -19,51 +19,91 @@ from codeengine_ui.access.models import AuditAction
 from codeengine_ui.catalog.tasks import check_function_versions, check_tokens
 from codeengine_ui.error_codes import ErrorCode
 
-from .models import IN_PROGRESS_STATUSES, Execution, ExecutionStatus, WorkerHeartbeat
+from . import liveness
+from .models import (
+    IN_PROGRESS_STATUSES,
+    Execution,
+    ExecutionStatus,
+    WorkerHeartbeat,
+    story_line,
+)
 from .names import refresh_directory_names
 
 logger = logging.getLogger(__name__)
 
 PRUNE_BATCH = 1000
+SETTLE_BATCH = 500
 INTERRUPTED_MESSAGE = (
     "The worker running this function stopped before it finished (it crashed or was shut "
     "down). Code Engine may still have completed the run."
 )
 
 
-def interrupt(executions, message: str) -> int:
-    return sum(
-        execution.record_error(
-            message, code=ErrorCode.INTERRUPTED, status=ExecutionStatus.INTERRUPTED
+def interrupt(executions, message: str, story: str = "") -> int:
+    """End runs as interrupted with `message` (and a line of their story)."""
+    count = 0
+    for execution in executions:
+        line = [story_line(story)] if story else []
+        count += execution.record_error(
+            message,
+            code=ErrorCode.INTERRUPTED,
+            status=ExecutionStatus.INTERRUPTED,
+            story=[*execution.story, *line],
         )
-        for execution in executions
-    )
+    return count
 
 
-def mark_orphaned_runs() -> int:
-    """End what no worker will finish: the runs a worker held when its heartbeat stopped
-    (interrupted: Code Engine may have run them), and queued runs whose task ended without
-    them. A dead worker's tasks end too, and those whose run it had not yet started go
-    back to the queue, since the function never ran.
+def settle_dead_workers(*, batch: int = SETTLE_BATCH) -> int:
+    """End what dead workers held (liveness.py judges who is dead): a run whose request was
+    sent is interrupted (Code Engine may have run it), a run never sent goes back to the
+    queue (the function never ran), and their task rows follow. One worker at a time, at
+    most `batch` runs a call (the next call goes on); the dead workers' heartbeats go once
+    all they held is settled. Returns the runs interrupted.
 
     Only workers that beat are judged: a run held by another worker (e.g. `db_worker`,
     which writes no heartbeat) is left alone.
     """
-    stale = timezone.now() - timedelta(seconds=settings.RUN_WORKER_STALE_SECONDS)
-    dead_workers = set(
-        WorkerHeartbeat.objects.filter(last_seen_at__lt=stale).values_list("worker_id", flat=True)
-    )
-    count = 0
-    if dead_workers:
-        count += interrupt(
-            Execution.objects.filter(status__in=IN_PROGRESS_STATUSES, worker_id__in=dead_workers),
-            INTERRUPTED_MESSAGE,
+    with transaction.atomic():
+        if not (liveness.take_settle_turn() and liveness.database_up_long_enough()):
+            return 0
+        dead = liveness.dead_workers()
+        if not dead:
+            return 0
+        held = list(
+            Execution.objects.filter(status__in=IN_PROGRESS_STATUSES, worker_id__in=dead)
+            .select_for_update()
+            .order_by("id")[:batch]
         )
-        if _queue_is_in_the_database():
-            _end_tasks_of(dead_workers)
-    count += interrupt(_queued_runs_without_a_future(), INTERRUPTED_MESSAGE)
-    WorkerHeartbeat.objects.filter(worker_id__in=dead_workers).delete()
+        sent = [run for run in held if run.call_sent_at is not None]
+        never_sent = [run for run in held if run.call_sent_at is None]
+        count = interrupt(sent, INTERRUPTED_MESSAGE, DIED_AFTER_SENDING)
+        for run in never_sent:
+            _back_to_the_queue(run)
+        if len(held) < batch:  # all they held is settled
+            if _queue_is_in_the_database():
+                _end_tasks_of(set(dead))
+            WorkerHeartbeat.objects.filter(worker_id__in=dead).delete()
     return count
+
+
+DIED_AFTER_SENDING = (
+    "Its worker stopped (crashed or killed) after sending the request, so Code Engine may "
+    "have run it: marked interrupted."
+)
+DIED_BEFORE_SENDING = (
+    "Its worker stopped (crashed or killed) before sending the request, so Code Engine never "
+    "ran it: back in the queue for another worker."
+)
+
+
+def _back_to_the_queue(run: Execution) -> None:
+    Execution.objects.filter(pk=run.pk, status__in=IN_PROGRESS_STATUSES).update(
+        status=ExecutionStatus.QUEUED,
+        started_at=None,
+        worker_id="",
+        call_sent_at=None,
+        story=[*run.story, story_line(DIED_BEFORE_SENDING)],
+    )
 
 
 class WorkerDied(Exception):
@@ -75,6 +115,8 @@ def _queue_is_in_the_database() -> bool:
 
 
 def _end_tasks_of(dead_workers: set[str]) -> None:
+    """The dead workers' task rows: back to ready for a run back in the queue, else failed.
+    Read once all their runs are settled; their count is at most what they had in flight."""
     running = [
         task_row
         for task_row in DBTaskResult.objects.running().only("id", "worker_ids", "status")
@@ -96,21 +138,29 @@ def _end_tasks_of(dead_workers: set[str]) -> None:
             task_row.set_failed(WorkerDied(INTERRUPTED_MESSAGE))
 
 
-def _queued_runs_without_a_future() -> list[Execution]:
-    """Queued runs whose task row is gone or finished: nothing will ever run them."""
+def end_queued_runs_without_a_task(*, batch: int = SETTLE_BATCH) -> int:
+    """Interrupt queued runs whose task row is gone or ended: nothing would ever run them.
+    Hourly, walking the queued runs a batch at a time by id (an index range each)."""
     if not _queue_is_in_the_database():
-        return []  # the queue lives elsewhere: its tasks are not ours to judge
-    queued = list(Execution.objects.filter(status=ExecutionStatus.QUEUED).exclude(task_id=""))
-    if not queued:
-        return []
-    alive = set(
-        str(task_id)
-        for task_id in DBTaskResult.objects.filter(
-            id__in=_uuids(e.task_id for e in queued),
-            status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING),
-        ).values_list("id", flat=True)
-    )
-    return [execution for execution in queued if execution.task_id not in alive]
+        return 0  # the queue lives elsewhere: its tasks are not ours to judge
+    count, after = 0, 0
+    queued = Execution.objects.filter(status=ExecutionStatus.QUEUED).exclude(task_id="")
+    while chunk := list(queued.filter(pk__gt=after).order_by("pk")[:batch]):
+        after = chunk[-1].pk
+        alive = set(
+            str(task_id)
+            for task_id in DBTaskResult.objects.filter(
+                id__in=_uuids(e.task_id for e in chunk),
+                status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING),
+            ).values_list("id", flat=True)
+        )
+        count += interrupt([e for e in chunk if e.task_id not in alive], INTERRUPTED_MESSAGE)
+    return count
+
+
+@task
+def end_orphaned_queued_runs() -> int:
+    return end_queued_runs_without_a_task()
 
 
 def _uuids(task_ids) -> list[str]:
@@ -200,5 +250,6 @@ def queue_periodic_jobs() -> None:
     check_tokens.enqueue()
     refresh_directory_names.enqueue()
     prune_ended_tasks.enqueue()
+    end_orphaned_queued_runs.enqueue()
     if settings.EXECUTION_RETENTION_DAYS:
         prune_old_executions.enqueue()

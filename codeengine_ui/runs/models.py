@@ -198,6 +198,12 @@ class Execution(models.Model):
     duration = models.DurationField(null=True, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
     worker_id = models.CharField(max_length=64, blank=True)
+    # When the worker began sending the request (its connection to Code Engine was open):
+    # a run without it never reached Code Engine, and goes back to the queue if its worker
+    # dies.
+    call_sent_at = models.DateTimeField("call sent", null=True, blank=True)
+    # What happened to the run beyond its status, oldest first: [{"at": ISO time, "text"}].
+    story = OrderedJSONField(default=list, blank=True)
     # Tries so far; a run Code Engine did not run (rate limited, unreachable) waits until
     # retry_at and is tried again. While it waits, error_code and error_message say why.
     attempts = models.PositiveSmallIntegerField(default=1)
@@ -217,6 +223,12 @@ class Execution(models.Model):
             # only this index.
             models.Index(
                 fields=["queued_at", "status", "duration"], name="execution_queued_outcome"
+            ),
+            # The check for crashed workers reads only the runs in flight of the dead ones.
+            models.Index(
+                fields=["worker_id"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="execution_worker_in_flight",
             ),
         ]
         constraints = [
@@ -378,6 +390,29 @@ class Execution(models.Model):
                 execution.started_at, execution.worker_id = now, worker_id
         return [execution for execution in executions if execution.pk in taken]
 
+    @classmethod
+    def mark_calls_sent(cls, executions: list["Execution"], worker_id: str) -> set[int]:
+        """Note that these runs' requests are being sent, in one statement: the ids of
+        those this worker still holds. A run taken from it meanwhile (judged dead during
+        an outage, and put back in the queue) must not be sent by it as well."""
+        now = timezone.now()
+        ids = [execution.pk for execution in executions]
+        held = cls.objects.filter(
+            pk__in=ids, status=ExecutionStatus.RUNNING, worker_id=worker_id, call_sent_at=None
+        )
+        if held.update(call_sent_at=now) == len(set(ids)):
+            sent = set(ids)
+        else:
+            sent = set(
+                cls.objects.filter(pk__in=ids, worker_id=worker_id, call_sent_at=now).values_list(
+                    "pk", flat=True
+                )
+            )
+        for execution in executions:
+            if execution.pk in sent:
+                execution.call_sent_at = now
+        return sent
+
     def record_outcome(self, outcome: FunctionExecution) -> bool:
         status, message = outcome.status, ""
         if status not in DOMO_STATUSES:
@@ -407,9 +442,11 @@ class Execution(models.Model):
         code: ErrorCode | str,
         http_status: int | None = None,
         status: str = ExecutionStatus.ERROR,
+        story: list | None = None,
     ) -> bool:
+        fields = {"story": story} if story is not None else {}
         return self._finish(
-            status=status, error_message=message, error_code=code, http_status=http_status
+            status=status, error_message=message, error_code=code, http_status=http_status, **fields
         )
 
     def wait_to_retry(self, code: str, message: str, retry_at) -> bool:
@@ -423,6 +460,7 @@ class Execution(models.Model):
             "error_message": message,
             "started_at": None,
             "worker_id": "",
+            "call_sent_at": None,
         }
         updated = Execution.objects.filter(
             pk=self.pk, status__in=IN_PROGRESS_STATUSES, attempts=self.attempts
@@ -449,7 +487,39 @@ class Execution(models.Model):
         if updated:
             for name, value in fields.items():
                 setattr(self, name, value)
-        return bool(updated)
+            return True
+        return self._overturn_interrupted(fields)
+
+    def _overturn_interrupted(self, fields: dict) -> bool:
+        """Store a live worker's outcome over the "interrupted" that another worker set
+        while this run's worker could not reach the database: the owner was alive after
+        all, and what Code Engine answered is worth more than the guess. The story says so."""
+        if not self.worker_id or fields.get("status") == ExecutionStatus.INTERRUPTED:
+            return False
+        judged = Execution.objects.filter(
+            pk=self.pk,
+            status=ExecutionStatus.INTERRUPTED,
+            error_code=ErrorCode.INTERRUPTED,
+            worker_id=self.worker_id,
+        )
+        story = judged.values_list("story", flat=True).first()
+        if story is None:
+            return False
+        fields = {
+            **fields,
+            "story": [
+                *story,
+                story_line(
+                    "Its worker was alive: the outcome it received from Code Engine replaced "
+                    "the verdict above."
+                ),
+            ],
+        }
+        if not judged.update(**fields):
+            return False
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return True
 
     @staticmethod
     @contextmanager
@@ -477,6 +547,10 @@ class WorkerHeartbeat(models.Model):
     runs_in_flight = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField(db_index=True)
+    # On PostgreSQL, the advisory lock (a number under runs.liveness.LOCK_CLASS) the worker
+    # holds on a connection of its own while its process lives: held means alive,
+    # whatever the heartbeat's age.
+    liveness_key = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-last_seen_at"]
@@ -522,3 +596,10 @@ def _write_finishes(finishes: list[tuple[Execution, dict]]) -> None:
         if written.get(execution.pk) == fields["finished_at"]:
             for name, value in fields.items():
                 setattr(execution, name, value)
+        else:
+            execution._overturn_interrupted(fields)
+
+
+def story_line(text: str) -> dict:
+    """A line of a run's story, dated now."""
+    return {"at": timezone.now().isoformat(), "text": text}

@@ -45,7 +45,8 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from codeengine_ui.domo.client import CodeEngineClient, HttpPool
 
-from .housekeeping import interrupt, mark_orphaned_runs, queue_periodic_jobs
+from . import liveness
+from .housekeeping import interrupt, queue_periodic_jobs, settle_dead_workers
 from .live import listen_parameters
 from .models import (
     IN_PROGRESS_STATUSES,
@@ -59,8 +60,8 @@ from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call, run_execution
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
-ORPHAN_CHECK_BEATS = 1  # the runs of a worker that died are marked at the next beat
-PERIODIC_JOBS_BEATS = 1800  # hourly, starting with the first beat
+SETTLE_SECONDS = 2.0  # how often the runs of workers that died are looked for
+PERIODIC_JOBS_SECONDS = 3600.0  # hourly, starting at once
 CLAIM_BATCH = 100
 STORE_BATCH = 100
 CONNECTION_CHECK_SECONDS = 5.0
@@ -114,6 +115,11 @@ class RunWorker:
         self._work_queued: asyncio.Event | None = None
         self._listening = False
         self._outage_since: float | None = None
+        self._reconnected_at = -float("inf")  # when this worker's last outage ended
+        self.liveness_key = liveness.new_liveness_key()
+        self._session_ready: asyncio.Event | None = None
+        self._to_mark_sent: list[tuple] = []
+        self._marking_sent: asyncio.Task | None = None
         self._uses_noted: dict = {}  # (token, user) -> when this worker noted the use
         self._stop_requests = 0
 
@@ -151,6 +157,7 @@ class RunWorker:
         self._stopping, self._stop_now = asyncio.Event(), asyncio.Event()
         self._run_ended, self._work_queued = asyncio.Event(), asyncio.Event()
         self._room_freed, self._jobs_due = asyncio.Event(), []
+        self._session_ready = asyncio.Event()
         self._apply_stop_requests()
         self._database = ThreadPoolExecutor(self.db_connections, thread_name_prefix="run-worker-db")
         self._heartbeat_thread = ThreadPoolExecutor(1, thread_name_prefix="run-worker-heartbeat")
@@ -165,14 +172,18 @@ class RunWorker:
         )
         helpers = []
         try:
+            if liveness.uses_locks():
+                helpers.append(asyncio.create_task(self._hold_session()))
+                with contextlib.suppress(TimeoutError):  # it goes on trying meanwhile
+                    await asyncio.wait_for(self._session_ready.wait(), liveness.LOCKLESS_SECONDS)
             await self._database_call(self._beat, retry=True, heartbeat=True)
             helpers.append(asyncio.create_task(self._heartbeat_loop()))
+            await self._settle_before_claiming()
+            helpers.append(asyncio.create_task(self._settle_loop()))
             for job in settings.RUN_WORKER_JOBS:
                 due = asyncio.Event()
                 self._jobs_due.append(due)
                 helpers.append(asyncio.create_task(self._job_loop(import_string(job), due)))
-            if connection.vendor == "postgresql":
-                helpers.append(asyncio.create_task(self._listen_for_queued_runs()))
             await self._claim_loop()
         finally:
             await self._drain()
@@ -318,7 +329,6 @@ class RunWorker:
         try:
             outcome, error = None, None
             if client is not None:
-                self._calling.add(current)
                 try:
                     outcome = await client.run_function_async(
                         execution.package_id,
@@ -326,9 +336,18 @@ class RunWorker:
                         execution.function_name,
                         execution.input_variables,
                         get_logs=execution.get_logs,
+                        on_send=partial(self._sending, current, execution),
                     )
                 except asyncio.CancelledError:
                     raise
+                except RunTakenAway:
+                    logger.warning(
+                        "Worker %s: run %s was put back in the queue while this worker could "
+                        "not reach the database; another worker runs it",
+                        self.worker_id,
+                        execution.pk,
+                    )
+                    return
                 except Exception as failure:
                     error = failure
             try:
@@ -341,6 +360,34 @@ class RunWorker:
             await self._end_cancelled(db_task, called=current in self._calling)
         finally:
             self._ended(current, execution.instance_id)
+
+    async def _sending(self, run: asyncio.Task, execution: Execution) -> None:
+        """Before a run's request is written: note it (with the runs sending meanwhile, in
+        one database call), so that a worker that dies from now on leaves it interrupted
+        (Code Engine may have it), and before now, back in the queue."""
+        noted = self._loop.create_future()
+        self._to_mark_sent.append((execution, noted))
+        if self._marking_sent is None or self._marking_sent.done():
+            self._marking_sent = asyncio.create_task(self._mark_sent())
+        if not await asyncio.shield(noted):
+            raise RunTakenAway
+        self._calling.add(run)
+
+    async def _mark_sent(self) -> None:
+        while self._to_mark_sent:
+            batch = self._to_mark_sent[:STORE_BATCH]
+            self._to_mark_sent = self._to_mark_sent[STORE_BATCH:]
+            executions = [execution for execution, _ in batch]
+            try:
+                sent = await self._database_call(
+                    Execution.mark_calls_sent, executions, self.worker_id, retry=True
+                )
+            except Exception as error:
+                for _, noted in batch:
+                    noted.set_exception(error)
+            else:
+                for execution, noted in batch:
+                    noted.set_result(execution.pk in sent)
 
     async def _run_when_room(self, db_task: DBTaskResult, execution: Execution) -> None:
         current = asyncio.current_task()
@@ -481,18 +528,24 @@ class RunWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await done
 
-    async def _listen_for_queued_runs(self) -> None:
-        """LISTEN for queued runs on one more connection of its own (PostgreSQL)."""
+    async def _hold_session(self) -> None:
+        """On one more connection of its own (PostgreSQL): hold this worker's liveness lock
+        (liveness.py) and LISTEN for queued runs; taken again after a lost connection."""
         parameters = listen_parameters(connection.settings_dict)
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
                     **parameters, autocommit=True
-                ) as listener:
-                    await listener.execute(f"LISTEN {RUN_QUEUED_CHANNEL}")
+                ) as session:
+                    await session.execute(
+                        "SELECT pg_advisory_lock(%s, %s)",
+                        [liveness.LOCK_CLASS, self.liveness_key],
+                    )
+                    await session.execute(f"LISTEN {RUN_QUEUED_CHANNEL}")
                     self._listening = True
+                    self._session_ready.set()
                     self._work_queued.set()  # look once: runs may have come meanwhile
-                    async for _notice in listener.notifies():
+                    async for _notice in session.notifies():
                         self._work_queued.set()
             except psycopg.Error as error:
                 if self._listening or self._outage_since is None:
@@ -504,20 +557,55 @@ class RunWorker:
     # --- heartbeat -----------------------------------------------------------------------
 
     async def _heartbeat_loop(self) -> None:
-        beats = 0
+        """The beat alone on its thread: nothing else this worker does can delay it."""
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            beats += 1
             try:
                 await self._database_call(self._beat, heartbeat=True)
-                if beats % ORPHAN_CHECK_BEATS == 0:
-                    await self._database_call(mark_orphaned_runs, heartbeat=True)
-                if beats % PERIODIC_JOBS_BEATS == 1:
-                    await self._database_call(queue_periodic_jobs, heartbeat=True)
             except _DATABASE_DOWN:
                 pass  # reported once by _database_call; the next beat tries again
             except Exception:
                 logger.exception("Worker %s: heartbeat failed", self.worker_id)
+
+    async def _settle_before_claiming(self) -> None:
+        """A worker starting after others died (the last one killed, say) first settles
+        what they held, waiting the few seconds a freshly dead one takes to be judged."""
+        deadline = time.monotonic() + liveness.LOCKLESS_SECONDS + HEARTBEAT_SECONDS
+        while True:
+            try:
+                await self._database_call(settle_dead_workers, retry=True)
+                suspects = await self._database_call(
+                    liveness.suspected_workers, self.worker_id, retry=True
+                )
+            except Exception:
+                logger.exception("Worker %s: could not settle dead workers' runs", self.worker_id)
+                return
+            if not suspects or time.monotonic() > deadline or self._stopping.is_set():
+                return
+            await self._sleep(1.0)
+
+    async def _settle_loop(self) -> None:
+        """The runs of workers that died, looked for every few seconds (by one worker at a
+        time), and the hourly jobs queued; never on the heartbeat's thread."""
+        jobs_queued = -PERIODIC_JOBS_SECONDS
+        while True:
+            await asyncio.sleep(SETTLE_SECONDS)
+            try:
+                if self._may_judge():
+                    await self._database_call(settle_dead_workers)
+                if time.monotonic() - jobs_queued >= PERIODIC_JOBS_SECONDS:
+                    await self._database_call(queue_periodic_jobs)
+                    jobs_queued = time.monotonic()
+            except _DATABASE_DOWN:
+                pass  # reported once by _database_call; the next round tries again
+            except Exception:
+                logger.exception("Worker %s: settling dead workers failed", self.worker_id)
+
+    def _may_judge(self) -> bool:
+        """A worker that was itself cut off from the database lets the others reconnect
+        (and beat) before it judges them: their silence was its own."""
+        stale = settings.RUN_WORKER_STALE_SECONDS
+        return self._outage_since is None and time.monotonic() - self._reconnected_at >= stale
 
     async def _job_loop(self, job: Callable, due: asyncio.Event) -> None:
         """A job of RUN_WORKER_JOBS (judging suites' runs, the monitors), every beat and at
@@ -546,6 +634,7 @@ class RunWorker:
                 "pid": os.getpid(),
                 "concurrency": self.concurrency,
                 "started_at": now,
+                "liveness_key": self.liveness_key if liveness.uses_locks() else None,
             },
         )
 
@@ -593,6 +682,7 @@ class RunWorker:
                 time.monotonic() - self._outage_since,
             )
             self._outage_since = None
+            self._reconnected_at = time.monotonic()
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -610,6 +700,10 @@ class RunWorker:
 
 class WorkerStopped(Exception):
     """Why a task row ended when its worker was stopped during the call."""
+
+
+class RunTakenAway(Exception):
+    """Raised before a run's request is written when the run is no longer this worker's."""
 
 
 _thread_state = threading.local()
@@ -696,4 +790,4 @@ def _requeue(db_task: DBTaskResult, worker_id: str) -> None:
     )
     Execution.objects.filter(
         task_id=str(db_task.id), status=ExecutionStatus.RUNNING, worker_id=worker_id
-    ).update(status=ExecutionStatus.QUEUED, started_at=None, worker_id="")
+    ).update(status=ExecutionStatus.QUEUED, started_at=None, worker_id="", call_sent_at=None)

@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 
 from codeengine_ui.catalog.models import AccessToken
 from codeengine_ui.domo.client import FunctionExecution
+from codeengine_ui.runs.housekeeping import interrupt
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from codeengine_ui.runs.tasks import call_code_engine
 from tests.conftest import stored_run
@@ -53,15 +54,47 @@ def test_unknown_domo_status_is_kept_as_undefined_with_a_note(greet, developer_t
     assert execution.result == {"partial": True}
 
 
-def test_outcome_arriving_after_the_run_was_interrupted_is_ignored(greet, developer_token, member):
+def test_outcome_arriving_after_the_run_was_stopped_is_ignored(greet, developer_token, member):
     execution = _running(greet, developer_token, member)
-    execution.record_error("stopped", code="interrupted", status=ExecutionStatus.INTERRUPTED)
+    Execution.objects.get(pk=execution.pk).stop()
 
     stored = execution.record_outcome(FunctionExecution(status="SUCCESS", result="late"))
 
     execution.refresh_from_db()
     assert stored is False
-    assert execution.status == ExecutionStatus.INTERRUPTED and execution.result is None
+    assert execution.status == ExecutionStatus.ABANDONED and execution.result is None
+
+
+def test_the_live_owners_outcome_replaces_an_interrupted_verdict_and_says_so(
+    greet, developer_token, member
+):
+    """Another worker judged the owner dead while the owner could not reach the database;
+    the owner's answer from Code Engine wins, and the run's story tells both."""
+    execution = _running(greet, developer_token, member)
+    judged = Execution.objects.get(pk=execution.pk)
+    interrupt([judged], "stopped", "Its worker stopped after sending the request.")
+
+    stored = execution.record_outcome(FunctionExecution(status="SUCCESS", result="late"))
+
+    execution.refresh_from_db()
+    assert stored is True
+    assert (execution.status, execution.result) == (ExecutionStatus.SUCCESS, "late")
+    assert execution.error_code == "" and execution.error_message == ""
+    story = [line["text"] for line in execution.story]
+    assert story[0] == "Its worker stopped after sending the request."
+    assert "Its worker was alive" in story[1]
+
+
+def test_another_workers_outcome_does_not_replace_an_interrupted_verdict(
+    greet, developer_token, member
+):
+    execution = _running(greet, developer_token, member)
+    interrupt([Execution.objects.get(pk=execution.pk)], "stopped")
+    execution.worker_id = "someone-else"
+
+    assert execution.record_outcome(FunctionExecution(status="SUCCESS", result="x")) is False
+    execution.refresh_from_db()
+    assert execution.status == ExecutionStatus.INTERRUPTED
 
 
 def _refused(execution, emulator) -> Execution:

@@ -10,11 +10,12 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from codeengine_ui.runs.housekeeping import (
-    mark_orphaned_runs,
+    end_queued_runs_without_a_task,
     prune_ended_task_rows,
     prune_executions,
     prune_old_executions,
     queue_periodic_jobs,
+    settle_dead_workers,
 )
 from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from codeengine_ui.runs.services import start_run
@@ -91,7 +92,7 @@ def test_queued_run_whose_task_ended_is_marked_interrupted(
     )
     DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
 
-    assert mark_orphaned_runs() == 1
+    assert end_queued_runs_without_a_task() == 1
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
 
@@ -110,7 +111,7 @@ def test_a_run_claimed_by_a_dead_worker_but_not_started_goes_back_to_the_queue(
         worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
     )
 
-    assert mark_orphaned_runs() == 0
+    assert settle_dead_workers() == 0
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.QUEUED
@@ -124,12 +125,13 @@ def test_a_dead_workers_running_task_ends_with_its_run(settings, greet, develope
     )
     DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, worker_ids=["gone"])
     execution.mark_running("gone")
+    Execution.mark_calls_sent([execution], "gone")
     seen = timezone.now() - timedelta(minutes=5)
     WorkerHeartbeat.objects.create(
         worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
     )
 
-    assert mark_orphaned_runs() == 1
+    assert settle_dead_workers() == 1
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
@@ -140,7 +142,7 @@ def test_queued_run_waiting_for_a_worker_is_left_alone(settings, greet, develope
     settings.TASKS = DATABASE_TASKS
     start_run(greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False)
 
-    assert mark_orphaned_runs() == 0
+    assert settle_dead_workers() + end_queued_runs_without_a_task() == 0
 
 
 def test_rows_of_ended_tasks_no_run_points_to_are_pruned_after_a_day(db, settings):

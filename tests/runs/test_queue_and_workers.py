@@ -12,7 +12,7 @@ from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from codeengine_ui.runs.housekeeping import mark_orphaned_runs
+from codeengine_ui.runs.housekeeping import settle_dead_workers
 from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from codeengine_ui.runs.services import start_run
 from codeengine_ui.runs.worker import RunWorker
@@ -130,8 +130,9 @@ def test_run_left_by_a_dead_worker_is_marked_interrupted(
     _heartbeat("worker-that-crashed", settings.RUN_WORKER_STALE_SECONDS + 5)
     execution = _submit(greet, developer_token, member, {"name": "Ada"})
     execution.mark_running("worker-that-crashed")
+    Execution.mark_calls_sent([execution], "worker-that-crashed")
 
-    assert mark_orphaned_runs() == 1
+    assert settle_dead_workers() == 1
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
@@ -148,7 +149,7 @@ def test_runs_of_live_workers_and_of_db_worker_are_left_alone(
     by_db_worker = _submit(greet, developer_token, member, {"name": "Grace"})
     by_db_worker.mark_running("db-worker-without-heartbeat")
 
-    assert mark_orphaned_runs() == 0
+    assert settle_dead_workers() == 0
 
     assert {e.status for e in Execution.objects.all()} == {ExecutionStatus.RUNNING}
 
