@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from .models import WorkerHeartbeat
+from .models import Execution, ExecutionStatus, WorkerHeartbeat
 
 # The advisory locks of workers' liveness are (LOCK_CLASS, key); (LOCK_CLASS, 0) is taken,
 # for one transaction, by the one worker settling dead workers' runs at a time.
@@ -118,3 +118,28 @@ def _process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+STALLED_NAMED = 20
+
+
+def stalled_runs() -> dict | None:
+    """Runs held by workers that stopped beating (crashed, killed, or the last one gone),
+    which no one has settled yet: how many, the first few ids, and what happens to them."""
+    stale = timezone.now() - timedelta(seconds=settings.RUN_WORKER_STALE_SECONDS)
+    silent = WorkerHeartbeat.objects.filter(last_seen_at__lt=stale).values("worker_id")
+    held = Execution.objects.filter(status=ExecutionStatus.RUNNING, worker_id__in=silent)
+    ids = list(held.order_by("id").values_list("id", flat=True)[: STALLED_NAMED + 1])
+    if not ids:
+        return None
+    count = len(ids) if len(ids) <= STALLED_NAMED else held.count()
+    return {
+        "count": count,
+        "ids": ids[:STALLED_NAMED],
+        "message": (
+            f"{count} run{'s' if count != 1 else ''} held by workers that stopped beating "
+            "(crashed or killed). A live worker settles them within seconds, or the next "
+            "one to start, before it claims: a run whose request was never sent goes back "
+            "to the queue, the others end as interrupted."
+        ),
+    }

@@ -47,6 +47,7 @@ from .comparison import json_differences
 from .explanations import input_problems, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
 from .live import wait_for_news
+from .liveness import stalled_runs
 from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from .names import input_names, name_now, names_for
 from .services import InputsDoNotFit, RunNotAllowed, start_run
@@ -721,6 +722,9 @@ def health(request: HtmxHttpRequest) -> HttpResponse:
             queued=Count("id", filter=Q(status=ExecutionStatus.QUEUED)),
             running=Count("id", filter=Q(status=ExecutionStatus.RUNNING)),
         )
+        stalled = stalled_runs()
+        if stalled:
+            report["runs"]["stalled"] = stalled
     except Exception as error:
         report["database"]["error"] = type(error).__name__
     healthy = report["database"]["ok"] and report["worker"]["ok"]

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from codeengine_ui.runs.models import WorkerHeartbeat
+from tests.conftest import stored_run
 
 
 def _beat(seconds_ago: float) -> None:
@@ -57,3 +58,22 @@ def test_health_is_503_when_the_database_does_not_answer(client, db, monkeypatch
 
     assert response.status_code == 503
     assert response.json()["database"] == {"ok": False, "error": "ConnectionError"}
+
+
+def test_health_names_the_runs_held_by_a_worker_that_stopped_beating(
+    client, settings, greet, developer_token, member
+):
+    """The last worker was killed: its runs stay running until a worker starts, and the
+    health report says so, by id."""
+    _beat(settings.RUN_WORKER_STALE_SECONDS + 30)
+    held = stored_run(greet, developer_token, member, {"name": "Ada"})
+    held.mark_running(f"w{settings.RUN_WORKER_STALE_SECONDS + 30}")
+    by_db_worker = stored_run(greet, developer_token, member, {"name": "Grace"})
+    by_db_worker.mark_running("db-worker-without-heartbeat")
+
+    body = client.get("/health/").json()
+
+    stalled = body["runs"]["stalled"]
+    assert (stalled["count"], stalled["ids"]) == (1, [held.pk])
+    assert "stopped beating" in stalled["message"]
+    assert "the next one to start" in stalled["message"]

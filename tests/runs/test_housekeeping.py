@@ -174,3 +174,34 @@ def test_rows_of_ended_tasks_no_run_points_to_are_pruned_after_a_day(db, setting
         recent.pk,
     }
     assert prune_ended_task_rows() == 0
+
+
+def test_settling_a_dead_worker_reads_only_its_runs_a_bounded_batch_at_a_time(
+    settings, greet, developer_token, member, django_assert_max_num_queries
+):
+    """However many runs wait in the queue, the check reads the dead worker's runs through
+    its index, a batch per call, and lets the heartbeat go once all are settled."""
+    settings.TASKS = DATABASE_TASKS
+    for n in range(30):  # the queue: never read by the check
+        start_run(greet, {"name": f"q{n}"}, developer_token, member, RunSource.FORM)
+    held = [stored_run(greet, developer_token, member, {"name": f"h{n}"}) for n in range(5)]
+    for run in held:
+        run.mark_running("gone")
+    Execution.mark_calls_sent(held[:3], "gone")
+    seen = timezone.now() - timedelta(minutes=5)
+    WorkerHeartbeat.objects.create(
+        worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
+    )
+
+    with django_assert_max_num_queries(12):
+        assert settle_dead_workers(batch=2) == 2
+    assert WorkerHeartbeat.objects.filter(worker_id="gone").exists(), "not all settled yet"
+    assert settle_dead_workers(batch=2) == 1
+    assert settle_dead_workers(batch=2) == 0
+    assert not WorkerHeartbeat.objects.filter(worker_id="gone").exists()
+
+    statuses = dict(
+        Execution.objects.filter(pk__in=[r.pk for r in held]).values_list("pk", "status")
+    )
+    assert [statuses[r.pk] for r in held] == ["interrupted"] * 3 + ["queued"] * 2
+    assert Execution.objects.filter(status=ExecutionStatus.QUEUED).count() == 32

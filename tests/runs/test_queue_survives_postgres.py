@@ -119,7 +119,7 @@ def console(cluster, emulator, tmp_path):
 def test_results_that_came_back_during_a_database_outage_are_all_kept(console, cluster, emulator):
     """Two workers, runs in flight, the server stopped for twice the stale time: the first
     worker back must not condemn the other, whose answers from Code Engine all count."""
-    RUNS = 200  # noqa: N806 (more than one claim takes: both workers hold some)
+    RUNS = 200
     for _ in range(2):
         console.worker(RUN_WORKER_STALE_SECONDS=3)
     console.wait(lambda: console.live_workers() == 2, 30, "the workers did not start")
