@@ -227,7 +227,7 @@ def unique_sleeps(count: int, seconds: float) -> list[dict]:
     return [{"seconds": round(seconds + n / 1_000_000, 6)} for n in range(count)]
 
 
-def burst(function, token, user, count: int, seconds: float, start_workers):
+def burst(function, token, user, count: int, seconds: float, start_workers, inputs=None):
     """`count` runs for workers that are already up: the runs are queued to start in a
     hundred years, then all made due in one statement (and the workers told), so the
     figure is the workers' alone. (wall from the release to the last run finished,
@@ -240,7 +240,7 @@ def burst(function, token, user, count: int, seconds: float, start_workers):
 
     workers = start_workers()
     wait_until_healthy_worker(len(workers.processes))
-    ids = queue_runs(function, token, user, unique_sleeps(count, seconds), hold=True)
+    ids = queue_runs(function, token, user, inputs or unique_sleeps(count, seconds), hold=True)
     task_ids = list(Execution.objects.filter(pk__in=ids).values_list("task_id", flat=True))
     samples = {"rss": 0.0, "connections": 0}
 

@@ -340,9 +340,11 @@ if not CODEENGINE_EMULATOR_LIMITED_TOKEN and DEBUG:
 # --- Runs ----------------------------------------------------------------------------------
 # Runs each worker process keeps in flight at once (coroutines waiting on Code Engine).
 RUN_WORKER_CONCURRENCY = env.int("RUN_WORKER_CONCURRENCY", default=512)
-# Runs one worker process keeps in flight on one instance at once; 0 sets no limit. Domo
-# does not document its rate limits: lower this if an instance answers 429 in bursts.
-RUN_WORKER_INSTANCE_LIMIT = env.int("RUN_WORKER_INSTANCE_LIMIT", default=0)
+# Slots each worker keeps for the interactive runs of other people than the one (or the
+# batch) filling the rest (an eighth of its slots at most): someone else's run starts at
+# once, whatever one person queued.
+# Runs in flight per instance, across workers, are set on each instance's page.
+RUN_WORKER_INTERACTIVE_RESERVE = env.int("RUN_WORKER_INTERACTIVE_RESERVE", default=8)
 # Database connections each worker process uses, whatever its concurrency.
 RUN_WORKER_DB_CONNECTIONS = env.int("RUN_WORKER_DB_CONNECTIONS", default=8)
 RUN_WORKER_POLL_SECONDS = env.float("RUN_WORKER_POLL_SECONDS", default=0.02)

@@ -407,7 +407,7 @@ class InstanceForm(forms.ModelForm):
 
     class Meta:
         model = Instance
-        fields = ["name", "display_name", "custom_base_url"]
+        fields = ["name", "display_name", "custom_base_url", "concurrency_budget"]
         widgets = {"name": forms.TextInput(attrs={"placeholder": "acme", "autocomplete": "off"})}
 
 

@@ -8,7 +8,7 @@ import httpx
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -90,6 +90,18 @@ class Instance(models.Model):
         help_text="Leave empty for https://{subdomain}.domo.com. Another address is allowed "
         "only when its host is listed in CODEENGINE_ALLOWED_HOSTS (e.g. the local emulator).",
     )
+    concurrency_budget = models.PositiveIntegerField(
+        "runs at once",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        help_text="The most runs on this instance in flight at once, across every worker. "
+        "Domo does not document its rate limits: lower this if the instance answers 429. "
+        "Empty: no limit.",
+    )
+    # Until when every worker holds back new calls to this instance: it answered 429
+    # (with its Retry-After, when it gave one).
+    backoff_until = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

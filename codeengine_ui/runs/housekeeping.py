@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.tasks import task, task_backends
+from django.tasks import task
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from codeengine_ui.access.audit import record
@@ -28,6 +27,7 @@ from .models import (
     story_line,
 )
 from .names import refresh_directory_names
+from .queue import in_database_queue
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def settle_dead_workers(*, batch: int = SETTLE_BATCH) -> int:
         for run in never_sent:
             _back_to_the_queue(run)
         if len(held) < batch:  # all they held is settled
-            if _queue_is_in_the_database():
+            if in_database_queue():
                 _end_tasks_of(set(dead))
             WorkerHeartbeat.objects.filter(worker_id__in=dead).delete()
     return count
@@ -110,38 +110,19 @@ class WorkerDied(Exception):
     """Why a task row ended when the worker running it stopped beating."""
 
 
-def _queue_is_in_the_database() -> bool:
-    return isinstance(task_backends["default"], DatabaseBackend)
-
-
 def _end_tasks_of(dead_workers: set[str]) -> None:
-    """The dead workers' task rows: back to ready for a run back in the queue, else failed.
-    Read once all their runs are settled; their count is at most what they had in flight."""
-    running = [
-        task_row
-        for task_row in DBTaskResult.objects.running().only("id", "worker_ids", "status")
-        if task_row.worker_ids and task_row.worker_ids[-1] in dead_workers
-    ]
-    if not running:
-        return
-    queued = set(
-        Execution.objects.filter(
-            status=ExecutionStatus.QUEUED, task_id__in=[str(t.id) for t in running]
-        ).values_list("task_id", flat=True)
-    )
-    for task_row in running:
-        if str(task_row.id) in queued:
-            DBTaskResult.objects.filter(pk=task_row.pk, status=TaskResultStatus.RUNNING).update(
-                status=TaskResultStatus.READY, started_at=None
-            )
-        else:
+    """The dead workers' task rows (tasks other than runs, such as the hourly jobs) end as
+    failed; read once all their runs are settled, at most what they had in flight."""
+    for task_row in DBTaskResult.objects.running().only("id", "worker_ids", "status"):
+        if task_row.worker_ids and task_row.worker_ids[-1] in dead_workers:
             task_row.set_failed(WorkerDied(INTERRUPTED_MESSAGE))
 
 
 def end_queued_runs_without_a_task(*, batch: int = SETTLE_BATCH) -> int:
-    """Interrupt queued runs whose task row is gone or ended: nothing would ever run them.
-    Hourly, walking the queued runs a batch at a time by id (an index range each)."""
-    if not _queue_is_in_the_database():
+    """Interrupt runs queued as tasks of the database backend whose task row is gone or
+    ended (from before the runs table was the queue): nothing would ever run them. Hourly,
+    walking the queued runs a batch at a time by id (an index range each)."""
+    if not in_database_queue():
         return 0  # the queue lives elsewhere: its tasks are not ours to judge
     count, after = 0, 0
     queued = Execution.objects.filter(status=ExecutionStatus.QUEUED).exclude(task_id="")
@@ -227,7 +208,7 @@ ENDED_TASKS_KEPT = timedelta(days=1)
 def prune_ended_task_rows(*, kept: timedelta = ENDED_TASKS_KEPT, batch: int = PRUNE_BATCH) -> int:
     """Delete the queue's rows of tasks that ended more than `kept` ago, a batch per
     statement; rows of tasks waiting or running are never touched."""
-    if not _queue_is_in_the_database():
+    if not in_database_queue():
         return 0
     ended = DBTaskResult.objects.filter(finished_at__lt=timezone.now() - kept).exclude(
         status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING]

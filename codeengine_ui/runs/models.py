@@ -204,6 +204,10 @@ class Execution(models.Model):
     call_sent_at = models.DateTimeField("call sent", null=True, blank=True)
     # What happened to the run beyond its status, oldest first: [{"at": ISO time, "text"}].
     story = OrderedJSONField(default=list, blank=True)
+    # In the workers' queue (the database task backend; see queue.py): the run's place,
+    # interactive runs before batches, then in turns shared fairly between submitters.
+    queue_priority = models.SmallIntegerField(default=0)
+    queue_turn = models.BigIntegerField(null=True, blank=True)
     # Tries so far; a run Code Engine did not run (rate limited, unreachable) waits until
     # retry_at and is tried again. While it waits, error_code and error_message say why.
     attempts = models.PositiveSmallIntegerField(default=1)
@@ -223,6 +227,27 @@ class Execution(models.Model):
             # only this index.
             models.Index(
                 fields=["queued_at", "status", "duration"], name="execution_queued_outcome"
+            ),
+            # The queue: claimed in this order, and each submitter's last turn.
+            models.Index(
+                models.F("queue_priority").desc(),
+                "queue_turn",
+                "id",
+                condition=models.Q(status="queued", queue_turn__isnull=False),
+                name="execution_queue",
+            ),
+            models.Index(
+                "requested_by",
+                "api_key",
+                "queue_turn",
+                condition=models.Q(status="queued", queue_turn__isnull=False),
+                name="execution_submitter_turns",
+            ),
+            # Runs in flight per instance, against its budget.
+            models.Index(
+                fields=["instance"],
+                condition=models.Q(status="running"),
+                name="execution_instance_running",
             ),
             # The check for crashed workers reads only the runs in flight of the dead ones.
             models.Index(

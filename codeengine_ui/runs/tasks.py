@@ -22,6 +22,7 @@ from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import ErrorCode
 
 from .models import Execution, RunSource
+from .queue import enqueue, hold_back_instance, in_database_queue
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,19 @@ LONGEST_RETRY_PAUSE_SECONDS = 300.0
 
 
 def queue_task(execution: Execution, *, run_after=None) -> None:
-    """Queue the task of a stored run (inside the caller's transaction), interactive runs
-    ahead of batches, and wake the workers when the transaction commits."""
-    options = {"priority": RunSource(execution.source).priority}
-    if run_after is not None:
-        options["run_after"] = run_after
-    task_result = run_execution.using(**options).enqueue(execution.pk)
-    Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
-    execution.task_id = task_result.id
+    """Queue a stored run (inside the caller's transaction) and wake the workers when the
+    transaction commits. On the database backend the run itself is the queue's entry
+    (queue.py); on another backend a task runs it. A run tried again later waits until
+    `run_after` (its `retry_at`)."""
+    if in_database_queue():
+        enqueue(execution)
+    else:
+        options = {"priority": RunSource(execution.source).priority}
+        if run_after is not None:
+            options["run_after"] = run_after
+        task_result = run_execution.using(**options).enqueue(execution.pk)
+        Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
+        execution.task_id = task_result.id
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"NOTIFY {RUN_QUEUED_CHANNEL}")  # delivered on commit
@@ -181,6 +187,8 @@ def _try_again_later(execution: Execution, error: CodeEngineError) -> None:
     if pause is None:
         pause = FIRST_RETRY_PAUSE_SECONDS * 2 ** (execution.attempts - 1)
     retry_at = timezone.now() + timedelta(seconds=min(pause, LONGEST_RETRY_PAUSE_SECONDS))
+    if error.http_status == 429:  # the instance is busy for every worker, not only this run
+        hold_back_instance(execution.instance_id, retry_at)
     tried = execution.attempts
     message = f"{error} It goes back to the queue: try {tried + 1} of {settings.RUN_MAX_ATTEMPTS}."
     if execution.wait_to_retry(error.code, message, retry_at):

@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -45,17 +46,12 @@ from django_tasks_db.utils import exclusive_transaction, is_locked_database_exce
 
 from codeengine_ui.domo.client import CodeEngineClient, HttpPool
 
-from . import liveness
+from . import liveness, queue
 from .housekeeping import interrupt, queue_periodic_jobs, settle_dead_workers
 from .live import listen_parameters
-from .models import (
-    IN_PROGRESS_STATUSES,
-    Execution,
-    ExecutionStatus,
-    RunSource,
-    WorkerHeartbeat,
-)
-from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call, run_execution
+from .models import Execution, RunSource, WorkerHeartbeat
+from .queue import Room
+from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +59,7 @@ HEARTBEAT_SECONDS = 2.0
 SETTLE_SECONDS = 2.0  # how often the runs of workers that died are looked for
 PERIODIC_JOBS_SECONDS = 3600.0  # hourly, starting at once
 CLAIM_BATCH = 100
+OTHER_TASKS_BATCH = 10
 STORE_BATCH = 100
 CONNECTION_CHECK_SECONDS = 5.0
 DATABASE_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)  # then every 2 s, while the database refuses
@@ -85,7 +82,7 @@ class RunWorker:
         backend_name: str = "default",
         queue_names: tuple[str, ...] = ("default",),
         worker_id: str | None = None,
-        instance_limit: int | None = None,
+        interactive_reserve: int | None = None,
     ):
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -101,13 +98,15 @@ class RunWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._stop_now: asyncio.Event | None = None
-        self._runs: dict[asyncio.Task, DBTaskResult] = {}
-        self._calling: set[asyncio.Task] = set()  # runs whose call to Code Engine has begun
-        self.instance_limit = (
-            settings.RUN_WORKER_INSTANCE_LIMIT if instance_limit is None else instance_limit
+        self._runs: dict[asyncio.Task, Execution | DBTaskResult] = {}
+        self._calling: set[asyncio.Task] = set()  # runs whose request is being sent
+        reserve = (
+            settings.RUN_WORKER_INTERACTIVE_RESERVE
+            if interactive_reserve is None
+            else interactive_reserve
         )
-        self._per_instance: dict[int, int] = {}
-        self._room_freed: asyncio.Event | None = None
+        self.interactive_reserve = min(reserve, concurrency // 8)  # an eighth at most
+        self._held: Counter = Counter()  # runs in flight, by submitter (queue.py)
         self._jobs_due: list[asyncio.Event] = []
         self._to_store: list[tuple] = []
         self._storing: asyncio.Task | None = None
@@ -156,7 +155,7 @@ class RunWorker:
         self._loop = asyncio.get_running_loop()
         self._stopping, self._stop_now = asyncio.Event(), asyncio.Event()
         self._run_ended, self._work_queued = asyncio.Event(), asyncio.Event()
-        self._room_freed, self._jobs_due = asyncio.Event(), []
+        self._jobs_due = []
         self._session_ready = asyncio.Event()
         self._apply_stop_requests()
         self._database = ThreadPoolExecutor(self.db_connections, thread_name_prefix="run-worker-db")
@@ -207,9 +206,16 @@ class RunWorker:
                 await self._until(self._run_ended, self._stopping)
                 continue
             wanted = min(free, CLAIM_BATCH)
+            room = Room(
+                free=wanted,
+                share=self.concurrency - self.interactive_reserve,
+                reserve=max(0, self.interactive_reserve - (self.concurrency - free)),
+                held=Counter(self._held),
+            )
             try:
-                claimed = await self._database_call(self._claim, wanted, work_likely)
-                await self._start(claimed)
+                runs, tasks = await self._database_call(self._claim, room, work_likely)
+                self._start(runs, tasks)
+                claimed = [*runs, *tasks]
             except Exception as error:
                 if not isinstance(error, _DATABASE_DOWN):  # an outage is reported once
                     logger.exception("Worker %s could not claim tasks", self.worker_id)
@@ -227,102 +233,85 @@ class RunWorker:
                 work_likely = True
 
     def _claim(
-        self, wanted: int, work_likely: bool = True
-    ) -> list[tuple[DBTaskResult, Execution | None]]:
-        """Claim up to `wanted` ready tasks, each with its run (None for other tasks)."""
+        self, room: Room, work_likely: bool = True
+    ) -> tuple[list[Execution], list[DBTaskResult]]:
+        """Claim the runs this worker may start now (queue.py), and other ready tasks in
+        the room left."""
         tasks = DBTaskResult.objects.ready().filter(
             backend_name=self.backend_name, queue_name__in=self.queue_names
         )
-        # Unless a task was announced, a plain read first: an idle worker polls often, and
-        # only a ready task is worth the exclusive transaction that claiming takes.
-        if not work_likely and not tasks.exists():
+        # Unless something was announced, a plain read first: an idle worker polls often,
+        # and only work ready is worth the transaction that claiming takes.
+        if not work_likely and not (queue.runs_ready().exists() or tasks.exists()):
+            return [], []
+        runs = queue.claim(self.worker_id, room)
+        others = self._claim_tasks(tasks, min(room.free - len(runs), OTHER_TASKS_BATCH))
+        return runs, others
+
+    def _claim_tasks(self, tasks, wanted: int) -> list[DBTaskResult]:
+        """Claim ready tasks other than runs, with the locking of django-tasks-db's own
+        `db_worker` (so both can serve those)."""
+        if wanted <= 0:
             return []
         try:
             with exclusive_transaction(tasks.db):
                 claimed = list(tasks.select_for_update(skip_locked=True)[:wanted])
                 now = timezone.now()
-                # One UPDATE for the tasks that had the same workers before (usually none).
-                by_workers: dict[tuple, list] = {}
                 for db_task in claimed:
-                    by_workers.setdefault(tuple(db_task.worker_ids), []).append(db_task)
                     db_task.status = TaskResultStatus.RUNNING
                     db_task.started_at = now
                     db_task.worker_ids = [*db_task.worker_ids, self.worker_id]
-                for earlier, group in by_workers.items():
-                    DBTaskResult.objects.filter(pk__in=[t.pk for t in group]).update(
+                    DBTaskResult.objects.filter(pk=db_task.pk).update(
                         status=TaskResultStatus.RUNNING,
                         started_at=now,
-                        worker_ids=[*earlier, self.worker_id],
+                        worker_ids=db_task.worker_ids,
                     )
         except OperationalError as error:
             if is_locked_database_exception(error):
                 return []
             raise
-        runs = {
-            db_task.pk: db_task.args_kwargs["args"][0]
-            for db_task in claimed
-            if db_task.task_path == run_execution.module_path
-        }
-        executions = Execution.objects.select_related("token__instance", "requested_by").in_bulk(
-            runs.values()
-        )
         for db_task in claimed:
             _signal(task_started, db_task)
-        return [(db_task, executions.get(runs.get(db_task.pk))) for db_task in claimed]
+        return claimed
 
-    async def _start(self, claimed: list[tuple[DBTaskResult, Execution | None]]) -> None:
-        """Start what was claimed: runs whose instance has room at once, in one database
-        call; the others as room frees up (RUN_WORKER_INSTANCE_LIMIT)."""
-        now, later = [], []
-        for db_task, execution in claimed:
-            if execution is None:
-                self._spawn(db_task, self._run_other_task(db_task))
-            elif self._take_instance_room(execution.instance_id):
-                now.append((db_task, execution))
-            else:
-                later.append((db_task, execution))
-        for db_task, execution in later:
-            self._spawn(db_task, self._run_when_room(db_task, execution))
-        if now:
-            # One database call starts the batch while the next batch is claimed.
-            batch = asyncio.ensure_future(self._database_call(self._start_runs, now, retry=True))
-            for db_task, execution in now:
-                self._spawn(db_task, self._run_started(db_task, execution, batch))
+    def _start(self, runs: list[Execution], tasks: list[DBTaskResult]) -> None:
+        """Start what was claimed; the runs' calls are readied in one database call, while
+        the next batch is claimed."""
+        for db_task in tasks:
+            self._spawn(db_task, self._run_other_task(db_task))
+        if runs:
+            batch = asyncio.ensure_future(self._database_call(self._start_runs, runs, retry=True))
+            for execution in runs:
+                self._held[queue.submitter_of(execution)] += 1
+                self._spawn(execution, self._run_started(execution, batch))
 
-    async def _run_started(self, db_task: DBTaskResult, execution: Execution, batch) -> None:
+    async def _run_started(self, execution: Execution, batch) -> None:
         current = asyncio.current_task()
         try:
             clients = await asyncio.shield(batch)
         except asyncio.CancelledError:
-            # Put the run back only once the batch has marked it running, or it would stay so.
+            # Put the run back only once the batch has readied it, or it would stay running.
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait({batch})
-            await self._end_cancelled(db_task, called=False)
-            self._ended(current, execution.instance_id)
+            await self._end_cancelled(execution, called=False)
+            self._ended(current)
             return
-        await self._run_call(db_task, execution, clients[execution.pk])
+        await self._run_call(execution, clients[execution.pk])
 
-    def _start_runs(self, claimed: list[tuple[DBTaskResult, Execution]]) -> dict:
-        """Mark the runs running and ready their calls: {run id: client, or None for a run
-        that was ended instead or that something else had already started}."""
-        executions = [execution for _, execution in claimed]
-        taken = set(Execution.mark_all_running(executions, self.worker_id))
+    def _start_runs(self, executions: list[Execution]) -> dict:
+        """Ready the claimed runs' calls: {run id: client, or None for a run that was ended
+        instead (its token may not be used now, say)}."""
         starts = CallStarts(http=self._http, uses_noted=self._uses_noted)
         with transaction.atomic():  # the refusals recorded, in one commit
-            return {
-                execution.pk: starts.start(execution) if execution in taken else None
-                for execution in executions
-            }
+            return {execution.pk: starts.start(execution) for execution in executions}
 
-    def _spawn(self, db_task: DBTaskResult, work) -> None:
-        run = asyncio.create_task(work, name=f"task-{db_task.id}")
-        self._runs[run] = db_task
+    def _spawn(self, work_of: Execution | DBTaskResult, work) -> None:
+        run = asyncio.create_task(work, name=f"{type(work_of).__name__}-{work_of.pk}")
+        self._runs[run] = work_of
 
     # --- running a task ------------------------------------------------------------------
 
-    async def _run_call(
-        self, db_task: DBTaskResult, execution: Execution, client: CodeEngineClient | None
-    ) -> None:
+    async def _run_call(self, execution: Execution, client: CodeEngineClient | None) -> None:
         """Call Code Engine for a started run and store the outcome (the run was already
         ended when it could not start: `client` is None)."""
         current = asyncio.current_task()
@@ -351,15 +340,15 @@ class RunWorker:
                 except Exception as failure:
                     error = failure
             try:
-                await self._finished((db_task, execution, client, outcome, error))
+                await self._finished((execution, client, outcome, error))
             except asyncio.CancelledError:
                 raise
             except Exception as failure:  # the outcome itself could not be stored
-                await self._finished((db_task, execution, client, None, failure))
+                await self._finished((execution, client, None, failure))
         except asyncio.CancelledError:
-            await self._end_cancelled(db_task, called=current in self._calling)
+            await self._end_cancelled(execution, called=current in self._calling)
         finally:
-            self._ended(current, execution.instance_id)
+            self._ended(current)
 
     async def _sending(self, run: asyncio.Task, execution: Execution) -> None:
         """Before a run's request is written: note it (with the runs sending meanwhile, in
@@ -389,26 +378,6 @@ class RunWorker:
                 for execution, noted in batch:
                     noted.set_result(execution.pk in sent)
 
-    async def _run_when_room(self, db_task: DBTaskResult, execution: Execution) -> None:
-        current = asyncio.current_task()
-        try:
-            await self._wait_for_instance_room(execution.instance_id)
-        except asyncio.CancelledError:
-            await self._end_cancelled(db_task, called=False)
-            self._ended(current, None)
-            return
-        try:
-            clients = await self._database_call(
-                self._start_runs, [(db_task, execution)], retry=True
-            )
-            client = clients[execution.pk]
-        except asyncio.CancelledError:
-            await self._end_cancelled(db_task, called=False)
-            self._ended(current, execution.instance_id)
-            return
-        # The room taken is handed on to the call, which gives it back when it ends.
-        await self._run_call(db_task, execution, client)
-
     async def _run_other_task(self, db_task: DBTaskResult) -> None:
         """A task other than a run (version checks, housekeeping), run as db_worker would."""
         current = asyncio.current_task()
@@ -416,13 +385,15 @@ class RunWorker:
             value = await self._database_call(_call_task, db_task)
             await self._database_call(_task_succeeded, db_task, value, retry=True)
         except asyncio.CancelledError:
-            await self._end_cancelled(db_task, called=True)
+            message = STOPPED_MESSAGE.format(grace=self.grace_seconds)
+            with contextlib.suppress(Exception):
+                await self._database_call(db_task.set_failed, WorkerStopped(message), retry=True)
         except Exception as error:
             logger.error("Task %s failed:\n%s", db_task.id, "".join(format_exception(error)))
             with contextlib.suppress(Exception):
                 await self._database_call(db_task.set_failed, error, retry=True)
         finally:
-            self._ended(current, None)
+            self._ended(current)
 
     async def _finished(self, finished: tuple) -> None:
         """Store a run's outcome, together with those of the runs that finished meanwhile:
@@ -453,53 +424,31 @@ class RunWorker:
             else:
                 for _, stored in batch:
                     stored.set_result(None)
-            if any(finished[1].source == RunSource.SUITE for finished, _ in batch):
+            if any(finished[0].source == RunSource.SUITE for finished, _ in batch):
                 for due in self._jobs_due:
                     due.set()  # a suite's cases await their verdicts
 
-    def _ended(self, run: asyncio.Task, instance_id: int | None) -> None:
-        self._runs.pop(run, None)
+    def _ended(self, run: asyncio.Task) -> None:
+        work_of = self._runs.pop(run, None)
         self._calling.discard(run)
-        if instance_id is not None:
-            self._give_instance_room(instance_id)
+        if isinstance(work_of, Execution):
+            self._held[queue.submitter_of(work_of)] -= 1
         self._run_ended.set()
 
-    # --- runs in flight per instance -----------------------------------------------------
-
-    def _take_instance_room(self, instance_id: int) -> bool:
-        in_flight = self._per_instance.get(instance_id, 0)
-        if self.instance_limit and in_flight >= self.instance_limit:
-            return False
-        self._per_instance[instance_id] = in_flight + 1
-        return True
-
-    def _give_instance_room(self, instance_id: int) -> None:
-        self._per_instance[instance_id] -= 1
-        self._room_freed.set()
-
-    async def _wait_for_instance_room(self, instance_id: int) -> None:
-        while not self._take_instance_room(instance_id):
-            self._room_freed.clear()
-            await self._room_freed.wait()
-
-    async def _end_cancelled(self, db_task: DBTaskResult, *, called: bool) -> None:
-        """A run cut short by a stop: back to the queue if its call had not begun, else
-        ended as interrupted, honestly worded."""
+    async def _end_cancelled(self, execution: Execution, *, called: bool) -> None:
+        """A run cut short by a stop: back to its place in the queue if its request was not
+        being sent, else ended as interrupted, honestly worded."""
         try:
             if called:
-                await self._database_call(self._interrupt_task, db_task, retry=True)
+                await self._database_call(self._interrupt, execution, retry=True)
             else:
-                await self._database_call(_requeue, db_task, self.worker_id, retry=True)
+                await self._database_call(queue.requeue, execution, self.worker_id, retry=True)
         except Exception:
-            logger.exception("Task %s: could not record the stop", db_task.id)
+            logger.exception("Run %s: could not record the stop", execution.pk)
 
-    def _interrupt_task(self, db_task: DBTaskResult) -> None:
+    def _interrupt(self, execution: Execution) -> None:
         message = STOPPED_MESSAGE.format(grace=self.grace_seconds)
-        interrupt(
-            Execution.objects.filter(task_id=str(db_task.id), status__in=IN_PROGRESS_STATUSES),
-            message,
-        )
-        db_task.set_failed(WorkerStopped(message))
+        interrupt([execution], message)
 
     async def _drain(self) -> None:
         """Wait for the runs in flight, up to the grace period or a second stop; runs not
@@ -736,37 +685,12 @@ def _call_task(db_task: DBTaskResult) -> Any:
 
 
 def _finish_runs(finished: list[tuple]) -> None:
-    """Store runs' outcomes and end their tasks, in one transaction. Safe to do twice: an
-    outcome is stored only on a run still in progress."""
-    with transaction.atomic():
-        with Execution.finishing_together():
-            for _db_task, execution, client, outcome, error in finished:
-                if client is not None:
-                    finish_call(execution, outcome, error)
-        _tasks_succeeded([(db_task, execution.status) for db_task, execution, *_ in finished])
-
-
-def _tasks_succeeded(ended: list[tuple[DBTaskResult, str]]) -> None:
-    """End tasks as successful, one UPDATE for those with the same return value."""
-    now = timezone.now()
-    by_value: dict[str, list] = {}
-    for db_task, value in ended:
-        by_value.setdefault(value, []).append(db_task)
-        db_task.status, db_task.finished_at, db_task.return_value = (
-            TaskResultStatus.SUCCESSFUL,
-            now,
-            value,
-        )
-    for value, group in by_value.items():
-        DBTaskResult.objects.filter(pk__in=[t.pk for t in group]).update(
-            status=TaskResultStatus.SUCCESSFUL,
-            finished_at=now,
-            return_value=value,
-            exception_class_path="",
-            traceback="",
-        )
-    for db_task, _ in ended:
-        _signal(task_finished, db_task)
+    """Store runs' outcomes, in one transaction. Safe to do twice: an outcome is stored
+    only on a run still in progress (or, by its own worker, over a wrong "interrupted")."""
+    with transaction.atomic(), Execution.finishing_together():
+        for execution, client, outcome, error in finished:
+            if client is not None:
+                finish_call(execution, outcome, error)
 
 
 def _task_succeeded(db_task: DBTaskResult, value: Any) -> None:
@@ -780,14 +704,3 @@ def _signal(signal, db_task: DBTaskResult) -> None:
         return
     task_result = db_task.task_result
     signal.send(sender=type(task_result.task.get_backend()), task_result=task_result)
-
-
-def _requeue(db_task: DBTaskResult, worker_id: str) -> None:
-    """A claimed task whose call had not begun goes back to the queue for any worker, and
-    its run back to queued if this worker had just marked it running."""
-    DBTaskResult.objects.filter(pk=db_task.pk, status=TaskResultStatus.RUNNING).update(
-        status=TaskResultStatus.READY, started_at=None
-    )
-    Execution.objects.filter(
-        task_id=str(db_task.id), status=ExecutionStatus.RUNNING, worker_id=worker_id
-    ).update(status=ExecutionStatus.QUEUED, started_at=None, worker_id="", call_sent_at=None)

@@ -18,7 +18,9 @@ from codeengine_ui.runs.housekeeping import (
     settle_dead_workers,
 )
 from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
+from codeengine_ui.runs.queue import runs_ready
 from codeengine_ui.runs.services import start_run
+from codeengine_ui.runs.tasks import run_execution
 from tests.conftest import stored_run
 
 from .conftest import DATABASE_TASKS
@@ -67,11 +69,19 @@ def test_retention_comes_from_settings_and_empty_keeps_everything(aged_runs, set
     assert prune_old_executions.enqueue().return_value == 5
 
 
+def _queued_as_a_task(function, token, user) -> Execution:
+    """A run queued as a task of the database backend, as runs were before the runs table
+    became the queue."""
+    execution = stored_run(function, token, user, {"name": "Ada"})
+    task_result = run_execution.enqueue(execution.pk)
+    Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
+    execution.refresh_from_db()
+    return execution
+
+
 def test_pruning_removes_the_finished_task_records_too(settings, greet, developer_token, member):
     settings.TASKS = DATABASE_TASKS
-    execution = start_run(
-        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
-    )
+    execution = _queued_as_a_task(greet, developer_token, member)
     Execution.objects.filter(pk=execution.pk).update(
         status=ExecutionStatus.SUCCESS, queued_at=timezone.now() - timedelta(days=40)
     )
@@ -83,13 +93,22 @@ def test_pruning_removes_the_finished_task_records_too(settings, greet, develope
     assert not DBTaskResult.objects.exists()
 
 
+def test_a_run_queued_in_the_database_has_no_task_row_but_a_place_in_the_queue(
+    settings, greet, developer_token, member
+):
+    settings.TASKS = DATABASE_TASKS
+    execution = start_run(greet, {"name": "Ada"}, developer_token, member, RunSource.FORM)
+
+    assert not DBTaskResult.objects.exists()
+    assert execution.task_id == "" and execution.queue_turn is not None
+    assert list(runs_ready()) == [execution]
+
+
 def test_queued_run_whose_task_ended_is_marked_interrupted(
     settings, greet, developer_token, member
 ):
     settings.TASKS = DATABASE_TASKS
-    execution = start_run(
-        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
-    )
+    execution = _queued_as_a_task(greet, developer_token, member)
     DBTaskResult.objects.update(status=TaskResultStatus.FAILED)
 
     assert end_queued_runs_without_a_task() == 1
@@ -97,45 +116,47 @@ def test_queued_run_whose_task_ended_is_marked_interrupted(
     assert execution.status == ExecutionStatus.INTERRUPTED
 
 
-def test_a_run_claimed_by_a_dead_worker_but_not_started_goes_back_to_the_queue(
+def _dead_worker(worker_id: str = "gone") -> None:
+    seen = timezone.now() - timedelta(minutes=5)
+    WorkerHeartbeat.objects.create(
+        worker_id=worker_id, hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
+    )
+
+
+def test_a_run_claimed_by_a_dead_worker_but_not_sent_goes_back_to_its_place(
     settings, greet, developer_token, member
 ):
     """The function never ran, so the run is not lost: another worker takes it."""
     settings.TASKS = DATABASE_TASKS
-    execution = start_run(
-        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
-    )
-    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, worker_ids=["gone"])
-    seen = timezone.now() - timedelta(minutes=5)
-    WorkerHeartbeat.objects.create(
-        worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
-    )
+    execution = start_run(greet, {"name": "Ada"}, developer_token, member, RunSource.FORM)
+    execution.mark_running("gone")
+    _dead_worker()
 
     assert settle_dead_workers() == 0
 
     execution.refresh_from_db()
-    assert execution.status == ExecutionStatus.QUEUED
-    assert DBTaskResult.objects.get().status == TaskResultStatus.READY
+    assert execution.status == ExecutionStatus.QUEUED and execution.worker_id == ""
+    assert list(runs_ready()) == [execution]
+    assert "before sending the request" in execution.story[0]["text"]
 
 
-def test_a_dead_workers_running_task_ends_with_its_run(settings, greet, developer_token, member):
+def test_a_dead_workers_sent_run_is_interrupted_and_its_other_tasks_end(
+    settings, greet, developer_token, member
+):
     settings.TASKS = DATABASE_TASKS
-    execution = start_run(
-        greet, {"name": "Ada"}, developer_token, member, RunSource.FORM, get_logs=False
-    )
-    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, worker_ids=["gone"])
+    execution = start_run(greet, {"name": "Ada"}, developer_token, member, RunSource.FORM)
     execution.mark_running("gone")
     Execution.mark_calls_sent([execution], "gone")
-    seen = timezone.now() - timedelta(minutes=5)
-    WorkerHeartbeat.objects.create(
-        worker_id="gone", hostname="h", pid=1, concurrency=8, started_at=seen, last_seen_at=seen
-    )
+    queue_periodic_jobs()
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, worker_ids=["gone"])
+    _dead_worker()
 
     assert settle_dead_workers() == 1
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
-    assert DBTaskResult.objects.get().status == TaskResultStatus.FAILED
+    assert "after sending the request" in execution.story[0]["text"]
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {TaskResultStatus.FAILED}
 
 
 def test_queued_run_waiting_for_a_worker_is_left_alone(settings, greet, developer_token, member):

@@ -1,4 +1,4 @@
-"""Runs go through the database queue: a real db_worker process, and the concurrent worker."""
+"""Runs go through the database queue: a real worker process, and the worker in a thread."""
 
 import subprocess
 import sys
@@ -8,9 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
-from django.tasks.base import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from codeengine_ui.runs.housekeeping import settle_dead_workers
 from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
@@ -66,22 +64,27 @@ def running_worker(database_tasks):
             time.sleep(0.05)
 
 
-def test_run_waits_queued_until_a_db_worker_starts(database_tasks, greet, developer_token, member):
+def test_run_waits_queued_until_a_worker_process_starts(
+    database_tasks, greet, developer_token, member
+):
     execution = _submit(greet, developer_token, member, {"name": "Ada"})
     time.sleep(0.3)
     execution.refresh_from_db()
-    assert execution.status == ExecutionStatus.QUEUED and execution.task_id
+    assert execution.status == ExecutionStatus.QUEUED
 
-    completed = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--poll-interval", "0.05"],
         env=child_process_environment(),
-        capture_output=True,
-        text=True,
-        timeout=60,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         cwd=django_settings.BASE_DIR,
     )
+    try:
+        _wait_until_finished([execution], timeout=30)
+    finally:
+        worker.terminate()
+        worker.wait(30)
 
-    assert completed.returncode == 0, completed.stderr
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.SUCCESS
     assert execution.result == "Hello, Ada."
@@ -278,11 +281,6 @@ def test_a_failure_after_sending_is_never_tried_again(
     assert emulator.server.emulator.runs_received == received + 1
 
 
-def _task_status(execution: Execution) -> str:
-    execution.refresh_from_db()
-    return DBTaskResult.objects.get(pk=execution.task_id).status
-
-
 def _stopped(thread: threading.Thread, within: float) -> None:
     thread.join(within)
     assert not thread.is_alive(), f"the worker did not stop within {within} s"
@@ -303,7 +301,6 @@ def test_a_stopping_worker_lets_its_runs_in_flight_finish(
 
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.SUCCESS and execution.result == "Slept 1 seconds"
-    assert _task_status(execution) == TaskResultStatus.SUCCESSFUL
 
 
 def test_a_second_stop_interrupts_what_is_left_at_once(
@@ -324,36 +321,35 @@ def test_a_second_stop_interrupts_what_is_left_at_once(
     execution.refresh_from_db()
     assert execution.status == ExecutionStatus.INTERRUPTED
     assert "worker was stopped" in execution.error_message
-    assert _task_status(execution) == TaskResultStatus.FAILED
 
 
-def test_runs_claimed_but_not_started_go_back_to_the_queue_when_a_worker_stops(
-    database_tasks, instance, developer_token, member, emulator, settings
+def test_an_instance_budget_leaves_the_other_runs_queued_until_there_is_room(
+    database_tasks, instance, developer_token, member, emulator
 ):
-    settings.RUN_WORKER_INSTANCE_LIMIT = 1  # one run calls; the others wait for room
+    instance.concurrency_budget = 1
+    instance.save()
     sleeper = save_demo_function(instance, developer_token, "sleepFor")
     received = emulator.server.emulator.runs_received
     runs = [_submit(sleeper, developer_token, member, {"seconds": 1}) for _ in range(3)]
     worker, thread = _worker_thread(concurrency=8)
     _wait_until_called(emulator, received)
-    assert DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count() == 3
+    statuses = Execution.objects.filter(pk__in=[r.pk for r in runs]).values_list
+    assert sorted(statuses("status", flat=True)) == ["queued", "queued", "running"]
 
     worker.stop()
     _stopped(thread, within=10)
+    assert sorted(statuses("status", flat=True)) == ["SUCCESS", "queued", "queued"]
 
-    statuses = sorted(Execution.objects.filter(pk__in=[r.pk for r in runs]).values_list("status"))
-    assert statuses == [("SUCCESS",), ("queued",), ("queued",)]
-    waiting = [run for run in runs if not Execution.objects.get(pk=run.pk).is_finished]
-    assert {_task_status(run) for run in waiting} == {TaskResultStatus.READY}
-
-    settings.RUN_WORKER_INSTANCE_LIMIT = 0
     worker, thread = _worker_thread(concurrency=8)
     try:
         _wait_until_finished(runs)
     finally:
         worker.stop()
         _stopped(thread, within=10)
-    assert {e.status for e in Execution.objects.all()} == {ExecutionStatus.SUCCESS}
+    assert set(statuses("status", flat=True)) == {ExecutionStatus.SUCCESS}
+    started = sorted(statuses("started_at", flat=True))
+    finished = sorted(statuses("finished_at", flat=True))
+    assert started[1] >= finished[0] and started[2] >= finished[1], "one at a time"
     assert emulator.server.emulator.runs_received == received + 3
 
 

@@ -1,0 +1,209 @@
+"""The run queue on the database task backend: the runs table itself.
+
+A queued run waits as its own row (status queued, with a place), and `run_worker` claims
+runs from there directly: one row per run, and a claim that sees who submitted each run
+and which instance it calls, which fairness and budgets need. The database backend's task
+table keeps the other tasks (version checks, housekeeping).
+
+Order: interactive runs before batches (`queue_priority`), then by turn. A submitter (a
+person, or one of their API keys) gets the turns after their own last one, but never
+before the head of the queue: start-time fair queuing, so a run from someone else waits
+behind at most one run of each other submitter, however many those have queued.
+
+Room: a worker keeps `RUN_WORKER_INTERACTIVE_RESERVE` of its slots for the interactive
+runs of other submitters (no one submitter, and no batch, takes them); an instance with a
+budget has at most that many runs in flight across every worker; an instance that answered
+429 gets no new call from any worker until its Retry-After. On PostgreSQL the claims of all
+workers take turns (an advisory lock for the claim's transaction) so budgets hold exactly;
+on SQLite a write transaction does the same.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.tasks import task_backends
+from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
+
+from codeengine_ui.catalog.models import Instance
+
+from .liveness import LOCK_CLASS
+from .models import Execution, ExecutionStatus, RunSource
+
+CLAIM_KEY = 1  # the advisory lock (LOCK_CLASS, CLAIM_KEY) of a claim's transaction
+BATCH_PRIORITY = RunSource.BATCH.priority
+CANDIDATES_MORE = 50  # candidates read beyond those wanted, for the ones room refuses
+
+
+def in_database_queue() -> bool:
+    """Whether queued runs wait in the database (the database task backend) for
+    `run_worker`, rather than in another backend's queue as tasks."""
+    return isinstance(task_backends["default"], DatabaseBackend)
+
+
+def enqueue(execution: Execution) -> None:
+    """Give a stored run its place in the queue (inside the caller's transaction). A run
+    going back to the queue to be tried again keeps the place it had."""
+    if execution.queue_turn is not None:
+        return
+    execution.queue_priority = RunSource(execution.source).priority
+    execution.queue_turn = next_turn(execution)
+    Execution.objects.filter(pk=execution.pk).update(
+        queue_priority=execution.queue_priority, queue_turn=execution.queue_turn
+    )
+
+
+def next_turn(execution: Execution) -> int:
+    """The turn after the submitter's last one, and not before the head of the queue."""
+    queued = Execution.objects.filter(
+        status=ExecutionStatus.QUEUED,
+        queue_turn__isnull=False,
+        queue_priority=execution.queue_priority,
+    )
+    head = queued.order_by("queue_turn").values_list("queue_turn", flat=True).first()
+    own = (
+        queued.filter(requested_by=execution.requested_by_id, api_key=execution.api_key_id)
+        .order_by("-queue_turn")
+        .values_list("queue_turn", flat=True)
+        .first()
+    )
+    return max(head or 0, own + 1 if own is not None else 0)
+
+
+def submitter_of(execution_or_row) -> tuple:
+    return (execution_or_row.requested_by_id, execution_or_row.api_key_id)
+
+
+@dataclass
+class Room:
+    """A worker's free slots and what it holds, by submitter."""
+
+    free: int
+    share: int  # the most slots one submitter may hold in this worker
+    reserve: int  # slots kept for other submitters' interactive runs
+    held: Counter = field(default_factory=Counter)  # slots held, by submitter
+
+
+@dataclass
+class _Candidate:
+    id: int
+    instance_id: int | None
+    requested_by_id: int | None
+    api_key_id: int | None
+    queue_priority: int
+
+
+def claim(worker_id: str, room: Room) -> list[Execution]:
+    """Claim the runs this worker may start now, fairly and within every budget, marked
+    running by it; each loaded with its token, instance and requester."""
+    if room.free <= 0:
+        return []
+    now = timezone.now()
+    with transaction.atomic():
+        _take_turn_to_claim()
+        chosen = _choose(_candidates(room, now), room, _instance_room(now))
+        if chosen:
+            Execution.objects.filter(pk__in=chosen, status=ExecutionStatus.QUEUED).update(
+                status=ExecutionStatus.RUNNING, started_at=now, worker_id=worker_id
+            )
+    if not chosen:
+        return []
+    return list(
+        Execution.objects.select_related("token__instance", "requested_by").filter(
+            pk__in=chosen, status=ExecutionStatus.RUNNING, worker_id=worker_id, started_at=now
+        )
+    )
+
+
+def _take_turn_to_claim() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, CLAIM_KEY])
+
+
+@dataclass
+class _InstanceRoom:
+    closed: set[int]  # backing off, or at budget
+    left: dict[int, int]  # runs each budgeted instance may still start
+
+
+def _instance_room(now: datetime) -> _InstanceRoom:
+    closed, left = set(), {}
+    limited = list(
+        Instance.objects.filter(
+            Q(backoff_until__gt=now) | Q(concurrency_budget__isnull=False)
+        ).values_list("id", "concurrency_budget", "backoff_until")
+    )
+    budgets = {pk: budget for pk, budget, _ in limited if budget is not None}
+    closed.update(pk for pk, _, until in limited if until is not None and until > now)
+    if budgets:
+        running = dict(
+            Execution.objects.filter(status=ExecutionStatus.RUNNING, instance__in=budgets)
+            .values_list("instance")
+            .annotate(count=Count("id"))
+            .values_list("instance", "count")
+        )
+        for pk, budget in budgets.items():
+            left[pk] = budget - running.get(pk, 0)
+            if left[pk] <= 0:
+                closed.add(pk)
+    return _InstanceRoom(closed, left)
+
+
+def runs_ready(now: datetime | None = None):
+    """Queued runs due now (not waiting to be tried again), in the queue's order."""
+    now = now or timezone.now()
+    queued = Execution.objects.filter(status=ExecutionStatus.QUEUED, queue_turn__isnull=False)
+    queued = queued.filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+    return queued.order_by("-queue_priority", "queue_turn", "id")
+
+
+def _candidates(room: Room, now: datetime) -> list[_Candidate]:
+    queued = runs_ready(now)
+    if room.free <= room.reserve:
+        queued = queued.filter(queue_priority__gt=BATCH_PRIORITY)
+    for requested_by, api_key in [s for s, n in room.held.items() if n >= room.share]:
+        queued = queued.exclude(requested_by=requested_by, api_key=api_key)
+    fields = ("id", "instance_id", "requested_by_id", "api_key_id", "queue_priority")
+    rows = queued.values_list(*fields)
+    return [_Candidate(*row) for row in rows[: room.free + CANDIDATES_MORE]]
+
+
+def _choose(candidates: list[_Candidate], room: Room, instances: _InstanceRoom) -> list[int]:
+    chosen: list[int] = []
+    held, left = Counter(room.held), dict(instances.left)
+    for candidate in candidates:
+        free = room.free - len(chosen)
+        if free <= 0:
+            break
+        submitter = submitter_of(candidate)
+        if candidate.instance_id in instances.closed or held[submitter] >= room.share:
+            continue
+        if candidate.queue_priority <= BATCH_PRIORITY and free <= room.reserve:
+            continue
+        if candidate.instance_id in left:
+            if left[candidate.instance_id] <= 0:
+                continue
+            left[candidate.instance_id] -= 1
+        held[submitter] += 1
+        chosen.append(candidate.id)
+    return chosen
+
+
+def requeue(execution: Execution, worker_id: str) -> None:
+    """A claimed run whose call had not begun goes back to its place in the queue."""
+    Execution.objects.filter(
+        pk=execution.pk, status=ExecutionStatus.RUNNING, worker_id=worker_id
+    ).update(status=ExecutionStatus.QUEUED, started_at=None, worker_id="", call_sent_at=None)
+
+
+def hold_back_instance(instance_id: int | None, until: datetime) -> None:
+    """The instance answered 429: every worker holds back new calls to it until `until`."""
+    if instance_id is None:
+        return
+    Instance.objects.filter(pk=instance_id).filter(
+        Q(backoff_until__isnull=True) | Q(backoff_until__lt=until)
+    ).update(backoff_until=until)
