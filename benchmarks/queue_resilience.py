@@ -94,9 +94,7 @@ def measure_orphan_check(member, token, function) -> None:
     )
     fields = {f.attname: getattr(model, f.attname) for f in Execution._meta.concrete_fields}
     fields.pop("id")
-    Execution.objects.bulk_create(
-        [Execution(**fields) for _ in range(50_000)], batch_size=5000
-    )
+    Execution.objects.bulk_create([Execution(**fields) for _ in range(50_000)], batch_size=5000)
     now = timezone.now()
     WorkerHeartbeat.objects.create(
         worker_id="live", hostname="bench", pid=1, concurrency=512, started_at=now, last_seen_at=now
