@@ -8,6 +8,11 @@ a PostgreSQL server of the benchmark's own (stopped, started, its connections li
                                         (ended as interrupted or in error) (runs)
   orphan_check_ms_at_50k_queued         the check for dead workers' runs, as a worker makes
                                         it every 2 s, with 50,000 runs queued: p95 (ms)
+  other_user_wait_behind_1000_s         one worker with default settings; a person queues
+                                        1,000 runs of 10 s, then another person queues one:
+                                        how long the other's run waited to start, the worse
+                                        of two tries (both from the form, both as API
+                                        batches) (s)
   runs_per_second_instant_1_worker      5,000 runs of a function that returns at once,
                                         released together to one worker with default
                                         settings: runs / (released -> last finished)
@@ -109,6 +114,53 @@ def measure_orphan_check(member, token, function) -> None:
     WorkerHeartbeat.objects.all().delete()
 
 
+def measure_fairness(environment, member, token, sleeper) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource
+    from codeengine_ui.runs.services import start_run
+
+    other = get_user_model().objects.create_user("bench-other")
+    other.groups.add(Group.objects.get(name="member"))
+    waits = []
+    for source in (RunSource.FORM, RunSource.BATCH):
+        workers = Workers(environment)
+        try:
+
+            def queue(n, source=source):
+                try:
+                    return start_run(sleeper, {"seconds": 10 + n / 1e6}, token, member, source).pk
+                finally:
+                    connection.close()
+
+            with ThreadPoolExecutor(8) as pool:
+                crowd = list(pool.map(queue, range(1000)))
+            deadline = time.monotonic() + 60
+            running = Execution.objects.filter(pk__in=crowd, status=ExecutionStatus.RUNNING)
+            while running.count() < 500:
+                if time.monotonic() > deadline:
+                    raise SystemExit("the crowd's runs did not start")
+                time.sleep(0.1)
+            late = start_run(sleeper, {"seconds": 0.5}, token, other, source)
+            while not Execution.objects.filter(pk=late.pk, started_at__isnull=False).exists():
+                if time.monotonic() > deadline + 60:
+                    raise SystemExit("the other person's run did not start")
+                time.sleep(0.02)
+            late.refresh_from_db()
+            waits.append((late.started_at - late.queued_at).total_seconds())
+            Execution.objects.filter(pk__in=crowd, status=ExecutionStatus.QUEUED).update(
+                status=ExecutionStatus.CANCELLED
+            )
+            wait_finished([*crowd, late.pk], timeout=120)
+        finally:
+            workers.stop()
+    figure("other_user_wait_behind_1000_s", max(waits), "s")
+
+
 def measure_instant_runs(environment, member, token, greet) -> None:
     names = [{"name": f"instant-{n}"} for n in range(5000)]
     wall, executions, _samples, workers = burst(
@@ -130,8 +182,12 @@ def main() -> None:
             if "--instant-only" in sys.argv:  # for profiling the worker
                 measure_instant_runs(environment, member, token, greet)
                 return
+            if "--fairness-only" in sys.argv:
+                measure_fairness(environment, member, token, sleeper)
+                return
             measure_outage(cluster, environment, emulator, member, token, sleeper)
             measure_orphan_check(member, token, sleeper)
+            measure_fairness(environment, member, token, sleeper)
             measure_instant_runs(environment, member, token, greet)
         finally:
             emulator.stop()

@@ -104,6 +104,7 @@ MIDDLEWARE = [
     "codeengine_ui.timezones.ViewerTimezoneMiddleware",
     "codeengine_ui.access.audit.AuditRequestMiddleware",
     "codeengine_ui.middleware.HtmxErrorMiddleware",
+    "codeengine_ui.error_pages.DatabaseBusyMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -227,8 +228,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL: each process borrows connections from a pool of its own, at most
+    # DATABASE_POOL_SIZE, for one request (or one query of the worker) at a time; a request
+    # that finds none free within DATABASE_POOL_TIMEOUT seconds is answered 503 with
+    # Retry-After. Workers size their pool to their own threads (run_worker). The README
+    # gives the arithmetic against max_connections. 0 keeps a connection per thread.
+    DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=4)
+    DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=5.0)
+    if DATABASE_POOL_SIZE:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+            "max_idle": 300,
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

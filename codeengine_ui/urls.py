@@ -73,3 +73,4 @@ if apps.is_installed("codeengine_ui.demo"):
     urlpatterns.append(path("", include("codeengine_ui.demo.urls")))
 
 handler400 = "codeengine_ui.error_pages.bad_request"
+handler500 = "codeengine_ui.error_pages.server_error"

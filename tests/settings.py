@@ -29,6 +29,9 @@ os.environ.setdefault(
 _VAR = Path(__file__).resolve().parent.parent / "var"
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_VAR / 'test-main.sqlite3'}")
 os.environ.setdefault("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
+# One connection per thread in the test process (its tests share one transaction); a test
+# of pooled connections starts processes of its own with a pool.
+os.environ.setdefault("DATABASE_POOL_SIZE", "0")
 os.environ["DEBUG"] = "0"
 os.environ["DEMO"] = "1"  # the emulator and demo data are part of the tests
 

@@ -10,8 +10,9 @@ person, or one of their API keys) gets the turns after their own last one, but n
 before the head of the queue: start-time fair queuing, so a run from someone else waits
 behind at most one run of each other submitter, however many those have queued.
 
-Room: a worker keeps `RUN_WORKER_INTERACTIVE_RESERVE` of its slots for the interactive
-runs of other submitters (no one submitter, and no batch, takes them); an instance with a
+Room: no one submitter takes the last `RUN_WORKER_INTERACTIVE_RESERVE` slots of a worker,
+and no batch the last half of those, so someone else's run, and an interactive one above
+all, finds a slot at once; an instance with a
 budget has at most that many runs in flight across every worker; an instance that answered
 429 gets no new call from any worker until its Retry-After. On PostgreSQL the claims of all
 workers take turns (an advisory lock for the claim's transaction) so budgets hold exactly;
@@ -79,12 +80,27 @@ def submitter_of(execution_or_row) -> tuple:
 
 @dataclass
 class Room:
-    """A worker's free slots and what it holds, by submitter."""
+    """What a worker may claim now: `free` runs at most; `share`, the most slots one
+    submitter may hold in it (the rest are for others); `batch_room`, the runs of batches
+    it may still start (the last few slots are kept for interactive runs); `held`, the
+    slots it holds, by submitter."""
 
     free: int
-    share: int  # the most slots one submitter may hold in this worker
-    reserve: int  # slots kept for other submitters' interactive runs
-    held: Counter = field(default_factory=Counter)  # slots held, by submitter
+    share: int
+    batch_room: int
+    held: Counter = field(default_factory=Counter)
+
+    @classmethod
+    def of_worker(cls, concurrency: int, in_flight: int, reserve: int, held: Counter, most: int):
+        """A worker's room: `reserve` slots kept from any one submitter, half of them from
+        batches too; `most` runs claimed at once."""
+        free = concurrency - in_flight
+        return cls(
+            free=min(free, most),
+            share=concurrency - reserve,
+            batch_room=free - reserve // 2,
+            held=Counter(held),
+        )
 
 
 @dataclass
@@ -163,7 +179,7 @@ def runs_ready(now: datetime | None = None):
 
 def _candidates(room: Room, now: datetime) -> list[_Candidate]:
     queued = runs_ready(now)
-    if room.free <= room.reserve:
+    if room.batch_room <= 0:
         queued = queued.filter(queue_priority__gt=BATCH_PRIORITY)
     for requested_by, api_key in [s for s, n in room.held.items() if n >= room.share]:
         queued = queued.exclude(requested_by=requested_by, api_key=api_key)
@@ -182,7 +198,7 @@ def _choose(candidates: list[_Candidate], room: Room, instances: _InstanceRoom) 
         submitter = submitter_of(candidate)
         if candidate.instance_id in instances.closed or held[submitter] >= room.share:
             continue
-        if candidate.queue_priority <= BATCH_PRIORITY and free <= room.reserve:
+        if candidate.queue_priority <= BATCH_PRIORITY and len(chosen) >= room.batch_room:
             continue
         if candidate.instance_id in left:
             if left[candidate.instance_id] <= 0:

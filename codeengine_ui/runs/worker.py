@@ -34,6 +34,7 @@ from django.db import (
     OperationalError,
     close_old_connections,
     connection,
+    connections,
     transaction,
 )
 from django.tasks.base import TaskContext, TaskResultStatus
@@ -147,6 +148,7 @@ class RunWorker:
 
     def run(self) -> None:
         """Claim and run tasks until stopped."""
+        _size_connection_pool(self.db_connections + 1)  # the database threads, the heartbeat
         asyncio.run(self._main())
 
     # --- the loop ------------------------------------------------------------------------
@@ -205,12 +207,12 @@ class RunWorker:
                 self._run_ended.clear()
                 await self._until(self._run_ended, self._stopping)
                 continue
-            wanted = min(free, CLAIM_BATCH)
-            room = Room(
-                free=wanted,
-                share=self.concurrency - self.interactive_reserve,
-                reserve=max(0, self.interactive_reserve - (self.concurrency - free)),
-                held=Counter(self._held),
+            room = Room.of_worker(
+                self.concurrency,
+                len(self._runs),
+                self.interactive_reserve,
+                self._held,
+                CLAIM_BATCH,
             )
             try:
                 runs, tasks = await self._database_call(self._claim, room, work_likely)
@@ -221,13 +223,17 @@ class RunWorker:
                     logger.exception("Worker %s could not claim tasks", self.worker_id)
                 claimed = []
                 await self._sleep(max(self.poll_interval, 1.0))
-            if len(claimed) < wanted:
-                # Woken at once by a queued run where PostgreSQL says so; the look every
-                # second also finds delayed tasks whose time has come.
+            if len(claimed) < room.free:
+                # Woken at once by a queued run where PostgreSQL says so, or by a run's end
+                # (room for a run that waited for its share or its instance's budget); the
+                # look every second also finds runs whose time to be tried again has come.
                 self._work_queued.clear()
+                self._run_ended.clear()
                 timeout = max(self.poll_interval, 1.0) if self._listening else self.poll_interval
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._until(self._work_queued, self._stopping), timeout)
+                    await asyncio.wait_for(
+                        self._until(self._work_queued, self._run_ended, self._stopping), timeout
+                    )
                 work_likely = self._work_queued.is_set()
             else:
                 work_likely = True
@@ -656,6 +662,16 @@ class RunTakenAway(Exception):
 
 
 _thread_state = threading.local()
+
+
+def _size_connection_pool(size: int) -> None:
+    """Where connections are pooled (PostgreSQL), a worker's pool holds one for each of its
+    database threads, taken once and kept: a web process's smaller pool would make them
+    wait for each other."""
+    options = connections.settings["default"].get("OPTIONS", {})
+    if options.get("pool"):
+        options["pool"] = {**options["pool"], "min_size": size, "max_size": size}
+        connection.close_pool()
 
 
 def _on_database_thread(function: Callable, *args: Any) -> Any:

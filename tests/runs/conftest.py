@@ -7,7 +7,11 @@ import threading
 import types
 import uuid
 
+import pytest
 from django.db import connection
+
+from tests.cluster_console import Console
+from tests.postgres_cluster import PostgresCluster
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -78,3 +82,20 @@ def running_worker(settings):
     yield worker
     worker.stop()
     thread.join(15)
+
+
+# --- A PostgreSQL server of the test's own, and the console's processes on it -------------
+
+
+@pytest.fixture
+def cluster():
+    server = PostgresCluster()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture
+def console(cluster, emulator, tmp_path):
+    console = Console(cluster, emulator.url, tmp_path)
+    yield console
+    console.stop()

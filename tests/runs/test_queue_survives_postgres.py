@@ -2,118 +2,19 @@
 processes have runs in flight, and workers killed with SIGKILL: no finished result is thrown
 away, and every verdict is true."""
 
-import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
-import psycopg
 import pytest
-from django.conf import settings as django_settings
 
-from tests.postgres_cluster import PostgresCluster, server_binaries
-
-from .conftest import child_process_environment
+from tests.cluster_console import Console
+from tests.postgres_cluster import server_binaries
 
 pytestmark = pytest.mark.skipif(
     server_binaries() is None, reason="PostgreSQL's initdb and pg_ctl are not installed"
 )
-
-
-@pytest.fixture
-def cluster():
-    server = PostgresCluster()
-    yield server
-    server.destroy()
-
-
-class Console:
-    """The console's code and workers on `cluster`, calling Code Engine at `base_url`."""
-
-    def __init__(self, cluster: PostgresCluster, base_url: str, log_folder):
-        self.cluster, self.log_folder = cluster, log_folder
-        host = base_url.split("://", 1)[1]
-        self.environment = {
-            **child_process_environment(),
-            "DATABASE_URL": cluster.url(),
-            "CODEENGINE_ALLOWED_HOSTS": f"{os.environ['CODEENGINE_ALLOWED_HOSTS']},{host}",
-        }
-        self.processes: list[subprocess.Popen] = []
-        self.ids = self._console("setup", base_url)
-
-    def _console(self, *arguments: str):
-        done = subprocess.run(
-            [sys.executable, "-m", "tests.cluster_console", *arguments],
-            env=self.environment,
-            cwd=django_settings.BASE_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return json.loads(done.stdout.strip().splitlines()[-1])
-
-    def queue(self, count: int, seconds: float) -> list[int]:
-        return self._console(
-            "queue", str(self.ids["functions"]["sleepFor"]), str(count), str(seconds)
-        )
-
-    def worker(self, **settings) -> subprocess.Popen:
-        environment = {**self.environment, **{k: str(v) for k, v in settings.items()}}
-        log = (self.log_folder / f"worker-{len(self.processes)}.log").open("w")
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "run_worker", "--poll-interval", "0.05"],
-            env=environment,
-            cwd=django_settings.BASE_DIR,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.processes.append(process)
-        return process
-
-    def rows(self, sql: str, *parameters) -> list[tuple]:
-        with psycopg.connect(self.cluster.url(), connect_timeout=5) as connection:
-            return connection.execute(sql, parameters).fetchall()
-
-    def runs(self, ids: list[int]) -> dict[int, dict]:
-        columns = ("status", "worker_id", "call_sent_at", "story", "result", "error_message")
-        rows = self.rows(
-            f"SELECT id, {', '.join(columns)} FROM runs_execution WHERE id = ANY(%s)",  # noqa: S608
-            ids,
-        )
-        return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
-
-    def wait(self, condition, timeout: float, what: str) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if condition():
-                    return
-            except psycopg.OperationalError:
-                pass  # the server is starting
-            if time.monotonic() > deadline:
-                logs = "\n".join(p.read_text()[-2000:] for p in self.log_folder.glob("*.log"))
-                pytest.fail(f"{what} within {timeout} s\n{logs}")
-            time.sleep(0.1)
-
-    def live_workers(self) -> int:
-        return self.rows("SELECT count(*) FROM runs_workerheartbeat")[0][0]
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait(10)
-
-
-@pytest.fixture
-def console(cluster, emulator, tmp_path):
-    console = Console(cluster, emulator.url, tmp_path)
-    yield console
-    console.stop()
 
 
 def test_results_that_came_back_during_a_database_outage_are_all_kept(console, cluster, emulator):
