@@ -7,6 +7,7 @@ from django.forms.utils import flatatt
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
+from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
 from codeengine_ui.parameters.documents import DocumentFunction, ImportDocument, read_document
@@ -426,7 +427,7 @@ class FunctionSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Function
-        fields = ["display_name", "version", "default_token"]
+        fields = ["display_name", "version", "default_token", "time_limit_seconds"]
         labels = {"display_name": "Name"}
         help_texts = {
             "display_name": "How the team sees it; empty shows the function's own name.",
@@ -445,6 +446,8 @@ class FunctionSettingsForm(forms.ModelForm):
         )
         if self.default_token_kept:
             del self.fields["default_token"]
+        if role_of(user) < Role.ADMIN:  # a slot held by a hung call is everyone's concern
+            del self.fields["time_limit_seconds"]
         self.fields["display_name"].widget.attrs["placeholder"] = self.instance.function_name
 
     def clean_version(self):

@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from codeengine_ui.access.roles import Role, role_of
-from codeengine_ui.domo.client import CodeEngineClient, HttpPool, check_base_url, path_segment
+from codeengine_ui.domo.client import (
+    DEFAULT_TIMEOUT_SECONDS,
+    CodeEngineClient,
+    HttpPool,
+    check_base_url,
+    path_segment,
+)
 from codeengine_ui.domo.errors import InvalidRequestError
 from codeengine_ui.domo.versions import version_key
 from codeengine_ui.parameters.app_calls import app_call_snippet
@@ -396,6 +402,15 @@ class Function(models.Model):
         editable=False,
         help_text="Whether the pinned version is released, as the instance (else the "
         "imported document) last said; empty when unknown.",
+    )
+    time_limit_seconds = models.PositiveIntegerField(
+        "time limit (seconds)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(int(DEFAULT_TIMEOUT_SECONDS))],
+        help_text="How long a run waits for Code Engine's answer before it ends as timed "
+        f"out, freeing its worker's slot. Empty: {DEFAULT_TIMEOUT_SECONDS:g} s (Code "
+        "Engine's own limit and a margin). Only admins change it.",
     )
     key_inputs = models.JSONField(
         default=list,

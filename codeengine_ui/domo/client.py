@@ -408,10 +408,16 @@ class CodeEngineClient:
         input_variables: dict[str, Any],
         *,
         get_logs: bool = False,
+        timeout: float | None = None,
     ) -> FunctionExecution:
         return self._call(
             self.run_function_async(
-                package_id, version, function_name, input_variables, get_logs=get_logs
+                package_id,
+                version,
+                function_name,
+                input_variables,
+                get_logs=get_logs,
+                timeout=timeout,
             )
         )
 
@@ -424,17 +430,21 @@ class CodeEngineClient:
         *,
         get_logs: bool = False,
         on_send: Callable[[], Awaitable[None]] | None = None,
+        timeout: float | None = None,
     ) -> FunctionExecution:
         """Run the function. `on_send` is awaited once the connection is open, just before
         the request's first byte is written: until then Code Engine cannot have the run,
-        and an exception it raises ends the call without sending anything."""
+        and an exception it raises ends the call without sending anything. `timeout`, when
+        shorter, replaces the client's for this call (a function's own limit)."""
         path = RUN_PATH.format(
             package_id=path_segment(package_id, "package id"),
             version=path_segment(version, "version"),
             function_name=path_segment(function_name, "function name"),
         )
         payload = run_body(input_variables, get_logs=get_logs)
-        status, body = await self._request("POST", path, payload=payload, on_send=on_send)
+        status, body = await self._request(
+            "POST", path, payload=payload, on_send=on_send, timeout=timeout
+        )
         return FunctionExecution.from_reply(body, status)
 
     def get_execution(self, package_id: str, execution_id: str) -> FunctionExecution:
@@ -567,14 +577,16 @@ class CodeEngineClient:
         params: dict | None = None,
         payload: Any = None,
         on_send: Callable[[], Awaitable[None]] | None = None,
+        timeout: float | None = None,
     ) -> tuple[int, Any]:
         host = urlsplit(self.base_url).netloc
+        limit = min(timeout, self.timeout) if timeout else self.timeout
         try:
             # One deadline over the whole call (see codeengine_ui.outbound): the worker
             # awaits this coroutine itself, so the deadline is set here.
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(limit):
                 status, headers, content = await self._send(
-                    method, path, params, payload, _tracing(on_send)
+                    method, path, params, payload, _tracing(on_send), limit
                 )
         except (TimeoutError, httpx.TimeoutException) as error:
             if isinstance(error, httpx.ConnectTimeout):
@@ -582,7 +594,7 @@ class CodeEngineClient:
                     f"Could not connect to {host} within {self.connect_timeout:g} seconds."
                 ) from None
             raise CodeEngineTimeoutError(
-                f"No complete answer from Code Engine within {self.timeout:g} seconds."
+                f"No complete answer from Code Engine within {limit:g} seconds."
             ) from None
         except httpx.ConnectError as error:
             reason = self._auth.scrub(str(error)) or "connection failed"
@@ -597,17 +609,25 @@ class CodeEngineClient:
         return status, self._interpret(status, content, headers)
 
     async def _send(
-        self, method: str, path: str, params: dict | None, payload: Any, extensions: dict
+        self,
+        method: str,
+        path: str,
+        params: dict | None,
+        payload: Any,
+        extensions: dict,
+        limit: float,
     ) -> tuple[int, httpx.Headers, bytes]:
         if self._http is not None:
             async with self._http.client() as client:
-                return await self._exchange(client, method, path, params, payload, extensions)
+                return await self._exchange(
+                    client, method, path, params, payload, extensions, limit
+                )
         if self._transport is not None:
             client = httpx.AsyncClient(transport=self._transport, **_CLIENT_OPTIONS)
         else:
             client = httpx.AsyncClient(verify=_ssl_context(self.ca_bundle), **_CLIENT_OPTIONS)
         async with client:
-            return await self._exchange(client, method, path, params, payload, extensions)
+            return await self._exchange(client, method, path, params, payload, extensions, limit)
 
     async def _exchange(
         self,
@@ -617,13 +637,14 @@ class CodeEngineClient:
         params: dict | None,
         payload: Any,
         extensions: dict,
+        limit: float,
     ) -> tuple[int, httpx.Headers, bytes]:
         request = client.build_request(
             method,
             self.base_url + path,
             params=params,
             json=payload,
-            timeout=httpx.Timeout(self.timeout, connect=self.connect_timeout),
+            timeout=httpx.Timeout(limit, connect=min(self.connect_timeout, limit)),
             extensions=extensions,
         )
         response = await client.send(request, auth=self._auth, stream=True)

@@ -114,7 +114,7 @@ class _Candidate:
 
 def claim(worker_id: str, room: Room) -> list[Execution]:
     """Claim the runs this worker may start now, fairly and within every budget, marked
-    running by it; each loaded with its token, instance and requester."""
+    running by it; each loaded with its token, instance, requester and function."""
     if room.free <= 0:
         return []
     now = timezone.now()
@@ -128,7 +128,7 @@ def claim(worker_id: str, room: Room) -> list[Execution]:
     if not chosen:
         return []
     return list(
-        Execution.objects.select_related("token__instance", "requested_by").filter(
+        Execution.objects.select_related("token__instance", "requested_by", "function").filter(
             pk__in=chosen, status=ExecutionStatus.RUNNING, worker_id=worker_id, started_at=now
         )
     )

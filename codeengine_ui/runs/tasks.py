@@ -87,11 +87,18 @@ def call_code_engine(execution: Execution, transport: httpx.AsyncBaseTransport |
             execution.function_name,
             execution.input_variables,
             get_logs=execution.get_logs,
+            timeout=time_limit(execution),
         )
     except Exception as error:
         finish_call(execution, None, error)
     else:
         finish_call(execution, outcome, None)
+
+
+def time_limit(execution: Execution) -> float | None:
+    """The function's own time limit, where an admin set one (None: the client's)."""
+    function = execution.function
+    return function.time_limit_seconds if function is not None else None
 
 
 def start_call(

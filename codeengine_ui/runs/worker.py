@@ -52,7 +52,7 @@ from .housekeeping import interrupt, queue_periodic_jobs, settle_dead_workers
 from .live import listen_parameters
 from .models import Execution, RunSource, WorkerHeartbeat
 from .queue import Room
-from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call
+from .tasks import RUN_QUEUED_CHANNEL, CallStarts, finish_call, time_limit
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +332,7 @@ class RunWorker:
                         execution.input_variables,
                         get_logs=execution.get_logs,
                         on_send=partial(self._sending, current, execution),
+                        timeout=time_limit(execution),
                     )
                 except asyncio.CancelledError:
                     raise

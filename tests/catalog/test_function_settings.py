@@ -84,3 +84,28 @@ def test_viewers_may_not_edit_or_delete(client, viewer, greet):
     assert client.post(f"/functions/{greet.pk}/edit/", {"version": "1.0.0"}).status_code == 403
     assert client.post(f"/functions/{greet.pk}/delete/").status_code == 403
     assert Function.objects.filter(pk=greet.pk).exists()
+
+
+def test_only_an_admin_sets_a_functions_time_limit(client, member_client, admin_user, greet):
+    page = member_client.get(f"/functions/{greet.pk}/edit/").content.decode()
+    assert "time_limit_seconds" not in page
+    member_client.post(
+        f"/functions/{greet.pk}/edit/",
+        {"display_name": "", "version": greet.version, "time_limit_seconds": "5"},
+    )
+    greet.refresh_from_db()
+    assert greet.time_limit_seconds is None
+
+    client.force_login(admin_user)
+    assert "time_limit_seconds" in client.get(f"/functions/{greet.pk}/edit/").content.decode()
+    refused = client.post(
+        f"/functions/{greet.pk}/edit/",
+        {"display_name": "", "version": greet.version, "time_limit_seconds": "900"},
+    )
+    assert "Ensure this value is less than or equal to 330" in refused.content.decode()
+    client.post(
+        f"/functions/{greet.pk}/edit/",
+        {"display_name": "", "version": greet.version, "time_limit_seconds": "20"},
+    )
+    greet.refresh_from_db()
+    assert greet.time_limit_seconds == 20

@@ -370,3 +370,22 @@ def test_a_run_from_the_form_is_claimed_before_a_waiting_batch(
 
     first = Execution.objects.order_by("started_at").first()
     assert first.pk == from_the_form.pk
+
+
+def test_a_functions_time_limit_ends_a_hung_call_and_frees_its_slot(
+    running_worker, instance, developer_token, member, emulator
+):
+    sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    sleeper.time_limit_seconds = 1
+    sleeper.save()
+    hung = _submit(sleeper, developer_token, member, {"seconds": 20})
+    after = _submit(sleeper, developer_token, member, {"seconds": 0.1})
+
+    running_worker(concurrency=1)
+    _wait_until_finished([hung, after], timeout=10)
+
+    hung.refresh_from_db()
+    assert (hung.status, hung.error_code) == (ExecutionStatus.ERROR, "timeout")
+    assert "within 1 seconds" in hung.error_message
+    assert hung.duration < timedelta(seconds=5)
+    assert Execution.objects.get(pk=after.pk).status == ExecutionStatus.SUCCESS
