@@ -76,6 +76,7 @@ def measure_outage(cluster, environment, emulator, member, token, sleeper) -> No
         time.sleep(OUTAGE_SECONDS)
         cluster.start()
         cluster.wait_ready()
+        connection.close_pool()  # this process's own, whose connections the restart ended
         executions = wait_finished(ids, timeout=300)
         received = emulator.stats()["runs_received"] - before
         if received != OUTAGE_RUNS:

@@ -60,7 +60,9 @@ HEARTBEAT_SECONDS = 2.0
 SETTLE_SECONDS = 2.0  # how often the runs of workers that died are looked for
 PERIODIC_JOBS_SECONDS = 3600.0  # hourly, starting at once
 CLAIM_BATCH = 100
+CLAIM_GATHER_SECONDS = 0.02
 OTHER_TASKS_BATCH = 10
+OTHER_TASKS_SECONDS = 1.0  # tasks other than runs are looked for at least this often
 STORE_BATCH = 100
 CONNECTION_CHECK_SECONDS = 5.0
 DATABASE_RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0)  # then every 2 s, while the database refuses
@@ -116,6 +118,7 @@ class RunWorker:
         self._listening = False
         self._outage_since: float | None = None
         self._reconnected_at = -float("inf")  # when this worker's last outage ended
+        self._tasks_looked_at = -float("inf")
         self.liveness_key = liveness.new_liveness_key()
         self._session_ready: asyncio.Event | None = None
         self._to_mark_sent: list[tuple] = []
@@ -207,6 +210,10 @@ class RunWorker:
                 self._run_ended.clear()
                 await self._until(self._run_ended, self._stopping)
                 continue
+            if work_likely and free < CLAIM_BATCH and self._runs:
+                # Short runs free their slots one by one: gather a few before claiming, so
+                # that a claim (a transaction) starts a batch rather than one run.
+                await self._sleep(CLAIM_GATHER_SECONDS)
             room = Room.of_worker(
                 self.concurrency,
                 len(self._runs),
@@ -251,7 +258,10 @@ class RunWorker:
         if not work_likely and not (queue.runs_ready().exists() or tasks.exists()):
             return [], []
         runs = queue.claim(self.worker_id, room)
-        others = self._claim_tasks(tasks, min(room.free - len(runs), OTHER_TASKS_BATCH))
+        others = []
+        if time.monotonic() - self._tasks_looked_at >= OTHER_TASKS_SECONDS or not runs:
+            self._tasks_looked_at = time.monotonic()
+            others = self._claim_tasks(tasks, min(room.free - len(runs), OTHER_TASKS_BATCH))
         return runs, others
 
     def _claim_tasks(self, tasks, wanted: int) -> list[DBTaskResult]:
