@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from django.db import NotSupportedError
-from django.db.models import Count, Func, IntegerField, Q
+from django.db.models import Count, Func, IntegerField
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import (
     Function,
     ReleaseNews,
 )
+from codeengine_ui.runs import rollups
 from codeengine_ui.runs.history import history_queryset
 from codeengine_ui.runs.models import (
     FINISHED_OUTCOMES,
@@ -93,29 +94,31 @@ class Tally:
 
 
 class HourlyCounts:
-    """Runs queued since `start`, by hour and outcome; any span of whole hours is summed."""
+    """Runs queued since `start`, by hour and outcome; any span of whole hours is summed.
+
+    Finished runs come from the rollups (a few rows an hour, whatever the number of runs),
+    runs in flight from the runs themselves (few, through the index of their status).
+    The rollups count by UTC hour: in a zone whose offset is not whole hours, a day's
+    counts start at the hour nearest its midnight."""
 
     def __init__(self, start: datetime):
         self.start = start
-        # Grouped by hour alone, the outcomes counted in the same pass, reading only the
-        # (queued_at, status, ...) index: grouping by status too would tempt SQLite to walk
-        # the whole (status, id) index instead of the range.
-        by_outcome = {
-            outcome.value: Count("status", filter=Q(status__in=OUTCOME_STATUSES[outcome]))
-            for outcome in FINISHED_OUTCOMES
-        }
-        rows = (
-            Execution.objects.filter(queued_at__gte=start)
+        self.by_hour: dict[int, Counter] = {}
+        for hour, statuses in rollups.finished_by_hour(start).items():
+            counts = self.by_hour.setdefault(self._hour(hour), Counter())
+            for status, runs in statuses.items():
+                if status in OUTCOME_OF_STATUS:
+                    counts[OUTCOME_OF_STATUS[status]] += runs
+        in_flight = (
+            Execution.objects.filter(status__in=IN_PROGRESS_STATUSES, queued_at__gte=start)
             .annotate(hour=WholeHoursSince("queued_at", start))
-            .values("hour")
-            .annotate(runs=Count("status"), **by_outcome)
+            .values_list("hour")
+            .annotate(runs=Count("id"))
             .order_by()
         )
-        self.by_hour: dict[int, Counter] = {}
-        for row in rows:
-            counts = Counter({outcome: row[outcome.value] for outcome in FINISHED_OUTCOMES})
-            counts[Outcome.IN_FLIGHT] = row["runs"] - sum(counts.values())
-            self.by_hour[row["hour"]] = +counts  # +: without the zeros
+        for hour, runs in in_flight:
+            self.by_hour.setdefault(hour, Counter())[Outcome.IN_FLIGHT] += runs
+        self.by_hour = {hour: +counts for hour, counts in self.by_hour.items()}
 
     def between(self, begin: datetime, end: datetime | None = None) -> Tally:
         first = self._hour(begin)
@@ -189,6 +192,7 @@ class Summary:
     median_duration: timedelta | None
     p95_duration: timedelta | None
     timed_runs: int
+    durations_estimated: bool
     buckets: list[Bucket]
 
 
@@ -205,12 +209,22 @@ def summary(chart_range: str, now: datetime | None = None) -> Summary:
         median_duration=median,
         p95_duration=p95,
         timed_runs=timed,
+        durations_estimated=timed > EXACT_DURATIONS_UP_TO,
         buckets=[Bucket(start, end, counts.between(start, end)) for start, end in bounds],
     )
 
 
+# Up to this many timed runs, the percentiles are read exactly from the runs; past it, from
+# the rollups' duration sketch (within a tenth or so, and said to be approximate).
+EXACT_DURATIONS_UP_TO = 10_000
+
+
 def duration_percentiles(since: datetime) -> tuple[timedelta | None, timedelta | None, int]:
     """Median and 95th percentile (nearest rank) of the durations of runs queued since."""
+    sketch = rollups.duration_buckets(since)
+    if sum(sketch.values()) > EXACT_DURATIONS_UP_TO:
+        median, p95 = rollups.sketched_percentiles(sketch, (0.5, 0.95))
+        return median, p95, sum(sketch.values())
     timed = Execution.objects.filter(queued_at__gte=since, duration__isnull=False)
     count = timed.count()
     if not count:

@@ -628,3 +628,57 @@ def _write_finishes(finishes: list[tuple[Execution, dict]]) -> None:
 def story_line(text: str) -> dict:
     """A line of a run's story, dated now."""
     return {"at": timezone.now().isoformat(), "text": text}
+
+
+class RunHour(models.Model):
+    """Finished runs counted by the hour they were queued in (UTC), their instance, function,
+    status, source and how the call ended; kept by database triggers as runs end, change
+    or are deleted (rollups.py), so the home page, the operations page and /metrics read a
+    few rows instead of every run. A run sent back to the queue to be tried again counts
+    once under the status "retried"."""
+
+    hour = models.DateTimeField()
+    instance_id = models.IntegerField(default=0)  # 0: none (deleted)
+    function_id = models.IntegerField(default=0)
+    status = models.CharField(max_length=24)
+    source = models.CharField(max_length=16)
+    http_status = models.IntegerField(default=0)  # 0: no answer
+    error_code = models.CharField(max_length=40, blank=True)
+    runs = models.IntegerField(default=0)
+    seconds = models.FloatField(default=0.0)  # durations added up
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "hour",
+                    "instance_id",
+                    "function_id",
+                    "status",
+                    "source",
+                    "http_status",
+                    "error_code",
+                ],
+                name="one_run_hour_row",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.status}: {self.runs}"
+
+
+class DurationHour(models.Model):
+    """How long finished runs took, by the hour they were queued in: a count for each
+    duration bucket (rollups.DURATION_BOUNDS), from which percentiles are read."""
+
+    hour = models.DateTimeField()
+    bucket = models.SmallIntegerField()
+    runs = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "bucket"], name="one_duration_hour_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 bucket {self.bucket}: {self.runs}"
