@@ -1,5 +1,6 @@
 """Settings for Code Engine Console; every knob comes from the environment (see README)."""
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "codeengine_ui.suites",
     "codeengine_ui.access",
     "codeengine_ui.dashboard",
+    "codeengine_ui.operations",
     "codeengine_ui.api",
     "ninja",  # its Swagger UI is served from our static files, not a CDN
 ]
@@ -430,6 +432,15 @@ RUN_WORKER_GRACE_SECONDS = env.float(
 RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=4)
 # A worker whose heartbeat is older than this is considered gone (health, interrupted runs).
 RUN_WORKER_STALE_SECONDS = env.int("RUN_WORKER_STALE_SECONDS", default=10)
+# /metrics answers a scraper that sends this as a Bearer token, or one whose address is in
+# one of these networks (CIDR); nothing else. In development, this machine may scrape.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(network, strict=False)
+    for network in env.list(
+        "METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"] if DEBUG else []
+    )
+]
 # Executions older than this many days are pruned (hourly by the worker, or with
 # `manage.py prune_executions`); empty keeps everything.
 _retention = env.str("EXECUTION_RETENTION_DAYS", default="").strip()

@@ -32,7 +32,7 @@ LAYERS = [
     {"catalog"},  # instances, tokens, saved functions, presets
     {"runs"},  # running functions and the history of runs
     {"suites"},  # test cases, their expectations, suites and suite runs
-    {"dashboard"},  # overview pages over the catalog and the runs
+    {"dashboard", "operations"},  # overviews: the team's runs; the workers and the queue
     {"api"},  # the JSON API: the same runs and history, for scripts and the command line
     {"demo"},  # emulator and demo data: the product never imports it
 ]
