@@ -117,10 +117,10 @@ def _gauges(now: readings.Readings):
         labels=["instance"],
     )
     for load in now.instances:
-        in_flight.add_metric([load.name], load.in_flight)
+        in_flight.add_metric([load.subdomain], load.in_flight)
         if load.budget is not None:
-            budget.add_metric([load.name], load.budget)
-        backing_off.add_metric([load.name], 1 if load.backing_off_until else 0)
+            budget.add_metric([load.subdomain], load.budget)
+        backing_off.add_metric([load.subdomain], 1 if load.backing_off_until else 0)
     yield from (in_flight, budget, backing_off)
     age = GaugeMetricFamily(
         "ce_worker_heartbeat_age_seconds",

@@ -33,7 +33,8 @@ class Worker:
 @dataclass
 class InstanceLoad:
     instance_id: int
-    name: str
+    name: str  # as the team knows it
+    subdomain: str  # its stable name, for metrics' labels
     in_flight: int = 0
     budget: int | None = None
     backing_off_until: datetime | None = None
@@ -102,7 +103,9 @@ def _oldest_queued(now: datetime) -> float | None:
 
 def _instances(now: datetime) -> list[InstanceLoad]:
     loads = {
-        pk: InstanceLoad(pk, str(name or subdomain), budget=budget, backing_off_until=until)
+        pk: InstanceLoad(
+            pk, str(name or subdomain), subdomain, budget=budget, backing_off_until=until
+        )
         for pk, name, subdomain, budget, until in Instance.objects.values_list(
             "pk", "display_name", "name", "concurrency_budget", "backoff_until"
         )
