@@ -153,6 +153,7 @@ def measure_fairness(environment, member, token, sleeper) -> None:
                 time.sleep(0.02)
             late.refresh_from_db()
             waits.append((late.started_at - late.queued_at).total_seconds())
+            print(f"({source}: {waits[-1]:.3f} s)", file=sys.stderr)
             Execution.objects.filter(pk__in=crowd, status=ExecutionStatus.QUEUED).update(
                 status=ExecutionStatus.CANCELLED
             )

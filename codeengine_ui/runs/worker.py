@@ -221,6 +221,10 @@ class RunWorker:
                 self._held,
                 CLAIM_BATCH,
             )
+            # Cleared before the claim, not after: a run announced while the claim is made
+            # is looked for at once, not at the next look a second later.
+            self._work_queued.clear()
+            self._run_ended.clear()
             try:
                 runs, tasks = await self._database_call(self._claim, room, work_likely)
                 self._start(runs, tasks)
@@ -234,8 +238,6 @@ class RunWorker:
                 # Woken at once by a queued run where PostgreSQL says so, or by a run's end
                 # (room for a run that waited for its share or its instance's budget); the
                 # look every second also finds runs whose time to be tried again has come.
-                self._work_queued.clear()
-                self._run_ended.clear()
                 timeout = max(self.poll_interval, 1.0) if self._listening else self.poll_interval
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
