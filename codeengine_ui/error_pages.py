@@ -1,6 +1,5 @@
 """Error pages that say what the limit was."""
 
-import logging
 import sys
 
 from django.conf import settings
@@ -22,8 +21,6 @@ def bad_request(request: HtmxHttpRequest, exception: Exception) -> HttpResponse:
     }
     return render(request, "400.html", context, status=400)
 
-
-logger = logging.getLogger(__name__)
 
 # When the database has no connection free, the request is answered with this, and asked
 # to come back after RETRY_AFTER_SECONDS.
@@ -50,9 +47,7 @@ def database_busy(error: BaseException | None) -> bool:
 
 
 def busy_response(request) -> HttpResponse:
-    logger.warning(
-        "No database connection free for %s %s: answered 503", request.method, request.path
-    )
+    # django.request logs the 503 itself, with the path.
     if request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
         response = JsonResponse({"detail": BUSY_MESSAGE, "code": "busy"}, status=503)
     else:

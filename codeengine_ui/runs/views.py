@@ -35,6 +35,7 @@ from codeengine_ui.catalog.tokens import client_for
 from codeengine_ui.domo.client import DIRECTORY_KINDS, FUNCTION_TIME_LIMIT_SECONDS
 from codeengine_ui.domo.errors import CodeEngineError, PermissionDeniedError
 from codeengine_ui.error_codes import next_step_for, with_next_step
+from codeengine_ui.error_pages import RETRY_AFTER_SECONDS
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 from codeengine_ui.json_text import indented, one_line
 from codeengine_ui.keyset import newest_first
@@ -729,4 +730,7 @@ def health(request: HtmxHttpRequest) -> HttpResponse:
         report["database"]["error"] = type(error).__name__
     healthy = report["database"]["ok"] and report["worker"]["ok"]
     report["status"] = "ok" if healthy else "unavailable"
-    return JsonResponse(report, status=200 if healthy else 503)
+    response = JsonResponse(report, status=200 if healthy else 503)
+    if not report["database"]["ok"]:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
