@@ -96,13 +96,14 @@ def test_token_team_and_audit_pages_are_for_admins_only():
     assert reverse("catalog:token_list") == "/tokens/"
 
 
-def test_only_sign_in_health_and_the_password_link_are_public():
+def test_only_sign_in_health_metrics_and_the_password_link_are_public():
     public = sorted(name for _route, name, view in ALL_PATTERNS if _is_public(view))
     assert public == [
         "account_login",  # the login page under allauth's name
         "health",
         "health",  # the API's
         "login",
+        "metrics",  # a scraper's, with its token or from an allowed address
         "openid_connect_callback",
         "openid_connect_login",
         "password_reset_complete",

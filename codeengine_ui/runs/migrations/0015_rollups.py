@@ -75,7 +75,7 @@ DROP FUNCTION IF EXISTS codeengine_roll_up_run();
     return create, drop
 
 
-def _sqlite() -> tuple[list[str], str]:
+def _sqlite() -> tuple[list[str], list[str]]:
     def add(row: str, sign: str) -> str:
         seconds = f"(coalesce({row}.duration, 0) / 1000000.0)"
         hour = f"strftime('%Y-%m-%d %H:00:00', {row}.queued_at)"
@@ -116,14 +116,17 @@ WHEN OLD.status = 'running' AND NEW.status = 'queued' AND NEW.attempts > OLD.att
     DO UPDATE SET runs = runs_runhour.runs + 1;
 END;""",
     ]
-    drop = """
-DROP TRIGGER IF EXISTS codeengine_run_rolled_up;
-DROP TRIGGER IF EXISTS codeengine_run_unrolled;
-DROP TRIGGER IF EXISTS codeengine_run_moved_out;
-DROP TRIGGER IF EXISTS codeengine_run_moved_in;
-DROP TRIGGER IF EXISTS codeengine_run_retried;
-"""
-    return creates, drop
+    drops = [
+        f"DROP TRIGGER IF EXISTS {name}"
+        for name in (
+            "codeengine_run_rolled_up",
+            "codeengine_run_unrolled",
+            "codeengine_run_moved_out",
+            "codeengine_run_moved_in",
+            "codeengine_run_retried",
+        )
+    ]
+    return creates, drops
 
 
 def _backfill(vendor: str) -> list[str]:
@@ -165,7 +168,8 @@ def drop(apps, schema_editor):
     if vendor == "postgresql":
         schema_editor.execute(_postgresql()[1])
     elif vendor == "sqlite":
-        schema_editor.execute(_sqlite()[1])
+        for statement in _sqlite()[1]:
+            schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):
