@@ -6,7 +6,7 @@ UV_VERSION := 0.13.8
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install setup run cli test test-postgres bench screenshots lint format lock chromium clean
+.PHONY: help install setup run cli test test-postgres bench screenshots lint format lock chromium prometheus clean
 
 help:
 	@echo "make run            set up and start the console on http://127.0.0.1:$${PORT:-8000}"
@@ -76,6 +76,15 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install it with: apt-get install chromium"; exit 1; fi; }
+
+# The test that a real Prometheus scrapes /metrics skips without it; CI installs it first.
+# Without its recommends, which are exporters for the host that would start as services.
+prometheus:
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  echo "Installing Debian's prometheus for the scrape test..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else echo "Install it with: apt-get install prometheus"; exit 1; fi; }
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

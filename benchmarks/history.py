@@ -8,6 +8,8 @@
   history_page_with_names_p95 GET /executions/ with the key inputs declared as a person and
                               a group, each shown by its kept name, read with a token
                               granted to the member who looks (ms)
+  metrics_scrape_ms           GET /metrics with the scraper's token: the counters and the
+                              duration histogram from the rollups, the gauges (p95, ms)
 
 for SQLite, then the same names ending _postgres for PostgreSQL (skipped, with a note on
 stderr, when it does not answer). The filled databases are kept and reused between runs:
@@ -91,11 +93,38 @@ def measure(suffix: str) -> None:
         timings = [timed_get(client, url, expected) for _attempt in range(SAMPLES + 3)][3:]
         print(f"{name}_p95{suffix} {p95(timings):.1f} ms", flush=True)
     print(f"history_page_with_names_p95{suffix} {p95(named):.1f} ms", flush=True)
+    print(f"metrics_scrape_ms{suffix} {p95(scrapes()):.1f} ms", flush=True)
 
 
-def timed_get(client, url: str, expected: bytes) -> float:
+def scrapes() -> list[float]:
+    """GET /metrics as Prometheus sends it, timed; its runs must be every finished run."""
+    from django.test import Client, override_settings
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from codeengine_ui.runs.models import Execution
+
+    client = Client()
+    bearer = {"Authorization": "Bearer bench-metrics-token"}
+    with override_settings(METRICS_TOKEN="bench-metrics-token"):
+        timings = [
+            timed_get(client, "/metrics", b"ce_runs_total", bearer)
+            for _attempt in range(SAMPLES + 3)
+        ][3:]
+        body = client.get("/metrics", secure=True, headers=bearer).content.decode()
+    counted = sum(
+        sample.value
+        for family in text_string_to_metric_families(body)
+        for sample in family.samples
+        if sample.name == "ce_runs_total"
+    )
+    finished = Execution.objects.exclude(status__in=["queued", "running"]).count()
+    assert counted == finished, f"/metrics counts {counted:,} runs, the table {finished:,}"
+    return timings
+
+
+def timed_get(client, url: str, expected: bytes, headers: dict | None = None) -> float:
     started = time.perf_counter()
-    response = client.get(url, secure=True)
+    response = client.get(url, secure=True, headers=headers)
     elapsed = (time.perf_counter() - started) * 1000
     assert response.status_code == 200 and expected in response.content, url
     return elapsed
