@@ -29,6 +29,13 @@ def on_each_database(script: str, sqlite_path: Path, postgres_database: str) -> 
     server does not answer). The process finds BENCH_DATABASE_URL and BENCH_SUFFIX ("" or
     "_postgres", for its figures' names) in its environment."""
     _run_on(script, f"sqlite:///{sqlite_path}", "")
+    on_postgres(script, postgres_database)
+
+
+def on_postgres(script: str, postgres_database: str) -> None:
+    """Run `script` again in a process of its own for PostgreSQL's `postgres_database` only
+    (made when missing; skipped, said on stderr, when the server does not answer), with
+    BENCH_DATABASE_URL and BENCH_SUFFIX ("_postgres") in its environment."""
     if _postgres_ready(postgres_database):
         _run_on(script, f"{POSTGRES_SERVER}/{postgres_database}", "_postgres")
 
