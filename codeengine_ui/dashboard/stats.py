@@ -121,11 +121,12 @@ class HourlyCounts:
         self.by_hour = {hour: +counts for hour, counts in self.by_hour.items()}
 
     def between(self, begin: datetime, end: datetime | None = None) -> Tally:
-        first = self._hour(begin)
-        last = self._hour(end) if end else None
+        first = max(self._hour(begin), 0)
+        last = self._hour(end) if end else max(self.by_hour, default=-1) + 1
         tally = Tally()
-        for hour, counts in self.by_hour.items():
-            if hour >= first and (last is None or hour < last):
+        for hour in range(first, last):
+            counts = self.by_hour.get(hour)
+            if counts:
                 tally.counts.update(counts)
         return tally
 

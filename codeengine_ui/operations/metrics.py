@@ -1,7 +1,11 @@
-"""/metrics in Prometheus's text format. Counters and histograms are read from the rollups
-and gauges from the database at each scrape, so every web process answers alike: nothing
-is counted in one process's memory (gunicorn's processes and the workers need no shared
-folder). Only the pool gauges are the answering process's own."""
+"""/metrics in Prometheus's text format. Counters and histograms are read from the rollups'
+all-time totals and gauges from the database at each scrape, so every web process answers
+alike: nothing is counted in one process's memory (gunicorn's processes and the workers
+need no shared folder). Only the pool gauges are the answering process's own. The Domo
+instance is the label `domo_instance`: Prometheus gives every series an `instance` of its
+own (the address it scraped)."""
+
+from collections import Counter
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -23,8 +27,9 @@ _EVERY = 4
 class ConsoleCollector(Collector):
     def collect(self):
         names = _instance_names()
-        yield from _runs(names)
-        yield _durations()
+        *families, seconds = _runs(names)
+        yield from families
+        yield _durations(seconds)
         now = readings.read()
         yield from _gauges(now)
 
@@ -48,43 +53,41 @@ def _runs(names: dict[int, str]):
     runs = CounterMetricFamily(
         "ce_runs",
         "Runs that ended, by instance, status and source.",
-        labels=["instance", "status", "source"],
+        labels=["domo_instance", "status", "source"],
     )
     upstream = CounterMetricFamily(
         "ce_upstream_responses",
         "Answers from Code Engine by HTTP status (a 429 that sent a run back counts too).",
-        labels=["instance", "code"],
+        labels=["domo_instance", "code"],
     )
     hung = CounterMetricFamily(
-        "ce_runs_hung", "Calls ended by their time limit (no answer in time).", labels=["instance"]
+        "ce_runs_hung",
+        "Calls ended by their time limit (no answer in time).",
+        labels=["domo_instance"],
     )
-    by_code: dict[tuple, int] = {}
-    hung_by_instance: dict[str, int] = {}
+    by_status, by_code, hung_by_instance = Counter(), Counter(), Counter()
+    seconds = 0.0
     rows = rollups.totals("instance_id", "status", "source", "http_status", "error_code")
-    by_status: dict[tuple, int] = {}
-    for instance_id, status, source, http_status, error_code, count, _seconds in rows:
+    for instance_id, status, source, http_status, error_code, count, spent in rows:
         instance = names.get(instance_id, "(deleted)")
         if status != rollups.RETRIED:
-            by_status[(instance, status, source)] = (
-                by_status.get((instance, status, source), 0) + count
-            )
+            by_status[(instance, status, source)] += count
+            seconds += spent or 0.0
         if http_status:
-            key = (instance, str(http_status))
-            by_code[key] = by_code.get(key, 0) + count
+            by_code[(instance, str(http_status))] += count
         if error_code == ErrorCode.TIMEOUT:
-            hung_by_instance[instance] = hung_by_instance.get(instance, 0) + count
+            hung_by_instance[instance] += count
     for labels, count in sorted(by_status.items()):
         runs.add_metric(list(labels), count)
     for labels, count in sorted(by_code.items()):
         upstream.add_metric(list(labels), count)
     for instance, count in sorted(hung_by_instance.items()):
         hung.add_metric([instance], count)
-    return runs, upstream, hung
+    return runs, upstream, hung, seconds
 
 
-def _durations():
+def _durations(seconds: float):
     buckets = rollups.duration_buckets()
-    seconds = sum(row[-1] or 0 for row in rollups.totals("status") if row[0] != rollups.RETRIED)
     histogram = HistogramMetricFamily(
         "ce_run_duration_seconds", "How long finished runs took (queued or started to end)."
     )
@@ -105,16 +108,16 @@ def _gauges(now: readings.Readings):
     oldest = GaugeMetricFamily("ce_queue_oldest_seconds", "Age of the oldest queued run.")
     oldest.add_metric([], now.oldest_queued_seconds or 0.0)
     yield oldest
-    in_flight = GaugeMetricFamily("ce_in_flight", "Runs in flight.", labels=["instance"])
+    in_flight = GaugeMetricFamily("ce_in_flight", "Runs in flight.", labels=["domo_instance"])
     budget = GaugeMetricFamily(
         "ce_instance_budget",
         "Runs an instance may have in flight (its budget).",
-        labels=["instance"],
+        labels=["domo_instance"],
     )
     backing_off = GaugeMetricFamily(
         "ce_instance_backing_off",
         "1 while workers hold back calls after a 429.",
-        labels=["instance"],
+        labels=["domo_instance"],
     )
     for load in now.instances:
         in_flight.add_metric([load.subdomain], load.in_flight)

@@ -682,3 +682,54 @@ class DurationHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}:00 bucket {self.bucket}: {self.runs}"
+
+
+class RunTotal(models.Model):
+    """All-time counts of finished runs by instance, status, source and how the call ended
+    (and the retried tries), for /metrics' counters; kept by the same triggers."""
+
+    instance_id = models.IntegerField(default=0)
+    status = models.CharField(max_length=24)
+    source = models.CharField(max_length=16)
+    http_status = models.IntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    runs = models.BigIntegerField(default=0)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance_id", "status", "source", "http_status", "error_code"],
+                name="one_run_total_row",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} ({self.source}): {self.runs}"
+
+
+class DurationTotal(models.Model):
+    """All-time counts of finished runs by duration bucket, for /metrics' histogram."""
+
+    bucket = models.SmallIntegerField(unique=True)
+    runs = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"bucket {self.bucket}: {self.runs}"
+
+
+class StatusHour(models.Model):
+    """Finished runs by the hour they were queued in and status alone: the home page's
+    counts, a few rows an hour however many functions and instances there are."""
+
+    hour = models.DateTimeField()
+    status = models.CharField(max_length=24)
+    runs = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "status"], name="one_status_hour_row")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.status}: {self.runs}"

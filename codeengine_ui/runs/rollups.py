@@ -1,7 +1,8 @@
-"""Reading the rollups of finished runs (models.RunHour, models.DurationHour), which database
-triggers keep as runs end (migration 0015): counts by hour, instance, function, status and
-source, and duration sketches, for the home page, the operations page and /metrics, in a
-few rows whatever the number of runs."""
+"""Reading the rollups of finished runs, which database triggers keep as runs end (migrations
+0015 and 0016): counts by hour (models.RunHour; models.StatusHour by status alone), all-time
+totals (models.RunTotal) and duration sketches (models.DurationHour, models.DurationTotal),
+for the home page, the operations page and /metrics, in a few rows whatever the number of
+runs."""
 
 import math
 from collections import Counter
@@ -9,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import Sum
 
-from .models import DurationHour, RunHour
+from .models import DurationHour, DurationTotal, RunHour, RunTotal, StatusHour
 
 # The upper bounds (seconds) of the duration buckets, as the triggers bucket durations: four
 # buckets for each doubling from 10 ms, the last one open-ended (about 9 minutes and more).
@@ -24,17 +25,12 @@ def hour_of(moment: datetime) -> datetime:
 
 def finished_by_hour(since: datetime) -> dict[datetime, Counter]:
     """Finished runs queued from the hour of `since` on: {UTC hour: {status: runs}}."""
-    rows = (
-        RunHour.objects.filter(hour__gte=hour_of(since))
-        .exclude(status=RETRIED)
-        .values_list("hour", "status")
-        .annotate(runs=Sum("runs"))
-        .order_by()
+    rows = StatusHour.objects.filter(hour__gte=hour_of(since), runs__gt=0).values_list(
+        "hour", "status", "runs"
     )
     by_hour: dict[datetime, Counter] = {}
     for hour, status, runs in rows:
-        if runs:
-            by_hour.setdefault(hour, Counter())[status] += runs
+        by_hour.setdefault(hour, Counter())[status] += runs
     return by_hour
 
 
@@ -49,9 +45,9 @@ def bucket_seconds(bucket: int) -> float:
 
 def duration_buckets(since: datetime | None = None) -> Counter:
     """{bucket: runs} of the finished runs queued from the hour of `since` (all when None)."""
-    rows = DurationHour.objects.all()
-    if since is not None:
-        rows = rows.filter(hour__gte=hour_of(since))
+    if since is None:
+        return Counter(dict(DurationTotal.objects.filter(runs__gt=0).values_list("bucket", "runs")))
+    rows = DurationHour.objects.filter(hour__gte=hour_of(since))
     counts = rows.values_list("bucket").annotate(runs=Sum("runs")).order_by()
     return Counter({bucket: runs for bucket, runs in counts if runs})
 
@@ -74,9 +70,9 @@ def sketched_percentiles(buckets: Counter, shares: tuple[float, ...]) -> list[ti
 
 
 def totals(*keys: str) -> list[tuple]:
-    """All-time sums of runs and seconds by `keys` (fields of RunHour), for counters."""
+    """All-time sums of runs and seconds by `keys` (fields of RunTotal), for counters."""
     return list(
-        RunHour.objects.values_list(*keys)
+        RunTotal.objects.values_list(*keys)
         .annotate(runs=Sum("runs"), seconds=Sum("seconds"))
         .order_by(*keys)
     )

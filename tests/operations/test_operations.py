@@ -98,7 +98,7 @@ def test_metrics_need_the_token_or_an_allowed_address(client, settings, busy):
     count = [s for s in families["ce_run_duration_seconds"].samples if s.name.endswith("_count")]
     assert count[0].value == 2  # the run that ended in error has no duration
     assert families["ce_queue_depth"].samples[0].value == 1
-    assert {s.labels["instance"]: s.value for s in families["ce_in_flight"].samples} == {
+    assert {s.labels["domo_instance"]: s.value for s in families["ce_in_flight"].samples} == {
         "emulator": 1
     }
     ages = {

@@ -175,10 +175,9 @@ def test_prometheus_scrapes_the_runs_by_status_with_the_token(
         tmp_path,
     )
 
-    # Prometheus keeps the target's address as `instance` and renames the console's own
-    # `instance` label to `exported_instance`.
+    # The Domo instance is `domo_instance`; `instance` is the address Prometheus scraped.
     counted = {
-        (s["metric"]["exported_instance"], s["metric"]["status"], s["metric"]["source"]): float(
+        (s["metric"]["domo_instance"], s["metric"]["status"], s["metric"]["source"]): float(
             s["value"][1]
         )
         for s in series
