@@ -284,16 +284,21 @@ def rollups_match_runs() -> bool:
 
 
 def rebuild_rollups() -> None:
-    """The rollups counted again from the runs, as migration 0015 first counted them, then
+    """The rollups counted again from the runs, as migrations 0015 and 0016 first counted
+    them, then
     the statistics and visibility map autovacuum would leave after the fill."""
     from django.db import connection, transaction
 
-    backfill = importlib.import_module("codeengine_ui.runs.migrations.0015_rollups")._backfill
+    hourly = importlib.import_module("codeengine_ui.runs.migrations.0015_rollups")._backfill
+    totals = importlib.import_module("codeengine_ui.runs.migrations.0016_rollup_totals").BACKFILL
     print("Rebuilding the rollups from the runs...", file=sys.stderr)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("TRUNCATE runs_runhour, runs_durationhour")
-        for statement in backfill("postgresql"):
+        cursor.execute(
+            "TRUNCATE runs_runhour, runs_durationhour, runs_runtotal, runs_durationtotal,"
+            " runs_statushour"
+        )
+        for statement in [*hourly("postgresql"), *totals]:
             cursor.execute(statement)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
