@@ -48,6 +48,7 @@ TOKEN = "bench-capacity-token-0123456789abcdef"
 LATENCY_MS = 25
 LATENCY_SAMPLES = 30
 HELD_UNTIL = datetime(2126, 1, 1, tzinfo=UTC)
+BENCH_APPLICATION = "console-benchmark"
 
 
 def postgres_ready() -> bool:
@@ -219,8 +220,8 @@ def worker_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-            " AND backend_type = 'client backend'",
-            [DATABASE],
+            " AND backend_type = 'client backend' AND application_name <> %s",
+            [DATABASE, BENCH_APPLICATION],
         )
         return cursor.fetchone()[0]
 
@@ -294,6 +295,9 @@ def start_stack(database_url: str):
     port = _free_port()
     environment = bench_environment(database_url, port)
     os.environ.update(environment)
+    # This process's own connections (its pool included) are named, so that the figures
+    # count the workers' alone; the workers' environment does not carry the name.
+    os.environ["PGAPPNAME"] = BENCH_APPLICATION
     import django
 
     django.setup()
