@@ -9,7 +9,7 @@ from django.utils import timezone
 from codeengine_ui.domo.client import FunctionExecution
 from codeengine_ui.runs import rollups
 from codeengine_ui.runs.housekeeping import interrupt
-from codeengine_ui.runs.models import Execution, ExecutionStatus, RunHour
+from codeengine_ui.runs.models import Execution, ExecutionStatus, RunHour, StatusHour
 from tests.conftest import stored_run
 
 
@@ -20,7 +20,7 @@ def _by_status() -> Counter:
     return +counts
 
 
-def test_a_run_counts_when_it_ends_moves_when_it_changes_and_goes_when_deleted(
+def test_a_run_counts_when_it_ends_moves_when_it_changes_and_stays_when_pruned(
     greet, developer_token, member
 ):
     run = stored_run(greet, developer_token, member, {"name": "Ada"})
@@ -37,8 +37,20 @@ def test_a_run_counts_when_it_ends_moves_when_it_changes_and_goes_when_deleted(
     stored_run(greet, developer_token, member, {"name": "Bo"}, status=ExecutionStatus.FAILED)
     assert _by_status() == Counter({"SUCCESS": 1, "FAILED": 1})
 
-    Execution.objects.filter(pk=run.pk).delete()
-    assert _by_status() == Counter({"FAILED": 1})
+    Execution.objects.filter(pk=run.pk).delete()  # pruned: still a run that ended
+    assert _by_status() == Counter({"SUCCESS": 1, "FAILED": 1})
+
+
+def test_a_run_moved_to_another_hour_is_counted_there(greet, developer_token, member):
+    run = stored_run(greet, developer_token, member, {"name": "Ada"}, status="SUCCESS")
+    earlier = timezone.now() - timedelta(days=3)
+    Execution.objects.filter(pk=run.pk).update(queued_at=earlier)
+
+    hours = {
+        hour
+        for hour, _status in StatusHour.objects.filter(runs__gt=0).values_list("hour", "status")
+    }
+    assert hours == {rollups.hour_of(earlier)}
 
 
 def test_a_try_sent_back_to_the_queue_counts_as_retried_with_its_429(
