@@ -594,8 +594,9 @@ class CodeEngineClient:
                 raise UnreachableError(
                     f"Could not connect to {host} within {self.connect_timeout:g} seconds."
                 ) from None
+            unit = "second" if limit == 1 else "seconds"
             raise CodeEngineTimeoutError(
-                f"No complete answer from Code Engine within {limit:g} seconds."
+                f"No complete answer from Code Engine within {limit:g} {unit}."
             ) from None
         except httpx.ConnectError as error:
             reason = self._auth.scrub(str(error)) or "connection failed"

@@ -133,7 +133,7 @@ def _gauges(now: readings.Readings):
     alive = GaugeMetricFamily("ce_workers_alive", "Workers whose heartbeat is recent.")
     for worker in now.workers:
         age.add_metric([worker.name], worker.heartbeat_age)
-    alive.add_metric([], sum(worker.alive for worker in now.workers))
+    alive.add_metric([], now.workers_alive)
     yield from (age, alive)
     stalled = GaugeMetricFamily("ce_runs_stalled", "Runs held by workers that stopped beating.")
     stalled.add_metric([], (now.stalled or {}).get("count", 0))

@@ -55,6 +55,10 @@ class Readings:
     max_connections: int | None = None
     pool: dict[str, int] = field(default_factory=dict)  # this process's pool
 
+    @property
+    def workers_alive(self) -> int:
+        return sum(worker.alive for worker in self.workers)
+
 
 def read() -> Readings:
     now = timezone.now()

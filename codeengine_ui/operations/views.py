@@ -44,8 +44,8 @@ def metrics(request) -> HttpResponse:
 
 def _may_scrape(request) -> bool:
     token = settings.METRICS_TOKEN
-    sent = request.headers.get("Authorization", "")
-    if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(sent.encode(), token.encode()):
         return True
     try:
         address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))

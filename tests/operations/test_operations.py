@@ -73,6 +73,7 @@ def test_admins_see_workers_queue_instances_and_stalled_runs(
     page = client.get("/operations/").content.decode()
 
     assert "host:5" in page and "silent: gone?" in page
+    assert '<dt>Workers alive</dt><dd class="stat-value">1</dd>' in page
     assert "1 of 20 (its budget)" in page
     assert f"#{busy.pk}" in page and "stopped beating" in page
     assert ">1</dd>" in page  # one queued
@@ -83,6 +84,12 @@ def test_metrics_need_the_token_or_an_allowed_address(client, settings, busy):
     settings.METRICS_ALLOWED_NETWORKS = []
     assert client.get("/metrics").status_code == 403
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    assert (
+        client.get("/metrics", HTTP_AUTHORIZATION="Token scrape-secret-0123456789").status_code
+        == 403
+    )
+    lower_case = client.get("/metrics", HTTP_AUTHORIZATION="bearer scrape-secret-0123456789")
+    assert lower_case.status_code == 200, "the scheme's case does not matter"
 
     answer = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret-0123456789")
 

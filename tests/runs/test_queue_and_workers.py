@@ -386,6 +386,6 @@ def test_a_functions_time_limit_ends_a_hung_call_and_frees_its_slot(
 
     hung.refresh_from_db()
     assert (hung.status, hung.error_code) == (ExecutionStatus.ERROR, "timeout")
-    assert "within 1 seconds" in hung.error_message
+    assert "within 1 second." in hung.error_message
     assert hung.duration < timedelta(seconds=5)
     assert Execution.objects.get(pk=after.pk).status == ExecutionStatus.SUCCESS
