@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 
 from codeengine_ui.access.roles import Role, role_of
+from codeengine_ui.domo.client import DEFAULT_TIMEOUT_SECONDS
 from codeengine_ui.json_text import indented
 from codeengine_ui.parameters.definitions import DefinitionError, parse_definition_text
 from codeengine_ui.parameters.documents import DocumentFunction, ImportDocument, read_document
@@ -17,6 +18,7 @@ from codeengine_ui.text_lines import ONE_LINE_REFUSAL, not_one_line
 
 from .models import (
     MAX_KEY_INPUTS,
+    MOST_RUNS_AT_ONCE,
     AccessToken,
     Function,
     InputPreset,
@@ -409,7 +411,20 @@ class InstanceForm(forms.ModelForm):
     class Meta:
         model = Instance
         fields = ["name", "display_name", "custom_base_url", "concurrency_budget"]
-        widgets = {"name": forms.TextInput(attrs={"placeholder": "acme", "autocomplete": "off"})}
+        widgets = {
+            "name": forms.TextInput(attrs={"placeholder": "acme", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        at_least_one(self.fields["concurrency_budget"], MOST_RUNS_AT_ONCE)
+
+
+def at_least_one(field: forms.IntegerField, most: int) -> None:
+    """A positive whole number's field drawn with the bounds the model checks (1 to `most`),
+    not the model field's default of 0 and no top."""
+    field.min_value, field.max_value = 1, most
+    field.widget.attrs.update(min=1, max=most)
 
 
 class FunctionSettingsForm(forms.ModelForm):
@@ -448,6 +463,8 @@ class FunctionSettingsForm(forms.ModelForm):
             del self.fields["default_token"]
         if role_of(user) < Role.ADMIN:  # a slot held by a hung call is everyone's concern
             del self.fields["time_limit_seconds"]
+        else:
+            at_least_one(self.fields["time_limit_seconds"], int(DEFAULT_TIMEOUT_SECONDS))
         self.fields["display_name"].widget.attrs["placeholder"] = self.instance.function_name
 
     def clean_version(self):

@@ -80,6 +80,9 @@ class PathSegmentValidator:
         return isinstance(other, PathSegmentValidator) and other.what == self.what
 
 
+MOST_RUNS_AT_ONCE = 100_000  # an instance's budget, at the most
+
+
 class Instance(models.Model):
     name = models.CharField(
         "subdomain",
@@ -100,7 +103,7 @@ class Instance(models.Model):
         "runs at once",
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(100_000)],
+        validators=[MinValueValidator(1), MaxValueValidator(MOST_RUNS_AT_ONCE)],
         help_text="The most runs on this instance in flight at once, across every worker. "
         "Domo does not document its rate limits: lower this if the instance answers 429. "
         "Empty: no limit.",

@@ -109,3 +109,12 @@ def test_only_an_admin_sets_a_functions_time_limit(client, member_client, admin_
     )
     greet.refresh_from_db()
     assert greet.time_limit_seconds == 20
+
+
+def test_the_limit_fields_draw_the_bounds_the_server_checks(client, admin_user, greet, instance):
+    client.force_login(admin_user)
+    settings_page = client.get(f"/functions/{greet.pk}/edit/").content.decode()
+    instance_page = client.get(f"/instances/{instance.pk}/").content.decode()
+
+    assert 'name="time_limit_seconds" min="1" max="330"' in settings_page
+    assert 'name="concurrency_budget" min="1" max="100000"' in instance_page
