@@ -1,6 +1,6 @@
 """Test settings: the project's settings with test-only values.
 
-Values that child processes (a real `db_worker` in a test) must share are put in the
+Values that child processes (a real worker or web server in a test) must share are put in the
 environment once, so every process of a test session agrees on them.
 """
 

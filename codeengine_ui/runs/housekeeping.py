@@ -27,7 +27,7 @@ from .models import (
     story_line,
 )
 from .names import refresh_directory_names
-from .queue import in_database_queue
+from .queue import in_database_queue, requeue
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def settle_dead_workers(*, batch: int = SETTLE_BATCH) -> int:
         never_sent = [run for run in held if run.call_sent_at is None]
         count = interrupt(sent, INTERRUPTED_MESSAGE, DIED_AFTER_SENDING)
         for run in never_sent:
-            _back_to_the_queue(run)
+            requeue(run, run.worker_id, DIED_BEFORE_SENDING)
         if len(held) < batch:  # all they held is settled
             if in_database_queue():
                 _end_tasks_of(set(dead))
@@ -94,16 +94,6 @@ DIED_BEFORE_SENDING = (
     "Its worker stopped (crashed or killed) before sending the request, so Code Engine never "
     "ran it: back in the queue for another worker."
 )
-
-
-def _back_to_the_queue(run: Execution) -> None:
-    Execution.objects.filter(pk=run.pk, status__in=IN_PROGRESS_STATUSES).update(
-        status=ExecutionStatus.QUEUED,
-        started_at=None,
-        worker_id="",
-        call_sent_at=None,
-        story=[*run.story, story_line(DIED_BEFORE_SENDING)],
-    )
 
 
 class WorkerDied(Exception):

@@ -12,9 +12,9 @@ behind at most one run of each other submitter, however many those have queued.
 
 Room: no one submitter takes the last `RUN_WORKER_INTERACTIVE_RESERVE` slots of a worker,
 and no batch the last half of those, so someone else's run, and an interactive one above
-all, finds a slot at once; an instance with a
-budget has at most that many runs in flight across every worker; an instance that answered
-429 gets no new call from any worker until its Retry-After. On PostgreSQL the claims of all
+all, finds a slot at once; an instance with a budget has at most that many runs in flight
+across every worker; an instance that answered 429 gets no new call from any worker until
+its Retry-After. On PostgreSQL the claims of all
 workers take turns (an advisory lock for the claim's transaction) so budgets hold exactly;
 on SQLite a write transaction does the same.
 """
@@ -32,7 +32,7 @@ from django_tasks_db.backend import DatabaseBackend
 from codeengine_ui.catalog.models import Instance
 
 from .liveness import LOCK_CLASS
-from .models import Execution, ExecutionStatus, RunSource
+from .models import Execution, ExecutionStatus, RunSource, story_line
 
 CLAIM_KEY = 1  # the advisory lock (LOCK_CLASS, CLAIM_KEY) of a claim's transaction
 BATCH_PRIORITY = RunSource.BATCH.priority
@@ -209,11 +209,15 @@ def _choose(candidates: list[_Candidate], room: Room, instances: _InstanceRoom) 
     return chosen
 
 
-def requeue(execution: Execution, worker_id: str) -> None:
-    """A claimed run whose call had not begun goes back to its place in the queue."""
+def requeue(execution: Execution, worker_id: str, story: str = "") -> None:
+    """A claimed run whose request was never sent goes back to its place in the queue (with
+    a line of its story, when given), unless another worker holds it or it ended."""
+    fields = {"status": ExecutionStatus.QUEUED, "started_at": None, "worker_id": ""}
+    if story:
+        fields["story"] = [*execution.story, story_line(story)]
     Execution.objects.filter(
         pk=execution.pk, status=ExecutionStatus.RUNNING, worker_id=worker_id
-    ).update(status=ExecutionStatus.QUEUED, started_at=None, worker_id="", call_sent_at=None)
+    ).update(**fields, call_sent_at=None)
 
 
 def hold_back_instance(instance_id: int | None, until: datetime) -> None:

@@ -1,4 +1,4 @@
-"""A worker for django-tasks-db's queue that keeps hundreds of runs in flight in one process.
+"""The run worker: it keeps hundreds of runs in flight in one process.
 
 A run mostly waits on Code Engine, up to five minutes. Here it waits as a coroutine on one
 event loop: a run in flight holds neither a thread nor a database connection, and its call
@@ -6,11 +6,12 @@ goes through one shared, kept-alive HTTPS client. Everything that touches the da
 (claiming, starting a run, storing its outcome, the heartbeat) runs on a small pool of
 threads, each with its own connection: `db_connections` of them whatever the concurrency.
 
-The worker claims tasks from the same table with the same locking as django-tasks-db's
-`db_worker` (so both can serve one queue), many at a time, highest priority first. It
-writes a heartbeat that /health/ reads and marks the runs of workers that died. Stopping it
-stops the claiming and waits for the runs in flight, up to a grace period; runs it had
-claimed but not started go back to the queue at once.
+The worker claims runs from the runs table (queue.py: fairly, within each instance's
+budget), many at a time, and the other tasks from django-tasks-db's table with the same
+locking as its `db_worker`. It writes a heartbeat that /health/ reads, holds its liveness
+lock (liveness.py) and settles the runs of workers that died. Stopping it stops the
+claiming and waits for the runs in flight, up to a grace period; runs whose request was not
+being sent go back to the queue at once.
 """
 
 import asyncio
