@@ -1,6 +1,6 @@
 """Runs through the API: submit (one, or a batch), read, wait for, run again; the history
-with the page's filters; exports. Runs are started by `runs.services.start_run`, the one
-way in, with the same checks as the form."""
+with the page's filters; exports. Runs are started by `runs.services` (`start_run`, and
+`new_runs` for a batch), the one way in, with the same checks as the form."""
 
 import time
 import uuid
@@ -14,7 +14,6 @@ from codeengine_ui.catalog.models import AccessToken, Function, UsableTokens
 from codeengine_ui.catalog.tokens import run_refusal
 from codeengine_ui.error_codes import ErrorCode, next_step_for
 from codeengine_ui.keyset import newest_first
-from codeengine_ui.parameters.types import inputs_problems
 from codeengine_ui.runs import history
 from codeengine_ui.runs.forms import HistoryFilterForm
 from codeengine_ui.runs.live import wait_for_news
@@ -26,7 +25,13 @@ from codeengine_ui.runs.models import (
     RunSource,
 )
 from codeengine_ui.runs.names import names_as_text, names_for
-from codeengine_ui.runs.services import InputsDoNotFit, RunNotAllowed, start_run
+from codeengine_ui.runs.services import (
+    InputsDoNotFit,
+    RunNotAllowed,
+    new_runs,
+    queue_runs,
+    start_run,
+)
 
 from .functions import function_named, inputs_problem
 from .limits import ask_again_later, room_for_runs, waiting
@@ -359,33 +364,27 @@ def submit_batch(request, body: BatchIn):
         )
     function = function_named(str(body.function), request.user)
     token = _token(request, function, body.token)
-    problems = [
-        (f"[{index}].{path}", message)
-        for index, inputs in enumerate(body.inputs)
-        for path, message in inputs_problems(function.parameters, inputs)
-    ]
-    if problems:
-        raise inputs_problem(problems)
     batch_id = uuid.uuid4()
     version = (body.version or "").strip() or None
     try:
-        with room_for_runs(request, len(body.inputs)):
-            ids = [
-                start_run(
-                    function,
-                    inputs,
-                    token,
-                    request.user,
-                    RunSource.BATCH,
-                    version=version,
-                    get_logs=body.get_logs,
-                    api_key=request.api_key,
-                    batch_id=batch_id,
-                ).pk
-                for inputs in body.inputs
-            ]
+        executions = new_runs(
+            function,
+            body.inputs,
+            token,
+            request.user,
+            RunSource.BATCH,
+            version=version,
+            get_logs=body.get_logs,
+            api_key=request.api_key,
+            batch_id=batch_id,
+        )
+    except InputsDoNotFit as misfit:
+        raise inputs_problem(misfit.problems) from None
     except RunNotAllowed as refusal:
         raise _refused(refusal) from None
+    with room_for_runs(request, len(executions)):
+        queue_runs(executions)
+    ids = [execution.pk for execution in executions]
     return Status(
         201, {"batch_id": str(batch_id), "runs": ids, "url": f"/executions/?batch={batch_id}"}
     )

@@ -57,6 +57,17 @@ def enqueue(execution: Execution) -> None:
     )
 
 
+def place(executions: list[Execution]) -> None:
+    """Give new runs, not yet stored, their places in the queue: a submitter's runs take
+    turns one after another, so a batch asks the queue only once per submitter."""
+    turns: dict[tuple, int] = {}
+    for execution in executions:
+        execution.queue_priority = RunSource(execution.source).priority
+        key = (execution.queue_priority, submitter_of(execution))
+        turns[key] = turns[key] + 1 if key in turns else next_turn(execution)
+        execution.queue_turn = turns[key]
+
+
 def next_turn(execution: Execution) -> int:
     """The turn after the submitter's last one, and not before the head of the queue."""
     queued = Execution.objects.filter(

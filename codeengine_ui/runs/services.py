@@ -1,5 +1,5 @@
-"""Starting a run: the one way in, for the run form, Run again, the demo history and (to
-come) the API, batches and suites.
+"""Starting a run: the one way in, for the run form, Run again, the demo history, the API
+and suites; `new_runs` and `queue_runs` do the same for a batch, in a few statements.
 
 `start_run` checks that the user may run functions and may use the token now, checks the
 inputs against the function's definition with the same rules as the form, and queues the
@@ -20,7 +20,7 @@ from codeengine_ui.error_codes import ErrorCode
 from codeengine_ui.parameters.types import inputs_problems
 
 from .models import Execution, RunSource
-from .tasks import queue_task
+from .tasks import queue_task, store_and_queue
 
 
 class RunRefused(Exception):
@@ -61,13 +61,7 @@ def start_run(
     as `user`, with `token`. A repeated idempotency key gives the run made the first time.
     With `queue=False` the run is stored as queued for the caller to run itself (the
     demo's history, run in-process)."""
-    if role_of(user) < Role.MEMBER:
-        raise RunNotAllowed("Running functions needs the member role.", ErrorCode.ROLE_REVOKED)
-    if token.instance_id != function.instance_id:
-        raise RunNotAllowed("This token belongs to another instance than the function.")
-    refusal = run_refusal(token, user)
-    if refusal is not None:
-        raise RunNotAllowed(refusal.message, refusal.code)
+    _check_may_run(function, token, user)
     problems = inputs_problems(function.parameters, inputs)
     if problems:
         raise InputsDoNotFit(problems)
@@ -81,10 +75,69 @@ def start_run(
         version=version,
         source=source,
     )
+    _attribute(execution, api_key, batch_id)
+    return _store_and_queue(execution, queue=queue)
+
+
+def new_runs(
+    function: Function,
+    inputs_list: list[dict[str, Any]],
+    token: AccessToken,
+    user,
+    source: RunSource,
+    *,
+    version: str | None = None,
+    get_logs: bool = True,
+    api_key=None,
+    batch_id: uuid.UUID | None = None,
+) -> list[Execution]:
+    """One run of `function` per set of inputs, checked as `start_run` checks, not yet
+    stored (`queue_runs` stores them): inputs that do not fit refuse them all, each
+    problem's path led by its set's index."""
+    _check_may_run(function, token, user)
+    problems = [
+        (f"[{index}].{path}", message)
+        for index, inputs in enumerate(inputs_list)
+        for path, message in inputs_problems(function.parameters, inputs)
+    ]
+    if problems:
+        raise InputsDoNotFit(problems)
+    executions = []
+    for inputs in inputs_list:
+        execution = Execution.for_run(
+            function=function,
+            token=token,
+            input_variables=inputs,
+            get_logs=get_logs,
+            user=user,
+            version=version,
+            source=source,
+        )
+        _attribute(execution, api_key, batch_id)
+        executions.append(execution)
+    return executions
+
+
+def queue_runs(executions: list[Execution]) -> None:
+    """Store and queue `new_runs`' runs, all in one transaction."""
+    with transaction.atomic():
+        store_and_queue(executions)
+
+
+def _check_may_run(function: Function, token: AccessToken, user) -> None:
+    if role_of(user) < Role.MEMBER:
+        raise RunNotAllowed("Running functions needs the member role.", ErrorCode.ROLE_REVOKED)
+    if token.instance_id != function.instance_id:
+        raise RunNotAllowed("This token belongs to another instance than the function.")
+    refusal = run_refusal(token, user)
+    if refusal is not None:
+        raise RunNotAllowed(refusal.message, refusal.code)
+
+
+def _attribute(execution: Execution, api_key, batch_id: uuid.UUID | None) -> None:
     if api_key is not None:
         execution.api_key, execution.api_key_name = api_key, api_key.name
     execution.batch_id = batch_id
-    return _store_and_queue(execution, queue=queue)
 
 
 def _store_and_queue(execution: Execution, *, queue: bool) -> Execution:

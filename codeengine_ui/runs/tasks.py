@@ -22,7 +22,7 @@ from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import ErrorCode
 
 from .models import Execution, RunSource
-from .queue import enqueue, hold_back_instance, in_database_queue
+from .queue import enqueue, hold_back_instance, in_database_queue, place
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +45,36 @@ def queue_task(execution: Execution, *, run_after=None) -> None:
     if in_database_queue():
         enqueue(execution)
     else:
-        options = {"priority": RunSource(execution.source).priority}
-        if run_after is not None:
-            options["run_after"] = run_after
-        task_result = run_execution.using(**options).enqueue(execution.pk)
-        Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
-        execution.task_id = task_result.id
+        _queue_as_task(execution, run_after)
+    _wake_workers()
+
+
+def _queue_as_task(execution: Execution, run_after=None) -> None:
+    options = {"priority": RunSource(execution.source).priority}
+    if run_after is not None:
+        options["run_after"] = run_after
+    task_result = run_execution.using(**options).enqueue(execution.pk)
+    Execution.objects.filter(pk=execution.pk).update(task_id=task_result.id)
+    execution.task_id = task_result.id
+
+
+def _wake_workers() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"NOTIFY {RUN_QUEUED_CHANNEL}")  # delivered on commit
+
+
+def store_and_queue(executions: list[Execution]) -> None:
+    """Store new runs and queue them (inside the caller's transaction): in a few
+    statements however many there are, and one wake-up for the workers."""
+    if in_database_queue():
+        place(executions)
+        Execution.objects.bulk_create(executions)
+    else:
+        Execution.objects.bulk_create(executions)
+        for execution in executions:
+            _queue_as_task(execution)
+    _wake_workers()
 
 
 @task(takes_context=True)

@@ -211,9 +211,11 @@ class RunWorker:
                 self._run_ended.clear()
                 await self._until(self._run_ended, self._stopping)
                 continue
-            if work_likely and free < CLAIM_BATCH and self._runs:
+            if free < CLAIM_BATCH and self._runs:
                 # Short runs free their slots one by one: gather a few before claiming, so
-                # that a claim (a transaction) starts a batch rather than one run.
+                # that a claim (a transaction) starts a batch rather than one run. Above
+                # all when the last claim was short: one slot freed is seldom the room
+                # its runs lacked (the reserve, a share, a budget).
                 await self._sleep(CLAIM_GATHER_SECONDS)
             room = Room.of_worker(
                 self.concurrency,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from codeengine_ui.domo.errors import RateLimitedError
 from codeengine_ui.runs import queue
 from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource
-from codeengine_ui.runs.services import start_run
+from codeengine_ui.runs.services import new_runs, queue_runs, start_run
 from codeengine_ui.runs.tasks import finish_call
 from tests.conftest import user_with_role
 
@@ -47,6 +47,25 @@ def test_another_persons_run_is_claimed_next_whatever_one_person_queued(
     assert {run.pk for run in first} == {crowd[0].pk, crowd[1].pk}
     assert late.pk in [run.pk for run in claimed], "not behind the 28 still queued"
     assert {run.status for run in claimed} == {ExecutionStatus.RUNNING}
+
+
+def test_a_batch_is_queued_in_a_few_statements_and_still_takes_fair_turns(
+    database_queue, greet, developer_token, member, other, django_assert_max_num_queries
+):
+    batch = new_runs(
+        greet, [{"name": f"a-{n}"} for n in range(200)], developer_token, member, RunSource.BATCH
+    )
+    with django_assert_max_num_queries(10):  # not a few per run
+        queue_runs(batch)
+    late = new_runs(greet, [{"name": "b"}], developer_token, other, RunSource.BATCH)
+    queue_runs(late)
+
+    assert [run.queue_turn for run in batch] == list(range(200))
+    stored = Execution.objects.filter(pk__in=[run.pk for run in batch]).order_by("pk")
+    assert [run.queue_turn for run in stored] == list(range(200))
+    assert {run.status for run in stored} == {ExecutionStatus.QUEUED}
+    claimed = queue.claim("w", _room(free=2))
+    assert {run.pk for run in claimed} == {batch[0].pk, late[0].pk}, "not behind 199 more"
 
 
 def test_interactive_runs_go_before_batches_and_batches_leave_the_reserve(
