@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from codeengine_ui.access.addresses import client_address
 from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 
@@ -47,8 +48,8 @@ def _may_scrape(request) -> bool:
     scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
     if token and scheme.lower() == "bearer" and hmac.compare_digest(sent.encode(), token.encode()):
         return True
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    try:  # behind reverse proxies, the client they name (TRUSTED_PROXY_COUNT), not them
+        address = ipaddress.ip_address(client_address(request) or "")
     except ValueError:
         return False
     return any(address in network for network in settings.METRICS_ALLOWED_NETWORKS)

@@ -32,7 +32,7 @@ from django_tasks_db.backend import DatabaseBackend
 from codeengine_ui.catalog.models import Instance
 
 from .liveness import LOCK_CLASS
-from .models import Execution, ExecutionStatus, RunSource, story_line
+from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat, story_line
 
 CLAIM_KEY = 1  # the advisory lock (LOCK_CLASS, CLAIM_KEY) of a claim's transaction
 BATCH_PRIORITY = RunSource.BATCH.priority
@@ -218,6 +218,54 @@ def _choose(candidates: list[_Candidate], room: Room, instances: _InstanceRoom) 
         held[submitter] += 1
         chosen.append(candidate.id)
     return chosen
+
+
+def why_waiting(execution: Execution) -> str:
+    """Why a queued run has not started yet, in a sentence ("" for a run not waiting in
+    the database queue, or waiting to be tried again, which says so itself)."""
+    if execution.status != ExecutionStatus.QUEUED or execution.retry_at is not None:
+        return ""
+    if not in_database_queue() or execution.queue_turn is None:
+        return ""
+    now = timezone.now()
+    instance = execution.instance
+    name = execution.instance_name or "The instance"
+    if instance is not None and instance.backoff_until and instance.backoff_until > now:
+        return (
+            f"{name} answered that it is busy (429): no worker calls it before "
+            f"{timezone.localtime(instance.backoff_until):%H:%M:%S}, then this run starts."
+        )
+    if instance is not None and instance.concurrency_budget is not None:
+        running = Execution.objects.filter(
+            status=ExecutionStatus.RUNNING, instance=instance
+        ).count()
+        if running >= instance.concurrency_budget:
+            budget = instance.concurrency_budget
+            return (
+                f"{name} allows {budget:,} run{'s' if budget != 1 else ''} at once and "
+                f"{'all are' if budget != 1 else 'it is'} in use: this run starts when "
+                f"{'one of them' if budget != 1 else 'that one'} ends."
+            )
+    if not WorkerHeartbeat.live().exists():
+        return "No worker is running: this run starts when one does."
+    ahead = (
+        runs_ready(now)
+        .filter(
+            Q(queue_priority__gt=execution.queue_priority)
+            | Q(queue_priority=execution.queue_priority, queue_turn__lt=execution.queue_turn)
+            | Q(
+                queue_priority=execution.queue_priority,
+                queue_turn=execution.queue_turn,
+                pk__lt=execution.pk,
+            )
+        )
+        .count()
+    )
+    if ahead == 1:
+        return "Waiting for a worker: 1 queued run goes before it."
+    if ahead:
+        return f"Waiting for a worker: {ahead:,} queued runs go before it."
+    return ""
 
 
 def requeue(execution: Execution, worker_id: str, story: str = "") -> None:

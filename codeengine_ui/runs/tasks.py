@@ -194,7 +194,14 @@ def finish_call(
                 http_status=error.http_status,
             )
     elif isinstance(error, CodeEngineError):
-        execution.record_error(str(error), code=error.code, http_status=error.http_status)
+        message = str(error)
+        if error.code == ErrorCode.TIMEOUT and time_limit(execution):
+            message += (
+                f" That is the time limit an admin set for this function"
+                f" ({time_limit(execution):,} s); Code Engine may still finish the run,"
+                " and its answer is not kept."
+            )
+        execution.record_error(message, code=error.code, http_status=error.http_status)
     elif isinstance(error, TokenDecryptionError):
         execution.record_error(str(error), code=error.code)
     else:

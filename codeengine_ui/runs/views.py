@@ -43,7 +43,7 @@ from codeengine_ui.parameters.editor import EDITOR_ACTION, InputsEditor
 from codeengine_ui.request_values import row_id
 from codeengine_ui.text_lines import ONE_LINE_REFUSAL, not_one_line
 
-from . import history
+from . import history, queue
 from .comparison import json_differences
 from .explanations import input_problems, result_type_failure
 from .forms import HistoryFilterForm, RunOptionsForm
@@ -53,6 +53,7 @@ from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from .names import input_names, name_now, names_for
 from .services import InputsDoNotFit, RunNotAllowed, start_run
 from .snippets import curl_snippet, httpx_snippet
+from .tasks import time_limit
 
 # Above this size a result is shown as text, not as a tree; above the next it is cut.
 RESULT_TREE_LIMIT = 256 * 1024
@@ -427,14 +428,28 @@ def _run_state(execution_id: int) -> str:
 
 
 def _live_context(execution: Execution, *, at_once: bool = True) -> dict:
+    own_limit = time_limit(execution)
+    limit = own_limit or FUNCTION_TIME_LIMIT_SECONDS
     context = {
         "execution": execution,
-        "limit_seconds": FUNCTION_TIME_LIMIT_SECONDS,
-        "limit_minutes": FUNCTION_TIME_LIMIT_SECONDS // 60,
+        "waiting_because": queue.why_waiting(execution),
+        "limit_seconds": limit,
+        "limit_name": (
+            f"this function's {_limit_words(limit)} time limit"
+            if own_limit
+            else f"Code Engine's {_limit_words(limit)} limit"
+        ),
         "live_delay": 0 if at_once else 1,
     }
     context.update(_outcome_context(execution))
     return context
+
+
+def _limit_words(seconds: int) -> str:
+    """ "5-minute", "90-second": as a limit is named before a noun."""
+    if seconds >= 120 and seconds % 60 == 0:
+        return f"{seconds // 60:,}-minute"
+    return f"{seconds:,}-second"
 
 
 @role_required(Role.MEMBER)

@@ -120,3 +120,16 @@ def test_metrics_answer_an_allowed_address_without_a_token(client, settings, bus
     settings.METRICS_ALLOWED_NETWORKS = [__import__("ipaddress").ip_network("127.0.0.0/8")]
     assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 403
+
+
+def test_behind_a_reverse_proxy_metrics_judge_the_client_it_names(client, settings, busy):
+    settings.METRICS_TOKEN = ""
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.METRICS_ALLOWED_NETWORKS = [__import__("ipaddress").ip_network("10.0.0.0/24")]
+    # Every request comes from the proxy on this machine; the scraper is the one it names.
+    proxied = {"REMOTE_ADDR": "127.0.0.1"}
+    scraper = client.get("/metrics", HTTP_X_FORWARDED_FOR="10.0.0.9", **proxied)
+    outsider = client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.5", **proxied)
+    forged = client.get("/metrics", HTTP_X_FORWARDED_FOR="10.0.0.9, 203.0.113.5", **proxied)
+
+    assert (scraper.status_code, outsider.status_code, forged.status_code) == (200, 403, 403)

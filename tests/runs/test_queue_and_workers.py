@@ -373,19 +373,27 @@ def test_a_run_from_the_form_is_claimed_before_a_waiting_batch(
 
 
 def test_a_functions_time_limit_ends_a_hung_call_and_frees_its_slot(
-    running_worker, instance, developer_token, member, emulator
+    running_worker, instance, developer_token, member, emulator, member_client
 ):
     sleeper = save_demo_function(instance, developer_token, "sleepFor")
     sleeper.time_limit_seconds = 1
     sleeper.save()
     hung = _submit(sleeper, developer_token, member, {"seconds": 20})
     after = _submit(sleeper, developer_token, member, {"seconds": 0.1})
+    queued_page = member_client.get(f"/executions/{after.pk}/").content.decode()
 
     running_worker(concurrency=1)
+    while Execution.objects.get(pk=hung.pk).status == ExecutionStatus.QUEUED:
+        time.sleep(0.05)
+    running_page = member_client.get(f"/executions/{hung.pk}/").content.decode()
     _wait_until_finished([hung, after], timeout=10)
 
+    assert "No worker is running: this run starts when one does." in queued_page
+    assert "of this function&#x27;s 1-second time limit" in running_page
     hung.refresh_from_db()
     assert (hung.status, hung.error_code) == (ExecutionStatus.ERROR, "timeout")
     assert "within 1 second." in hung.error_message
+    assert "the time limit an admin set for this function (1 s)" in hung.error_message
+    assert "Code Engine may still finish the run" in hung.error_message
     assert hung.duration < timedelta(seconds=5)
     assert Execution.objects.get(pk=after.pk).status == ExecutionStatus.SUCCESS

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from codeengine_ui.domo.errors import RateLimitedError
 from codeengine_ui.runs import queue
-from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource
+from codeengine_ui.runs.models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat
 from codeengine_ui.runs.services import new_runs, queue_runs, start_run
 from codeengine_ui.runs.tasks import finish_call
 from tests.conftest import user_with_role
@@ -116,3 +116,31 @@ def test_a_429_holds_back_every_workers_calls_to_that_instance(
     instance.backoff_until = timezone.now() - timedelta(seconds=1)
     instance.save()
     assert {run.pk for run in queue.claim("w", _room())} == {runs[1].pk, runs[2].pk}
+
+
+def test_a_queued_run_says_what_it_waits_for(
+    database_queue, greet, developer_token, member, other, instance, member_client
+):
+    now = timezone.now()
+    WorkerHeartbeat.objects.create(
+        worker_id="w", hostname="here", pid=1, concurrency=8, started_at=now, last_seen_at=now
+    )
+    instance.concurrency_budget = 1
+    instance.save()
+    _first, second = _queue(greet, developer_token, member, 2)
+    later = _queue(greet, developer_token, other, 1)[0]
+
+    def explained(run):
+        return member_client.get(f"/executions/{run.pk}/").content.decode()
+
+    # The other person's run takes its turn beside the first, before the second.
+    assert "Waiting for a worker: 1 queued run goes before it." in explained(later)
+    assert "Waiting for a worker: 2 queued runs go before it." in explained(second)
+    queue.claim("w", _room())
+    assert (
+        "allows 1 run at once and it is in use: this run starts when that one ends."
+        in explained(second)
+    )
+    instance.backoff_until = timezone.now() + timedelta(minutes=2)
+    instance.save()
+    assert "answered that it is busy (429): no worker calls it before" in explained(second)
