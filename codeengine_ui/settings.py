@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "codeengine_ui.dashboard",
     "codeengine_ui.operations",
     "codeengine_ui.api",
+    "codeengine_ui.agents",
+    "oauth2_provider",
     "ninja",  # its Swagger UI is served from our static files, not a CDN
 ]
 # The emulator and demo data: on with DEBUG (make run) and in the
@@ -480,4 +482,17 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
+}
+
+# AI agents over MCP (/mcp/): OAuth 2.1 for assistants that connect (authorization code
+# with PKCE only, public clients registering themselves), or an API key.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "ALLOWED_GRANT_TYPES": ["authorization_code", "refresh_token"],
+    "SCOPES": {"tools": "List and run the functions you may run, as AI tools"},
+    "DEFAULT_SCOPES": ["tools"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("MCP_ACCESS_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("MCP_REFRESH_TOKEN_SECONDS", default=30 * 86400),
+    "ROTATE_REFRESH_TOKEN": True,
 }

@@ -34,6 +34,7 @@ LAYERS = [
     {"suites"},  # test cases, their expectations, suites and suite runs
     {"dashboard", "operations"},  # overviews: the team's runs; the workers and the queue
     {"api"},  # the JSON API: the same runs and history, for scripts and the command line
+    {"agents"},  # the MCP gateway: saved functions as tools for AI agents, OAuth for them
     {"demo"},  # emulator and demo data: the product never imports it
 ]
 WIRING = {"settings", "urls", "wsgi", "asgi", "gunicorn_logging", "__init__"}

@@ -98,6 +98,9 @@ _LABELS = {
     "older_than_days": "Older than",
     "output": "Output",
     "owner": "Owner",
+    "client": "Client",
+    "api_key": "API key",
+    "tools": "Functions as tools",
     "package_id": "Package",
     "parameters": "Inputs",
     "provider": "Provider",
@@ -175,7 +178,8 @@ def detail_lines(event: AuditEvent, names: dict | None = None) -> list[DetailLin
 # The order details are read in, whatever order the database gives the keys back in
 # (PostgreSQL's jsonb sorts them); keys not named here follow, alphabetically.
 _READING_ORDER = (
-    "change", "acted_as", "provider", "subject", "emails", "error", "exception", "why",
+    "change", "acted_as", "client", "api_key", "tools", "provider", "subject", "emails",
+    "error", "exception", "why",
     "name", "username", "instance", "package_id", "version", "function_name", "function",
     "display_name", "app_alias", "default_token", "key_inputs", "parameters", "inputs",
     "output", "expectations", "snapshot", "ignored_paths", "schedule", "every_minutes",

@@ -57,6 +57,9 @@ class AuditAction(models.TextChoices):
     SUITE_DELETED = "suite_deleted", "Suite deleted"
     MONITOR_CHANGED = "monitor_changed", "Monitor changed"
     NOTIFICATION_FAILED = "notification_failed", "Notification not sent"
+    AI_CLIENT_CONNECTED = "ai_client_connected", "AI client connected"
+    AI_CLIENT_REVOKED = "ai_client_revoked", "AI client revoked"
+    AI_TOOLS_LIMITED = "ai_tools_limited", "AI tools a key or client may use changed"
 
 
 class AuditEvent(models.Model):
@@ -133,6 +136,7 @@ class UserPreferences(models.Model):
 class ApiKeyScope(models.TextChoices):
     READ = "read", "Read only"
     RUN = "run", "Read and write: run, save presets"
+    TOOLS = "tools", "AI tools: list and run functions over MCP"
 
 
 class ApiKeyQuerySet(models.QuerySet):
@@ -238,6 +242,15 @@ class ApiKey(models.Model):
     @property
     def may_write(self) -> bool:
         return self.scope == ApiKeyScope.RUN
+
+    @property
+    def for_api(self) -> bool:
+        """Whether the JSON API takes it: an AI tools key serves only at /mcp/."""
+        return self.scope != ApiKeyScope.TOOLS
+
+    @property
+    def may_run_tools(self) -> bool:
+        return self.scope in (ApiKeyScope.RUN, ApiKeyScope.TOOLS)
 
 
 def _digest(text: str) -> str:

@@ -50,6 +50,13 @@ class ApiKeyAuth(HttpBearer):
                 "This API key is unknown, revoked or expired: create a new one on your "
                 "profile page.",
             )
+        if not api_key.for_api:
+            raise Problem(
+                403,
+                "key_for_ai_tools",
+                "This API key is for AI tools: an assistant uses it at /mcp/. Create a key "
+                "for the API on your profile page.",
+            )
         count_request(api_key)
         request.user = api_key.user
         request.api_key = api_key

@@ -111,6 +111,7 @@ class RunSource(models.TextChoices):
     SUITE = "suite", "Suite"
     DEMO = "demo", "Demo history"
     BATCH = "batch", "Batch"
+    AGENT = "agent", "AI agent"
 
     @property
     def priority(self) -> int:
@@ -174,6 +175,10 @@ class Execution(models.Model):
         related_name="+",
     )
     api_key_name = models.CharField("API key", max_length=100, blank=True)
+    # Runs an AI agent started through /mcp/: the client it named itself (its clientInfo),
+    # and the connected client it signed in as, when it used OAuth rather than a key.
+    agent_client = models.CharField("AI client", max_length=200, blank=True)
+    oauth_client_name = models.CharField("Connected client", max_length=200, blank=True)
     # The runs of one batch submitted through the API share its id.
     batch_id = models.UUIDField(null=True, blank=True, db_index=True)
 

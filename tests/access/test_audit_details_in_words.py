@@ -97,6 +97,18 @@ RECORDED = {
     AuditAction.API_KEY_CREATED: ({"scope": "read"}, ["Scope: Read only"]),
     AuditAction.API_KEY_FIRST_USED: ({}, []),
     AuditAction.API_KEY_REVOKED: ({"owner": "ada"}, ["Owner: ada"]),
+    AuditAction.AI_CLIENT_CONNECTED: (
+        {"client": "Claude", "tools": ["Greet someone"]},
+        ["Client: Claude", "Functions as tools: Greet someone"],
+    ),
+    AuditAction.AI_CLIENT_REVOKED: (
+        {"client": "Claude", "owner": "ada"},
+        ["Client: Claude", "Owner: ada"],
+    ),
+    AuditAction.AI_TOOLS_LIMITED: (
+        {"api_key": "CI agent", "tools": "all the functions the person may run"},
+        ["API key: CI agent", "Functions as tools: all the functions the person may run"],
+    ),
     AuditAction.SIGN_IN_FAILED: (
         {"provider": "Okta", "error": "unknown", "exception": "OAuth2Error"},
         ["Provider: Okta", "Error: unknown", "Exception: OAuth2Error"],

@@ -1,0 +1,47 @@
+"""Which functions an AI agent may use as tools, when its key or connected client was
+limited to some; with no limit it may use every function its person may run."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ToolLimit(models.Model):
+    """The functions an API key, or one person's grant to a connected OAuth client, may
+    use as tools. The person's own right to run each function is checked at every call:
+    a limit only ever narrows it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    api_key = models.OneToOneField(
+        "access.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tool_limit",
+    )
+    oauth_application = models.ForeignKey(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    functions = models.ManyToManyField("catalog.Function", related_name="+", blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(api_key__isnull=False)
+                ^ models.Q(oauth_application__isnull=False),
+                name="tool_limit_of_a_key_or_a_client",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "oauth_application"],
+                condition=models.Q(oauth_application__isnull=False),
+                name="tool_limit_once_per_client_and_user",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        holder = self.api_key or self.oauth_application
+        return f"Tools of {holder} for {self.user}"
