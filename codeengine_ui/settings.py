@@ -496,3 +496,6 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("MCP_REFRESH_TOKEN_SECONDS", default=30 * 86400),
     "ROTATE_REFRESH_TOKEN": True,
 }
+# How long a tool call waits for its run before answering with the run's id (get_run
+# follows it), in seconds.
+MCP_WAIT_SECONDS = max(0, min(env.int("MCP_WAIT_SECONDS", default=30), 60))

@@ -70,6 +70,8 @@ class RunOut(Schema):
     version: str
     source: str
     api_key: str
+    ai_client: str = Field("", description="The name an AI agent's client gave itself.")
+    connected_client: str = Field("", description="The OAuth client an AI agent used.")
     batch_id: str | None
     requested_by: str | None
     queued_at: str
@@ -121,6 +123,8 @@ def run_record(execution: Execution, names: dict) -> dict:
         "version": execution.version,
         "source": execution.source,
         "api_key": execution.api_key_name,
+        "ai_client": execution.agent_client,
+        "connected_client": execution.oauth_client_name,
         "batch_id": str(execution.batch_id) if execution.batch_id else None,
         "requested_by": execution.requested_by.get_username() if execution.requested_by else None,
         "queued_at": execution.queued_at.isoformat(),

@@ -83,10 +83,10 @@ class DemoStack:
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{self.base_url}/")
 
-    def api_key(self, name: str) -> str:
+    def api_key(self, name: str, scope: str = "run") -> str:
         """A new API key of the demo admin, named `name`, for a script to call this stack."""
         created = subprocess.run(  # noqa: S603 (a fixed command of this project)
-            [sys.executable, "manage.py", "create_api_key", "admin", name],
+            [sys.executable, "manage.py", "create_api_key", "admin", name, "--scope", scope],
             cwd=PROJECT_ROOT,
             env=self.environment,
             capture_output=True,
@@ -94,6 +94,18 @@ class DemoStack:
             check=True,
         )
         return created.stdout.strip()
+
+    def manage(self, *arguments: str) -> str:
+        """`manage.py` with these arguments on this stack's database: what it printed."""
+        done = subprocess.run(  # noqa: S603 (this project's own command)
+            [sys.executable, "manage.py", *arguments],
+            cwd=PROJECT_ROOT,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
 
     def __exit__(self, *exc_info) -> None:
         if self._process is not None:

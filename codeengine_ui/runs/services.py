@@ -56,6 +56,8 @@ def start_run(
     queue: bool = True,
     api_key=None,
     batch_id: uuid.UUID | None = None,
+    agent_client: str = "",
+    oauth_client_name: str = "",
 ) -> Execution:
     """Queue a run of `function` (at `version`, by default the one it pins) with `inputs`
     as `user`, with `token`. A repeated idempotency key gives the run made the first time.
@@ -76,6 +78,8 @@ def start_run(
         source=source,
     )
     _attribute(execution, api_key, batch_id)
+    execution.agent_client = agent_client[:200]
+    execution.oauth_client_name = oauth_client_name[:200]
     return _store_and_queue(execution, queue=queue)
 
 

@@ -1,0 +1,120 @@
+"""/mcp/: the Model Context Protocol endpoint for AI agents. Every request signs in (an API
+key, or an OAuth token of a connected client), is counted against the key's and the
+person's limits, and sees only the functions its person may run now."""
+
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse, JsonResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
+
+from codeengine_ui.api.problems import Problem
+
+from . import calls, protocol, signin
+from .tools import FOLLOW_UP_TOOLS, function_tool
+
+logger = logging.getLogger(__name__)
+LIMIT_REACHED = -32000  # a server-defined JSON-RPC error: a limit of the key or the person
+
+
+@csrf_exempt
+@login_not_required
+def mcp(request) -> HttpResponse:
+    if request.method != "POST":
+        # No stream from the server to the client: every answer comes with its request.
+        response = HttpResponse(status=405)
+        response["Allow"] = "POST"
+        return response
+    if not _origin_allowed(request):
+        return _problem(403, "This Origin may not call the MCP endpoint.")
+    message = None
+    try:
+        caller = signin.caller_of(request)
+        message = protocol.read(request.body, request.headers)
+        if message.is_notification:
+            return HttpResponse(status=202)
+        caller.client_name = message.client
+        answer, headers = _answer(caller, message)
+    except signin.SignInRefused as refused:
+        return _unauthorised(request, refused)
+    except protocol.ProtocolError as failure:
+        return _error_response(message.id if message else None, failure)
+    except Problem as problem:  # a limit of the key or the person
+        response = _error_response(
+            message.id if message else None,
+            protocol.ProtocolError(LIMIT_REACHED, problem.detail),
+            status=problem.status,
+        )
+        for name, value in problem.headers.items():
+            response[name] = value
+        return response
+    response = JsonResponse(answer)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _answer(caller: calls.Caller, message: protocol.Message) -> tuple[dict, dict]:
+    method = message.method
+    if method == "initialize":
+        session = protocol.new_session(message.client)
+        return protocol.result(message, protocol.initialize_result(message)), {
+            "Mcp-Session-Id": session
+        }
+    if method == "server/discover":
+        return protocol.result(message, protocol.discover_result()), {}
+    if method == "ping":
+        return protocol.result(message, {}), {}
+    if method == "tools/list":
+        tools = [function_tool(function) for function in caller.functions]
+        return protocol.result(message, {"tools": [*tools, *FOLLOW_UP_TOOLS]}), {}
+    if method == "tools/call":
+        return protocol.result(message, _call(caller, message.params)), {}
+    raise protocol.ProtocolError(protocol.METHOD_NOT_FOUND, f"No method {method!r} here.")
+
+
+def _call(caller: calls.Caller, params: dict) -> dict:
+    name = params.get("name")
+    if not isinstance(name, str):
+        raise protocol.ProtocolError(protocol.INVALID_PARAMS, "tools/call needs the tool's name.")
+    meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+    try:
+        result = calls.call(caller, name, params.get("arguments") or {}, meta)
+    except calls.ToolError as refusal:
+        return {"content": [{"type": "text", "text": str(refusal)}], "isError": True}
+    if result is None:
+        raise protocol.ProtocolError(
+            protocol.INVALID_PARAMS,
+            f"Unknown tool {name!r}: tools/list gives the tools you may use.",
+        )
+    return result
+
+
+def _origin_allowed(request) -> bool:
+    """A browser page of another site may not drive an agent's session (DNS rebinding):
+    an Origin, when sent, must be this console's."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    return url_has_allowed_host_and_scheme(
+        origin, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
+def _unauthorised(request, refused: "signin.SignInRefused") -> HttpResponse:
+    response = _problem(refused.status, str(refused))
+    if refused.status == 401:
+        response["WWW-Authenticate"] = signin.challenge(request, invalid=refused.invalid_token)
+    return response
+
+
+def _problem(status: int, text: str) -> JsonResponse:
+    return JsonResponse(
+        {"jsonrpc": "2.0", "id": None, "error": {"code": -32001, "message": text}}, status=status
+    )
+
+
+def _error_response(request_id, failure: protocol.ProtocolError, status: int | None = None):
+    status = status or protocol.HTTP_STATUS.get(failure.code, 200)
+    return JsonResponse(protocol.error(request_id, failure), status=status)
