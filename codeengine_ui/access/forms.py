@@ -103,7 +103,9 @@ class ApiKeyForm(forms.ModelForm):
         fields = ["name", "scope", "expires_on"]
         labels = {"scope": "May", "expires_on": "Expires on"}
         help_texts = {
-            "name": "Where it is used, e.g. “CI deploy job” or “notebook”.",
+            "name": "Where it is used, e.g. “CI deploy job”, “notebook” or “Claude”.",
+            "scope": "AI tools: for an assistant at /mcp/ only, where it lists and runs the "
+            "functions you may run (choose which after creating it).",
             "expires_on": "Optional: the key stops working after this day.",
         }
         widgets = {"expires_on": forms.DateInput(attrs={"type": "date"})}

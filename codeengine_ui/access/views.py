@@ -202,7 +202,7 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
     """The user's own page: their API keys (a new one is shown once), their password and
     the identity providers' sign-ins linked to their account."""
     form = ApiKeyForm(request.user, request.POST or None)
-    created = None
+    created, created_scope = None, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -213,11 +213,13 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
             form.add_error(None, refusal)
         else:
             record(AuditAction.API_KEY_CREATED, str(key), scope=key.scope)
+            created_scope = key.scope
             form = ApiKeyForm(request.user)
     context = {
         "form": form,
         "created": created,
-        "keys": request.user.api_keys.all(),
+        "created_scope": created_scope,
+        "keys": request.user.api_keys.select_related("tool_limit"),
         "keys_allowed": settings.API_KEYS_PER_USER,
         "today": server_today(),
         "identities": linked_identities(request.user),
