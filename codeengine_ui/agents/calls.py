@@ -4,10 +4,10 @@ a read-only key, no token) comes back as a tool error in words, never as a run."
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.http import QueryDict
 
 from codeengine_ui.catalog.models import Function
@@ -53,7 +53,9 @@ class ToolError(Exception):
     """A call refused in words the model can act on (isError)."""
 
 
-def call(caller: Caller, name: str, arguments: dict, meta: dict) -> dict:
+def call(caller: Caller, name: str, arguments: dict, meta: dict) -> dict | Execution | None:
+    """The tool's result; for a function, the run it started (to be waited for); None for
+    a tool that does not exist."""
     if not isinstance(arguments, dict):
         raise ToolError("arguments must be an object of the tool's inputs.")
     if name == GET_RUN:
@@ -63,7 +65,7 @@ def call(caller: Caller, name: str, arguments: dict, meta: dict) -> dict:
     function = function_of(caller, name)
     if function is None:
         return None
-    return run_function(caller, function, arguments, meta)
+    return run_function(caller, function, arguments)
 
 
 def function_of(caller: Caller, name: str) -> Function | None:
@@ -73,7 +75,7 @@ def function_of(caller: Caller, name: str) -> Function | None:
     return None
 
 
-def run_function(caller: Caller, function: Function, arguments: dict, meta: dict) -> dict:
+def run_function(caller: Caller, function: Function, arguments: dict) -> Execution:
     if not caller.may_run:
         raise ToolError(caller.refusal)
     problems = inputs_problems(function.parameters or [], arguments)
@@ -89,9 +91,13 @@ def run_function(caller: Caller, function: Function, arguments: dict, meta: dict
             f"No token of the instance {function.instance.name} is granted to you now: ask "
             "an admin of the Code Engine Console."
         )
+    return start_function_run(caller, function, arguments, token)
+
+
+def start_function_run(caller: Caller, function: Function, arguments: dict, token) -> Execution:
     try:
         with caller.room():
-            execution = start_run(
+            return start_run(
                 function,
                 arguments,
                 token,
@@ -103,24 +109,33 @@ def run_function(caller: Caller, function: Function, arguments: dict, meta: dict
             )
     except RunRefused as refusal:
         raise ToolError(f"The run could not start: {refusal}") from None
-    execution = wait_for_end(execution.pk, settings.MCP_WAIT_SECONDS)
-    return run_result(caller, execution, logs=bool(meta.get(LOGS_META_KEY)))
 
 
 def wait_for_end(run_id: int, seconds: float) -> Execution:
+    for _state in states_of(run_id, seconds):
+        pass
+    return Execution.objects.select_related("function", "requested_by").get(pk=run_id)
+
+
+def states_of(run_id: int, seconds: float) -> Iterator[str]:
+    """The run's status now and at each change, until it ends or `seconds` pass."""
+
     def state() -> str:
         row = Execution.objects.filter(pk=run_id).values_list("status", flat=True).first()
         return row or "gone"
 
     deadline = time.monotonic() + max(0.0, seconds)
     current = state()
+    yield current
     while current in IN_PROGRESS_STATUSES and time.monotonic() < deadline:
+        seen = current
         current, at_once = wait_for_news(
             current, state, [run_id], timeout=deadline - time.monotonic()
         )
+        if current != seen:
+            yield current
         if not at_once:  # every waiting place of this process is taken: answer now
-            break
-    return Execution.objects.select_related("function", "requested_by").get(pk=run_id)
+            return
 
 
 def run_result(caller: Caller, execution: Execution, *, logs: bool = False) -> dict:

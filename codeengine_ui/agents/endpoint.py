@@ -4,8 +4,9 @@ person's limits, and sees only the functions its person may run now."""
 
 import logging
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 
@@ -35,6 +36,8 @@ def mcp(request) -> HttpResponse:
         if message.is_notification:
             return HttpResponse(status=202)
         caller.client_name = message.client
+        if message.method == "tools/call":
+            return _tool_call(request, caller, message)
         answer, headers = _answer(caller, message)
     except signin.SignInRefused as refused:
         return _unauthorised(request, refused)
@@ -69,26 +72,48 @@ def _answer(caller: calls.Caller, message: protocol.Message) -> tuple[dict, dict
     if method == "tools/list":
         tools = [function_tool(function) for function in caller.functions]
         return protocol.result(message, {"tools": [*tools, *FOLLOW_UP_TOOLS]}), {}
-    if method == "tools/call":
-        return protocol.result(message, _call(caller, message.params)), {}
     raise protocol.ProtocolError(protocol.METHOD_NOT_FOUND, f"No method {method!r} here.")
 
 
-def _call(caller: calls.Caller, params: dict) -> dict:
+def _tool_call(request, caller: calls.Caller, message: protocol.Message) -> HttpResponse:
+    """A tool's result; for a function, once its run ends or the wait is over. A client
+    that accepts a stream and asked for progress hears how the run goes meanwhile."""
+    params = message.params
     name = params.get("name")
     if not isinstance(name, str):
         raise protocol.ProtocolError(protocol.INVALID_PARAMS, "tools/call needs the tool's name.")
     meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
     try:
-        result = calls.call(caller, name, params.get("arguments") or {}, meta)
+        outcome = calls.call(caller, name, params.get("arguments") or {}, meta)
     except calls.ToolError as refusal:
-        return {"content": [{"type": "text", "text": str(refusal)}], "isError": True}
-    if result is None:
+        outcome = {"content": [{"type": "text", "text": str(refusal)}], "isError": True}
+    if outcome is None:
         raise protocol.ProtocolError(
             protocol.INVALID_PARAMS,
             f"Unknown tool {name!r}: tools/list gives the tools you may use.",
         )
-    return result
+    if isinstance(outcome, dict):
+        return JsonResponse(protocol.result(message, outcome))
+    logs = bool(meta.get(calls.LOGS_META_KEY))
+    token = meta.get("progressToken")
+    if token is not None and "text/event-stream" in request.headers.get("Accept", ""):
+        return _streamed(caller, message, outcome.pk, token, logs)
+    execution = calls.wait_for_end(outcome.pk, settings.MCP_WAIT_SECONDS)
+    return JsonResponse(protocol.result(message, calls.run_result(caller, execution, logs=logs)))
+
+
+def _streamed(caller, message, run_id: int, token, logs: bool) -> StreamingHttpResponse:
+    def events():
+        for step, state in enumerate(calls.states_of(run_id, settings.MCP_WAIT_SECONDS)):
+            note = protocol.progress(token, step, f"Run {run_id}: {state}")
+            yield protocol.sse(note)
+        execution = calls.wait_for_end(run_id, 0)
+        yield protocol.sse(protocol.result(message, calls.run_result(caller, execution, logs=logs)))
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
 
 
 def _origin_allowed(request) -> bool:

@@ -256,3 +256,17 @@ def error(request_id: Any, failure: ProtocolError) -> dict:
     if failure.data is not None:
         body["data"] = failure.data
     return {"jsonrpc": "2.0", "id": request_id, "error": body}
+
+
+def progress(token: Any, step: int, text: str) -> dict:
+    """A progress notification for the request that carried `token`."""
+    return {
+        "jsonrpc": "2.0",
+        "method": "notifications/progress",
+        "params": {"progressToken": token, "progress": step, "message": text},
+    }
+
+
+def sse(message: dict) -> bytes:
+    """One message as a server-sent event of a request's stream."""
+    return f"event: message\ndata: {json.dumps(message)}\n\n".encode()

@@ -215,3 +215,23 @@ def test_a_revoked_key_is_refused_with_a_challenge(stack):
     assert answer.status_code == 401
     assert 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
     assert "resource_metadata=" in answer.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_client_that_asks_for_progress_hears_the_run_go(stack, agent_key, mode):
+    heard = []
+
+    async def progress(progress, total, message):
+        heard.append(message)
+
+    async def work(client):
+        tools = (await client.list_tools()).tools
+        [sleeper] = [tool for tool in tools if tool.name.startswith("sleepFor__")]
+        return await client.call_tool(sleeper.name, {"seconds": 1}, progress_callback=progress)
+
+    result = with_client(stack, agent_key, work, mode=mode)
+
+    assert result.structured_content["run"]["status"] == "SUCCESS"
+    run_id = result.structured_content["run"]["id"]
+    assert heard and heard[-1] == f"Run {run_id}: SUCCESS"
+    assert any(message.endswith("running") for message in heard)
