@@ -294,7 +294,10 @@ class ApiWait(models.Model):
     of its key and its user. It ends by itself at `until`, the wait's deadline and a
     margin, so the places of a web process that died while waiting come back."""
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
+    # None: a connected AI client's wait, which counts against its person alone.
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
     )

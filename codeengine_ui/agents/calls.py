@@ -46,6 +46,9 @@ class Caller:
     oauth_client_name: str = ""
     absolute: Any = None  # path -> absolute URL
     room: Any = None  # context manager factory: room for one more run (limits), or raises
+    # Context manager factory: (seconds) -> the seconds it may wait, holding a waiting
+    # place of the key and the person (0 when none is free).
+    wait_place: Any = None
     extra: dict = field(default_factory=dict)
 
 
@@ -69,9 +72,15 @@ def call(caller: Caller, name: str, arguments: dict, meta: dict) -> dict | Execu
 
 
 def function_of(caller: Caller, name: str) -> Function | None:
-    for function in caller.functions:
-        if tool_name(function) == name:
-            return function
+    """The function the tool `name` runs, among those the caller may use: the names are
+    computed from a few columns, and only the one function is loaded whole."""
+    rows = caller.functions.values_list(
+        "pk", "function_name", "instance__name", "version", "package_id"
+    )
+    for pk, function_name, instance_name, version, package_id in rows:
+        light = Function(function_name=function_name, version=version, package_id=package_id)
+        if tool_name(light, instance_name) == name:
+            return caller.functions.get(pk=pk)
     return None
 
 
@@ -214,7 +223,8 @@ def get_run(caller: Caller, arguments: dict, meta: dict) -> dict:
         raise ToolError("wait_seconds: a number of seconds from 0 to 60.")
     if not Execution.objects.filter(pk=run_id).exists():
         raise ToolError(f"No run has the id {run_id}.")
-    execution = wait_for_end(run_id, wait)
+    with caller.wait_place(wait) as seconds:
+        execution = wait_for_end(run_id, seconds)
     result = run_result(
         caller, execution, logs=bool(arguments.get("logs") or meta.get(LOGS_META_KEY))
     )

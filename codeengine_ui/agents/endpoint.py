@@ -98,15 +98,18 @@ def _tool_call(request, caller: calls.Caller, message: protocol.Message) -> Http
     token = meta.get("progressToken")
     if token is not None and "text/event-stream" in request.headers.get("Accept", ""):
         return _streamed(caller, message, outcome.pk, token, logs)
-    execution = calls.wait_for_end(outcome.pk, settings.MCP_WAIT_SECONDS)
+    # A wait holds a web thread: it takes one of the key's and the person's waiting places
+    # (none free: the answer comes at once, with the run's id to follow).
+    with caller.wait_place(settings.MCP_WAIT_SECONDS) as seconds:
+        execution = calls.wait_for_end(outcome.pk, seconds)
     return JsonResponse(protocol.result(message, calls.run_result(caller, execution, logs=logs)))
 
 
-def _streamed(caller, message, run_id: int, token, logs: bool) -> StreamingHttpResponse:
+def _streamed(caller, message, run_id: int, token, logs: bool):
     def events():
-        for step, state in enumerate(calls.states_of(run_id, settings.MCP_WAIT_SECONDS)):
-            note = protocol.progress(token, step, f"Run {run_id}: {state}")
-            yield protocol.sse(note)
+        with caller.wait_place(settings.MCP_WAIT_SECONDS) as seconds:
+            for step, state in enumerate(calls.states_of(run_id, seconds)):
+                yield protocol.sse(protocol.progress(token, step, f"Run {run_id}: {state}"))
         execution = calls.wait_for_end(run_id, 0)
         yield protocol.sse(protocol.result(message, calls.run_result(caller, execution, logs=logs)))
 

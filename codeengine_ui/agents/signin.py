@@ -2,9 +2,11 @@
 access token of a connected client; never a session cookie, so no page of another site
 can drive it."""
 
+from django.http import HttpResponse
+
 from codeengine_ui.access.models import ApiKey
 from codeengine_ui.access.roles import Role, role_of
-from codeengine_ui.api.limits import count_request, room_for_runs
+from codeengine_ui.api.limits import count_person_request, count_request, room_for_runs, waiting
 
 from .calls import Caller
 from .reach import limit_of_client, limit_of_key, tool_functions
@@ -54,6 +56,7 @@ def _key_caller(request, text: str) -> Caller:
         api_key=api_key,
         absolute=request.build_absolute_uri,
         room=lambda: room_for_runs(request, 1),
+        wait_place=lambda seconds: waiting(request, HttpResponse(), seconds),
     )
 
 
@@ -67,6 +70,7 @@ def _oauth_caller(request, text: str) -> Caller:
             invalid_token=True,
         )
     user = access.user
+    count_person_request(user.pk)
     request.user, request.api_key = user, None
     refusal = "" if role_of(user) >= Role.MEMBER else "Running functions needs the member role."
     return Caller(
@@ -77,6 +81,7 @@ def _oauth_caller(request, text: str) -> Caller:
         oauth_client_name=access.application.name,
         absolute=request.build_absolute_uri,
         room=lambda: room_for_runs(request, 1),
+        wait_place=lambda seconds: waiting(request, HttpResponse(), seconds),
     )
 
 

@@ -15,14 +15,14 @@ GET_RUN = "get_run"
 SEARCH_RUNS = "search_runs"
 
 
-def tool_name(function: Function) -> str:
+def tool_name(function: Function, instance_name: str | None = None) -> str:
     """`{function}__{instance}__v{version}_{package}`: what the function is called first,
     so a model reads it; instance, version and package so two saved functions never
     share a name; the same for as long as the function calls the same thing."""
     package = hashlib.sha256(function.package_id.encode()).hexdigest()[:6]
     parts = [
         _safe(function.function_name),
-        _safe(function.instance.name),
+        _safe(instance_name if instance_name is not None else function.instance.name),
         "v" + _safe(function.version).replace("-", "_"),
     ]
     tail = f"_{package}"

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from codeengine_ui.access.audit import record
 from codeengine_ui.access.models import ApiKey, ApiUsage, ApiWait, AuditAction
-from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution
+from codeengine_ui.runs.models import IN_PROGRESS_STATUSES, Execution, RunSource
 
 from .problems import too_many
 
@@ -52,20 +52,29 @@ def count_request(api_key: ApiKey) -> None:
             f"{retry_after} s.",
             retry_after,
         )
+    count_person_request(api_key.user_id)
+    if api_key.last_used_at is None:
+        record(AuditAction.API_KEY_FIRST_USED, str(api_key), actor=api_key.user)
+
+
+def count_person_request(user_id: int) -> None:
+    """Count one request of this person's keys and connected clients together in the
+    current minute, or refuse it (429)."""
+    now = timezone.now()
+    window = now.replace(second=0, microsecond=0)
+    retry_after = 60 - now.second
     user_limit = settings.API_USER_REQUESTS_PER_MINUTE
-    usage = ApiUsage.objects.filter(user_id=api_key.user_id)
+    usage = ApiUsage.objects.filter(user_id=user_id)
     if not _counted(usage, window, user_limit):
         _, made = usage.get_or_create(
-            user_id=api_key.user_id, defaults={"window_start": window, "window_requests": 1}
+            user_id=user_id, defaults={"window_start": window, "window_requests": 1}
         )
         if not made:
             raise too_many(
-                f"Your API keys together made {user_limit} requests this minute "
-                f"(API_USER_REQUESTS_PER_MINUTE): wait {retry_after} s.",
+                f"Your API keys and connected clients together made {user_limit} requests "
+                f"this minute (API_USER_REQUESTS_PER_MINUTE): wait {retry_after} s.",
                 retry_after,
             )
-    if api_key.last_used_at is None:
-        record(AuditAction.API_KEY_FIRST_USED, str(api_key), actor=api_key.user)
 
 
 def _counted(rows, window, limit: int, **also) -> bool:
@@ -82,13 +91,18 @@ def _counted(rows, window, limit: int, **also) -> bool:
 
 @contextmanager
 def room_for_runs(request, count: int) -> Iterator[None]:
-    """A transaction in which this key may store `count` more runs, or a 429. The person's
-    row stays locked until it ends, so the runs are stored before another request counts."""
+    """A transaction in which this key (or, for a connected client without one, this
+    person) may store `count` more runs, or a 429. The person's row stays locked until it
+    ends, so the runs are stored before another request counts."""
     with transaction.atomic():
         ApiUsage.lock(request.user)
-        in_flight = Execution.objects.filter(
-            api_key__user=request.user, status__in=IN_PROGRESS_STATUSES
-        ).aggregate(user=Count("pk"), key=Count("pk", filter=Q(api_key=request.api_key)))
+        delegated = Q(api_key__user=request.user) | Q(
+            requested_by=request.user, source=RunSource.AGENT
+        )
+        key = Q(api_key=request.api_key) if request.api_key else Q(pk__in=[])
+        in_flight = Execution.objects.filter(delegated, status__in=IN_PROGRESS_STATUSES).aggregate(
+            user=Count("pk"), key=Count("pk", filter=key)
+        )
         key_limit, user_limit = settings.API_RUNS_IN_FLIGHT, settings.API_USER_RUNS_IN_FLIGHT
         if in_flight["key"] + count > key_limit:
             raise too_many(
@@ -98,7 +112,8 @@ def room_for_runs(request, count: int) -> Iterator[None]:
             )
         if in_flight["user"] + count > user_limit:
             raise too_many(
-                f"Your API keys together have {in_flight['user']} runs in flight and may have "
+                f"Your API keys and AI agents together have {in_flight['user']} runs in flight "
+                "and may have "
                 f"{user_limit} (API_USER_RUNS_IN_FLIGHT): wait for some to finish.",
                 RUNS_RETRY_AFTER_SECONDS,
             )
@@ -111,7 +126,7 @@ def waiting(request, response, seconds: int) -> Iterator[float]:
     while it holds one of its key's and its person's waiting places, or 0 when they are all
     held, the answer then asking to come back later."""
     seconds = max(0, min(seconds, WAIT_LIMIT_SECONDS))
-    place = _wait_place(request.api_key, seconds) if seconds else None
+    place = _wait_place(request.user, request.api_key, seconds) if seconds else None
     if place is None:
         if seconds:
             ask_again_later(response)
@@ -123,22 +138,25 @@ def waiting(request, response, seconds: int) -> Iterator[float]:
         ApiWait.objects.filter(pk=place.pk).delete()
 
 
-def _wait_place(api_key: ApiKey, seconds: int) -> ApiWait | None:
+def _wait_place(user, api_key: ApiKey | None, seconds: int) -> ApiWait | None:
+    """A waiting place of `api_key` and its person (of the person alone for a connected
+    client, which has no key)."""
     now = timezone.now()
-    places = ApiWait.objects.filter(user_id=api_key.user_id)
+    places = ApiWait.objects.filter(user_id=user.pk)
     if _all_held(places.filter(until__gt=now), api_key):  # read first: a refusal writes nothing
         return None
     with transaction.atomic():
-        ApiUsage.lock(api_key.user)
+        ApiUsage.lock(user)
         places.filter(until__lte=now).delete()  # of processes that died while waiting
         if _all_held(places, api_key):
             return None
         until = now + timedelta(seconds=seconds + WAIT_PLACE_MARGIN_SECONDS)
-        return ApiWait.objects.create(api_key=api_key, user=api_key.user, until=until)
+        return ApiWait.objects.create(api_key=api_key, user=user, until=until)
 
 
-def _all_held(places, api_key: ApiKey) -> bool:
-    held = places.aggregate(user=Count("pk"), key=Count("pk", filter=Q(api_key=api_key)))
+def _all_held(places, api_key: ApiKey | None) -> bool:
+    key = Q(api_key=api_key) if api_key else Q(pk__in=[])
+    held = places.aggregate(user=Count("pk"), key=Count("pk", filter=key))
     return held["key"] >= settings.API_WAITS_PER_KEY or held["user"] >= settings.API_WAITS_PER_USER
 
 
