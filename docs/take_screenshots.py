@@ -93,6 +93,12 @@ def desktop_pages(page) -> None:
     page.goto("/executions/")
     shoot(page, "history")
 
+    page.goto("/functions/")
+    page.get_by_role("link", name="Summarise an order").first.click()
+    page.goto(page.url.replace("/run/", "/as-tool/"))
+    page.locator("#as-tool").wait_for()
+    shoot(page, "function-as-ai-tool", full_page=True)
+
     page.goto("/functions/import/")
     page.get_by_label("Paste an app's manifest.json").fill(json.dumps(exported_version(26)))
     page.get_by_role("button", name="Read functions").click()
