@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("codeengine_ui.suites.urls")),
     path("", include("codeengine_ui.access.urls")),
     path("", include("codeengine_ui.operations.urls")),
+    path("", include("codeengine_ui.agents.urls")),
     path("health/", health, name="health"),
     path("api/v1/", include("codeengine_ui.api.urls", namespace="api")),
     path("accounts/login/", SignInView.as_view(), name="login"),
