@@ -58,7 +58,7 @@ class Assistant:
         return "/oauth/authorize/?" + urlencode({k: v for k, v in query.items() if v is not None})
 
     def token_request(self, code: str, **extra) -> dict:
-        return {
+        request = {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": REDIRECT_URI,
@@ -67,6 +67,7 @@ class Assistant:
             "resource": RESOURCE,
             **extra,
         }
+        return {key: value for key, value in request.items() if value is not None}
 
 
 @pytest.fixture
