@@ -1,15 +1,25 @@
 """The consent page: who may approve, what a denial, a weak PKCE method or a foreign
 resource come back as, and what an approval stores."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 from oauth2_provider.models import Grant
 
 from codeengine_ui.access.models import AuditAction, AuditEvent
 from codeengine_ui.agents.models import ClientConnection, ToolLimit
 from codeengine_ui.agents.oauth_tokens import access_for
 from codeengine_ui.catalog.models import Instance
-from tests.agents.conftest import connect, consent, redirect_query
+from tests.agents.conftest import (
+    Assistant,
+    connect,
+    consent,
+    pkce_pair,
+    redirect_query,
+    register,
+)
 from tests.conftest import make_token, save_demo_function
 from tests.html_forms import submitted_fields
 
@@ -214,3 +224,47 @@ def test_a_member_with_no_runnable_function_is_told(client, django_user_model, a
     page = client.get(assistant.authorize_path()).content.decode()
 
     assert "You may run no function yet" in page
+
+
+def test_the_page_keeps_the_strict_policy_but_lets_its_answer_reach_the_assistant(
+    member_client, assistant
+):
+    page = member_client.get(assistant.authorize_path())
+
+    policy = page["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self'" and "unsafe-inline" not in policy
+    assert directives["form-action"] == "'self' http://127.0.0.1:33418"
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page.content.decode())
+
+
+def test_a_private_use_scheme_is_allowed_as_a_scheme(client, member_client):
+    answer = register(client, redirect_uris=["cursor://anysphere.cursor-mcp/oauth/callback"])
+    assistant = Assistant(answer.json()["client_id"], *pkce_pair())
+
+    page = member_client.get(
+        assistant.authorize_path(redirect_uri="cursor://anysphere.cursor-mcp/oauth/callback")
+    )
+    fields = submitted_fields(page.content.decode())
+    fields["allow"] = "on"
+    answer = member_client.post(
+        assistant.authorize_path(redirect_uri="cursor://anysphere.cursor-mcp/oauth/callback"),
+        fields,
+    )
+
+    assert "It returns to <strong>cursor://anysphere.cursor-mcp</strong>" in page.content.decode()
+    assert page["Content-Security-Policy"].endswith("form-action 'self' cursor:")
+    assert answer.status_code == 302
+    assert answer["Location"].startswith("cursor://anysphere.cursor-mcp/oauth/callback?code=")
+
+
+def test_approving_needs_the_csrf_token(member, assistant):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(member)
+    path = assistant.authorize_path()
+    fields = submitted_fields(strict.get(path).content.decode())
+    fields["allow"] = "on"
+    del fields["csrfmiddlewaretoken"]
+
+    assert strict.post(path, fields).status_code == 403
+    assert not Grant.objects.exists()
