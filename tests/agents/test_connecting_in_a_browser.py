@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from codeengine_ui.agents.models import ToolLimit
@@ -114,6 +115,7 @@ def test_an_assistant_connects_with_one_function(
         page.get_by_role("heading", name="Connect “Claude Code” to the console?")
     ).to_be_visible()
     expect(page.get_by_text("the name the assistant gave itself")).to_be_visible()
+    assert _serious_problems(page) == []
     page.get_by_label("Only the functions I choose").check()
     page.get_by_label("Greet someone · Emulator · 1.1.0").check()
     page.get_by_role("button", name="Allow").click()
@@ -141,3 +143,15 @@ def test_an_assistant_connects_with_one_function(
     assert access.application.client_id == client_id
     limit = ToolLimit.objects.get(user=member, oauth_application=access.application)
     assert list(limit.functions.all()) == [greet]
+
+    # The person finds the assistant on their page, with the one function it may use.
+    page.goto(f"{live_server.url}/ai-clients/")
+    row = page.get_by_role("row", name="Claude Code")
+    expect(row).to_contain_text("Greet someone")
+    expect(row).to_contain_text("127.0.0.1")
+    assert _serious_problems(page) == []
+
+
+def _serious_problems(shown) -> list[str]:
+    violations = Axe().run(shown).response["violations"]
+    return [v["id"] for v in violations if v["impact"] in ("serious", "critical")]
