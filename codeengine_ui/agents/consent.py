@@ -46,6 +46,7 @@ class ConsentView(AuthorizationView):
     form_class = ConsentForm
 
     def get(self, request, *args, **kwargs):
+        # approval_prompt=auto would skip the page for a client already holding a token.
         if "approval_prompt" in request.GET:
             request.GET = request.GET.copy()
             del request.GET["approval_prompt"]

@@ -14,6 +14,7 @@ from oauth2_provider import views as oauth_views
 from codeengine_ui.access.addresses import client_address
 from codeengine_ui.access.roles import Role, has_role, role_required
 from codeengine_ui.htmx_requests import HtmxHttpRequest
+from codeengine_ui.request_values import row_id
 
 from . import discovery, registration
 from .connections import connection_rows, connections_seen_by, revoke
@@ -53,11 +54,11 @@ def register_client(request) -> HttpResponse:
         )
         refusal["Retry-After"] = str(wait)
         return refusal
-    if int(request.META.get("CONTENT_LENGTH") or 0) > registration.MAX_METADATA_BYTES:
+    most = registration.MAX_METADATA_BYTES
+    declared = row_id(request.META.get("CONTENT_LENGTH") or "0") or 0
+    if declared > most or len(request.body) > most:  # the declared size first: nothing read
         return _oauth_error(
-            "invalid_client_metadata",
-            f"Client metadata is at most {registration.MAX_METADATA_BYTES} bytes.",
-            413,
+            "invalid_client_metadata", f"Client metadata is at most {most} bytes.", 413
         )
     try:
         metadata = registration.read_metadata(request.body)

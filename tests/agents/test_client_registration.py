@@ -151,6 +151,15 @@ def test_an_oversized_registration_is_refused_unread(client):
     assert not Application.objects.exists()
 
 
+def test_a_registration_declaring_a_huge_body_is_refused_before_it_is_read(client):
+    answer = client.post(
+        "/oauth/register/", b"{}", content_type="application/json", CONTENT_LENGTH="99999999"
+    )
+
+    assert answer.status_code == 413
+    assert answer.json()["error"] == "invalid_client_metadata"
+
+
 def test_a_client_name_is_one_line_without_direction_overrides(client):
     answer = register(client, client_name="Claude\n\u202eevil\tname")
 
