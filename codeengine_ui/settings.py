@@ -495,7 +495,28 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("MCP_ACCESS_TOKEN_SECONDS", default=3600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("MCP_REFRESH_TOKEN_SECONDS", default=30 * 86400),
     "ROTATE_REFRESH_TOKEN": True,
+    # A refresh token used twice revokes its whole family (RFC 9700 4.14.2).
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Only a checksum of each token is stored; `plain` PKCE, the implicit and password
+    # grants and tokens in query strings are refused; the `iss` response parameter is sent.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # What the toolkit itself lets through (the admin's forms). The registration endpoint
+    # has its own rules (agents/redirect_uris.py): https, http on loopback addresses only
+    # (RFC 8252), or an app's private-use scheme, and the consent page redirects to the
+    # registered URI's scheme.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    # A loopback redirect may name any port at the time of the request (RFC 8252 7.3),
+    # localhost included: assistants on a laptop listen on a port of the moment.
+    "ALLOW_LOCALHOST_LOOPBACK": True,
 }
 # How long a tool call waits for its run before answering with the run's id (get_run
 # follows it), in seconds.
 MCP_WAIT_SECONDS = max(0, min(env.int("MCP_WAIT_SECONDS", default=30), 60))
+# Clients registering themselves (RFC 7591) from one address in an hour; a client nobody
+# took a token for is deleted a day after it registered.
+MCP_CLIENT_REGISTRATIONS_PER_HOUR = env.int("MCP_CLIENT_REGISTRATIONS_PER_HOUR", default=20)

@@ -19,9 +19,9 @@ urlpatterns = [
     path("", include("codeengine_ui.suites.urls")),
     path("", include("codeengine_ui.access.urls")),
     path("", include("codeengine_ui.operations.urls")),
+    path("", include("codeengine_ui.agents.urls")),
     path("health/", health, name="health"),
     path("api/v1/", include("codeengine_ui.api.urls", namespace="api")),
-    path("", include("codeengine_ui.agents.urls")),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/login/", SignInView.as_view(), name="account_login"),  # allauth's name
     path("accounts/logout/", SignOutView.as_view(), name="logout"),

@@ -17,9 +17,10 @@ from codeengine_ui.catalog.models import Function
 from codeengine_ui.htmx_requests import HtmxHttpRequest
 
 from .client_config import client_configs
+from .connections import ALL_FUNCTIONS
+from .forms import FunctionsChoiceForm
 from .models import ToolLimit
 from .reach import runnable_functions
-from .tool_choice import ToolChoiceForm
 from .tools import function_tool, warnings_of
 
 
@@ -49,17 +50,16 @@ def key_tools(request, key_id: int) -> HttpResponse:
     """Which functions one of the person's own keys may use as tools."""
     api_key = get_object_or_404(ApiKey.objects.usable(), pk=key_id, user=request.user)
     limit = ToolLimit.objects.filter(api_key=api_key).first()
-    form = ToolChoiceForm(request.POST or None, user=request.user, limit=limit)
+    form = FunctionsChoiceForm(request.POST or None, user=request.user, limit=limit)
     if request.method == "POST" and form.is_valid():
+        chosen = form.chosen_functions()
         with transaction.atomic():
-            chosen = form.save_limit(api_key=api_key)
+            ToolLimit.set_for(request.user, chosen, api_key=api_key)
             record(
                 AuditAction.AI_TOOLS_LIMITED,
                 str(api_key),
                 api_key=api_key.name,
-                tools=[function.label for function in chosen]
-                if chosen is not None
-                else "all the functions the person may run",
+                tools=ALL_FUNCTIONS if chosen is None else [str(f) for f in chosen],
             )
         messages.success(request, f"Saved the functions the key {api_key.name} may use.")
         return redirect("access:profile")

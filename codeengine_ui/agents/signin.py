@@ -9,6 +9,7 @@ from codeengine_ui.access.roles import Role, role_of
 from codeengine_ui.api.limits import count_person_request, count_request, room_for_runs, waiting
 
 from .calls import Caller
+from .oauth_tokens import access_for, challenge_header
 from .reach import limit_of_client, limit_of_key, tool_functions
 
 
@@ -61,8 +62,6 @@ def _key_caller(request, text: str) -> Caller:
 
 
 def _oauth_caller(request, text: str) -> Caller:
-    from .oauth_tokens import access_for
-
     access = access_for(text)
     if access is None:
         raise SignInRefused(
@@ -86,6 +85,8 @@ def _oauth_caller(request, text: str) -> Caller:
 
 
 def challenge(request, *, invalid: bool = False) -> str:
-    from .oauth_tokens import challenge_header
-
-    return challenge_header(request, invalid=invalid)
+    if invalid:
+        return challenge_header(
+            request, "invalid_token", "The token is unknown, expired or revoked."
+        )
+    return challenge_header(request)

@@ -30,6 +30,7 @@ SAMPLE_VALUES = {
     "run_id": lambda objects: objects["execution"].pk,
     "batch_id": lambda objects: "00000000-0000-0000-0000-000000000000",
     "key_id": lambda objects: 1,
+    "connection_id": lambda objects: 1,
     "account_id": lambda objects: 1,
     "kind": lambda objects: "person",
     "case_id": lambda objects: objects["case"].pk,
@@ -96,7 +97,7 @@ def test_token_team_and_audit_pages_are_for_admins_only():
     assert reverse("catalog:token_list") == "/tokens/"
 
 
-def test_only_sign_in_health_metrics_and_the_password_link_are_public():
+def test_only_sign_in_health_metrics_oauth_and_the_password_link_are_public():
     public = sorted(name for _route, name, view in ALL_PATTERNS if _is_public(view))
     assert public == [
         "account_login",  # the login page under allauth's name
@@ -104,6 +105,15 @@ def test_only_sign_in_health_metrics_and_the_password_link_are_public():
         "health",  # the API's
         "login",
         "metrics",  # a scraper's, with its token or from an allowed address
+        # OAuth for AI assistants: what they discover, register and exchange before anyone
+        # signs in (the consent page itself needs a signed-in person)
+        "oauth_authorization_server",
+        "oauth_protected_resource",
+        "oauth_protected_resource_of_mcp",
+        "oauth_protected_resource_of_mcp_unslashed",
+        "oauth_register",
+        "oauth_revoke",
+        "oauth_token",
         "openid_connect_callback",
         "openid_connect_login",
         "password_reset_complete",

@@ -82,6 +82,7 @@ def _pages(greet, finished_run, developer_token) -> list[str]:
         f"/tokens/{developer_token.pk}/",
         "/team/",
         "/audit/",
+        "/ai-clients/",
         "/accounts/login/",
     ]
 

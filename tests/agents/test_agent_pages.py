@@ -41,15 +41,15 @@ def test_a_key_can_be_limited_to_chosen_functions_and_freed_again(member_client,
     page = member_client.get("/profile/").content.decode()
     assert f"/ai-tools/keys/{key.pk}/" in page and "all functions" in page
 
-    member_client.post(f"/ai-tools/keys/{key.pk}/", {"reach": "chosen", "functions": [greet.pk]})
+    member_client.post(f"/ai-tools/keys/{key.pk}/", {"tools": "chosen", "functions": [greet.pk]})
     limit = ToolLimit.objects.get(api_key=key)
     assert list(limit.functions.all()) == [greet]
     event = AuditEvent.objects.filter(action=AuditAction.AI_TOOLS_LIMITED).latest("pk")
     assert event.details == {"api_key": "Claude", "tools": [greet.label]}
 
-    refused = member_client.post(f"/ai-tools/keys/{key.pk}/", {"reach": "chosen"})
+    refused = member_client.post(f"/ai-tools/keys/{key.pk}/", {"tools": "chosen"})
     assert "Choose at least one function" in refused.content.decode()
-    member_client.post(f"/ai-tools/keys/{key.pk}/", {"reach": "all"})
+    member_client.post(f"/ai-tools/keys/{key.pk}/", {"tools": "all"})
     assert not ToolLimit.objects.filter(api_key=key).exists()
 
 

@@ -1,0 +1,147 @@
+"""Clients that register themselves (RFC 7591): public clients of the authorization code
+grant with PKCE, nothing else. Registering is open to anyone, so it is bounded: the size
+of the metadata, registrations per address and hour (MCP_CLIENT_REGISTRATIONS_PER_HOUR),
+and a client nobody took a token for is deleted a day after it registered."""
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from oauth2_provider.models import (
+    AbstractApplication,
+    get_access_token_model,
+    get_application_model,
+    get_refresh_token_model,
+)
+
+from codeengine_ui.text_lines import as_one_line
+
+from .models import ClientRegistration
+from .redirect_uris import clean_redirect_uris
+
+MAX_METADATA_BYTES = 16 * 1024
+MAX_CLIENT_NAME_LENGTH = 100
+UNNAMED_CLIENT = "Unnamed client"
+REGISTRATION_WINDOW = timedelta(hours=1)
+UNUSED_CLIENT_KEPT = timedelta(days=1)
+PRUNE_BATCH = 500
+
+# What every client registered here is: what the token endpoint will do for it.
+GRANT_TYPES = ["authorization_code", "refresh_token"]
+RESPONSE_TYPES = ["code"]
+AUTH_METHOD = "none"
+
+
+@dataclass(frozen=True)
+class ClientMetadata:
+    client_name: str
+    redirect_uris: list[str]
+
+
+def read_metadata(body: bytes) -> ClientMetadata:
+    """The client's metadata from a registration request's JSON body, or a ValidationError
+    whose code is the RFC 7591 error (`invalid_client_metadata`, `invalid_redirect_uri`)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise _invalid(
+            "The body is not JSON: send the client's metadata as a JSON object."
+        ) from None
+    if not isinstance(data, dict):
+        raise _invalid("The body is a JSON object of client metadata.")
+    auth_method = data.get("token_endpoint_auth_method", AUTH_METHOD)
+    if auth_method != AUTH_METHOD:
+        raise _invalid(
+            f"Only public clients may register: token_endpoint_auth_method is {AUTH_METHOD!r} "
+            "(PKCE protects the code; no client secret is issued)."
+        )
+    _check_subset(data, "grant_types", GRANT_TYPES, default=["authorization_code"])
+    if "authorization_code" not in data.get("grant_types", ["authorization_code"]):
+        raise _invalid("grant_types includes authorization_code: the only way to connect.")
+    _check_subset(data, "response_types", RESPONSE_TYPES, default=RESPONSE_TYPES)
+    return ClientMetadata(
+        client_name=_client_name(data.get("client_name")),
+        redirect_uris=clean_redirect_uris(data.get("redirect_uris")),
+    )
+
+
+def _check_subset(data: dict, key: str, allowed: list[str], default: list[str]) -> None:
+    values = data.get(key, default)
+    if not isinstance(values, list) or not values or not set(values) <= set(allowed):
+        raise _invalid(f"{key} is a list of some of: {', '.join(allowed)}.")
+
+
+def _client_name(name) -> str:
+    if name is None:
+        return UNNAMED_CLIENT
+    if not isinstance(name, str):
+        raise _invalid("client_name is a string.")
+    name = as_one_line(name)
+    if len(name) > MAX_CLIENT_NAME_LENGTH:
+        raise _invalid(f"client_name is at most {MAX_CLIENT_NAME_LENGTH} characters.")
+    return name or UNNAMED_CLIENT
+
+
+def _invalid(message: str) -> ValidationError:
+    return ValidationError(message, code="invalid_client_metadata")
+
+
+def seconds_until_room(address: str | None) -> int:
+    """0 when `address` may register another client now, else how long until it may."""
+    since = timezone.now() - REGISTRATION_WINDOW
+    recent = ClientRegistration.objects.filter(address=address, registered_at__gte=since)
+    limit = settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR
+    oldest = recent.order_by("-registered_at").values_list("registered_at", flat=True)
+    if (counted := list(oldest[:limit])) and len(counted) >= limit:
+        return max(1, int((counted[-1] - since).total_seconds()) + 1)
+    return 0
+
+
+def register(metadata: ClientMetadata, address: str | None) -> AbstractApplication:
+    Application = get_application_model()
+    with transaction.atomic():
+        application = Application.objects.create(
+            name=metadata.client_name,
+            redirect_uris=" ".join(metadata.redirect_uris),
+            client_type=Application.CLIENT_PUBLIC,
+            authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+            client_secret="",
+            hash_client_secret=False,
+            registration_source=Application.RegistrationSource.DCR,
+        )
+        ClientRegistration.objects.create(application=application, address=address)
+    return application
+
+
+def registration_response(application: AbstractApplication) -> dict:
+    return {
+        "client_id": application.client_id,
+        "client_id_issued_at": int(application.created.timestamp()),
+        "client_name": application.name,
+        "redirect_uris": application.redirect_uris.split(),
+        "grant_types": GRANT_TYPES,
+        "response_types": RESPONSE_TYPES,
+        "token_endpoint_auth_method": AUTH_METHOD,
+        "scope": "tools",
+    }
+
+
+def prune_unused_clients(*, batch: int = PRUNE_BATCH) -> int:
+    """Delete up to `batch` self-registered clients that registered over a day ago and of
+    which nobody holds a token (approvals and grants go with them). Returns how many."""
+    tokens = get_access_token_model().objects.filter(application=OuterRef("pk"))
+    refresh_tokens = get_refresh_token_model().objects.filter(application=OuterRef("pk"))
+    Application = get_application_model()
+    unused = Application.objects.filter(
+        registration__registered_at__lt=timezone.now() - UNUSED_CLIENT_KEPT
+    ).filter(~Exists(tokens), ~Exists(refresh_tokens))
+    ids = list(unused.values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    _, deleted = Application.objects.filter(pk__in=ids).delete()
+    return deleted.get(Application._meta.label, 0)
