@@ -14,6 +14,8 @@ from playwright.sync_api import expect
 
 from codeengine_ui.agents.models import ToolLimit
 from codeengine_ui.agents.oauth_tokens import access_for
+from codeengine_ui.agents.tools import tool_name
+from codeengine_ui.runs.models import Execution, RunSource
 from tests.agents.conftest import pkce_pair
 from tests.browser.conftest import browser, page  # noqa: F401 (fixtures)
 from tests.conftest import save_demo_function
@@ -144,12 +146,49 @@ def test_an_assistant_connects_with_one_function(
     limit = ToolLimit.objects.get(user=member, oauth_application=access.application)
     assert list(limit.functions.all()) == [greet]
 
+    # The assistant calls the MCP endpoint with its token: it sees the one function, and
+    # its run is the person's, kept with the connected client's name.
+    mcp = httpx.Client(
+        base_url=live_server.url,
+        headers={"Authorization": f"Bearer {tokens.json()['access_token']}"},
+        timeout=30,
+    )
+    listed = _rpc(mcp, "tools/list")["tools"]
+    [greet_tool] = [tool for tool in listed if tool["name"] not in ("get_run", "search_runs")]
+    assert greet_tool["name"] == tool_name(greet)
+    called = _rpc(mcp, "tools/call", {"name": greet_tool["name"], "arguments": {"name": "Ada"}})
+    assert called["structuredContent"]["run"]["status"] == "SUCCESS"
+    run = Execution.objects.get(pk=called["structuredContent"]["run"]["id"])
+    assert (run.requested_by, run.source) == (member, RunSource.AGENT)
+    assert (run.oauth_client_name, run.agent_client) == ("Claude Code", "Claude Code 2.0")
+
     # The person finds the assistant on their page, with the one function it may use.
     page.goto(f"{live_server.url}/ai-clients/")
     row = page.get_by_role("row", name="Claude Code")
     expect(row).to_contain_text("Greet someone")
     expect(row).to_contain_text("127.0.0.1")
     assert _serious_problems(page) == []
+
+
+def _rpc(http: httpx.Client, method: str, params: dict | None = None) -> dict:
+    version = "2026-07-28"
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": version,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "Claude Code", "version": "2.0"},
+    }
+    headers = {"MCP-Protocol-Version": version, "Mcp-Method": method}
+    if method == "tools/call":
+        headers["Mcp-Name"] = params["name"]
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": method,
+        "params": {**(params or {}), "_meta": meta},
+    }
+    answer = http.post("/mcp/", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["result"]
 
 
 def _serious_problems(shown) -> list[str]:
