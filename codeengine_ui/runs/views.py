@@ -434,11 +434,8 @@ def _live_context(execution: Execution, *, at_once: bool = True) -> dict:
         "execution": execution,
         "waiting_because": queue.why_waiting(execution),
         "limit_seconds": limit,
-        "limit_name": (
-            f"this function's {_limit_words(limit)} time limit"
-            if own_limit
-            else f"Code Engine's {_limit_words(limit)} limit"
-        ),
+        "limit_words": _limit_words(limit),
+        "own_limit": bool(own_limit),
         "live_delay": 0 if at_once else 1,
     }
     context.update(_outcome_context(execution))

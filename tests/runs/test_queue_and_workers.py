@@ -389,7 +389,7 @@ def test_a_functions_time_limit_ends_a_hung_call_and_frees_its_slot(
     _wait_until_finished([hung, after], timeout=10)
 
     assert "No worker is running: this run starts when one does." in queued_page
-    assert "of this function&#x27;s 1-second time limit" in running_page
+    assert "of this function's 1-second time limit" in running_page
     hung.refresh_from_db()
     assert (hung.status, hung.error_code) == (ExecutionStatus.ERROR, "timeout")
     assert "within 1 second." in hung.error_message
