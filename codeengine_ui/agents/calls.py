@@ -74,9 +74,14 @@ def call(caller: Caller, name: str, arguments: dict, meta: dict) -> dict | Execu
 def function_of(caller: Caller, name: str) -> Function | None:
     """The function the tool `name` runs, among those the caller may use: the names are
     computed from a few columns, and only the one function is loaded whole."""
-    rows = caller.functions.values_list(
-        "pk", "function_name", "instance__name", "version", "package_id"
-    )
+    columns = ("pk", "function_name", "instance__name", "version", "package_id")
+    rows = caller.functions.values_list(*columns)
+    # The name starts with the function's own name: most often it picks the one row.
+    named = rows.filter(function_name=name.split("__", 1)[0])
+    for pk, function_name, instance_name, version, package_id in named:
+        light = Function(function_name=function_name, version=version, package_id=package_id)
+        if tool_name(light, instance_name) == name:
+            return caller.functions.get(pk=pk)
     for pk, function_name, instance_name, version, package_id in rows:
         light = Function(function_name=function_name, version=version, package_id=package_id)
         if tool_name(light, instance_name) == name:

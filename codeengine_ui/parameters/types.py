@@ -197,7 +197,10 @@ def _number_problem(value: Any) -> str | None:
 
 
 def _decimal_problem(value: Any) -> str | None:
-    fits = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return ""
+    # An int is exact whatever its size (math.isfinite would overflow on one past a double).
+    fits = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
     return None if fits else ""
 
 

@@ -110,3 +110,30 @@ def test_numbers_a_json_number_can_carry_still_pass(member_client, add, develope
 
     assert response.status_code == 302
     assert Execution.objects.get().input_variables == {"a": 10**300, "b": -(10**300)}
+
+
+def test_a_whole_number_past_a_double_is_a_decimal_sent_with_every_digit(api_json, average):
+    digits = "1" + "0" * 400  # past any double: no float can hold it
+    body = f'{{"function": {average.pk}, "inputs": {{"values": [{digits}]}}}}'
+
+    answer = api_json("/runs", body)
+
+    assert answer.status_code == 201, answer.content
+    assert Execution.objects.get().input_variables["values"] == [int(digits)]
+
+
+@pytest.fixture
+def api_json(client, member):
+    from codeengine_ui.access.models import ApiKey
+
+    _key, text = ApiKey.issue(member, "numbers", "run")
+
+    def post(path, body):
+        return client.post(
+            f"/api/v1{path}",
+            body,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {text}",
+        )
+
+    return post
