@@ -124,6 +124,11 @@ FOLLOW_UP_TOOLS = [
                     "default": 0,
                     "description": "Wait up to this long for a run in progress to end.",
                 },
+                "logs": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Give the run's stdout and stderr too.",
+                },
             },
             "required": ["run_id"],
             "additionalProperties": False,
