@@ -104,6 +104,10 @@ def test_only_sign_in_health_metrics_oauth_and_the_password_link_are_public():
         "health",
         "health",  # the API's
         "login",
+        # MCP: the endpoint signs each request in itself (a key or an OAuth token), never
+        # with the session cookie
+        "mcp",
+        "mcp_unslashed",
         "metrics",  # a scraper's, with its token or from an allowed address
         # OAuth for AI assistants: what they discover, register and exchange before anyone
         # signs in (the consent page itself needs a signed-in person)

@@ -2,6 +2,7 @@
 server, worker and emulator), in the current protocol version and the handshake era."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -51,7 +52,10 @@ def with_client(stack, key: str, work, *, mode: str = "auto", name: str = "pytes
         async with http, Client(transport, mode=mode, client_info=client_info) as client:
             return await work(client)
 
-    return anyio.run(session)
+    # In a thread of its own: a browser test's Playwright keeps an event loop running in
+    # the main thread for the whole session.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(anyio.run, session).result()
 
 
 def greet_tool(tools):

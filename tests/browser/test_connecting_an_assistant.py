@@ -17,7 +17,6 @@ from codeengine_ui.agents.oauth_tokens import access_for
 from codeengine_ui.agents.tools import tool_name
 from codeengine_ui.runs.models import Execution, RunSource
 from tests.agents.conftest import pkce_pair
-from tests.browser.conftest import browser, page  # noqa: F401 (fixtures)
 from tests.conftest import save_demo_function
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -62,7 +61,7 @@ def callback():
 
 
 def test_an_assistant_connects_with_one_function(
-    page,  # noqa: F811
+    page,
     live_server,
     callback,
     member,
