@@ -520,3 +520,9 @@ MCP_WAIT_SECONDS = max(0, min(env.int("MCP_WAIT_SECONDS", default=30), 60))
 # Clients registering themselves (RFC 7591) from one address in an hour; a client nobody
 # took a token for is deleted a day after it registered.
 MCP_CLIENT_REGISTRATIONS_PER_HOUR = env.int("MCP_CLIENT_REGISTRATIONS_PER_HOUR", default=20)
+# The largest result (or inputs) a tool call hands an agent whole, in bytes of JSON; a
+# larger one is named with its run's link instead.
+MCP_RESULT_MAX_BYTES = env.int("MCP_RESULT_MAX_BYTES", default=100_000)
+# Origins of browser pages (assistants that run in a page) allowed to call /mcp/; any
+# other page's request is refused, as the protocol asks against DNS rebinding.
+MCP_ALLOWED_ORIGINS = env.list("MCP_ALLOWED_ORIGINS", default=[])

@@ -249,8 +249,14 @@ class ApiKey(models.Model):
         return self.scope != ApiKeyScope.TOOLS
 
     @property
+    def for_tools(self) -> bool:
+        """Whether /mcp/ takes it: an AI tools key, or a read-only one (which runs
+        nothing). A read and write key is the API's: an agent gets a key of its own."""
+        return self.scope in (ApiKeyScope.READ, ApiKeyScope.TOOLS)
+
+    @property
     def may_run_tools(self) -> bool:
-        return self.scope in (ApiKeyScope.RUN, ApiKeyScope.TOOLS)
+        return self.scope == ApiKeyScope.TOOLS
 
 
 def _digest(text: str) -> str:

@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Q
 from django.http import QueryDict
 
 from codeengine_ui.catalog.models import Function
 from codeengine_ui.error_codes import next_step_for
+from codeengine_ui.json_text import deeper_than
 from codeengine_ui.keyset import newest_first
 from codeengine_ui.parameters.types import inputs_problems
 from codeengine_ui.runs import history
@@ -31,6 +34,7 @@ from .tools import GET_RUN, SEARCH_RUNS, tool_name
 
 LOGS_META_KEY = "codeengine/logs"  # params._meta flag: give stdout and stderr too
 MAX_TEXT = 20_000  # characters of a result given as text; structuredContent has it whole
+SEND_DEPTH = 200  # MCP's message models serialise values nested up to about 250 levels
 
 
 @dataclass
@@ -152,7 +156,9 @@ def states_of(run_id: int, seconds: float) -> Iterator[str]:
             return
 
 
-def run_result(caller: Caller, execution: Execution, *, logs: bool = False) -> dict:
+def run_result(
+    caller: Caller, execution: Execution, *, logs: bool = False, waited: bool = True
+) -> dict:
     """A run as a tool result: the function's answer as structuredContent and text; what
     went wrong in the console's words; the run's permalink."""
     link = caller.absolute(f"/executions/{execution.pk}/")
@@ -167,17 +173,45 @@ def run_result(caller: Caller, execution: Execution, *, logs: bool = False) -> d
     if execution.status in IN_PROGRESS_STATUSES:
         text = (
             f"Run {execution.pk} is still {execution.get_status_display().lower()} "
-            f"({link}). Call {GET_RUN} with run_id {execution.pk} to follow it."
+            f"({link}). Call {GET_RUN} with run_id {execution.pk} and wait_seconds to "
+            "follow it."
         )
+        if not waited:
+            text += (
+                " This answer did not wait: every waiting place of this key and its "
+                "person is in use (API_WAITS_PER_KEY, API_WAITS_PER_USER); wait a few "
+                "seconds before asking again."
+            )
         return _result(text, {"run": run})
     log_lines = _logs(execution) if logs or execution.status != ExecutionStatus.SUCCESS else ""
     if execution.status == ExecutionStatus.SUCCESS:
+        unsendable = why_not_sent(execution.result)
+        if unsendable:
+            text = (
+                f"Run {execution.pk} succeeded, but its result is not sent here: {unsendable}. "
+                f"It is on the run's page: {link}{log_lines}"
+            )
+            return _result(text, {"run": run})
         answer = json.dumps(execution.result, ensure_ascii=False, indent=1)
         if len(answer) > MAX_TEXT:
             answer = answer[:MAX_TEXT] + "\n… (cut; the whole result is in structuredContent)"
         text = f"{answer}\n\nRun {execution.pk} succeeded: {link}{log_lines}"
         return _result(text, {"result": execution.result, "run": run})
     return _result(_failure_text(execution, link) + log_lines, {"run": run}, error=True)
+
+
+def why_not_sent(value: Any) -> str:
+    """Why a value is too much to hand an agent ("" when it is not): nested past what the
+    protocol's messages carry, or larger than MCP_RESULT_MAX_BYTES."""
+    if deeper_than(value, SEND_DEPTH):
+        return f"it nests more than {SEND_DEPTH} levels deep"
+    size = len(json.dumps(value, ensure_ascii=False).encode())
+    if size > settings.MCP_RESULT_MAX_BYTES:
+        return (
+            f"it is {size:,} bytes, more than the {settings.MCP_RESULT_MAX_BYTES:,} an agent "
+            "is sent (MCP_RESULT_MAX_BYTES)"
+        )
+    return ""
 
 
 def _failure_text(execution: Execution, link: str) -> str:
@@ -230,10 +264,13 @@ def get_run(caller: Caller, arguments: dict, meta: dict) -> dict:
         raise ToolError(f"No run has the id {run_id}.")
     with caller.wait_place(wait) as seconds:
         execution = wait_for_end(run_id, seconds)
-    result = run_result(
-        caller, execution, logs=bool(arguments.get("logs") or meta.get(LOGS_META_KEY))
-    )
-    result["structuredContent"]["run"]["inputs"] = execution.input_variables or {}
+    logs = arguments.get("logs") is True or bool(meta.get(LOGS_META_KEY))
+    result = run_result(caller, execution, logs=logs, waited=bool(seconds) or not wait)
+    inputs = execution.input_variables or {}
+    unsendable = why_not_sent(inputs)
+    result["structuredContent"]["run"]["inputs"] = {} if unsendable else inputs
+    if unsendable:
+        result["content"][0]["text"] += f"\n(The inputs are not sent here: {unsendable}.)"
     result["structuredContent"]["run"]["requested_by"] = (
         execution.requested_by.get_username() if execution.requested_by else None
     )
@@ -249,11 +286,11 @@ def search_runs(caller: Caller, arguments: dict) -> dict:
         value = arguments.get(name)
         if value not in (None, ""):
             data[name] = str(value)
-    if arguments.get("mine"):
+    if arguments.get("mine") is True:
         data["mine"] = "on"
-    if arguments.get("function"):
-        function = _named(caller, str(arguments["function"]))
-        data["function"] = str(function.pk)
+    functions = None
+    if arguments.get("function") not in (None, ""):
+        functions = _named(caller, str(arguments["function"]))
     filters = HistoryFilterForm(data)
     if not filters.is_valid():
         lines = [
@@ -265,7 +302,10 @@ def search_runs(caller: Caller, arguments: dict) -> dict:
     limit = arguments.get("limit", 20)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 50:
         raise ToolError("limit: a whole number from 1 to 50.")
-    runs = newest_first(filters.apply(history.history_queryset(), caller.user), None, limit).rows
+    runs = filters.apply(history.history_queryset(), caller.user)
+    if functions is not None:
+        runs = runs.filter(function__in=functions)
+    runs = newest_first(runs, None, limit).rows
     rows = [
         {
             "id": run.pk,
@@ -289,13 +329,32 @@ def search_runs(caller: Caller, arguments: dict) -> dict:
     return _result(text, {"runs": rows})
 
 
-def _named(caller: Caller, text: str) -> Function:
+def _named(caller: Caller, text: str) -> list[Function]:
+    """The functions, among those the caller may use, that `text` names: a tool's name,
+    an id, `instance/package/function`, or a name (every saved version of it)."""
     text = text.strip()
-    candidates = Function.objects.filter(pk=int(text)) if text.isdigit() else None
-    if candidates is None:
-        found = [f for f in caller.functions if text in (tool_name(f), f.function_name, f.label)]
+    functions = caller.functions
+    if text.isascii() and text.isdigit():
+        found = list(functions.filter(pk=int(text)))
+    elif text.count("/") == 2:
+        instance, package, name = text.split("/")
+        found = list(
+            functions.filter(
+                instance__name__iexact=instance, package_id=package, function_name=name
+            )
+        )
     else:
-        found = list(candidates)
+        tool = function_of(caller, text)
+        found = (
+            [tool]
+            if tool
+            else list(
+                functions.filter(Q(function_name__iexact=text) | Q(display_name__iexact=text))
+            )
+        )
     if not found:
-        raise ToolError(f"No saved function is named {text!r}.")
-    return found[0]
+        raise ToolError(
+            f"No function you may use is named {text!r}: give a tool's name, an id, or "
+            "instance/package/function."
+        )
+    return found

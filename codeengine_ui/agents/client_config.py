@@ -22,16 +22,31 @@ def client_configs(url: str) -> list[ClientConfig]:
         ClientConfig(
             "Claude Desktop",
             "Settings → Connectors → Add custom connector, with this URL; Claude signs in "
-            "through the console (OAuth) and you choose which functions it may use.",
+            "through the console (OAuth) and you choose which functions it may use. Claude "
+            "connects from Anthropic's servers: the console must be reachable from the "
+            "internet over HTTPS. For a console on your own network, use Claude Code, "
+            "Cursor or VS Code.",
             url,
             "text",
         ),
         ClientConfig(
             "Claude Code",
-            "In a terminal. Without --header, /mcp in Claude Code signs in with OAuth.",
-            f'claude mcp add --transport http {SERVER_NAME} {url} --header "Authorization: '
-            f'Bearer ${KEY_VARIABLE}"',
-            "shell",
+            ".mcp.json at your project's root: Claude Code reads the key from the environment "
+            f"variable {KEY_VARIABLE} when it connects, so the file holds no key and may be "
+            f"shared. To sign in with OAuth instead: claude mcp add --transport http "
+            f"{SERVER_NAME} {url}, then /mcp in Claude Code.",
+            _json(
+                {
+                    "mcpServers": {
+                        SERVER_NAME: {
+                            "type": "http",
+                            "url": url,
+                            "headers": {"Authorization": f"Bearer ${{{KEY_VARIABLE}}}"},
+                        }
+                    }
+                }
+            ),
+            "json",
         ),
         ClientConfig(
             "Cursor",

@@ -22,17 +22,23 @@ LIMIT_REACHED = -32000  # a server-defined JSON-RPC error: a limit of the key or
 @csrf_exempt
 @login_not_required
 def mcp(request) -> HttpResponse:
+    if not _origin_allowed(request):
+        return _problem(403, "This Origin may not call the MCP endpoint.")
+    if request.method == "OPTIONS" and request.headers.get("Origin"):
+        return _for_browsers(request, HttpResponse(status=204))
     if request.method != "POST":
         # No stream from the server to the client: every answer comes with its request.
         response = HttpResponse(status=405)
         response["Allow"] = "POST"
         return response
-    if not _origin_allowed(request):
-        return _problem(403, "This Origin may not call the MCP endpoint.")
+    return _for_browsers(request, _answer_post(request))
+
+
+def _answer_post(request) -> HttpResponse:
     message = None
     try:
         caller = signin.caller_of(request)
-        message = protocol.read(request.body, request.headers)
+        message = protocol.read(protocol.body_of(request), request.headers)
         if message.is_notification:
             return HttpResponse(status=202)
         caller.client_name = message.client
@@ -42,10 +48,10 @@ def mcp(request) -> HttpResponse:
     except signin.SignInRefused as refused:
         return _unauthorised(request, refused)
     except protocol.ProtocolError as failure:
-        return _error_response(message.id if message else None, failure)
+        return _error_response(message, failure)
     except Problem as problem:  # a limit of the key or the person
         response = _error_response(
-            message.id if message else None,
+            message or _message_if_readable(request),
             protocol.ProtocolError(LIMIT_REACHED, problem.detail),
             status=problem.status,
         )
@@ -96,13 +102,16 @@ def _tool_call(request, caller: calls.Caller, message: protocol.Message) -> Http
         return JsonResponse(protocol.result(message, outcome))
     logs = bool(meta.get(calls.LOGS_META_KEY))
     token = meta.get("progressToken")
-    if token is not None and "text/event-stream" in request.headers.get("Accept", ""):
+    wants_progress = isinstance(token, str | int) and not isinstance(token, bool)
+    if wants_progress and "text/event-stream" in request.headers.get("Accept", ""):
         return _streamed(caller, message, outcome.pk, token, logs)
     # A wait holds a web thread: it takes one of the key's and the person's waiting places
     # (none free: the answer comes at once, with the run's id to follow).
     with caller.wait_place(settings.MCP_WAIT_SECONDS) as seconds:
         execution = calls.wait_for_end(outcome.pk, seconds)
-    return JsonResponse(protocol.result(message, calls.run_result(caller, execution, logs=logs)))
+    waited = bool(seconds) or not settings.MCP_WAIT_SECONDS
+    result = calls.run_result(caller, execution, logs=logs, waited=waited)
+    return JsonResponse(protocol.result(message, result))
 
 
 def _streamed(caller, message, run_id: int, token, logs: bool):
@@ -111,7 +120,9 @@ def _streamed(caller, message, run_id: int, token, logs: bool):
             for step, state in enumerate(calls.states_of(run_id, seconds)):
                 yield protocol.sse(protocol.progress(token, step, f"Run {run_id}: {state}"))
         execution = calls.wait_for_end(run_id, 0)
-        yield protocol.sse(protocol.result(message, calls.run_result(caller, execution, logs=logs)))
+        waited = bool(seconds) or not settings.MCP_WAIT_SECONDS
+        result = calls.run_result(caller, execution, logs=logs, waited=waited)
+        yield protocol.sse(protocol.result(message, result))
 
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-store"
@@ -121,13 +132,34 @@ def _streamed(caller, message, run_id: int, token, logs: bool):
 
 def _origin_allowed(request) -> bool:
     """A browser page of another site may not drive an agent's session (DNS rebinding):
-    an Origin, when sent, must be this console's."""
+    an Origin, when sent, must be this console's, or one in MCP_ALLOWED_ORIGINS (an
+    assistant that runs in a browser page)."""
     origin = request.headers.get("Origin")
-    if not origin:
+    if origin is None:
+        return True
+    if origin.strip().lower() == "null":  # a sandboxed frame or a file: never this console
+        return False
+    if origin in settings.MCP_ALLOWED_ORIGINS:
         return True
     return url_has_allowed_host_and_scheme(
         origin, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+
+
+def _for_browsers(request, response: HttpResponse) -> HttpResponse:
+    """What an allowed browser page needs to read the answer (CORS)."""
+    origin = request.headers.get("Origin")
+    if origin and origin in settings.MCP_ALLOWED_ORIGINS:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = (
+            "Authorization, Content-Type, Accept, MCP-Protocol-Version, Mcp-Method, "
+            "Mcp-Name, Mcp-Session-Id"
+        )
+        response["Access-Control-Expose-Headers"] = "Mcp-Session-Id, WWW-Authenticate"
+        response["Access-Control-Max-Age"] = "600"
+        response["Vary"] = "Origin"
+    return response
 
 
 def _unauthorised(request, refused: "signin.SignInRefused") -> HttpResponse:
@@ -143,6 +175,15 @@ def _problem(status: int, text: str) -> JsonResponse:
     )
 
 
-def _error_response(request_id, failure: protocol.ProtocolError, status: int | None = None):
-    status = status or protocol.HTTP_STATUS.get(failure.code, 200)
+def _error_response(message, failure: protocol.ProtocolError, status: int | None = None):
+    status = status or protocol.http_status(failure, message)
+    request_id = message.id if message is not None else None
     return JsonResponse(protocol.error(request_id, failure), status=status)
+
+
+def _message_if_readable(request) -> protocol.Message | None:
+    """The request's message, to answer a refusal with its id, if it can be read."""
+    try:
+        return protocol.read(protocol.body_of(request), request.headers)
+    except protocol.ProtocolError:
+        return None

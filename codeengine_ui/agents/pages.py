@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from codeengine_ui.access.audit import record
-from codeengine_ui.access.models import ApiKey, AuditAction
+from codeengine_ui.access.models import ApiKey, ApiKeyScope, AuditAction
 from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.catalog.models import Function
 from codeengine_ui.htmx_requests import HtmxHttpRequest
@@ -48,7 +48,9 @@ def function_as_tool(request: HtmxHttpRequest, function_id: int) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def key_tools(request, key_id: int) -> HttpResponse:
     """Which functions one of the person's own keys may use as tools."""
-    api_key = get_object_or_404(ApiKey.objects.usable(), pk=key_id, user=request.user)
+    api_key = get_object_or_404(
+        ApiKey.objects.usable(), pk=key_id, user=request.user, scope=ApiKeyScope.TOOLS
+    )
     limit = ToolLimit.objects.filter(api_key=api_key).first()
     form = FunctionsChoiceForm(request.POST or None, user=request.user, limit=limit)
     if request.method == "POST" and form.is_valid():

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core import signing
+from django.core.exceptions import RequestDataTooBig
 from mcp_types import (
     CLIENT_CAPABILITIES_META_KEY,
     CLIENT_INFO_META_KEY,
@@ -41,14 +42,20 @@ from mcp_types.version import (
 )
 from pydantic import ValidationError
 
+from codeengine_ui.json_text import NotStandardJSON, loads
+from codeengine_ui.text_lines import as_one_line
+
 logger = logging.getLogger(__name__)
 # Without a version header, a handshake-era client is taken to speak this one (the
 # transport's rule for clients older than the header).
 ASSUMED_VERSION = "2025-03-26"
 SESSION_SALT = "codeengine_ui.agents.session"
+SESSION_SECONDS = 7 * 86400  # a session id names its client for a week; then it names none
 MAX_BODY_BYTES = 1024 * 1024
 SERVER_INFO = {"name": "code-engine-console", "title": "Code Engine Console", "version": "1"}
-# The HTTP status each protocol error is answered with; the rest are 200.
+# The HTTP status each protocol error is answered with in the current version (the rest
+# are 200). In the handshake era only a message that could not be read is a 400: there a
+# 404 tells a client its session ended, and it would start again.
 HTTP_STATUS = {
     PARSE_ERROR: 400,
     INVALID_REQUEST: 400,
@@ -58,6 +65,13 @@ HTTP_STATUS = {
     METHOD_NOT_FOUND: 404,
 }
 NAME_BEARING = {"tools/call": "name"}
+UNREADABLE = (PARSE_ERROR, INVALID_REQUEST)
+
+
+def http_status(failure: "ProtocolError", message: "Message | None") -> int:
+    if message is not None and not message.modern:
+        return 400 if failure.code in UNREADABLE else 200
+    return HTTP_STATUS.get(failure.code, 200)
 
 
 class ProtocolError(Exception):
@@ -93,7 +107,9 @@ def read(body: bytes, headers) -> Message:
     if len(body) > MAX_BODY_BYTES:
         raise ProtocolError(INVALID_REQUEST, "The request is over 1 MB.")
     try:
-        data = json.loads(body)
+        data = loads(body)
+    except NotStandardJSON as refusal:
+        raise ProtocolError(PARSE_ERROR, f"The body is not standard JSON: {refusal}.") from None
     except (ValueError, RecursionError):
         raise ProtocolError(PARSE_ERROR, "The body is not JSON.") from None
     if isinstance(data, list):
@@ -181,9 +197,17 @@ def _unsupported(version: str) -> ProtocolError:
 def _client_name(info: Any) -> str:
     if not isinstance(info, dict):
         return ""
-    name = " ".join(str(info.get("title") or info.get("name") or "").split())[:120]
-    version = " ".join(str(info.get("version") or "").split())[:40]
+    name = as_one_line(str(info.get("title") or info.get("name") or ""))[:120]
+    version = as_one_line(str(info.get("version") or ""))[:40]
     return f"{name} {version}".strip() if name else ""
+
+
+def body_of(request) -> bytes:
+    """The request's body, or a ProtocolError when it is over what the server reads."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise ProtocolError(INVALID_REQUEST, "The request is too large.") from None
 
 
 def new_session(client: str) -> str:
@@ -195,7 +219,8 @@ def session_client(session_id: str) -> str:
     if not session_id or len(session_id) > 1000:
         return ""
     try:
-        return str(signing.loads(session_id, salt=SESSION_SALT).get("client", ""))[:200]
+        data = signing.loads(session_id, salt=SESSION_SALT, max_age=SESSION_SECONDS)
+        return str(data.get("client", ""))[:200]
     except (signing.BadSignature, AttributeError):
         return ""
 
@@ -238,7 +263,7 @@ def result(message: Message, data: dict) -> dict:
         shaped = serialize_server_result(message.method, message.version, data)
     except KeyError:  # a method of no spec'd result shape: as it is
         shaped = dict(data)
-    except ValidationError:
+    except (ValidationError, ValueError):  # a shape, or nesting, the models refuse
         logger.exception(
             "The answer to %s does not fit protocol %s", message.method, message.version
         )

@@ -39,6 +39,12 @@ def _key_caller(request, text: str) -> Caller:
             "This API key is unknown, revoked or expired: create a new one on your profile page.",
             invalid_token=True,
         )
+    if not api_key.for_tools:
+        raise SignInRefused(
+            "This API key is for the API and the command line: give an assistant a key with "
+            "the AI tools scope (your profile page), limited to the functions it needs.",
+            status=403,
+        )
     count_request(api_key)
     request.user, request.api_key = api_key.user, api_key
     refusal = ""

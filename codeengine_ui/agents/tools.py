@@ -16,18 +16,17 @@ SEARCH_RUNS = "search_runs"
 
 
 def tool_name(function: Function, instance_name: str | None = None) -> str:
-    """`{function}__{instance}__v{version}_{package}`: what the function is called first,
-    so a model reads it; instance, version and package so two saved functions never
-    share a name; the same for as long as the function calls the same thing."""
-    package = hashlib.sha256(function.package_id.encode()).hexdigest()[:6]
-    parts = [
-        _safe(function.function_name),
-        _safe(instance_name if instance_name is not None else function.instance.name),
-        "v" + _safe(function.version).replace("-", "_"),
-    ]
-    tail = f"_{package}"
-    name = "__".join(part for part in parts if part)
-    return name[: MAX_NAME - len(tail)] + tail
+    """`{function}__{instance}__v{version}_{hash}`: what the function is called first, so
+    a model reads it, then where and which version. Names are cut to what clients show,
+    the readable part first; the hash of all four (instance, package, function, version)
+    stays whole, so two saved functions never share a name. The same for as long as the
+    function calls the same thing."""
+    instance = instance_name if instance_name is not None else function.instance.name
+    identity = "\n".join((instance, function.package_id, function.function_name, function.version))
+    tail = "_" + hashlib.sha256(identity.encode()).hexdigest()[:8]
+    parts = [_safe(function.function_name), _safe(instance), "v" + _safe(function.version)]
+    readable = "__".join(part for part in parts if part)
+    return readable[: MAX_NAME - len(tail)] + tail
 
 
 def _safe(text: str) -> str:
@@ -38,7 +37,7 @@ def function_tool(function: Function) -> dict:
     """The MCP tool definition of a saved function."""
     tool = {
         "name": tool_name(function),
-        "title": f"{function.label} ({function.instance.name}, {function.version})",
+        "title": function.label,
         "description": description_of(function),
         "inputSchema": input_schema(function.parameters or []),
         "annotations": {
@@ -85,8 +84,8 @@ def tool_output_schema(function: Function) -> dict:
 def description_of(function: Function) -> str:
     words = " ".join((function.description or "").split())
     about = (
-        f"Runs the Domo Code Engine function {function.function_name} (package "
-        f"{function.package_id}, version {function.version}) on {function.instance.name}."
+        f"Runs the Domo Code Engine function {function.function_name}, version "
+        f"{function.version}, on the Domo instance {function.instance.name}."
     )
     output = function.output or {}
     returns = ""

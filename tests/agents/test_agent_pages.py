@@ -39,7 +39,7 @@ def test_the_panel_warns_where_a_model_would_struggle(member_client, greet):
 def test_a_key_can_be_limited_to_chosen_functions_and_freed_again(member_client, member, greet):
     key, _text = ApiKey.issue(member, "Claude", "tools")
     page = member_client.get("/profile/").content.decode()
-    assert f"/ai-tools/keys/{key.pk}/" in page and "all functions" in page
+    assert f"/ai-tools/keys/{key.pk}/" in page and "All functions" in page
 
     member_client.post(f"/ai-tools/keys/{key.pk}/", {"tools": "chosen", "functions": [greet.pk]})
     limit = ToolLimit.objects.get(api_key=key)

@@ -183,3 +183,111 @@ def test_an_ai_tools_key_is_refused_by_the_json_api(client, agent_key):
     answer = client.get("/api/v1/functions", HTTP_AUTHORIZATION=f"Bearer {agent_key}")
 
     assert (answer.status_code, answer.json()["code"]) == (403, "key_for_ai_tools")
+
+
+def test_two_versions_of_a_long_named_function_never_share_a_tool_name(instance):
+    from codeengine_ui.catalog.models import Function
+
+    made = [
+        Function(
+            instance=instance,
+            package_id="3f2a9c00-0000-4000-8000-000000000001",
+            function_name="calculateQuarterlyRevenueForecastForEveryRegion",
+            version=version,
+        )
+        for version in ("1.10.0", "1.10.1")
+    ]
+    names = {tool_name(function) for function in made}
+
+    assert len(names) == 2
+    assert all(len(name) <= 64 for name in names)
+    assert all(
+        name.startswith("calculateQuarterlyRevenueForecastForEveryRegion__") for name in names
+    )
+
+
+def test_a_read_and_write_key_is_the_apis_not_an_agents(client, member):
+    key = ApiKey.issue(member, "ci", "run")[1]
+    answer = post(client, key, {"jsonrpc": "2.0", "id": 1, "method": "ping"})
+
+    assert answer.status_code == 403
+    assert "AI tools scope" in answer.json()["error"]["message"]
+
+
+def test_in_the_handshake_era_only_an_unreadable_message_is_an_http_error(client, agent_key):
+    headers = {"MCP-Protocol-Version": "2025-06-18"}
+    unknown = post(
+        client, agent_key, {"jsonrpc": "2.0", "id": 7, "method": "prompts/list"}, **headers
+    )
+    modern_body, modern_headers = modern("prompts/list")
+    modern_unknown = post(client, agent_key, modern_body, **modern_headers)
+
+    assert (unknown.status_code, unknown.json()["error"]["code"], unknown.json()["id"]) == (
+        200,
+        -32601,
+        7,
+    )
+    assert modern_unknown.status_code == 404
+
+
+def test_a_limit_reached_answers_with_the_requests_id(client, agent_key, settings):
+    settings.API_REQUESTS_PER_MINUTE = 1
+    post(client, agent_key, {"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    refused = post(client, agent_key, {"jsonrpc": "2.0", "id": "second", "method": "ping"})
+
+    assert refused.status_code == 429
+    assert refused.json()["id"] == "second"
+    assert refused["Retry-After"]
+
+
+def test_a_result_too_large_or_too_deep_is_named_not_sent(client, agent_key, greet, settings):
+    from codeengine_ui.agents.calls import why_not_sent
+
+    settings.MCP_RESULT_MAX_BYTES = 1000
+    deep: list = []
+    inner = deep
+    for _ in range(300):
+        inner.append([])
+        inner = inner[0]
+
+    assert "nests more than 200 levels" in why_not_sent(deep)
+    assert "MCP_RESULT_MAX_BYTES" in why_not_sent({"rows": ["x" * 100] * 20})
+    assert why_not_sent({"greeting": "Hello"}) == ""
+
+
+def test_search_runs_names_functions_as_tools_and_refuses_what_it_cannot_find(
+    client, agent_key, greet
+):
+    body, headers = modern("tools/call", {"name": "search_runs", "arguments": {"function": "²"}})
+    headers["Mcp-Name"] = "search_runs"
+    refused = post(client, agent_key, body, **headers).json()["result"]
+    body, headers = modern(
+        "tools/call", {"name": "search_runs", "arguments": {"function": tool_name(greet)}}
+    )
+    headers["Mcp-Name"] = "search_runs"
+    found = post(client, agent_key, body, **headers).json()["result"]
+
+    assert refused["isError"] is True and "No function you may use" in refused["content"][0]["text"]
+    assert found.get("isError") is not True
+
+
+def test_a_forged_origin_of_null_is_refused_and_an_allowed_one_gets_cors(
+    client, agent_key, settings
+):
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    assert post(client, agent_key, ping, Origin="null").status_code == 403
+
+    settings.MCP_ALLOWED_ORIGINS = ["https://assistant.example"]
+    allowed = post(client, agent_key, ping, Origin="https://assistant.example")
+    preflight = client.options("/mcp/", HTTP_ORIGIN="https://assistant.example")
+
+    assert allowed["Access-Control-Allow-Origin"] == "https://assistant.example"
+    assert (
+        preflight.status_code == 204 and "Mcp-Method" in preflight["Access-Control-Allow-Headers"]
+    )
+
+
+def test_a_client_name_loses_its_control_and_direction_characters(client, agent_key):
+    from codeengine_ui.agents.protocol import _client_name
+
+    assert _client_name({"name": "Claude\u202e\nevil", "version": "1\t2"}) == "Claude evil 1 2"
