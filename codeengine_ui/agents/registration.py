@@ -35,6 +35,10 @@ PRUNE_BATCH = 500
 GRANT_TYPES = ["authorization_code", "refresh_token"]
 RESPONSE_TYPES = ["code"]
 AUTH_METHOD = "none"
+# Methods of a secret the server would issue: such a client is registered public instead,
+# and told so by the method in the answer (RFC 7591 3.2.1 lets the server replace what the
+# client asked for). Hosted assistants ask for these although PKCE is all they need.
+REPLACED_AUTH_METHODS = frozenset({"client_secret_post", "client_secret_basic"})
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,7 @@ def read_metadata(body: bytes) -> ClientMetadata:
         ) from None
     if not isinstance(data, dict):
         raise _invalid("The body is a JSON object of client metadata.")
-    auth_method = data.get("token_endpoint_auth_method", AUTH_METHOD)
-    if auth_method != AUTH_METHOD:
-        raise _invalid(
-            f"Only public clients may register: token_endpoint_auth_method is {AUTH_METHOD!r} "
-            "(PKCE protects the code; no client secret is issued)."
-        )
+    _check_auth_method(data.get("token_endpoint_auth_method", AUTH_METHOD))
     _check_subset(data, "grant_types", GRANT_TYPES, default=["authorization_code"])
     if "authorization_code" not in data.get("grant_types", ["authorization_code"]):
         raise _invalid("grant_types includes authorization_code: the only way to connect.")
@@ -67,6 +66,17 @@ def read_metadata(body: bytes) -> ClientMetadata:
     return ClientMetadata(
         client_name=_client_name(data.get("client_name")),
         redirect_uris=clean_redirect_uris(data.get("redirect_uris")),
+    )
+
+
+def _check_auth_method(method) -> None:
+    if isinstance(method, str) and (method == AUTH_METHOD or method in REPLACED_AUTH_METHODS):
+        return
+    raise _invalid(
+        f"token_endpoint_auth_method {method!r} is not supported: clients register as "
+        f"public clients ({AUTH_METHOD!r}; client_secret_post and client_secret_basic are "
+        "registered as that too). PKCE protects the code: no secret is issued, and no key "
+        "of the client's is used."
     )
 
 

@@ -19,6 +19,7 @@ from codeengine_ui.request_values import row_id
 from . import discovery, registration
 from .connections import connection_rows, connections_seen_by, revoke
 from .cross_origin import open_to_browsers
+from .public_clients import drop_secret_of_public_client
 
 NOT_CACHED = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -81,6 +82,7 @@ class TokenView(oauth_views.TokenView):
     """The toolkit's token endpoint, refusing a `resource` other than the MCP endpoint."""
 
     def post(self, request, *args, **kwargs):
+        drop_secret_of_public_client(request)
         for resource in request.POST.getlist("resource"):
             if not discovery.names_this_resource(resource, request):
                 return _oauth_error(
@@ -112,3 +114,9 @@ def revoke_connection(request: HtmxHttpRequest, connection_id: int) -> HttpRespo
         "its tokens no longer work.",
     )
     return redirect("agents:connected_clients")
+
+
+class RevokeTokenView(oauth_views.RevokeTokenView):
+    def post(self, request, *args, **kwargs):
+        drop_secret_of_public_client(request)
+        return super().post(request, *args, **kwargs)

@@ -99,13 +99,33 @@ def test_a_client_without_redirect_uris_is_refused(client):
     assert answer.json()["error"] == "invalid_redirect_uri"
 
 
-@pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post", "private_key_jwt"])
-def test_a_confidential_client_is_refused(client, method):
+@pytest.mark.parametrize("method", ["client_secret_post", "client_secret_basic"])
+def test_a_client_asking_for_a_secret_is_registered_public_and_told_so(client, method):
+    answer = register(client, token_endpoint_auth_method=method)
+
+    assert answer.status_code == 201, answer.json()
+    data = answer.json()
+    assert data["token_endpoint_auth_method"] == "none"
+    assert "client_secret" not in data
+    application = Application.objects.get(client_id=data["client_id"])
+    assert application.client_type == Application.CLIENT_PUBLIC
+    assert application.client_secret == ""
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth",
+     "something_else", ["none"]],
+)  # fmt: skip
+def test_a_client_authenticating_with_its_own_keys_is_refused(client, method):
     answer = register(client, token_endpoint_auth_method=method)
 
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_client_metadata"
-    assert "Only public clients may register" in answer.json()["error_description"]
+    description = answer.json()["error_description"]
+    assert f"token_endpoint_auth_method {method!r} is not supported" in description
+    assert "public clients ('none'" in description
+    assert not Application.objects.exists()
 
 
 @pytest.mark.parametrize(
