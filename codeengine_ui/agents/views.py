@@ -46,11 +46,13 @@ def register_client(request) -> HttpResponse:
     """RFC 7591: a public client registers its name and redirect URIs, and gets its id."""
     address = client_address(request)
     if wait := registration.seconds_until_room(address):
-        limit = settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR
+        per_hour = settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR
+        allowance, window = registration.registration_window(per_hour)
         refusal = _oauth_error(
             "temporarily_unavailable",
-            f"{limit} clients registered from this address in the last hour "
-            f"(MCP_CLIENT_REGISTRATIONS_PER_HOUR): try again in {wait} s.",
+            f"{allowance} clients registered from this address in the last "
+            f"{round(window.total_seconds())} s, as many as MCP_CLIENT_REGISTRATIONS_PER_HOUR "
+            f"({per_hour}) allows in that time: try again in {wait} s.",
             429,
         )
         refusal["Retry-After"] = str(wait)

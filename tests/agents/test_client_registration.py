@@ -3,6 +3,7 @@ with redirect URIs that can only reach the assistant; every refusal has the RFC'
 code and says why."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -195,32 +196,71 @@ def test_a_client_may_leave_out_its_auth_method_and_is_registered_public(client)
     assert answer.json()["token_endpoint_auth_method"] == "none"
 
 
-def test_registrations_from_one_address_are_limited_per_hour(client, settings):
-    settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR = 3
-    for _ in range(3):
-        assert register(client).status_code == 201
-
-    refused = register(client)
-    elsewhere = client.post(
-        "/oauth/register/",
-        {"redirect_uris": [REDIRECT_URI]},
-        content_type="application/json",
-        REMOTE_ADDR="10.1.2.3",
+def register_at(client, address: str):
+    body = {"client_name": "Claude", "redirect_uris": [REDIRECT_URI]}
+    return client.post(
+        "/oauth/register/", body, content_type="application/json", REMOTE_ADDR=address
     )
+
+
+def register_from(client, address: str, count: int) -> None:
+    for _ in range(count):
+        answer = register_at(client, address)
+        assert answer.status_code == 201, answer.json()
+
+
+def age(address: str, seconds: float) -> None:
+    """Make the registrations from `address` that many seconds old."""
+    ClientRegistration.objects.filter(address=address).update(
+        registered_at=timezone.now() - timedelta(seconds=seconds)
+    )
+
+
+def test_an_address_may_register_a_sixth_of_its_hourly_allowance_in_ten_minutes(client):
+    register_from(client, "10.0.0.1", 17)  # of the default 100 an hour, in 612 s
+
+    refused = register_at(client, "10.0.0.1")
+    elsewhere = register_at(client, "10.1.2.3")
 
     assert refused.status_code == 429
     assert refused.json()["error"] == "temporarily_unavailable"
-    assert "MCP_CLIENT_REGISTRATIONS_PER_HOUR" in refused.json()["error_description"]
-    assert 3590 <= int(refused["Retry-After"]) <= 3601
+    assert refused.json()["error_description"] == (
+        "17 clients registered from this address in the last 612 s, as many as "
+        "MCP_CLIENT_REGISTRATIONS_PER_HOUR (100) allows in that time: try again in "
+        f"{refused['Retry-After']} s."
+    )
+    assert 600 <= int(refused["Retry-After"]) <= 612
     assert elsewhere.status_code == 201
 
 
-def test_an_address_may_register_again_an_hour_later(client, settings):
-    settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR = 1
-    register(client)
-    ClientRegistration.objects.update(registered_at=timezone.now() - timezone.timedelta(hours=1))
+def test_the_wait_is_until_the_oldest_registration_counted_leaves_the_window(client):
+    register_from(client, "10.0.0.1", 1)
+    age("10.0.0.1", 540)
+    register_from(client, "10.0.0.1", 16)
 
-    assert register(client).status_code == 201
+    refused = register_at(client, "10.0.0.1")
+
+    assert refused.status_code == 429
+    assert 60 <= int(refused["Retry-After"]) <= 73
+
+
+def test_an_address_may_register_again_once_the_oldest_leaves_the_window(client):
+    register_from(client, "10.0.0.1", 17)
+    age("10.0.0.1", 613)
+
+    assert register_at(client, "10.0.0.1").status_code == 201
+
+
+def test_a_small_hourly_allowance_keeps_its_rate(client, settings):
+    settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR = 3  # one in any twenty minutes
+    register_from(client, "10.0.0.1", 1)
+
+    refused = register_at(client, "10.0.0.1")
+    age("10.0.0.1", 1201)
+
+    assert refused.status_code == 429
+    assert 1190 <= int(refused["Retry-After"]) <= 1200
+    assert register_at(client, "10.0.0.1").status_code == 201
 
 
 def test_registration_needs_no_session_and_no_csrf_token(db):
