@@ -48,6 +48,10 @@ def test_a_public_client_registers_and_gets_its_id(client):
         "cursor://anysphere.cursor-mcp/oauth/callback",
         "vscode://vscode.github-authentication/did-authenticate",
         "com.example.app:/oauth2redirect",
+        "claude://claude.ai/oauth/callback",
+        "com.googleusercontent.apps.123:/oauth2redirect",
+        "msal1234://auth",
+        "webplus://callback",
     ],
 )
 def test_redirect_uris_that_reach_the_assistant_are_accepted(client, uri):
@@ -78,6 +82,28 @@ def test_redirect_uris_that_could_reach_someone_else_are_refused(client, uri, sa
     assert answer.status_code == 400
     assert answer.json()["error"] == "invalid_redirect_uri"
     assert says in answer.json()["error_description"]
+    assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["chrome://settings/passwords", "chrome-extension://abcdefghijklmnop/cb.html",
+     "CHROME-EXTENSION://abcdefghijklmnop/cb.html", "moz-extension://1234-5678/cb.html",
+     "edge://settings", "intent://scan/?scheme=zxing", "intent://callback/x",
+     "android-app://com.example/https/evil.example/", "ms-settings:privacy",
+     "MS-Settings:privacy", "ms-excel:ofe|u|https://evil.example/x.xlsx", "search-ms:query=x",
+     "jar:https://evil.example/a.jar!/cb", "view-source:https://claude.ai/",
+     "JavaScript:alert(1)//", "VBScript:msgbox(1)", "file:///etc/passwd", "blob:https://x/1",
+     "about:blank", "filesystem:https://x/temporary/cb", "ws://127.0.0.1/cb",
+     "wss://evil.example/cb", "web+evil:callback", "smb://evil.example/share",
+     "itms-services://?action=download-manifest&url=https://evil.example/m.plist"],
+)  # fmt: skip
+def test_schemes_of_the_browser_or_the_system_are_refused_in_any_case(client, uri):
+    answer = register(client, redirect_uris=[uri])
+
+    assert answer.status_code == 400, answer.json()
+    assert answer.json()["error"] == "invalid_redirect_uri"
+    assert "belongs to the browser or the system" in answer.json()["error_description"]
     assert not Application.objects.exists()
 
 
