@@ -8,7 +8,7 @@ import pytest
 from oauth2_provider.models import Grant, get_application_model
 
 from codeengine_ui.agents.models import ClientConnection
-from tests.agents.conftest import Assistant, connect, pkce_pair, register
+from tests.agents.conftest import Assistant, pkce_pair, register
 from tests.agents.test_consent_page import assert_error_page
 from tests.html_forms import submitted_fields
 
@@ -115,13 +115,3 @@ def test_an_application_marked_to_skip_authorization_still_shows_the_page(member
     assert page.status_code == 200
     assert "Connect “Claude” to the console?" in page.content.decode()
     assert not Grant.objects.exists()
-
-
-def test_a_client_holding_a_token_cannot_skip_the_page(member_client, assistant):
-    connect(member_client, assistant)
-
-    page = member_client.get(assistant.authorize_path(approval_prompt="auto"))
-
-    assert page.status_code == 200
-    assert "Connect “Claude” to the console?" in page.content.decode()
-    assert Grant.objects.count() == 0
