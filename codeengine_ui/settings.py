@@ -517,9 +517,10 @@ OAUTH2_PROVIDER = {
 # How long a tool call waits for its run before answering with the run's id (get_run
 # follows it), in seconds.
 MCP_WAIT_SECONDS = max(0, min(env.int("MCP_WAIT_SECONDS", default=30), 60))
-# Clients registering themselves (RFC 7591) from one address in an hour; a client nobody
-# took a token for is deleted a day after it registered.
-MCP_CLIENT_REGISTRATIONS_PER_HOUR = env.int("MCP_CLIENT_REGISTRATIONS_PER_HOUR", default=20)
+# Clients registering themselves (RFC 7591) from one address in an hour, counted in a
+# sliding window of about ten minutes (agents/registration.py); a client nobody took a token
+# for is deleted a day after it registered.
+MCP_CLIENT_REGISTRATIONS_PER_HOUR = env.int("MCP_CLIENT_REGISTRATIONS_PER_HOUR", default=100)
 # The largest result (or inputs) a tool call hands an agent whole, in bytes of JSON; a
 # larger one is named with its run's link instead.
 MCP_RESULT_MAX_BYTES = env.int("MCP_RESULT_MAX_BYTES", default=100_000)

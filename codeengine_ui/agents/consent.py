@@ -1,7 +1,9 @@
 """The authorization endpoint: the toolkit's view with our consent page and our rules on
 top of its own. PKCE must be S256; a `resource` (RFC 8707) must name this console's MCP
-endpoint; every connection is approved on the page (a client cannot ask to skip it), by a
-member or above, who chooses the functions the client may use."""
+endpoint; every connection is approved on the page (neither a client nor an
+application's settings can skip it), by a member or above, who chooses the functions the
+client may use. Only two answers go back to the client: the code after Allow, and
+`access_denied` after Deny; every error in a request is shown on the console's page."""
 
 from urllib.parse import urlsplit
 
@@ -15,6 +17,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from codeengine_ui.access.roles import Role, has_role
 
+from .authorization_errors import error_in_answer, error_page_context
 from .connections import approve
 from .discovery import names_this_resource
 from .forms import ConsentForm
@@ -26,42 +29,62 @@ VIEWER_REFUSAL = (
 )
 
 
-def request_refusal(request, code_challenge_method: str, resources: list[str], state):
+def request_refusal(request, code_challenge_method: str, resources: list[str]):
     """The OAuth error that stops an authorization request the toolkit let through."""
     if code_challenge_method != "S256":
         return errors.InvalidRequestError(
-            description="PKCE with code_challenge_method=S256 is required.", state=state
+            description="PKCE with code_challenge_method=S256 is required."
         )
     if foreign := [uri for uri in resources if not names_this_resource(uri, request)]:
         return errors.CustomOAuth2Error(
             error="invalid_target",
             description=f"This console issues tokens for its MCP endpoint only, not {foreign[0]}.",
-            state=state,
         )
     return None
+
+
+class _ConsentSkipped(Exception):
+    """The toolkit was about to answer a request without showing the page."""
 
 
 class ConsentView(AuthorizationView):
     template_name = "agents/consent.html"
     form_class = ConsentForm
+    denied = False
 
     def get(self, request, *args, **kwargs):
-        # approval_prompt=auto would skip the page for a client already holding a token.
-        if "approval_prompt" in request.GET:
-            request.GET = request.GET.copy()
-            del request.GET["approval_prompt"]
-        return super().get(request, *args, **kwargs)
+        try:
+            return super().get(request, *args, **kwargs)
+        except _ConsentSkipped:
+            # The toolkit stored everything the page shows before trying to skip it.
+            return self.render_to_response(self.get_context_data(**self.oauth2_data))
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # The toolkit issues a code without the page for an application marked
+        # skip_authorization, or with approval_prompt=auto for a client already holding
+        # a token: a code comes only from the answer to the page.
+        if request.method != "POST":
+            raise _ConsentSkipped
+        answer = super().create_authorization_response(request, scopes, credentials, allow)
+        if (error := error_in_answer(answer[0], credentials["redirect_uri"])) is not None:
+            raise OAuthToolkitError(error=error)
+        return answer
+
+    def error_response(self, error, application, **kwargs):
+        oauth_error = error.oauthlib_error
+        if self.denied and isinstance(oauth_error, errors.AccessDeniedError):
+            return super().error_response(error, application, **kwargs)
+        return self.render_to_response(
+            error_page_context(oauth_error), status=oauth_error.status_code
+        )
 
     def validate_authorization_request(self, request):
         scopes, credentials = super().validate_authorization_request(request)
         refusal = request_refusal(
-            request,
-            credentials.get("code_challenge_method", ""),
-            request.GET.getlist("resource"),
-            credentials.get("state"),
+            request, credentials.get("code_challenge_method", ""), request.GET.getlist("resource")
         )
         if refusal is not None:
-            raise OAuthToolkitError(error=refusal, redirect_uri=credentials["redirect_uri"])
+            raise OAuthToolkitError(error=refusal)
         return scopes, credentials
 
     def get_form_kwargs(self):
@@ -74,15 +97,13 @@ class ConsentView(AuthorizationView):
             form.add_error(None, "This request does not come from a registered client.")
             return self.form_invalid(form)
         resources = data.get("resource", "").split()
-        refusal = request_refusal(
-            self.request, data.get("code_challenge_method", ""), resources, data.get("state")
-        )
+        refusal = request_refusal(self.request, data.get("code_challenge_method", ""), resources)
         if refusal is not None:
-            error = OAuthToolkitError(error=refusal, redirect_uri=data["redirect_uri"])
-            return self.error_response(error, application)
+            return self.error_response(OAuthToolkitError(error=refusal), application)
         if data["allow"] and not has_role(self.request.user, Role.MEMBER):
             form.add_error(None, VIEWER_REFUSAL)
             return self.form_invalid(form)
+        self.denied = not data["allow"]
         with transaction.atomic():
             response = super().form_valid(form)
             if data["allow"] and self.success_url:  # the code was issued

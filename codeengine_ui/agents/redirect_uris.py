@@ -2,8 +2,9 @@
 
 https anywhere; http only on the machine itself (a loopback address, any port: RFC 8252
 7.3), where an assistant on a laptop listens; or an app's own private-use scheme (RFC 8252
-7.1: `cursor://…`, `vscode://…`). Never a scheme the browser runs or reads itself
-(`javascript:`, `data:`…), a fragment, or credentials in the address."""
+7.1: `cursor://…`, `vscode://…`, `com.example.app:/…`). Never a scheme the browser or the
+system handles itself (`javascript:`, `data:`, `chrome-extension:`, `intent:`, `ms-…:`…),
+whatever its case, a fragment, or credentials in the address."""
 
 import ipaddress
 import re
@@ -14,10 +15,18 @@ from django.core.exceptions import ValidationError
 MAX_REDIRECT_URIS = 10
 MAX_REDIRECT_URI_LENGTH = 2000
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Schemes a browser or the operating system handles itself, not an app's own: scripts and
+# documents the browser makes up, its internal pages and extensions, Android intents,
+# Windows' ms-… handlers and file shares, archives, and protocols that are not a return.
 REFUSED_SCHEMES = frozenset(
-    {"javascript", "data", "vbscript", "file", "about", "blob", "filesystem", "view-source",
-     "ftp", "ws", "wss", "mailto", "tel", "sms"}
+    {"javascript", "livescript", "vbscript", "data", "blob", "file", "filesystem", "about",
+     "view-source", "jar", "mhtml", "res", "resource", "chrome", "chrome-extension",
+     "chrome-search", "chrome-untrusted", "devtools", "moz-extension", "edge",
+     "microsoft-edge", "opera", "brave", "vivaldi", "safari-extension",
+     "safari-web-extension", "intent", "android-app", "content", "search-ms", "shell",
+     "smb", "itms-services", "ws", "wss", "ftp", "mailto", "tel", "sms", "cid", "mid"}
 )  # fmt: skip
+REFUSED_SCHEME_PREFIXES = ("ms-", "chrome-", "moz-", "web+")
 SCHEME = re.compile(r"[a-z][a-z0-9+.-]*\Z")
 HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9_-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9_-]*[a-z0-9])?)*\Z")
 
@@ -50,8 +59,11 @@ def _check(uri) -> None:
         raise _refused(f"{uri}: not a valid URI.") from None
     if not SCHEME.match(parts.scheme):
         raise _refused(f"{uri}: a redirect URI is absolute (https://…).")
-    if parts.scheme in REFUSED_SCHEMES:
-        raise _refused(f"{uri}: the {parts.scheme}: scheme cannot be a redirect URI.")
+    if parts.scheme in REFUSED_SCHEMES or parts.scheme.startswith(REFUSED_SCHEME_PREFIXES):
+        raise _refused(
+            f"{uri}: the {parts.scheme}: scheme belongs to the browser or the system, not to "
+            "an app, and cannot be a redirect URI."
+        )
     if "@" in parts.netloc:
         raise _refused(f"{uri}: a redirect URI carries no user name or password.")
     if parts.scheme in ("http", "https") and not _is_host(parts.hostname):

@@ -1,9 +1,11 @@
 """Clients that register themselves (RFC 7591): public clients of the authorization code
 grant with PKCE, nothing else. Registering is open to anyone, so it is bounded: the size
-of the metadata, registrations per address and hour (MCP_CLIENT_REGISTRATIONS_PER_HOUR),
-and a client nobody took a token for is deleted a day after it registered."""
+of the metadata, registrations per address (MCP_CLIENT_REGISTRATIONS_PER_HOUR, counted in
+a sliding window of minutes), and a client nobody took a token for is deleted a day after
+it registered."""
 
 import json
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,7 +29,9 @@ from .redirect_uris import clean_redirect_uris
 MAX_METADATA_BYTES = 16 * 1024
 MAX_CLIENT_NAME_LENGTH = 100
 UNNAMED_CLIENT = "Unnamed client"
-REGISTRATION_WINDOW = timedelta(hours=1)
+# The hourly allowance is counted in windows of about a sixth of an hour, so an address past
+# it (hosted assistants register from a few shared addresses) waits minutes, not an hour.
+WINDOWS_PER_HOUR = 6
 UNUSED_CLIENT_KEPT = timedelta(days=1)
 PRUNE_BATCH = 500
 
@@ -35,6 +39,10 @@ PRUNE_BATCH = 500
 GRANT_TYPES = ["authorization_code", "refresh_token"]
 RESPONSE_TYPES = ["code"]
 AUTH_METHOD = "none"
+# Methods of a secret the server would issue: such a client is registered public instead,
+# and told so by the method in the answer (RFC 7591 3.2.1 lets the server replace what the
+# client asked for). Hosted assistants ask for these although PKCE is all they need.
+REPLACED_AUTH_METHODS = frozenset({"client_secret_post", "client_secret_basic"})
 
 
 @dataclass(frozen=True)
@@ -54,12 +62,7 @@ def read_metadata(body: bytes) -> ClientMetadata:
         ) from None
     if not isinstance(data, dict):
         raise _invalid("The body is a JSON object of client metadata.")
-    auth_method = data.get("token_endpoint_auth_method", AUTH_METHOD)
-    if auth_method != AUTH_METHOD:
-        raise _invalid(
-            f"Only public clients may register: token_endpoint_auth_method is {AUTH_METHOD!r} "
-            "(PKCE protects the code; no client secret is issued)."
-        )
+    _check_auth_method(data.get("token_endpoint_auth_method", AUTH_METHOD))
     _check_subset(data, "grant_types", GRANT_TYPES, default=["authorization_code"])
     if "authorization_code" not in data.get("grant_types", ["authorization_code"]):
         raise _invalid("grant_types includes authorization_code: the only way to connect.")
@@ -67,6 +70,17 @@ def read_metadata(body: bytes) -> ClientMetadata:
     return ClientMetadata(
         client_name=_client_name(data.get("client_name")),
         redirect_uris=clean_redirect_uris(data.get("redirect_uris")),
+    )
+
+
+def _check_auth_method(method) -> None:
+    if isinstance(method, str) and (method == AUTH_METHOD or method in REPLACED_AUTH_METHODS):
+        return
+    raise _invalid(
+        f"token_endpoint_auth_method {method!r} is not supported: clients register as "
+        f"public clients ({AUTH_METHOD!r}; client_secret_post and client_secret_basic are "
+        "registered as that too). PKCE protects the code: no secret is issued, and no key "
+        "of the client's is used."
     )
 
 
@@ -91,15 +105,25 @@ def _invalid(message: str) -> ValidationError:
     return ValidationError(message, code="invalid_client_metadata")
 
 
+def registration_window(per_hour: int) -> tuple[int, timedelta]:
+    """How many registrations one address may make in how long: a sixth of the hourly
+    allowance (rounded up), in the time that keeps to the hourly rate."""
+    per_hour = max(1, per_hour)
+    allowance = math.ceil(per_hour / WINDOWS_PER_HOUR)
+    return allowance, timedelta(hours=1) * allowance / per_hour
+
+
 def seconds_until_room(address: str | None) -> int:
-    """0 when `address` may register another client now, else how long until it may."""
-    since = timezone.now() - REGISTRATION_WINDOW
+    """0 when `address` may register another client now, else how long until the oldest
+    registration counted leaves the sliding window."""
+    allowance, window = registration_window(settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR)
+    since = timezone.now() - window
     recent = ClientRegistration.objects.filter(address=address, registered_at__gte=since)
-    limit = settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR
-    oldest = recent.order_by("-registered_at").values_list("registered_at", flat=True)
-    if (counted := list(oldest[:limit])) and len(counted) >= limit:
-        return max(1, int((counted[-1] - since).total_seconds()) + 1)
-    return 0
+    newest = recent.order_by("-registered_at").values_list("registered_at", flat=True)
+    counted = list(newest[:allowance])
+    if len(counted) < allowance:
+        return 0
+    return max(1, math.ceil((counted[-1] - since).total_seconds()))
 
 
 def register(metadata: ClientMetadata, address: str | None) -> AbstractApplication:

@@ -1,5 +1,4 @@
 from django.urls import path
-from oauth2_provider import views as oauth_views
 
 from codeengine_ui.access.roles import Role, role_required
 
@@ -44,7 +43,7 @@ urlpatterns = [
     path("oauth/token/", open_to_browsers(views.TokenView.as_view()), name="oauth_token"),
     path(
         "oauth/revoke/",
-        open_to_browsers(oauth_views.RevokeTokenView.as_view()),
+        open_to_browsers(views.RevokeTokenView.as_view()),
         name="oauth_revoke",
     ),
     path("ai-clients/", views.connected_clients, name="connected_clients"),

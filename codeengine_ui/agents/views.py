@@ -19,6 +19,7 @@ from codeengine_ui.request_values import row_id
 from . import discovery, registration
 from .connections import connection_rows, connections_seen_by, revoke
 from .cross_origin import open_to_browsers
+from .public_clients import drop_secret_of_public_client
 
 NOT_CACHED = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -45,11 +46,13 @@ def register_client(request) -> HttpResponse:
     """RFC 7591: a public client registers its name and redirect URIs, and gets its id."""
     address = client_address(request)
     if wait := registration.seconds_until_room(address):
-        limit = settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR
+        per_hour = settings.MCP_CLIENT_REGISTRATIONS_PER_HOUR
+        allowance, window = registration.registration_window(per_hour)
         refusal = _oauth_error(
             "temporarily_unavailable",
-            f"{limit} clients registered from this address in the last hour "
-            f"(MCP_CLIENT_REGISTRATIONS_PER_HOUR): try again in {wait} s.",
+            f"{allowance} clients registered from this address in the last "
+            f"{round(window.total_seconds())} s, as many as MCP_CLIENT_REGISTRATIONS_PER_HOUR "
+            f"({per_hour}) allows in that time: try again in {wait} s.",
             429,
         )
         refusal["Retry-After"] = str(wait)
@@ -81,6 +84,7 @@ class TokenView(oauth_views.TokenView):
     """The toolkit's token endpoint, refusing a `resource` other than the MCP endpoint."""
 
     def post(self, request, *args, **kwargs):
+        drop_secret_of_public_client(request)
         for resource in request.POST.getlist("resource"):
             if not discovery.names_this_resource(resource, request):
                 return _oauth_error(
@@ -112,3 +116,9 @@ def revoke_connection(request: HtmxHttpRequest, connection_id: int) -> HttpRespo
         "its tokens no longer work.",
     )
     return redirect("agents:connected_clients")
+
+
+class RevokeTokenView(oauth_views.RevokeTokenView):
+    def post(self, request, *args, **kwargs):
+        drop_secret_of_public_client(request)
+        return super().post(request, *args, **kwargs)

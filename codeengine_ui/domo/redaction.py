@@ -42,7 +42,8 @@ _API_KEY_PATTERN = re.compile(
 # credentials: query strings, forms, cookies, JSON and reprs.
 _FIELD_PATTERN = re.compile(
     r"(?<![\w-])([\w-]*password[\w-]*|passwd|[\w-]*secret[\w-]*|(?:[\w-]*[_-])?keys?|apikey"
-    r"|[\w-]*token|code|sessionid|signature|sig|auth|credentials?)"
+    r"|[\w-]*token|code(?:[_-]verifier)?|[\w-]*assertion|sessionid|signature|sig|auth"
+    r"|credentials?)"
     r"(['\"]?\s*[:=]\s*(?!\[redacted\])\[?\s*)(?:(['\"]).*?(?:\3|$)|[^\s'\"&;,)}\[\]]+)",
     re.IGNORECASE | re.MULTILINE,
 )

@@ -70,22 +70,28 @@ def test_denying_sends_access_denied_with_the_state(member_client, assistant):
     assert not AuditEvent.objects.filter(action=AuditAction.AI_CLIENT_CONNECTED).exists()
 
 
+def assert_error_page(response, *says: str) -> str:
+    """The console's own error page, and no redirect to the client."""
+    page = response.content.decode()
+    assert response.status_code == 400, page[:500]
+    assert "Location" not in response
+    assert "This assistant cannot connect" in page
+    for words in says:
+        assert words in page
+    return page
+
+
 @pytest.mark.parametrize("method", ["plain", None])
-def test_pkce_other_than_s256_is_refused(member_client, assistant, method):
+def test_pkce_other_than_s256_is_refused_on_the_page(member_client, assistant, method):
     path = assistant.authorize_path(code_challenge=assistant.verifier, code_challenge_method=method)
 
-    answer = redirect_query(member_client.get(path))
-
-    assert answer["error"] == "invalid_request"
-    assert "S256" in answer["error_description"]
+    assert_error_page(member_client.get(path), "code_challenge_method=S256")
 
 
 def test_pkce_is_required(member_client, assistant):
     path = assistant.authorize_path(code_challenge=None, code_challenge_method=None)
 
-    answer = redirect_query(member_client.get(path))
-
-    assert answer["error"] == "invalid_request"
+    assert_error_page(member_client.get(path), "incomplete or malformed", "invalid_request")
 
 
 def test_a_plain_challenge_slipped_into_the_form_is_refused(member_client, assistant):
@@ -93,9 +99,7 @@ def test_a_plain_challenge_slipped_into_the_form_is_refused(member_client, assis
     fields = submitted_fields(member_client.get(path).content.decode())
     fields.update({"allow": "on", "code_challenge_method": "plain"})
 
-    answer = redirect_query(member_client.post(path, fields))
-
-    assert answer["error"] == "invalid_request"
+    assert_error_page(member_client.post(path, fields), "code_challenge_method=S256")
     assert not Grant.objects.exists()
 
 
@@ -103,9 +107,9 @@ def test_a_plain_challenge_slipped_into_the_form_is_refused(member_client, assis
     "resource", ["https://other.example/mcp/", "http://testserver/api/v1/", "http://testserver/"]
 )
 def test_a_resource_other_than_the_mcp_endpoint_is_refused(member_client, assistant, resource):
-    answer = redirect_query(member_client.get(assistant.authorize_path(resource=resource)))
+    answer = member_client.get(assistant.authorize_path(resource=resource))
 
-    assert answer["error"] == "invalid_target"
+    assert_error_page(answer, "MCP endpoint only", "invalid_target")
 
 
 @pytest.mark.parametrize("resource", ["http://testserver/mcp", "HTTP://TESTSERVER/mcp/", None])

@@ -102,8 +102,9 @@ def test_a_mistyped_api_key_is_redacted_too():
 @pytest.mark.parametrize(
     "name",
     ["key", "api_key", "apikey", "token", "access_token", "refresh_token", "id_token",
-     "password", "new_password1", "secret", "client_secret", "code", "sessionid",
-     "csrftoken", "csrfmiddlewaretoken", "signature"],
+     "password", "new_password1", "secret", "client_secret", "code", "code_verifier",
+     "assertion", "client_assertion", "sessionid", "csrftoken", "csrfmiddlewaretoken",
+     "signature"],
 )  # fmt: skip
 @pytest.mark.parametrize(
     "template",
@@ -140,6 +141,17 @@ def test_fernet_keys_and_ciphertexts_are_redacted():
     line = f"keys [{FERNET_KEY}] stored {FERNET_TOKEN}"
 
     assert redact(line) == "keys [[redacted]] stored [redacted]"
+
+
+def test_an_oauth_token_request_glued_to_its_path_keeps_only_what_is_not_secret():
+    query = ("grant_type=authorization_code&code=C0de&code_verifier=SECRETIII999"
+             "&client_id=abc&client_assertion_type=urn:jwt&client_assertion=eyJ.x.y")  # fmt: skip
+
+    assert "/oauth/token/" + redact_query_string(query) == (
+        "/oauth/token/grant_type=authorization_code&code=[redacted]"
+        "&code_verifier=[redacted]&client_id=abc&client_assertion_type=urn:jwt"
+        "&client_assertion=[redacted]"
+    )
 
 
 def test_a_query_string_glued_to_its_path_is_redacted_parameter_by_parameter():
