@@ -67,19 +67,20 @@ def start_run(
     problems = inputs_problems(function.parameters, inputs)
     if problems:
         raise InputsDoNotFit(problems)
-    execution = Execution.for_run(
-        function=function,
-        token=token,
-        input_variables=inputs,
-        get_logs=get_logs,
-        user=user,
-        idempotency_key=idempotency_key,
+    execution = _new_run(
+        function,
+        inputs,
+        token,
+        user,
+        source,
         version=version,
-        source=source,
+        get_logs=get_logs,
+        api_key=api_key,
+        batch_id=batch_id,
+        idempotency_key=idempotency_key,
+        agent_client=agent_client,
+        oauth_client_name=oauth_client_name,
     )
-    _attribute(execution, api_key, batch_id)
-    execution.agent_client = agent_client[:200]
-    execution.oauth_client_name = oauth_client_name[:200]
     return _store_and_queue(execution, queue=queue)
 
 
@@ -106,20 +107,8 @@ def new_runs(
     ]
     if problems:
         raise InputsDoNotFit(problems)
-    executions = []
-    for inputs in inputs_list:
-        execution = Execution.for_run(
-            function=function,
-            token=token,
-            input_variables=inputs,
-            get_logs=get_logs,
-            user=user,
-            version=version,
-            source=source,
-        )
-        _attribute(execution, api_key, batch_id)
-        executions.append(execution)
-    return executions
+    options = {"version": version, "get_logs": get_logs, "api_key": api_key, "batch_id": batch_id}
+    return [_new_run(function, inputs, token, user, source, **options) for inputs in inputs_list]
 
 
 def queue_runs(executions: list[Execution]) -> None:
@@ -138,10 +127,38 @@ def _check_may_run(function: Function, token: AccessToken, user) -> None:
         raise RunNotAllowed(refusal.message, refusal.code)
 
 
-def _attribute(execution: Execution, api_key, batch_id: uuid.UUID | None) -> None:
+def _new_run(
+    function: Function,
+    inputs: dict[str, Any],
+    token: AccessToken,
+    user,
+    source: RunSource,
+    *,
+    version: str | None,
+    get_logs: bool,
+    api_key,
+    batch_id: uuid.UUID | None,
+    idempotency_key: uuid.UUID | None = None,
+    agent_client: str = "",
+    oauth_client_name: str = "",
+) -> Execution:
+    """A new, unsaved run, with who and what started it."""
+    execution = Execution.for_run(
+        function=function,
+        token=token,
+        input_variables=inputs,
+        get_logs=get_logs,
+        user=user,
+        idempotency_key=idempotency_key,
+        version=version,
+        source=source,
+    )
     if api_key is not None:
         execution.api_key, execution.api_key_name = api_key, api_key.name
     execution.batch_id = batch_id
+    execution.agent_client = agent_client[:200]
+    execution.oauth_client_name = oauth_client_name[:200]
+    return execution
 
 
 def _store_and_queue(execution: Execution, *, queue: bool) -> Execution:
