@@ -24,6 +24,21 @@ from tests.postgres_cluster import PostgresCluster
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def web_command(port: int) -> list[str]:
+    """The web server as the Procfile starts it: gunicorn, two processes of 16 threads."""
+    return [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "codeengine_ui.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "16",
+        "--no-control-socket",
+    ]
+
+
 def setup(base_url: str) -> dict:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -119,17 +134,7 @@ class Console:
         environment = {**self.environment, **{k: str(v) for k, v in settings.items()}}
         log = (self.log_folder / f"web-{len(self.processes)}.log").open("w")
         process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "codeengine_ui.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "16",
-                "--no-control-socket",
-            ],
+            web_command(port),
             env=environment,
             cwd=ROOT,
             stdout=log,

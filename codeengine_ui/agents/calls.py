@@ -5,7 +5,7 @@ a read-only key, no token) comes back as a tool error in words, never as a run."
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -53,7 +53,6 @@ class Caller:
     # Context manager factory: (seconds) -> the seconds it may wait, holding a waiting
     # place of the key and the person (0 when none is free).
     wait_place: Any = None
-    extra: dict = field(default_factory=dict)
 
 
 class ToolError(Exception):

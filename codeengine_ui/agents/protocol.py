@@ -14,7 +14,7 @@ Results are shaped for the request's version by MCP's own message models (`mcp_t
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
@@ -91,7 +91,6 @@ class Message:
     id: Any = None  # None: a notification
     version: str = ASSUMED_VERSION
     client: str = ""  # the name (and version) the client gave itself
-    extra_headers: dict = field(default_factory=dict)
 
     @property
     def modern(self) -> bool:

@@ -46,25 +46,14 @@ def _key_caller(request, text: str) -> Caller:
             status=403,
         )
     count_request(api_key)
-    request.user, request.api_key = api_key.user, api_key
+    request.api_key = api_key
     refusal = ""
     if not api_key.may_run_tools:
         refusal = (
             "This API key is read-only: it may list the tools and read runs, not run "
             "functions. Create a key with the AI tools scope on your profile page."
         )
-    elif role_of(api_key.user) < Role.MEMBER:
-        refusal = "Running functions needs the member role: ask an admin."
-    return Caller(
-        user=api_key.user,
-        functions=tool_functions(api_key.user, limit_of_key(api_key)),
-        may_run=not refusal,
-        refusal=refusal,
-        api_key=api_key,
-        absolute=request.build_absolute_uri,
-        room=lambda: room_for_runs(request, 1),
-        wait_place=lambda seconds: waiting(request, HttpResponse(), seconds),
-    )
+    return _caller(request, api_key.user, limit_of_key(api_key), refusal, api_key=api_key)
 
 
 def _oauth_caller(request, text: str) -> Caller:
@@ -74,19 +63,27 @@ def _oauth_caller(request, text: str) -> Caller:
             "This access token is unknown, expired or revoked: connect again.",
             invalid_token=True,
         )
-    user = access.user
+    user, application = access.user, access.application
     count_person_request(user.pk)
-    request.user, request.api_key = user, None
-    refusal = "" if role_of(user) >= Role.MEMBER else "Running functions needs the member role."
+    request.api_key = None
+    limit = limit_of_client(user, application)
+    return _caller(request, user, limit, "", oauth_client_name=application.name)
+
+
+def _caller(request, user, limit, refusal: str, **who) -> Caller:
+    """The caller, as `user` with the key's or client's limit, and the request's limits."""
+    request.user = user
+    if not refusal and role_of(user) < Role.MEMBER:
+        refusal = "Running functions needs the member role: ask an admin."
     return Caller(
         user=user,
-        functions=tool_functions(user, limit_of_client(user, access.application)),
+        functions=tool_functions(user, limit),
         may_run=not refusal,
         refusal=refusal,
-        oauth_client_name=access.application.name,
         absolute=request.build_absolute_uri,
         room=lambda: room_for_runs(request, 1),
         wait_place=lambda seconds: waiting(request, HttpResponse(), seconds),
+        **who,
     )
 
 

@@ -6,7 +6,6 @@ import json
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from codeengine_ui.runs.models import ExecutionStatus
+from tests.cluster_console import web_command
 from tests.conftest import stored_run
 from tests.runs.conftest import child_process_environment
 
@@ -87,17 +87,7 @@ def _start_web(processes, logs: Path) -> str:
     }
     processes(
         "web",
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "codeengine_ui.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "--threads",
-            "16",
-            "--no-control-socket",
-        ],
+        web_command(port),
         env=environment,
         cwd=django_settings.BASE_DIR,
     )
