@@ -12,11 +12,11 @@ Runs with production settings (DEBUG off, cached templates); no server is needed
 """
 
 import json
-import os
 import statistics
-import sys
 import time
 from pathlib import Path
+
+from shared import setup_django_in_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 60
@@ -71,21 +71,7 @@ def filled(parameters: list[dict]) -> dict:
 
 
 def main() -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "benchmark-only-secret",
-            "DATABASE_URL": "sqlite://:memory:",
-        }
-    )
-    from cryptography.fernet import Fernet
-
-    os.environ["TOKEN_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django_in_memory(ROOT)
     from django.http import QueryDict
     from django.template.loader import render_to_string
 

@@ -9,7 +9,6 @@ description and a display name, a quarter a default, and a few a default that do
 its type, as Domo's own definitions sometimes do. No server or database is needed.
 """
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from shared import figure, percentile  # noqa: E402
+from shared import figure, percentile, setup_django_in_memory  # noqa: E402
 
 ROUNDS = 500
 SAMPLES = {
@@ -87,20 +86,7 @@ def definition() -> list[dict]:
 
 
 def main() -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
-            "DEBUG": "0",
-            "SECRET_KEY": "benchmark-only-secret",
-            "DATABASE_URL": "sqlite://:memory:",
-        }
-    )
-    from cryptography.fernet import Fernet
-
-    os.environ["TOKEN_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
-    import django
-
-    django.setup()  # messages about defaults that do not fit are translated text
+    setup_django_in_memory(ROOT)  # messages about defaults that do not fit are translated
     from codeengine_ui.parameters.definitions import normalise_parameters, walk
     from codeengine_ui.parameters.json_schema import input_schema
 

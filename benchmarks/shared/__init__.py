@@ -68,6 +68,26 @@ def _postgres_ready(database: str) -> bool:
     return True
 
 
+def setup_django_in_memory(root: Path) -> None:
+    """Django with production settings and an in-memory database, for figures that read
+    no stored data (forms, schemas)."""
+    from cryptography.fernet import Fernet
+
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "codeengine_ui.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "benchmark-only-secret",
+            "DATABASE_URL": "sqlite://:memory:",
+            "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        }
+    )
+    sys.path.insert(0, str(root))
+    import django
+
+    django.setup()
+
+
 def setup_django_for_pages(root: Path) -> None:
     """Django with production settings on BENCH_DATABASE_URL, migrated, pages served as a
     deployment serves them (static files collected under var/bench-static)."""
