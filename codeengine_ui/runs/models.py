@@ -112,10 +112,12 @@ class RunSource(models.TextChoices):
     DEMO = "demo", "Demo history"
     BATCH = "batch", "Batch"
     AGENT = "agent", "AI agent"
+    TABLE = "table", "Table"
+    LOAD = "load", "Load run"
 
     @property
     def priority(self) -> int:
-        return 0 if self == RunSource.BATCH else 10
+        return 0 if self in (RunSource.BATCH, RunSource.TABLE, RunSource.LOAD) else 10
 
 
 class Execution(models.Model):
