@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "codeengine_ui.parameters",
     "codeengine_ui.runs",
     "codeengine_ui.suites",
+    "codeengine_ui.tables",
+    "codeengine_ui.load_runs",
     "codeengine_ui.access",
     "codeengine_ui.dashboard",
     "codeengine_ui.operations",

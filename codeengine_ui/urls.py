@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("codeengine_ui.catalog.urls")),
     path("", include("codeengine_ui.runs.urls")),
     path("", include("codeengine_ui.suites.urls")),
+    path("", include("codeengine_ui.tables.urls")),
+    path("", include("codeengine_ui.load_runs.urls")),
     path("", include("codeengine_ui.access.urls")),
     path("", include("codeengine_ui.operations.urls")),
     path("", include("codeengine_ui.agents.urls")),

@@ -32,6 +32,7 @@ LAYERS = [
     {"catalog"},  # instances, tokens, saved functions, presets
     {"runs"},  # running functions and the history of runs
     {"suites"},  # test cases, their expectations, suites and suite runs
+    {"tables", "load_runs"},  # a function run over a table of inputs; under many virtual users
     {"dashboard", "operations"},  # overviews: the team's runs; the workers and the queue
     {"api"},  # the JSON API: the same runs and history, for scripts and the command line
     {"agents"},  # the MCP gateway: saved functions as tools for AI agents, OAuth for them

@@ -1,0 +1,2 @@
+app_name = "load_runs"
+urlpatterns = []
