@@ -96,6 +96,21 @@ def emulator():
 
 
 @pytest.fixture(scope="session")
+def shared_stack():
+    """The whole console as `make run` starts it (web server, worker, emulator and the demo's
+    data without its history), started once for every test module that needs a stack. The
+    modules share it: each makes its own keys and users, and none expects an empty history."""
+    from pathlib import Path
+
+    from codeengine_ui.demo.stack import DemoStack
+
+    var = Path(__file__).resolve().parent.parent / "var"
+    database, log = var / "test-shared.sqlite3", var / "test-shared-stack.log"
+    with DemoStack(database, log, history=False) as stack:
+        yield stack
+
+
+@pytest.fixture(scope="session")
 def strict_emulator():
     """The variant where a wrong input type answers HTTP 400."""
     running = CodeEngineEmulator(EMULATOR_USERS, input_errors="http400").start(
