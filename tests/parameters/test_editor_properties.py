@@ -306,7 +306,11 @@ def _json_outcome(parameters, values):
 
 _MINUTES = {
     "time": re.compile(r"\A([01][0-9]|2[0-3]):[0-5][0-9]\Z"),
-    "dateTime": re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9](?=Z|[+-])"),
+    # With or without its zone: the form puts the seconds back either way (a date-time
+    # without a zone is then refused, quoting what the field holds).
+    "dateTime": re.compile(
+        r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9](?=Z|[+-]|\Z)"
+    ),
 }
 
 
