@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The suite runs in this many processes; a module's tests stay in one of them.
+TEST_PROCESSES ?= 2
+PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help install setup run cli test test-postgres bench screenshots lint format lock chromium prometheus clean
@@ -95,14 +98,14 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
 
 test: lint chromium
-	$(BIN)/pytest
+	$(PYTEST)
 
 test-postgres: $(VENV)/.dev-installed chromium
 	@$(BIN)/python -c "import psycopg, sys; psycopg.connect('$(POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null || { \
 	  echo "PostgreSQL does not answer at $(POSTGRES_URL)."; \
 	  echo "Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \
 	  echo "(or: sudo service postgresql start), then run make test-postgres again."; exit 1; }
-	DATABASE_URL=$(POSTGRES_URL) $(BIN)/pytest
+	DATABASE_URL=$(POSTGRES_URL) $(PYTEST)
 
 screenshots: $(VENV)/.dev-installed chromium
 	$(BIN)/python docs/take_screenshots.py

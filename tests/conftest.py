@@ -1,4 +1,5 @@
 import ipaddress
+import os
 import socket
 import threading
 from collections.abc import Callable
@@ -105,7 +106,8 @@ def shared_stack():
     from codeengine_ui.demo.stack import DemoStack
 
     var = Path(__file__).resolve().parent.parent / "var"
-    stack = DemoStack(var / "test-shared.sqlite3", var / "test-shared-stack.log", history=False)
+    name = f"test-shared{os.environ.get('PYTEST_XDIST_WORKER', '')}"  # one per test process
+    stack = DemoStack(var / f"{name}.sqlite3", var / f"{name}-stack.log", history=False)
     # Every module's keys are the demo admin's: room for all of them, and their requests.
     stack.environment.update(
         API_KEYS_PER_USER="500",

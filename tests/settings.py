@@ -19,6 +19,13 @@ def _free_port() -> int:
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("TOKEN_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+# The ports and addresses below are set once per test process and inherited by the processes
+# it starts; a parallel test process (pytest-xdist) chooses its own instead of its parent's.
+_PROCESS = os.environ.get("PYTEST_XDIST_WORKER", "")
+if os.environ.get("TEST_SETTINGS_PROCESS", "") != _PROCESS:
+    for _name in ("TEST_EMULATOR_PORT", "TEST_STRICT_EMULATOR_PORT", "CODEENGINE_ALLOWED_HOSTS"):
+        os.environ.pop(_name, None)
+os.environ["TEST_SETTINGS_PROCESS"] = _PROCESS
 os.environ.setdefault("TEST_EMULATOR_PORT", str(_free_port()))
 os.environ.setdefault("TEST_STRICT_EMULATOR_PORT", str(_free_port()))
 os.environ.setdefault(
