@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from . import files_commands
 from .console import (
     EXIT_OK,
     EXIT_RUN_UNSUCCESSFUL,
@@ -526,6 +527,10 @@ def export(file_format, output, function, status, outcome, source, mine, since, 
     finally:
         if output:
             target.close()
+
+
+for command in files_commands.COMMANDS:
+    cli.add_command(command)
 
 
 if __name__ == "__main__":

@@ -54,7 +54,7 @@ def _suite_run_record(suite_run: SuiteRun, results: list[CaseResult]) -> dict:
         counts[result.verdict] += 1
     return {
         "id": suite_run.pk,
-        "suite": {"id": suite_run.suite_id, "name": suite_run.suite.name},
+        "suite": {"id": suite_run.suite_id, "name": suite_run.title},
         "batch_id": str(suite_run.uuid),
         "version": suite_run.version or None,
         "instance": suite_run.instance.name if suite_run.instance_id else None,

@@ -105,7 +105,7 @@ def judge(suite_run: SuiteRun) -> list[CaseResult]:
 
 def _pending_results(results):
     return results.filter(verdict=Verdict.PENDING).select_related(
-        "case__function", "execution", "suite_run__suite"
+        "case__function", "execution__function", "suite_run__suite"
     )
 
 
@@ -124,7 +124,7 @@ def _judge_result(result: CaseResult, *, budget: float | None) -> bool:
         return False
     else:
         try:
-            verdict, found = verdict_of(result.case, execution, budget=budget)
+            verdict, found = verdict_of(_case_of(result), execution, budget=budget)
         except OutOfTime:
             CaseResult.objects.filter(pk=result.pk).update(needs_time=True)
             return False
@@ -140,6 +140,24 @@ def _judge_result(result: CaseResult, *, budget: float | None) -> bool:
     result.verdict, result.unmet = verdict, found
     _note_on_case(result)
     return True
+
+
+def _case_of(result: CaseResult) -> Case | None:
+    """The case a result is judged by: the stored one, or the one given with the request
+    (`ce test`), made again from what the result keeps."""
+    if result.case is not None or result.given_case is None:
+        return result.case
+    function = result.execution.function if result.execution else None
+    if function is None:
+        return None
+    given = result.given_case
+    return Case(
+        function=function,
+        name=result.case_name,
+        expectations=given.get("expectations") or [],
+        snapshot=given.get("snapshot"),
+        ignore_paths=given.get("ignore_paths") or [],
+    )
 
 
 def end_if_judged(suite_run: SuiteRun) -> None:

@@ -106,6 +106,14 @@ class Suite(models.Model):
     # The last notification that could not be sent, and why (shown on the suite's page).
     notification_failed_at = models.DateTimeField(null=True, blank=True)
     notification_failure = models.CharField(max_length=500, blank=True)
+    # A suite pushed from files (`ce push`): the file it came from (relative to its
+    # repository), the commit, and when and by whom. The files are then its source.
+    source_path = models.CharField(max_length=500, blank=True)
+    source_commit = models.CharField(max_length=64, blank=True)
+    source_pushed_at = models.DateTimeField(null=True, blank=True)
+    source_pushed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
@@ -118,12 +126,25 @@ class Suite(models.Model):
         """Runs by itself: on a schedule, or on each new release."""
         return bool(self.schedule) or self.run_on_new_version
 
+    @property
+    def from_files(self) -> bool:
+        return bool(self.source_path)
+
+    @property
+    def short_commit(self) -> str:
+        return self.source_commit[:7]
+
 
 class SuiteRun(models.Model):
     """One run of a suite: a run of each case, then a verdict for each. Its runs carry its
     `uuid` as their batch id, so the history shows them together."""
 
-    suite = models.ForeignKey(Suite, on_delete=models.CASCADE, related_name="runs")
+    # None for a run of cases given with the request (`ce test`): no suite is stored, and
+    # `name` says what ran.
+    suite = models.ForeignKey(
+        Suite, null=True, blank=True, on_delete=models.CASCADE, related_name="runs"
+    )
+    name = models.CharField(max_length=500, blank=True)
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -145,7 +166,11 @@ class SuiteRun(models.Model):
         ordering = ["-id"]
 
     def __str__(self) -> str:
-        return f"{self.suite} #{self.pk}"
+        return f"{self.title} #{self.pk}"
+
+    @property
+    def title(self) -> str:
+        return self.suite.name if self.suite_id else self.name
 
     @property
     def is_finished(self) -> bool:
@@ -167,6 +192,9 @@ class CaseResult(models.Model):
     unmet = models.JSONField(default=list, blank=True)
     # Its checks needed more time than the quick lane gives: judged in the slow one.
     needs_time = models.BooleanField(default=False)
+    # For a case given with the request rather than stored (`ce test`): what a stored case
+    # would hold, {"expectations", "snapshot", "ignore_paths"}, judged the same way.
+    given_case = OrderedJSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["case_name", "id"]

@@ -138,14 +138,24 @@ def start_suite_run(
         scheduled=scheduled,
         authority=authority[:400],
     )
+    queue_cases(suite_run, cases, user, instance=instance, refusal=refusal)
+    return suite_run
+
+
+def queue_cases(
+    suite_run: SuiteRun, cases: list[Case], user, *, instance=None, refusal: str = ""
+) -> None:
+    """Queue a run of each case for `suite_run` as `user`. A case not stored (one given
+    with the request, `ce test`) is kept on its result, to be judged the same way."""
     refusal = refusal or _person_refusal(user)
     results = []
     for case in cases:
         result = CaseResult(
             suite_run=suite_run,
-            case=case,
+            case=case if case.pk else None,
             case_name=case.name,
             function_name=case.function.label,
+            given_case=None if case.pk else given_case(case),
         )
         try:
             if refusal:
@@ -174,7 +184,15 @@ def start_suite_run(
         results.append(result)
     CaseResult.objects.bulk_create(results)
     end_if_judged(suite_run)
-    return suite_run
+
+
+def given_case(case: Case) -> dict:
+    """What a case not stored is judged by, as a result keeps it."""
+    return {
+        "expectations": case.expectations,
+        "snapshot": case.snapshot,
+        "ignore_paths": case.ignore_paths,
+    }
 
 
 def _person_refusal(user) -> str:

@@ -98,6 +98,7 @@ def case_detail(request: HtmxHttpRequest, case_id: int) -> HttpResponse:
         "form": form,
         "results": results,
         "suites": case.suites.all(),
+        "file_suites": case.suites.exclude(source_path=""),
         "snapshot": SnapshotView.of(case),
     }
     return render(request, "suites/case_detail.html", context)
@@ -162,7 +163,9 @@ def suite_list(request: HtmxHttpRequest) -> HttpResponse:
             form.save_m2m()
             messages.success(request, f"Created the suite “{suite.name}”.")
             return redirect("suites:suite_detail", suite.pk)
-    suites = Suite.objects.annotate(case_count=Count("cases", distinct=True))
+    suites = Suite.objects.annotate(case_count=Count("cases", distinct=True)).select_related(
+        "source_pushed_by"
+    )
     latest = latest_runs(suites)
     rows = [(suite, latest.get(suite.pk)) for suite in suites]
     return render(request, "suites/suite_list.html", {"rows": rows, "form": form})
@@ -191,6 +194,7 @@ def _suite_page(request, suite: Suite, run_form, monitor_form) -> HttpResponse:
     )[:20]
     context = {
         "suite": suite,
+        "file_suites": [suite] if suite.from_files else [],
         "cases": suite.cases.select_related("function"),
         "authority": acting_person(suite) if suite.is_monitor else None,
         "runs": runs,
@@ -239,7 +243,9 @@ def suite_run(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse:
     context = {
         "suite_run": suite_run,
         "results": results,
-        "other_runs": suite_run.suite.runs.exclude(pk=suite_run.pk).select_related("instance")[:20],
+        "other_runs": suite_run.suite.runs.exclude(pk=suite_run.pk).select_related("instance")[:20]
+        if suite_run.suite_id
+        else [],
         "counts": _counts(results),
         "state": state_of(suite_run),
         "live_delay": 0 if at_once else 1,
@@ -265,7 +271,7 @@ def suite_run_junit(request: HtmxHttpRequest, suite_run_id: int) -> HttpResponse
     url = request.build_absolute_uri(reverse("suites:suite_run", args=[suite_run.pk]))
     testsuite = ElementTree.Element(
         "testsuite",
-        name=suite_run.suite.name,
+        name=suite_run.title,
         tests=str(len(results)),
         failures=str(counts[Verdict.FAIL]),
         errors=str(counts[Verdict.ERROR]),
