@@ -38,7 +38,9 @@ scalars = (
 )  # fmt: skip
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -82,7 +84,9 @@ def test_people_writing_yaml_1_1_words_get_text():
 
 
 def test_numbers_keep_their_digits():
-    value = parse("big: 123456789012345678901234567890\nsmall: 0.1\nexp: 1.0e+16\nneg: -0.0\n").value
+    value = parse(
+        "big: 123456789012345678901234567890\nsmall: 0.1\nexp: 1.0e+16\nneg: -0.0\n"
+    ).value
     assert value["big"] == 123456789012345678901234567890
     assert value["small"] == 0.1 and value["exp"] == 1e16
     assert math.copysign(1, value["neg"]) == -1
