@@ -19,6 +19,7 @@ Values reach the console exactly as written, whatever reads the file:
 - anchors, aliases and tags are refused: a suite file is plain data.
 """
 
+import functools
 import json
 import math
 import re
@@ -26,16 +27,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-import yaml
-
 FORMAT = "codeengine-console/suites@1"
 SCHEMA_FILE = "suites-v1.schema.json"
 PRESETS_FILE = "presets.yaml"
 FUNCTION_KEYS = ("instance", "package", "function", "version")
 CASE_KEYS = ("name", "function", "inputs", "expectations", "ignore_paths", "snapshot")
-
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class FileProblem(ValueError):
@@ -77,12 +73,22 @@ _YAML12_NOT_TEXT = [
 _NOT_IN_BLOCKS = re.compile("[\r\x85\u2028\u2029]")
 
 
-class _FileDumper(_Dumper):
-    pass
+@functools.cache
+def _yaml():
+    """PyYAML (its C parts when built with them) and the file dumper: imported on first use,
+    so the commands that do not read or write files start without it."""
+    import yaml
 
+    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-for _tag, _pattern, _first in _YAML12_NOT_TEXT:
-    _FileDumper.add_implicit_resolver(_tag, _pattern, list(_first))
+    class FileDumper(base):
+        pass
+
+    for tag, pattern, first in _YAML12_NOT_TEXT:
+        FileDumper.add_implicit_resolver(tag, pattern, list(first))
+    FileDumper.add_representer(str, _text)
+    FileDumper.add_representer(float, _number)
+    return yaml, FileDumper, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _text(dumper, value: str):
@@ -103,15 +109,12 @@ def _number(dumper, value: float):
     return dumper.represent_scalar("tag:yaml.org,2002:float", text)
 
 
-_FileDumper.add_representer(str, _text)
-_FileDumper.add_representer(float, _number)
-
-
 def dump(document: dict, *, schema_path: str = "") -> str:
     """A document as a suite file's text: block style, keys in the order given."""
+    yaml, dumper, _loader = _yaml()
     text = yaml.dump(
         document,
-        Dumper=_FileDumper,
+        Dumper=dumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,
@@ -198,8 +201,9 @@ def _scalar(node, path: str, where: str):
 
 def parse(text: str, path: str = "<text>") -> Parsed:
     """A suite file's text as plain JSON values, with the line of each place in it."""
+    yaml, _dumper, loader = _yaml()
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
