@@ -174,6 +174,19 @@ class _Reader:
     def __init__(self):
         self.errors: list[dict] = []
         self.functions: dict[tuple, Function | None] = {}
+        self.stored_inputs: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def kept_as_stored(self, kind: str, function: Function, name, value) -> bool:
+        """Whether these inputs are those of the stored case (or preset) of this name: they
+        are not checked again, so an unchanged one pushes back unchanged even after its
+        function's definition changed (its run then says the inputs no longer fit)."""
+        if (kind, function.pk) not in self.stored_inputs:
+            rows = (Case if kind == "case" else InputPreset).objects.filter(function=function)
+            self.stored_inputs[(kind, function.pk)] = dict(
+                rows.values_list("name", "input_variables")
+            )
+        stored = self.stored_inputs[(kind, function.pk)]
+        return name in stored and same_json(stored[name], value)
 
     def error(self, file: str, at: str, message: str) -> None:
         self.errors.append({"file": file, "at": at, "message": message})
@@ -224,6 +237,13 @@ class _Reader:
             )
         return found
 
+    def checked_inputs(self, kind: str, function, name, value, file: str, at: str):
+        if function is None:
+            return None
+        if isinstance(value, dict) and self.kept_as_stored(kind, function, name, value):
+            return value
+        return self.inputs(function, value, file, f"{at}.inputs")
+
     def inputs(self, function: Function, value, file: str, at: str) -> dict | None:
         if not isinstance(value, dict):
             self.error(file, at, "write the inputs as a mapping of input names to values.")
@@ -272,11 +292,7 @@ class _Reader:
             self.error(file, at, f"unknown keys: {', '.join(map(str, extra))}.")
         name = self.text(entry.get("name"), file, f"{at}.name", limit=200)
         function = self.named_function(named, entry.get("function"), file, f"{at}.function")
-        inputs = (
-            self.inputs(function, entry.get("inputs", {}), file, f"{at}.inputs")
-            if function
-            else None
-        )
+        inputs = self.checked_inputs("case", function, name, entry.get("inputs", {}), file, at)
         expectations = entry.get("expectations", [])
         for problem in expectation_problems(expectations):
             self.error(file, f"{at}.expectations", problem)
@@ -335,11 +351,7 @@ class _Reader:
             return None
         name = self.text(entry.get("name"), file, f"{at}.name", limit=100)
         function = self.named_function(named, entry.get("function"), file, f"{at}.function")
-        inputs = (
-            self.inputs(function, entry.get("inputs", {}), file, f"{at}.inputs")
-            if function
-            else None
-        )
+        inputs = self.checked_inputs("preset", function, name, entry.get("inputs", {}), file, at)
         if None in (name, function, inputs):
             return None
         return GivenPreset(file=file, at=at, function=function, name=name, inputs=inputs)

@@ -21,7 +21,8 @@ def test_a_suite_from_git_is_marked_and_editing_it_warns(page, member, instance,
     files = {"directory": "tests", "files": [{
         "path": "tests/greet.yaml", "functions": {"greet": reference},
         "suite": {"name": "Greetings", "description": ""},
-        "cases": [{"name": "greets Ada", "function": "greet", "inputs": {"name": "Ada", "excited": True},
+        "cases": [{"name": "greets Ada", "function": "greet",
+                   "inputs": {"name": "Ada", "excited": True},
                    "expectations": [{"kind": "outcome", "status": "SUCCESS"}]}],
     }]}  # fmt: skip
     with acting_as(member):

@@ -139,6 +139,18 @@ def test_inputs_and_expectations_are_checked_as_the_case_page_checks_them(echo):
     assert {"cases[0].inputs.count", "cases[0].expectations", "cases[0].snapshot"} <= places
 
 
+def test_an_unchanged_case_pushes_back_after_its_function_changed(echo, member):
+    with acting_as(member):
+        apply_files(read_files(files_for(echo, cases=[a_case()])), member)
+    echo.parameters = normalise_parameters([{"name": "other", "type": "text"}])
+    echo.save()
+
+    assert make_plan(read_files(files_for(echo, cases=[a_case()]))).changes == []
+    with pytest.raises(FilesRefused) as refused:  # a changed one is checked
+        read_files(files_for(echo, cases=[a_case(note="changed")]))
+    assert "cases[0].inputs.payload" in {error["at"] for error in refused.value.errors}
+
+
 def test_a_push_confirmed_on_an_older_plan_is_refused(echo, member):
     given = read_files(files_for(echo, cases=[a_case()]))
     shown = make_plan(given).fingerprint
