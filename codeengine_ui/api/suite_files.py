@@ -89,7 +89,10 @@ def run_files(request, body: FilesIn, version: str = ""):
     console judges its suites; nothing but the runs and their verdicts is stored. Follow
     each with GET /suite-runs/{id}, and its JUnit XML."""
     given = _given(body, need_suite=True)
-    suite_runs = run_given_cases(given, request.user, version=version[:64])
+    try:
+        suite_runs = run_given_cases(given, request.user, version=version[:64])
+    except FilesRefused as refused:
+        raise Problem(422, "too_many_cases", refused.errors[0]["message"]) from None
     return Status(
         201, {"suite_runs": [_suite_run_record(run, list(run.results.all())) for run in suite_runs]}
     )

@@ -46,6 +46,8 @@ from .services import queue_cases, snapshot_refusal
 MAX_FILES = 1000
 MAX_CASES_PER_FILE = 1000
 MAX_PRESETS_PER_FILE = 1000
+# Cases one `ce test` request may run in all (each is a run, as a batch's input sets are).
+MAX_GIVEN_CASES = 1000
 FUNCTION_KEYS = ("instance", "package", "function", "version")
 
 
@@ -763,6 +765,18 @@ def _record_sources(plan: Plan, user, commit: str) -> None:
 def run_given_cases(given: GivenFiles, user, *, version: str = "") -> list[SuiteRun]:
     """A run of each file's suite, its cases as the files give them (nothing is stored but
     the runs and their verdicts), judged as the console judges its own suites."""
+    count = sum(len(suite.cases) for suite in given.suites)
+    if count > MAX_GIVEN_CASES:
+        raise FilesRefused(
+            [
+                {
+                    "file": "",
+                    "at": "cases",
+                    "message": f"{count:,} cases in all: "
+                    f"one run takes up to {MAX_GIVEN_CASES:,}; test fewer files at once.",
+                }
+            ]
+        )
     runs = []
     for suite in given.suites:
         suite_run = SuiteRun.objects.create(
