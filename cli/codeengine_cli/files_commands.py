@@ -46,6 +46,10 @@ WAIT_STEP_SECONDS = 30
 MAX_FILE_BYTES = 20_000_000
 
 
+def counted(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _console() -> Console:
     return Console(load_settings())
 
@@ -252,8 +256,9 @@ def pull(directory: Path, suites: tuple[str, ...]):
                 folder.rmdir()
     cases = sum(len(suite["cases"]) for suite in exported["suites"])
     show(
-        f"Pulled {len(exported['suites'])} suites ({cases} cases) and "
-        f"{len(exported['presets'])} presets into {directory}: {written} files written, "
+        f"Pulled {counted(len(exported['suites']), 'suite')} ({counted(cases, 'case')}) and "
+        f"{counted(len(exported['presets']), 'preset')} into {directory}: "
+        f"{counted(written, 'file')} written, "
         f"{removed} removed."
     )
 
@@ -423,7 +428,7 @@ def push(directory: Path, commit: str, yes: bool, dry_run: bool, as_json: bool):
     if as_json:
         show_json(plan)
     elif plan["changes"]:
-        show(f"Pushing {len(entries)} files from {directory} would:")
+        show(f"Pushing {counted(len(entries), 'file')} from {directory} would:")
         _show_plan(plan)
     else:
         show("No changes: the console already holds what the files hold.")
@@ -447,10 +452,11 @@ def push(directory: Path, commit: str, yes: bool, dry_run: bool, as_json: bool):
     if applied["changes"]:
         show(
             f"Applied: {counts['create']} created, {counts['update']} updated, "
-            f"{counts['delete']} deleted. {len(applied['sources'])} suites from files{at}."
+            f"{counts['delete']} deleted; "
+            f"{counted(len(applied['sources']), 'suite')} from files{at}."
         )
     else:
-        show(f"Marked {len(applied['sources'])} suites as from their files{at}.")
+        show(f"Marked {counted(len(applied['sources']), 'suite')} as from their files{at}.")
 
 
 # --- test ---------------------------------------------------------------------------------------
@@ -490,7 +496,8 @@ def test_files(directory: Path, version: str, junit: Path | None, timeout: float
     states = []
     for state in started["suite_runs"]:
         show(
-            f"{state['suite']['name']}: suite run #{state['id']}, {len(state['results'])} cases",
+            f"{state['suite']['name']}: suite run #{state['id']}, "
+            f"{counted(len(state['results']), 'case')}",
             err=True,
         )
         while not state["finished"] and time.monotonic() < deadline:
