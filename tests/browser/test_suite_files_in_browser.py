@@ -36,12 +36,11 @@ def test_a_suite_from_git_is_marked_and_editing_it_warns(page, member, instance,
     expect(page.locator("li", has_text="Made by hand").locator(".from-git")).to_have_count(0)
 
     greetings.get_by_role("link", name="Greetings").click()
-    expect(page.get_by_role("heading", name="Greetings")).to_contain_text(
-        "from git: tests/greet.yaml at a1b2c3d"
-    )
+    expect(page.get_by_role("heading", name="Greetings")).to_be_visible()
+    expect(page.locator(".from-git")).to_have_text("from git: tests/greet.yaml at a1b2c3d")
     expect(page.get_by_role("note")).to_contain_text(
         "This suite comes from tests/greet.yaml at a1b2c3d: the files are the source. A change "
-        "made here is overwritten by the next ce push"
+        "made here to its name, description or cases is overwritten by the next ce push"
     )
 
     page.get_by_role("link", name="greets Ada").click()
