@@ -6,8 +6,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 from codeengine_cli.files_commands import Place, read_directory, suite_documents
+from codeengine_cli.suite_files import parse, schema
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +30,7 @@ from codeengine_ui.suites.models import Case, Suite
 
 pytestmark = pytest.mark.django_db
 
+SCHEMA = schema()
 PARAMETERS = [
     {"name": "payload", "type": "object"},
     {"name": "note", "type": "text"},
@@ -239,6 +242,8 @@ def pulled_and_read(directory: Path):
     for relative, text in suite_documents(over_the_wire).items():
         (directory / relative).parent.mkdir(parents=True, exist_ok=True)
         (directory / relative).write_text(text, "utf-8")
+        if relative.endswith(".yaml"):  # what editors check
+            jsonschema.validate(parse(text).value, SCHEMA)
     entries, _ = read_directory(directory, Place(directory))
     return read_files(json.loads(json.dumps({"directory": "", "files": entries})))
 
