@@ -13,6 +13,7 @@ import sys
 import time
 import unicodedata
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 
@@ -91,6 +92,18 @@ class Place:
     def path_of(self, file: Path) -> str:
         relative = file.resolve().relative_to(self.directory).as_posix()
         return f"{self.prefix}/{relative}" if self.prefix else relative
+
+    def repository(self) -> str:
+        """The repository's origin, without the credentials an address may hold."""
+        if self.root is None:
+            return ""
+        remote = _git(self.directory, "remote", "get-url", "origin")
+        if "://" in remote:
+            parts = urlsplit(remote)
+            host = parts.hostname or ""
+            netloc = f"{host}:{parts.port}" if parts.port else host
+            remote = urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        return remote[:300]
 
     def head(self) -> str:
         return _git(self.directory, "rev-parse", "HEAD") if self.root is not None else ""
@@ -411,6 +424,13 @@ def push(directory: Path, commit: str, yes: bool, dry_run: bool, as_json: bool):
     console = _console()
     place = Place(directory)
     entries, parsed = _read(directory, place)
+    if not entries:
+        raise ConsoleError(
+            f"{directory} holds no suite file (*.yaml): nothing to push. A suite pushed from "
+            "it is deleted when its file is gone and the directory still holds others; "
+            "delete the last one in the console.",
+            EXIT_USAGE,
+        )
     if not commit and place.root is not None:
         commit = place.head()
         if commit and place.uncommitted():
@@ -419,7 +439,8 @@ def push(directory: Path, commit: str, yes: bool, dry_run: bool, as_json: bool):
                 f"{commit[:7]}, which does not hold them.",
                 err=True,
             )
-    body = {"directory": place.prefix, "commit": commit, "files": entries}
+    body = {"directory": place.prefix, "repository": place.repository(), "commit": commit,
+            "files": entries}  # fmt: skip
     try:
         plan = console.request("POST", "/suite-files/plan", json=body)
     except ConsoleError as error:

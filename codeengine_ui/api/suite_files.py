@@ -26,6 +26,8 @@ class FilesIn(Schema):
     # The pushed directory, as a path in its repository: suites pushed earlier from a
     # file under it that the files no longer hold are deleted.
     directory: str = ""
+    # Where the files live (their repository's origin, without credentials).
+    repository: str = ""
     commit: str = ""
     # The plan's fingerprint the person confirmed: the push is refused if it changed.
     fingerprint: str = ""

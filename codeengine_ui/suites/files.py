@@ -16,10 +16,10 @@ rules the pages use (`read_files`), the plan that brings the console in line wit
 a run of a file's cases without storing them (`run_given_cases`).
 
 What a push manages: the suites in the files, their cases, the presets of the functions a
-presets file lists, and the suites pushed earlier from a file under the same directory
-that is gone now (deleted). A case removed from every suite that held it is deleted. A
-suite's source (path, commit) is not content: the plan of an unchanged push is empty,
-and the push still records where the suites now come from.
+presets file lists, and the suites pushed earlier from a file under the same directory of
+the same repository that is gone now (deleted). A case removed from every suite that held
+it is deleted. A suite's source (path, repository, commit) is not content: the plan of an
+unchanged push is empty, and the push still records where the suites now come from.
 """
 
 import hashlib
@@ -95,6 +95,7 @@ class GivenPreset:
 @dataclass
 class GivenFiles:
     directory: str
+    repository: str = ""
     suites: list[GivenSuite] = field(default_factory=list)
     presets: list[GivenPreset] = field(default_factory=list)
     # The functions whose presets the files hold (all of them: one missing is deleted).
@@ -129,7 +130,11 @@ def exported(suites) -> dict:
             {
                 "name": suite.name,
                 "description": suite.description,
-                "source": {"path": suite.source_path, "commit": suite.source_commit}
+                "source": {
+                    "path": suite.source_path,
+                    "commit": suite.source_commit,
+                    "repository": suite.source_repository,
+                }
                 if suite.source_path
                 else None,
                 "cases": [
@@ -372,7 +377,11 @@ def read_files(body: Any, *, need_suite: bool = False) -> GivenFiles:
     if not isinstance(directory, str) or len(directory) > 400:
         reader.error("", "directory", "the directory is a path, as text.")
         directory = ""
-    given = GivenFiles(directory=directory.strip("/"))
+    repository = body.get("repository", "")
+    if not isinstance(repository, str) or len(repository) > 300 or not_one_line(repository):
+        reader.error("", "repository", "the repository is one line of text, 300 at most.")
+        repository = ""
+    given = GivenFiles(directory=directory.strip("/"), repository=repository)
     suite_files: dict[str, str] = {}
     cases_seen: dict[tuple, GivenCase] = {}
     presets_seen: dict[tuple, GivenPreset] = {}
@@ -577,7 +586,10 @@ def make_plan(given: GivenFiles, *, commit: str = "") -> Plan:
         if stored is None and by_file is not None and by_file.name.lower() not in given_names:
             stored = by_file
         keys = [(case.function.pk, case.name) for case in suite.cases]
-        sources.append({"suite": suite.name, "path": suite.file, "commit": commit})
+        sources.append(
+            {"suite": suite.name, "path": suite.file, "commit": commit,
+             "repository": given.repository}
+        )  # fmt: skip
         if stored is None:
             count = f"{len(keys)} case{'s' if len(keys) != 1 else ''}"
             changes.append(Change("create", "suite", f"“{suite.name}”", suite.file, [count]))
@@ -606,7 +618,8 @@ def make_plan(given: GivenFiles, *, commit: str = "") -> Plan:
                     st, s, [resolved[key] for key in k]
                 )
             )
-        sources[-1]["was"] = {"path": stored.source_path, "commit": stored.source_commit}
+        sources[-1]["was"] = {"path": stored.source_path, "commit": stored.source_commit,
+                              "repository": stored.source_repository}  # fmt: skip
 
     prefix = f"{given.directory}/" if given.directory else ""
     pushed = {suite.file for suite in given.suites}
@@ -615,6 +628,7 @@ def make_plan(given: GivenFiles, *, commit: str = "") -> Plan:
         gone = (
             stored.pk not in kept
             and stored.source_path
+            and stored.source_repository == given.repository
             and stored.source_path.startswith(prefix)
             and stored.source_path not in pushed
             and stored.name.lower() not in given_names
@@ -746,15 +760,18 @@ def _record_sources(plan: Plan, user, commit: str) -> None:
         was = source.get("was") or {}
         Suite.objects.filter(name=source["suite"]).update(
             source_path=source["path"],
+            source_repository=source["repository"],
             source_commit=commit[:64],
             source_pushed_at=now,
             source_pushed_by=user,
         )
-        if was.get("path") != source["path"] or was.get("commit") != commit[:64]:
+        now_from = (source["path"], source["repository"], commit[:64])
+        if (was.get("path"), was.get("repository"), was.get("commit")) != now_from:
             record(
                 AuditAction.SUITE_CHANGED,
                 f"suite {source['suite']}",
                 from_file=source["path"],
+                repository=source["repository"] or None,
                 commit=commit[:64] or None,
             )
 

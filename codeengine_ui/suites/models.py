@@ -107,8 +107,10 @@ class Suite(models.Model):
     notification_failed_at = models.DateTimeField(null=True, blank=True)
     notification_failure = models.CharField(max_length=500, blank=True)
     # A suite pushed from files (`ce push`): the file it came from (relative to its
-    # repository), the commit, and when and by whom. The files are then its source.
+    # repository), the repository (its origin, without credentials), the commit, and when
+    # and by whom. The files are then its source.
     source_path = models.CharField(max_length=500, blank=True)
+    source_repository = models.CharField(max_length=300, blank=True)
     source_commit = models.CharField(max_length=64, blank=True)
     source_pushed_at = models.DateTimeField(null=True, blank=True)
     source_pushed_by = models.ForeignKey(

@@ -42,6 +42,7 @@ def test_a_push_is_planned_then_applied_as_the_keys_user(api, greet, member):
     assert pulled["suites"][0]["source"] == {
         "path": "tests/greetings.yaml",
         "commit": "a1b2c3d4e5f6",
+        "repository": "",
     }
     assert pulled["suites"][0]["cases"][0]["inputs"] == {"name": "Ada", "excited": True}
 

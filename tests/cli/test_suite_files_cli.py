@@ -133,6 +133,8 @@ def test_a_new_suite_is_pushed_from_git_at_its_commit(home, shared_stack, key, p
     (tests / "mine.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
     git = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"]
     subprocess.run(["git", "init", "-q", str(repository)], check=True)
+    origin = "https://ci:s3cret-token@git.example.com/team/fn.git"
+    subprocess.run(["git", "-C", str(repository), "remote", "add", "origin", origin], check=True)
     subprocess.run([*git, "-C", str(repository), "add", "."], check=True)
     subprocess.run([*git, "-C", str(repository), "commit", "-qm", "tests"], check=True)
     head = subprocess.run(["git", "-C", str(repository), "rev-parse", "HEAD"],
@@ -149,7 +151,11 @@ def test_a_new_suite_is_pushed_from_git_at_its_commit(home, shared_stack, key, p
         f"{shared_stack.base_url}/api/v1/suite-files", params={"suite": name},
         headers={"Authorization": f"Bearer {key}"},
     ).json()  # fmt: skip
-    assert pulled_again["suites"][0]["source"] == {"path": "tests/mine.yaml", "commit": head}
+    assert pulled_again["suites"][0]["source"] == {
+        "path": "tests/mine.yaml",
+        "commit": head,
+        "repository": "https://git.example.com/team/fn.git",
+    }  # the origin, without the credentials its address held
     assert "No changes" in ce(home, "push", str(tests), "--dry-run").stdout
 
 

@@ -112,6 +112,18 @@ def test_changes_removals_and_gone_files_are_planned_in_words(echo, member):
     assert list(Suite.objects.values_list("name", flat=True)) == ["Echoes"]
 
 
+def test_a_push_from_another_repository_deletes_none_of_this_ones_suites(echo, member):
+    ours = {**files_for(echo, cases=[a_case()]), "repository": "https://git.example.com/a.git"}
+    theirs = files_for(echo, suite="Theirs", path="tests/theirs.yaml", cases=[a_case("x")])
+    theirs["repository"] = "https://git.example.com/b.git"
+    with acting_as(member):
+        apply_files(read_files(ours), member)
+        plan = apply_files(read_files(theirs), member)
+
+    assert [(c.action, c.kind) for c in plan.changes] == [("create", "case"), ("create", "suite")]
+    assert Suite.objects.get(name="Echoes").source_repository == "https://git.example.com/a.git"
+
+
 def test_a_suite_made_in_the_console_is_never_deleted_by_a_push(echo, member):
     Suite.objects.create(name="Made by hand")
     with acting_as(member):
