@@ -84,9 +84,21 @@ def list_suites(request):
     suites = Suite.objects.annotate(case_count=Count("cases", distinct=True))
     return [
         {"id": suite.pk, "name": suite.name, "description": suite.description,
-         "cases": suite.case_count, "url": f"/suites/{suite.pk}/"}
+         "cases": suite.case_count, "url": f"/suites/{suite.pk}/", "source": _source(suite)}
         for suite in suites
     ]  # fmt: skip
+
+
+def _source(suite: Suite) -> dict | None:
+    """The file a suite was pushed from (`ce push`), when it was."""
+    if not suite.source_path:
+        return None
+    return {
+        "path": suite.source_path,
+        "repository": suite.source_repository or None,
+        "commit": suite.source_commit or None,
+        "pushed_at": suite.source_pushed_at.isoformat() if suite.source_pushed_at else None,
+    }
 
 
 @router.get("/suites/{suite}", response=dict, summary="One suite and its cases")
@@ -99,6 +111,7 @@ def get_suite(request, suite: str):
         "id": found.pk,
         "name": found.name,
         "description": found.description,
+        "source": _source(found),
         "cases": [
             {
                 "id": case.pk,

@@ -38,6 +38,7 @@ def test_a_push_is_planned_then_applied_as_the_keys_user(api, greet, member):
         "tests/greetings.yaml", "a1b2c3d4e5f6", member)  # fmt: skip
     assert AuditEvent.objects.filter(action=AuditAction.SUITE_CREATED, actor=member).exists()
     assert api.post("/suite-files/plan", greet_files(greet)).json()["changes"] == []
+    assert api.get("/suites/Greetings").json()["source"]["commit"] == "a1b2c3d4e5f6"
     pulled = api.get("/suite-files").json()
     assert pulled["suites"][0]["source"] == {
         "path": "tests/greetings.yaml",

@@ -6,6 +6,7 @@ import math
 import jsonschema
 import pytest
 import yaml
+from codeengine_cli.files_commands import suite_documents
 from codeengine_cli.suite_files import FORMAT, FileProblem, dump, parse, schema
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -119,3 +120,31 @@ def test_lines_are_known_for_each_place():
 
 def test_the_schema_is_a_valid_json_schema():
     jsonschema.Draft202012Validator.check_schema(schema())
+
+
+def test_two_versions_of_a_function_in_one_suite_get_keys_and_snapshots_apart():
+    def reference(version):
+        return {"instance": "acme", "package": "p-1", "function": "greet", "version": version}
+
+    def case(version):
+        return {"name": "greets Ada", "function": reference(version), "inputs": {"name": "Ada"},
+                "expectations": [{"kind": "snapshot"}], "ignore_paths": [],
+                "snapshot": f"Hello from {version}"}  # fmt: skip
+
+    exported = {
+        "suites": [{"name": "Both versions", "description": "", "source": None,
+                    "cases": [case("1.1.0"), case("1.2.0")]}],
+        "functions": [reference("1.1.0"), reference("1.2.0")],
+        "presets": [],
+    }  # fmt: skip
+
+    files = suite_documents(exported)
+
+    document = parse(files["both-versions.yaml"]).value
+    jsonschema.validate(document, schema())
+    assert list(document["functions"]) == ["greet@1.1.0", "greet@1.2.0"]
+    assert [c["snapshot"] for c in document["cases"]] == [
+        "both-versions.snapshots/greet-1-1-0-greets-ada.json",
+        "both-versions.snapshots/greet-1-2-0-greets-ada.json",
+    ]
+    assert files["both-versions.snapshots/greet-1-2-0-greets-ada.json"] == '"Hello from 1.2.0"\n'
