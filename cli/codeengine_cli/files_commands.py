@@ -43,6 +43,10 @@ from .suite_files import (
 )
 
 WAIT_STEP_SECONDS = 30
+# What every version of the format's `format` starts with: another YAML file (a CI
+# workflow, a compose file) in the directory is left out, a suite file of another version
+# is refused.
+FORMAT_FAMILY = "codeengine-console/"
 # A file larger than this is refused before it is read (the console takes less anyway).
 MAX_FILE_BYTES = 20_000_000
 
@@ -294,6 +298,10 @@ def read_directory(directory: Path, place: Place) -> tuple[list[dict], dict[str,
         except UnicodeDecodeError:
             raise FileProblem(path, None, "not UTF-8 text.") from None
         document = parse(text, path)
+        declared = document.value.get("format") if isinstance(document.value, dict) else None
+        if not (isinstance(declared, str) and declared.startswith(FORMAT_FAMILY)):
+            show(f"ce: {path} is not a suite file (no format: {FORMAT}): left out.", err=True)
+            continue
         parsed[path] = document
         entries.append(_entry(document, path, file.parent, directory))
     return entries, parsed

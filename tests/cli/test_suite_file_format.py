@@ -6,7 +6,7 @@ import math
 import jsonschema
 import pytest
 import yaml
-from codeengine_cli.files_commands import suite_documents
+from codeengine_cli.files_commands import Place, read_directory, suite_documents
 from codeengine_cli.suite_files import FORMAT, FileProblem, dump, parse, schema
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -148,3 +148,16 @@ def test_two_versions_of_a_function_in_one_suite_get_keys_and_snapshots_apart():
         "both-versions.snapshots/greet-1-2-0-greets-ada.json",
     ]
     assert files["both-versions.snapshots/greet-1-2-0-greets-ada.json"] == '"Hello from 1.2.0"\n'
+
+
+def test_other_yaml_files_are_left_out_and_another_version_is_refused(tmp_path, capsys):
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    image: x\n")
+    (tmp_path / "mine.yaml").write_text(f"format: {FORMAT}\npresets: []\n")
+
+    entries, _ = read_directory(tmp_path, Place(tmp_path))
+
+    assert [entry["path"] for entry in entries] == ["mine.yaml"]
+    assert "compose.yaml is not a suite file" in capsys.readouterr().err
+    (tmp_path / "next.yaml").write_text("format: codeengine-console/suites@2\n")
+    with pytest.raises(FileProblem, match=r"next.yaml:1: format is 'codeengine-console/suites@2'"):
+        read_directory(tmp_path, Place(tmp_path))
