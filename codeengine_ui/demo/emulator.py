@@ -239,14 +239,12 @@ class CodeEngineEmulator:
             return _forbidden()
         if dataset_id not in DEMO_DATASET_ROWS:
             if any(dataset["id"] == dataset_id for dataset in DEMO_DATASETS):
-                return Reply(400, {"status": 400, "statusReason": "Bad Request", "toe": _toe(),
-                                   "message": f"No indexed schema found for {dataset_id}"})  # fmt: skip
+                return _bad_request(f"No indexed schema found for {dataset_id}")
             return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
         sql = str(_json_object(body).get("sql") or "")
         query = _SELECT_ALL.fullmatch(sql.strip())
         if query is None:
-            return Reply(400, {"status": 400, "statusReason": "Bad Request", "toe": _toe(),
-                               "message": "The emulator answers SELECT * FROM table only"})  # fmt: skip
+            return _bad_request("The emulator answers SELECT * FROM table only")
         table = DEMO_DATASET_ROWS[dataset_id]
         offset = int(query["offset"] or 0)
         end = offset + int(query["limit"]) if query["limit"] else None
@@ -690,6 +688,11 @@ def _header(headers: dict[str, str], name: str) -> str:
 
 def _toe() -> str:
     return "EMU-" + uuid.uuid4().hex[:16].upper()
+
+
+def _bad_request(message: str) -> Reply:
+    return Reply(400, {"status": 400, "statusReason": "Bad Request", "toe": _toe(),
+                       "message": message})  # fmt: skip
 
 
 def _forbidden() -> Reply:

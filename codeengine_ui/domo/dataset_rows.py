@@ -69,7 +69,7 @@ def read_dataset_rows(client: _Queries, dataset_id: str, *, limit: int) -> DataS
 
 
 def _page(client: _Queries, dataset_id: str, size: int, offset: int) -> DataSetRows:
-    sql = f"SELECT * FROM table LIMIT {int(size)} OFFSET {int(offset)}"
+    sql = f"SELECT * FROM table LIMIT {int(size)} OFFSET {int(offset)}"  # noqa: S608 (numbers)
     try:
         answer = client.query_dataset(dataset_id, sql)
     except DataSetReadError:

@@ -55,12 +55,13 @@ def cell_problem(parameter: dict, value: Any) -> str | None:
         path, message = problems[0]
         return _sentence(f"{path.lstrip('.')}: {message}" if path else message)
     rule = rule_for(str(parameter.get("type") or "object"))
-    if rule is not None and rule.name == "number" and not parameter.get("isList"):
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > SAFE_INTEGER:
-            return (
-                f"{value:,} is beyond ±{SAFE_INTEGER:,}: a JavaScript function would receive "
-                "it rounded."
-            )
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    is_number = rule is not None and rule.name == "number" and not parameter.get("isList")
+    if is_number and whole and abs(value) > SAFE_INTEGER:
+        return (
+            f"{value:,} is beyond ±{SAFE_INTEGER:,}: a JavaScript function would receive it "
+            "rounded."
+        )
     return None
 
 

@@ -107,9 +107,7 @@ class RowReader:
                 continue
             problem = cell_problem(parameter, value)
             if problem:
-                problems.append(
-                    {"input": name, "column": self.columns[source], "message": problem}
-                )
+                problems.append({"input": name, "column": self.columns[source], "message": problem})
                 continue
             inputs[name] = value
         return inputs, problems

@@ -57,8 +57,7 @@ def read_table(name: str, content: bytes) -> tuple[Table, str]:
 def _text(content: bytes) -> str:
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise TableUnreadable(
-            "The file is UTF-16 text: save it as UTF-8 (with or without a BOM) and upload it "
-            "again."
+            "The file is UTF-16 text: save it as UTF-8 (with or without a BOM) and upload it again."
         )
     try:
         return content.decode("utf-8-sig")
@@ -91,7 +90,7 @@ def read_csv(text: str) -> Table:
                 raise TableUnreadable(
                     f"Line {line} has {len(cells)} cell{'s' if len(cells) != 1 else ''}, but "
                     f"the header names {len(table.columns)} columns. A cell holding the "
-                    "separator or a line break must be quoted (\"…\")."
+                    'separator or a line break must be quoted ("…").'
                 )
             if len(table.rows) == limit:
                 raise _too_many(limit)

@@ -181,7 +181,7 @@ def start_table_run(
     invalid = len(rows) - len(valid)
     if invalid and not only_valid:
         raise TableRefused(
-            f"{invalid:,} row{'s' if invalid != 1 else ''} do not fit the function's inputs: "
+            f"{invalid:,} row{'s do' if invalid != 1 else ' does'} not fit the function's inputs: "
             "fix the file, or run only the valid rows."
         )
     if not valid:
@@ -333,13 +333,11 @@ def progress_of(table_run: TableRun) -> Progress:
         errors=Count("pk", filter=Q(verdict=RowVerdict.ERROR)),
     )
     in_flight = counts["queued"] + counts["running"]
-    if not table_run.is_finished and not table_run.is_draft and not in_flight:
-        if not counts["pending"]:
-            now = timezone.now()
-            TableRun.objects.filter(pk=table_run.pk, finished_at__isnull=True).update(
-                finished_at=now
-            )
-            table_run.finished_at = now
+    ended = not in_flight and not counts["pending"]
+    if ended and not table_run.is_finished and not table_run.is_draft:
+        now = timezone.now()
+        TableRun.objects.filter(pk=table_run.pk, finished_at__isnull=True).update(finished_at=now)
+        table_run.finished_at = now
     end = table_run.finished_at or timezone.now()
     elapsed = (end - table_run.started_at).total_seconds() if table_run.started_at else 0.0
     return Progress(
@@ -350,8 +348,12 @@ def progress_of(table_run: TableRun) -> Progress:
         succeeded=counts["succeeded"],
         failed=counts["failed"] + counts["lost"],
         judging=counts["pending"] if not in_flight else 0,
-        verdicts={"pass": counts["passed"], "fail": counts["unmet"], "error": counts["errors"],
-                  "pending": counts["pending"]},  # fmt: skip
+        verdicts={
+            "pass": counts["passed"],
+            "fail": counts["unmet"],
+            "error": counts["errors"],
+            "pending": counts["pending"],
+        },
         elapsed_seconds=elapsed,
         finished=table_run.is_finished,
     )
