@@ -111,7 +111,7 @@ def start(request, body: TableRunIn):
                           errors=[{"path": name, "message": message}
                                   for name, message in checked.mapping_errors.items()])  # fmt: skip
         if checked.invalid and not body.only_valid:
-            raise _rows_problem(checked)
+            raise _rows_problem(checked, from_file=body.file is not None)
         try:
             start_table_run(draft, request.user, token, only_valid=body.only_valid,
                             judging=judging, api_key=request.api_key,
@@ -137,14 +137,22 @@ def _judging(body: TableRunIn, function) -> Judging:
     return Judging()
 
 
-def _rows_problem(checked) -> Problem:
+def _rows_problem(checked, *, from_file: bool) -> Problem:
+    """Each problem by row and column; its path names the row in the rows sent, or the line
+    of the file sent."""
+
+    def path(p: dict) -> str:
+        if from_file:
+            return f"line {p['line']}, column {p['column']}"
+        return f"rows[{p['row'] - 1}].{p['input']}"
+
     return Problem(
         422,
         "rows_do_not_fit",
         f"{checked.invalid:,} of {checked.invalid + checked.valid:,} rows do not fit the "
         "function's inputs: see errors (send only_valid to run the others).",
         errors=[{"row": p["row"], "line": p["line"], "column": p["column"],
-                 "path": f"rows[{p['row'] - 1}].{p['input']}", "message": p["message"]}
+                 "path": path(p), "message": p["message"]}
                 for p in checked.problems[:SHOWN_PROBLEMS]],
         problem_count=checked.problem_count,
     )  # fmt: skip

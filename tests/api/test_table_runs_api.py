@@ -32,7 +32,7 @@ def test_a_file_with_rows_that_do_not_fit_is_refused_by_row_and_column(api, gree
     problem = response.json()
     assert problem["code"] == "rows_do_not_fit"
     assert problem["errors"] == [
-        {"row": 2, "line": 3, "column": "loud", "path": "rows[1].excited",
+        {"row": 2, "line": 3, "column": "loud", "path": "line 3, column loud",
          "message": 'Expected true or false, got text "maybe".'}
     ]  # fmt: skip
     assert not TableRun.objects.exists() and not Execution.objects.exists()
