@@ -31,7 +31,9 @@ class TableSourceForm(forms.Form):
         help_text="CSV with a header row, or JSON Lines (one object per line); UTF-8.",
     )
     token = UsableTokenField(empty_label=None, label="Access token", required=False)
-    dataset = forms.CharField(required=False, max_length=36, label="DataSet")
+    # Not named "dataset": a form control of that name would hide the form's own `dataset`
+    # (its data- attributes) from scripts.
+    dataset_id = forms.CharField(required=False, max_length=36, label="DataSet")
     row_limit = forms.IntegerField(min_value=1, label="Rows to read", required=False)
 
     def __init__(self, function: Function, user, *args, upload_refused: bool = False, **kwargs):
@@ -44,7 +46,7 @@ class TableSourceForm(forms.Form):
         self.fields["file"].widget.attrs.update(
             {"accept": ".csv,.tsv,.jsonl,.ndjson,text/csv", "data-max-bytes": _max_bytes()}
         )
-        self.fields["dataset"].widget.attrs.update(
+        self.fields["dataset_id"].widget.attrs.update(
             {"data-picker": "dataset", "autocomplete": "off", "spellcheck": "false",
              "placeholder": "Type to search, or paste an id"}
         )  # fmt: skip
@@ -60,13 +62,13 @@ class TableSourceForm(forms.Form):
         if cleaned.get("source") == "dataset":
             if not cleaned.get("token"):
                 self.add_error("token", "Choose a token granted to you to read the DataSet.")
-            text = (cleaned.get("dataset") or "").strip()
+            text = (cleaned.get("dataset_id") or "").strip()
             try:
-                cleaned["dataset"] = str(uuid.UUID(text)) if len(text) == 36 else None
+                cleaned["dataset_id"] = str(uuid.UUID(text)) if len(text) == 36 else None
             except ValueError:
-                cleaned["dataset"] = None
-            if not cleaned["dataset"]:
-                self.add_error("dataset", "Pick a DataSet, or paste its id (a UUID).")
+                cleaned["dataset_id"] = None
+            if not cleaned["dataset_id"]:
+                self.add_error("dataset_id", "Pick a DataSet, or paste its id (a UUID).")
             if not cleaned.get("row_limit"):
                 cleaned["row_limit"] = self.fields["row_limit"].initial
             return cleaned
@@ -92,6 +94,7 @@ class MappingForm(forms.Form):
     case = forms.ModelChoiceField(
         Case.objects.none(),
         required=False,
+        empty_label="—",
         label="Test case",
         help_text="Its expectations are checked on every row's run.",
     )
@@ -136,6 +139,29 @@ class MappingForm(forms.Form):
             self.fields[f"map-{name}"] = field
             self.fields[f"value-{name}"] = value
             self.inputs.append((parameter, f"map-{name}", f"value-{name}"))
+
+    def clean(self):
+        cleaned = super().clean()
+        judged_by = cleaned.get("judged_by")
+        if judged_by == JudgedBy.CASE and not cleaned.get("case"):
+            self.add_error("case", "Choose the test case whose expectations judge each row.")
+        if judged_by == JudgedBy.COLUMN and not cleaned.get("expect_column"):
+            self.add_error("expect_column", "Choose the column that holds each row's expected "
+                           "result.")  # fmt: skip
+        path = (cleaned.get("expect_path") or "").strip()
+        if judged_by == JudgedBy.COLUMN and path and not path.startswith("$"):
+            self.add_error("expect_path", "Write a JSONPath starting with $, such as $.total.")
+        return cleaned
+
+    def mapping_is_valid(self) -> bool:
+        fields = [name for _, map_field, value_field in self.inputs
+                  for name in (map_field, value_field)]  # fmt: skip
+        return not any(name in self.errors for name in fields)
+
+    def forget_start_errors(self) -> None:
+        """The errors that only matter when the run starts (the token, the judging)."""
+        for name in ("token", "judged_by", "case", "expect_column", "expect_path"):
+            self.errors.pop(name, None)
 
     def mapping(self) -> dict:
         data = self.cleaned_data

@@ -94,9 +94,14 @@ def reader_for(table_run: TableRun, function: Function) -> RowReader:
 @dataclass
 class PreviewRow:
     number: int
-    line: int
+    shown_line: int  # the file's line, where it tells more than the row number (else 0)
     values: list[Any]  # per input, what is sent (or None where the cell has a problem)
     problems: list[dict]
+
+
+def _telling_line(source: str, number: int, line: int) -> int:
+    expected = {TableSource.CSV: number + 1, TableSource.JSON_LINES: number}.get(source)
+    return line if expected is not None and line != expected else 0
 
 
 @dataclass
@@ -128,7 +133,12 @@ def preview(table_run: TableRun, function: Function) -> Preview:
             result.valid += 1
         if index < PREVIEW_ROWS:
             result.rows.append(
-                PreviewRow(number, line, [inputs.get(name) for name in names], problems)
+                PreviewRow(
+                    number,
+                    _telling_line(table_run.source, number, line),
+                    [inputs.get(name) for name in names],
+                    problems,
+                )
             )
     return result
 

@@ -72,7 +72,7 @@ def _draft(request, function: Function, form: TableSourceForm) -> TableRun | Non
     try:
         if data["source"] == "dataset":
             return draft_from_dataset(
-                function, request.user, data["token"], data["dataset"], data["row_limit"]
+                function, request.user, data["token"], data["dataset_id"], data["row_limit"]
             )
         upload = data["file"]
         return draft_from_file(function, request.user, upload.name, upload.read())
@@ -81,7 +81,7 @@ def _draft(request, function: Function, form: TableSourceForm) -> TableRun | Non
     except TokenRefused as error:
         form.add_error("token", str(error))
     except (CodeEngineError, TokenDecryptionError) as error:
-        form.add_error("dataset", str(error))
+        form.add_error("dataset_id", str(error))
     return None
 
 
@@ -136,13 +136,16 @@ def update_draft(request: HtmxHttpRequest, table_run_id: int) -> HttpResponse:
     if not table_run.is_draft or table_run.function is None:
         return redirect("tables:table_run", table_run.pk)
     form = MappingForm(table_run, table_run.function, request.user, request.POST)
-    if not form.is_valid():
-        return _draft_page(request, table_run, form, status=422)
-    table_run.mapping = form.mapping()
-    table_run.save(update_fields=["mapping"])
+    valid = form.is_valid()
+    if form.mapping_is_valid():
+        table_run.mapping = form.mapping()
+        table_run.save(update_fields=["mapping"])
     action = request.POST.get("action", "")
     if action not in ("start", "start_valid"):
+        form.forget_start_errors()  # while choosing, only the mapping is checked
         return _draft_page(request, table_run, form)
+    if not valid:
+        return _draft_page(request, table_run, form, status=422)
     data = form.cleaned_data
     judging = Judging(judged_by=data["judged_by"] or "", case=data.get("case"),
                       expect_column=data.get("expect_column") or "",
