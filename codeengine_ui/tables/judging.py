@@ -84,7 +84,7 @@ def _compared(table_run: TableRun, row: TableRow, execution: Execution) -> tuple
     failure = failures[0]
     return RowVerdict.FAIL, [{
         "expectation": failure.expectation,
-        "message": f"{failure.message} (column “{table_run.expect_column}”)",
+        "message": f"Column “{table_run.expect_column}”: {failure.message}",
         "found": failure.found,
     }]  # fmt: skip
 

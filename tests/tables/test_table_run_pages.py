@@ -96,7 +96,7 @@ def test_an_expected_column_judges_each_row_and_the_results_filter_and_export(
     records = [json.loads(line) for line in b"".join(exported.streaming_content).splitlines()]
 
     assert 'data-row="2"' in failed and 'data-row="1"' not in failed
-    assert "$ should equal 5" in failed
+    assert "Column “sum”: $ should equal 5." in failed
     assert [(r["row"], r["result"], r["verdict"]) for r in records] == [(1, 3, "pass"),
                                                                       (2, 4, "fail")]  # fmt: skip
     csv_text = b"".join(
