@@ -8,6 +8,7 @@ fully started or not at all.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,6 @@ from codeengine_ui.domo.dataset_rows import read_dataset_rows
 from codeengine_ui.runs.models import (
     IN_PROGRESS_STATUSES,
     OUTCOME_STATUSES,
-    Execution,
     ExecutionStatus,
     Outcome,
     RunSource,
@@ -387,19 +387,9 @@ def filtered_rows(table_run: TableRun, status: str = "", verdict: str = ""):
     return rows
 
 
-def key_output(row: TableRow) -> Any:
-    """What the results table shows of a row's run: its result, or why it has none."""
-    execution: Execution | None = row.execution
-    if execution is None:
-        return None
-    if execution.has_result:
-        return execution.result
-    return None
-
-
-def usable_tokens(function: Function, user):
-    return AccessToken.objects.usable_by(user, function.instance)
-
-
-def default_rows() -> int:
-    return min(settings.TABLE_DATASET_ROWS, settings.TABLE_MAX_ROWS)
+def forget_old_drafts() -> int:
+    """Tables read but never run, past TABLE_DRAFT_HOURS: their cells are let go (a job
+    of the workers); how many."""
+    cutoff = timezone.now() - timedelta(hours=settings.TABLE_DRAFT_HOURS)
+    deleted, _ = TableRun.objects.filter(started_at__isnull=True, created_at__lt=cutoff).delete()
+    return deleted
