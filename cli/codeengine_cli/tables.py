@@ -7,6 +7,7 @@ console refused the table (rows that do not fit are listed by line and column), 
 still running at --timeout.
 """
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -33,19 +34,16 @@ def mapping_of(pairs: tuple[str, ...]) -> dict[str, str]:
 def run_over_table(console: Console, function: dict, path: Path, options: dict) -> int:
     """Start the table run, follow it to its end (or the timeout), say how it went and
     write the rows' results; the exit code."""
-    try:
-        content = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise click.BadParameter(f"{path} is not UTF-8 text", param_hint="--table") from None
     body = {
         "function": function["id"],
-        "file": {"name": path.name, "content": content},
         "mapping": mapping_of(options["map_pairs"]),
         "only_valid": options["only_valid"],
     }
     if options["expect_column"]:
         body.update(expect_column=options["expect_column"], expect_path=options["expect_path"])
-    started = console.request("POST", "/table-runs", json=body)
+    with path.open("rb") as table:
+        started = console.request("POST", "/table-runs/upload", files={"file": (path.name, table)},
+                                  data={"options": json.dumps(body)})  # fmt: skip
     link = f"{console.settings.url}{started['url']}"
     progress = started["progress"]
     show(f"table run #{started['id']}: {progress['total'] - progress['skipped']} rows queued"

@@ -4,10 +4,13 @@ and run its failed rows again. `tables.services` does the work, as for the page.
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from ninja import Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
+from pydantic import ValidationError as PydanticError
 
+from codeengine_ui.json_text import loads
 from codeengine_ui.runs.services import InputsDoNotFit, RunNotAllowed, RunRefused
 from codeengine_ui.suites.models import Case
 from codeengine_ui.tables import exports
@@ -28,6 +31,7 @@ from codeengine_ui.tables.services import (
     run_failed_again,
     start_table_run,
 )
+from codeengine_ui.uploads import upload_refused
 
 from .functions import function_named, inputs_problem
 from .limits import room_for_runs
@@ -89,18 +93,51 @@ def _mapping(given: dict[str, Any]) -> dict[str, dict]:
 def start(request, body: TableRunIn):
     """Each row becomes a run (source "Table"), all checked first: rows that do not fit
     refuse the table (or are skipped, with `only_valid`), each problem by row and column."""
-    function = function_named(str(body.function), request.user)
-    token = _token(request, function, body.token)
     if (body.rows is None) == (body.file is None):
         raise Problem(422, "no_table", "Send either `rows` or a `file`.")
+    if body.file is not None:
+        name, content = body.file.name, body.file.content.encode()
+        return _started(request, body, lambda f: draft_from_file(f, request.user, name, content))
+    return _started(request, body, lambda f: draft_from_rows(f, request.user, body.rows or []))
+
+
+@router.post("/table-runs/upload", response={201: dict},
+             summary="Run a function over an uploaded file")  # fmt: skip
+def upload(request, file: File[UploadedFile] = None, options: Form[str] = "{}"):
+    """multipart/form-data: `file`, a CSV or JSON Lines file (up to MAX_UPLOAD_BYTES), and
+    `options`, the JSON object POST /table-runs takes, without `rows` or `file`."""
+    limit = settings.MAX_UPLOAD_BYTES
+    if upload_refused(request) or (file is not None and file.size > limit):
+        raise Problem(413, "request_too_large", f"The file is over {limit:,} bytes "
+                      "(MAX_UPLOAD_BYTES).")  # fmt: skip
+    if file is None:
+        raise Problem(422, "no_table", "Send the table as the multipart field `file`.")
+    try:
+        given = loads(options)
+    except (ValueError, RecursionError) as error:
+        raise Problem(400, "invalid_json", f"`options` is not JSON: {error}.") from None
+    if not isinstance(given, dict) or {"rows", "file"} & given.keys():
+        raise Problem(422, "invalid_request", "`options` is an object, without rows or file.")
+    try:
+        body = TableRunIn.model_validate(given)
+    except PydanticError as error:
+        errors = [{"path": ".".join(map(str, e["loc"])), "message": e["msg"]}
+                  for e in error.errors()]  # fmt: skip
+        raise Problem(422, "invalid_request", "`options` does not have the expected shape.",
+                      errors=errors) from None  # fmt: skip
+    name, content = file.name or "table.csv", file.read()
+    return _started(request, body, lambda f: draft_from_file(f, request.user, name, content))
+
+
+def _started(request, body: TableRunIn, make_draft) -> Status:
+    """Read the table (`make_draft(function)`), check every row, start the runs; nothing
+    is kept when it does not start."""
+    function = function_named(str(body.function), request.user)
+    token = _token(request, function, body.token)
     judging = _judging(body, function)
     with transaction.atomic():
         try:
-            if body.file is not None:
-                draft = draft_from_file(function, request.user, body.file.name,
-                                        body.file.content.encode())  # fmt: skip
-            else:
-                draft = draft_from_rows(function, request.user, body.rows or [])
+            draft = make_draft(function)
         except TableUnreadable as error:
             raise Problem(422, "table_unreadable", str(error)) from None
         draft.mapping = {**draft.mapping, **_mapping(body.mapping)}
@@ -111,7 +148,7 @@ def start(request, body: TableRunIn):
                           errors=[{"path": name, "message": message}
                                   for name, message in checked.mapping_errors.items()])  # fmt: skip
         if checked.invalid and not body.only_valid:
-            raise _rows_problem(checked, from_file=body.file is not None)
+            raise _rows_problem(checked, from_file=body.rows is None)
         try:
             start_table_run(draft, request.user, token, only_valid=body.only_valid,
                             judging=judging, api_key=request.api_key,

@@ -1,6 +1,7 @@
 """Runs over a table through the API: rows or a file's text, a mapping, row problems by
 row and column, progress, the rows' results and export, failed rows again."""
 
+import json
 import time
 
 import pytest
@@ -81,3 +82,34 @@ def test_a_mapping_to_a_missing_column_is_refused(api, greet):
     assert response.json()["errors"] == [
         {"path": "name", "message": "The table has no column \u201cwho\u201d."}
     ]
+
+
+def test_an_uploaded_file_runs_with_its_options(client, member_key, instance, developer_token,
+                                                worker_thread):  # fmt: skip
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    add = save_demo_function(instance, developer_token, "addNumbers")
+    options = json.dumps({"function": add.pk, "mapping": {"a": "first"}, "expect_column": "sum"})
+    upload = SimpleUploadedFile("sums.csv", b"\xef\xbb\xbffirst,b,sum\r\n1,2,3\r\n")
+
+    response = client.post("/api/v1/table-runs/upload", {"file": upload, "options": options},
+                           HTTP_AUTHORIZATION=f"Bearer {member_key}")  # fmt: skip
+
+    assert response.status_code == 201, response.content
+    table_run = TableRun.objects.get()
+    assert (table_run.source, table_run.source_name) == ("csv", "sums.csv")
+    assert list(table_run.rows.values_list("input_variables", flat=True)) == [{"a": 1, "b": 2}]
+
+
+def test_an_uploaded_file_past_the_limit_is_refused(client, member_key, greet, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MAX_UPLOAD_BYTES = 100
+    upload = SimpleUploadedFile("big.csv", b"name\n" + b"Ada\n" * 100)
+
+    response = client.post("/api/v1/table-runs/upload", {
+        "file": upload, "options": json.dumps({"function": greet.pk})},
+        HTTP_AUTHORIZATION=f"Bearer {member_key}")  # fmt: skip
+
+    assert (response.status_code, response.json()["code"]) == (413, "request_too_large")
+    assert not TableRun.objects.exists()
