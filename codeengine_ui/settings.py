@@ -398,6 +398,7 @@ API_KEYS_PER_USER = env.int("API_KEYS_PER_USER", default=20)
 RUN_WORKER_JOBS = [
     "codeengine_ui.suites.judging.judge_finished_cases",
     "codeengine_ui.tables.judging.judge_finished_rows",
+    "codeengine_ui.tables.services.queue_waiting_rows",
     "codeengine_ui.tables.services.forget_old_drafts",
     "codeengine_ui.suites.judging.judge_slow_cases",
     "codeengine_ui.suites.monitors.run_due_monitors",

@@ -222,7 +222,7 @@ def _row(row: TableRow) -> dict:
         "inputs": row.input_variables,
         "problems": row.problems,
         "run": execution.pk if execution else None,
-        "status": execution.status if execution else "not run",
+        "status": execution.status if execution else ("waiting" if row.waiting else "not run"),
         "finished": bool(execution and execution.is_finished),
         "result": execution.result if execution and execution.has_result else None,
         "error": execution.error_message if execution else "",

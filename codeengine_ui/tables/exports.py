@@ -22,7 +22,7 @@ def _record(row: TableRow) -> dict:
         "row": row.number,
         "line": row.line,
         "inputs": row.input_variables,
-        "status": execution.status if execution else ("not run" if row.problems else ""),
+        "status": execution.status if execution else ("waiting" if row.waiting else "not run"),
         "run": execution.pk if execution else None,
         "result": execution.result if execution and execution.has_result else None,
         "error": (execution.error_message if execution else "")

@@ -31,7 +31,7 @@ def judge_finished_rows() -> int:
     """Give a verdict to the rows whose runs have ended; how many were judged."""
     stop_at = time.monotonic() + PASS_SECONDS
     judged = 0
-    ready = Q(verdict=RowVerdict.PENDING) & (
+    ready = Q(verdict=RowVerdict.PENDING, waiting=False) & (
         Q(execution__isnull=True) | ~Q(execution__status__in=IN_PROGRESS_STATUSES)
     )
     while time.monotonic() < stop_at:

@@ -2,8 +2,9 @@
 
 A table is uploaded (CSV, JSON Lines) or read from a Domo DataSet into a draft: its
 columns and cells are kept while the person maps columns to inputs and looks at the
-preview. Starting it makes one run per row (source "Table", the table run's uuid as their
-batch id) and a `TableRow` for each, and the cells are let go.
+preview. Starting it makes a `TableRow` for each row, and the cells are let go; each row
+that fits becomes a run (source "Table", the table run's uuid as their batch id), queued
+a chunk at a time.
 """
 
 import uuid
@@ -103,6 +104,9 @@ class TableRow(models.Model):
     execution = models.ForeignKey(
         "runs.Execution", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # It fits and waits for its run to be queued: a table's rows are queued a chunk at a
+    # time, the first as it starts and the others by a job of the workers.
+    waiting = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     verdict = models.CharField(max_length=8, choices=RowVerdict.choices, blank=True)
     unmet = models.JSONField(default=list, blank=True)
@@ -117,7 +121,12 @@ class TableRow(models.Model):
                 fields=["table_run"],
                 condition=models.Q(verdict="pending"),
                 name="table_row_pending",
-            )
+            ),
+            models.Index(
+                fields=["table_run", "number"],
+                condition=models.Q(waiting=True),
+                name="table_row_waiting",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,13 +7,14 @@ stored and queued in one transaction with their `TableRow`s, so a table run is e
 fully started or not at all.
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import AccessToken, Function
@@ -34,6 +35,10 @@ from .models import JudgedBy, RowVerdict, TableRow, TableRun, TableSource
 from .reading import Table, read_table, table_from_objects
 
 PREVIEW_ROWS = 20
+# Rows queued at once: the first chunk as the table run starts (in the request), the
+# others by a job of the workers, so a request never stores ten thousand runs.
+QUEUE_CHUNK = 1000
+QUEUE_PASS_SECONDS = 5.0
 SHOWN_PROBLEMS = 200
 UNSUCCESSFUL = OUTCOME_STATUSES[Outcome.UNSUCCESSFUL]
 
@@ -196,41 +201,97 @@ def start_table_run(
         )
     if not valid:
         raise TableRefused("No row fits the function's inputs, so nothing would run.")
+    verdict = RowVerdict.PENDING if judging.judged_by else RowVerdict.NONE
+    for row in rows:
+        row.table_run = table_run
+        row.verdict = RowVerdict.SKIPPED if row.problems else verdict
+        row.waiting = not row.problems
+    try:
+        with transaction.atomic():
+            table_run.started_at = timezone.now()
+            table_run.token, table_run.api_key = token, api_key
+            table_run.judged_by = judging.judged_by
+            table_run.case = judging.case
+            table_run.expect_column = judging.expect_column
+            table_run.expect_path = judging.expect_path
+            table_run.skipped_rows = invalid
+            table_run.cells, table_run.lines = [], []
+            table_run.save()
+            TableRow.objects.bulk_create(rows, batch_size=2000)
+            # The person's role and token are checked as the first rows are queued.
+            if room is not None:
+                with room(len(valid)):
+                    _queue_next(table_run, user)
+            else:
+                _queue_next(table_run, user)
+    except BaseException:
+        table_run.refresh_from_db()  # a refusal leaves the draft as it was
+        raise
+    return table_run
+
+
+def _queue_next(table_run: TableRun, user) -> int:
+    """Queue the next QUEUE_CHUNK waiting rows of the table run as `user` (its role and
+    the token checked now); how many."""
+    rows = list(table_run.rows.filter(waiting=True).order_by("number")[:QUEUE_CHUNK])
+    if not rows:
+        return 0
     executions = new_runs(
-        function,
-        [row.input_variables for row in valid],
-        token,
+        table_run.function,
+        [row.input_variables for row in rows],
+        table_run.token,
         user,
         RunSource.TABLE,
         version=table_run.version or None,
-        api_key=api_key,
+        api_key=table_run.api_key,
         batch_id=table_run.uuid,
     )
-    verdict = RowVerdict.PENDING if judging.judged_by else RowVerdict.NONE
-    for row, execution in zip(valid, executions, strict=True):
-        row.execution, row.verdict, row.attempts = execution, verdict, 1
-    for row in rows:
-        row.table_run = table_run
-        if row.problems:
-            row.verdict = RowVerdict.SKIPPED
     with transaction.atomic():
-        if room is not None:
-            with room(len(executions)):
-                queue_runs(executions)
-        else:
-            queue_runs(executions)
-        for row in valid:
-            row.execution_id = row.execution.pk
-        TableRow.objects.bulk_create(rows, batch_size=2000)
-        table_run.started_at = timezone.now()
-        table_run.token, table_run.api_key = token, api_key
-        table_run.judged_by = judging.judged_by
-        table_run.case = judging.case
-        table_run.expect_column, table_run.expect_path = judging.expect_column, judging.expect_path
-        table_run.skipped_rows = invalid
-        table_run.cells, table_run.lines = [], []
-        table_run.save()
-    return table_run
+        queue_runs(executions)
+        for row, execution in zip(rows, executions, strict=True):
+            row.execution_id, row.waiting, row.attempts = execution.pk, False, 1
+        TableRow.objects.bulk_update(rows, ["execution", "waiting", "attempts"])
+    return len(rows)
+
+
+def queue_waiting_rows() -> int:
+    """A job of the workers: queue the rows of started table runs that still wait, a chunk
+    at a time, oldest table runs first, as the person who started each (whose role and
+    token are checked at each chunk: a refusal ends that table run's waiting rows, saying
+    why); how many were queued."""
+    stop_at = time.monotonic() + QUEUE_PASS_SECONDS
+    queued = 0
+    waiting = (
+        TableRow.objects.filter(waiting=True).values_list("table_run_id", flat=True).distinct()
+    )
+    for table_run in (
+        TableRun.objects.filter(pk__in=list(waiting[:50]))
+        .select_related("function", "token", "created_by", "api_key")
+        .order_by("pk")
+    ):
+        while time.monotonic() < stop_at:
+            try:
+                if table_run.function is None or table_run.token is None:
+                    raise TableRefused("its function or token was deleted.")
+                if table_run.created_by is None:
+                    raise TableRefused("the person who started it was deleted.")
+                count = _queue_next(table_run, table_run.created_by)
+            except RunRefused as refused:
+                _give_up_waiting(table_run, str(refused))
+                break
+            queued += count
+            if count < QUEUE_CHUNK:
+                break
+    return queued
+
+
+def _give_up_waiting(table_run: TableRun, reason: str) -> None:
+    problem = {"column": "", "input": "", "message": f"Its run could not start: {reason}"}
+    with transaction.atomic():
+        count = table_run.rows.filter(waiting=True).update(
+            waiting=False, verdict=RowVerdict.SKIPPED, problems=[problem]
+        )
+        TableRun.objects.filter(pk=table_run.pk).update(skipped_rows=F("skipped_rows") + count)
 
 
 def _expected_column(table_run: TableRun, judging: Judging) -> int | None:
@@ -332,11 +393,14 @@ def progress_of(table_run: TableRun) -> Progress:
     """How the table run is going, in one query; it is marked finished once every row's
     run has ended and has its verdict."""
     counts = table_run.rows.aggregate(
-        queued=Count("pk", filter=Q(execution__status=ExecutionStatus.QUEUED)),
+        queued=Count("pk", filter=Q(execution__status=ExecutionStatus.QUEUED) | Q(waiting=True)),
         running=Count("pk", filter=Q(execution__status=ExecutionStatus.RUNNING)),
         succeeded=Count("pk", filter=Q(execution__status=ExecutionStatus.SUCCESS)),
         failed=Count("pk", filter=Q(execution__status__in=UNSUCCESSFUL)),
-        lost=Count("pk", filter=Q(execution__isnull=True) & ~Q(verdict=RowVerdict.SKIPPED)),
+        lost=Count(
+            "pk",
+            filter=Q(execution__isnull=True, waiting=False) & ~Q(verdict=RowVerdict.SKIPPED),
+        ),
         pending=Count("pk", filter=Q(verdict=RowVerdict.PENDING)),
         passed=Count("pk", filter=Q(verdict=RowVerdict.PASS)),
         unmet=Count("pk", filter=Q(verdict=RowVerdict.FAIL)),
@@ -372,7 +436,7 @@ def progress_of(table_run: TableRun) -> Progress:
 STATUS_FILTERS = {
     "succeeded": Q(execution__status=ExecutionStatus.SUCCESS),
     "failed": Q(execution__status__in=UNSUCCESSFUL),
-    "running": Q(execution__status__in=IN_PROGRESS_STATUSES),
+    "running": Q(execution__status__in=IN_PROGRESS_STATUSES) | Q(waiting=True),
     "skipped": Q(verdict=RowVerdict.SKIPPED),
 }
 VERDICT_FILTERS = ("pass", "fail", "error", "pending")

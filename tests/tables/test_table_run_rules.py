@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from codeengine_ui.runs.models import Execution
 from codeengine_ui.runs.services import RunNotAllowed
 from codeengine_ui.suites.models import Case
 from codeengine_ui.tables.models import RowVerdict, TableRun
@@ -14,6 +15,7 @@ from codeengine_ui.tables.services import (
     Judging,
     draft_from_rows,
     forget_old_drafts,
+    queue_waiting_rows,
     start_table_run,
 )
 from tests.conftest import DEVELOPER_TOKEN, make_token, user_with_role
@@ -93,3 +95,36 @@ def test_drafts_never_run_are_forgotten(greet, member, settings):
 
     assert forget_old_drafts() == 1
     assert list(TableRun.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_rows_are_queued_a_chunk_at_a_time_as_the_person_who_started(
+    greet, member, developer_token, monkeypatch, worker_thread
+):
+    monkeypatch.setattr("codeengine_ui.tables.services.QUEUE_CHUNK", 2)
+    draft = draft_from_rows(greet, member, [{"name": f"P{n}"} for n in range(5)])
+
+    table_run = start_table_run(draft, member, developer_token)
+    queued_at_start = Execution.objects.count()
+
+    deadline = time.monotonic() + 20
+    while table_run.rows.filter(execution__isnull=True).exists():
+        assert time.monotonic() < deadline, "the waiting rows were not queued"
+        time.sleep(0.05)
+    assert queued_at_start == 2
+    assert {e.requested_by_id for e in Execution.objects.all()} == {member.pk}
+
+
+def test_waiting_rows_do_not_run_once_the_person_may_not(greet, member, developer_token,
+                                                         monkeypatch):  # fmt: skip
+    monkeypatch.setattr("codeengine_ui.tables.services.QUEUE_CHUNK", 2)
+    draft = draft_from_rows(greet, member, [{"name": f"P{n}"} for n in range(5)])
+    table_run = start_table_run(draft, member, developer_token)
+    member.groups.clear()
+
+    assert queue_waiting_rows() == 0
+
+    table_run.refresh_from_db()
+    assert (table_run.skipped_rows, Execution.objects.count()) == (3, 2)
+    assert "Its run could not start: Running functions needs the member role." in str(
+        table_run.rows.get(number=5).problems
+    )
