@@ -8,7 +8,12 @@ it has none and may be null). The automatic mapping matches column names to inpu
 from dataclasses import dataclass
 from typing import Any
 
-from codeengine_ui.parameters.cells import cell_problem, value_from_json, value_from_text
+from codeengine_ui.parameters.cells import (
+    InputCells,
+    cell_problem,
+    value_from_json,
+    value_from_text,
+)
 from codeengine_ui.parameters.types import Invalid
 
 COLUMN, VALUE, DEFAULT = "column", "value", "default"
@@ -45,7 +50,7 @@ class RowReader:
         self.typed = typed
         self.columns = columns
         self.errors: dict[str, str] = {}
-        self._sources: list[tuple[dict, int | Fixed]] = []
+        self._sources: list[tuple[InputCells, int | Fixed]] = []
         index = {column: position for position, column in enumerate(columns)}
         for name in mapping:
             if name not in {parameter["name"] for parameter in parameters}:
@@ -54,7 +59,7 @@ class RowReader:
             choice = mapping.get(parameter["name"]) or {DEFAULT: True}
             source = self._source(parameter, choice, index)
             if source is not None:
-                self._sources.append((parameter, source))
+                self._sources.append((InputCells.of(parameter), source))
 
     def _source(self, parameter: dict, choice: dict, index: dict) -> int | Fixed | None:
         name = parameter["name"]
@@ -89,23 +94,23 @@ class RowReader:
         """A row's inputVariables, and its problems [{"input", "column", "message"}]."""
         inputs: dict[str, Any] = {}
         problems = []
-        for parameter, source in self._sources:
-            name = parameter["name"]
+        for reading, source in self._sources:
+            name = reading.parameter["name"]
             if isinstance(source, Fixed):
                 inputs[name] = source.value
                 continue
             cell = cells[source]
             try:
                 if self.typed:
-                    value = value_from_json(parameter, cell)
+                    value = reading.value_from_json(cell)
                 else:
-                    value = value_from_text(parameter, cell if cell is not None else "")
+                    value = reading.value_from_text(cell if cell is not None else "")
             except Invalid as error:
                 problems.append(
                     {"input": name, "column": self.columns[source], "message": str(error)}
                 )
                 continue
-            problem = cell_problem(parameter, value)
+            problem = reading.problem(value)
             if problem:
                 problems.append({"input": name, "column": self.columns[source], "message": problem})
                 continue
