@@ -79,3 +79,28 @@ def test_a_failed_row_runs_again_from_its_page(page, worker_thread, member, inst
     expect(page.get_by_role("status").first).to_contain_text("1 failed row queued again")
     expect(page.locator(".table-summary")).to_contain_text("2 of 2 done: 0 succeeded, 2 failed")
     assert [row.attempts for row in TableRun.objects.get().rows.order_by("number")] == [1, 2]
+
+
+def test_a_dataset_picked_with_the_picker_runs_row_by_row(page, worker_thread, member, greet,
+                                                          emulator):  # fmt: skip
+    runs = emulator.server.emulator.received_runs
+    before = len(runs)
+    log_in(page, "member", "member-password")
+
+    page.goto(f"/functions/{greet.pk}/table/")
+    page.get_by_label("A Domo DataSet").check()
+    page.get_by_label("DataSet", exact=True).press_sequentially("people")
+    option = page.get_by_role("listbox", name="Suggestions").get_by_role("option")
+    expect(option).to_contain_text("People to greet")
+    option.click()
+    page.get_by_role("button", name="Read the table").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("People to greet")
+    expect(page.locator(".preview-summary")).to_contain_text("All 12 rows fit the inputs")
+    page.get_by_role("button", name="Run 12 rows").click()
+
+    expect(page.locator(".table-summary")).to_contain_text("12 of 12 done: 12 succeeded")
+    sent = [body["inputVariables"] for _, _, name, body in list(runs)[before:] if name == "greet"]
+    assert {"name": "Ada", "excited": True} in sent
+    assert {"name": "Alan", "excited": None} in sent
+    assert not page.problems
