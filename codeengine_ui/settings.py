@@ -397,9 +397,19 @@ API_KEYS_PER_USER = env.int("API_KEYS_PER_USER", default=20)
 # them: judging the runs of suites, and the monitors (suites on a schedule).
 RUN_WORKER_JOBS = [
     "codeengine_ui.suites.judging.judge_finished_cases",
+    "codeengine_ui.tables.judging.judge_finished_rows",
+    "codeengine_ui.tables.services.queue_waiting_rows",
+    "codeengine_ui.tables.services.forget_old_drafts",
     "codeengine_ui.suites.judging.judge_slow_cases",
     "codeengine_ui.suites.monitors.run_due_monitors",
 ]
+# Runs over a table: the most rows one table may have (a file's size is bounded by
+# MAX_UPLOAD_BYTES, or MAX_REQUEST_BYTES through the API), and the default row limit of a
+# DataSet read.
+TABLE_MAX_ROWS = env.int("TABLE_MAX_ROWS", default=10_000)
+TABLE_DATASET_ROWS = env.int("TABLE_DATASET_ROWS", default=1_000)
+# A table read but never run is forgotten after this many hours (its cells with it).
+TABLE_DRAFT_HOURS = env.int("TABLE_DRAFT_HOURS", default=24)
 # How long one expectation of a test case may take to check before it is stopped (unmet).
 EXPECTATION_CHECK_SECONDS = env.float("EXPECTATION_CHECK_SECONDS", default=2.0)
 # The largest result "Save as test" keeps as a snapshot.

@@ -32,6 +32,7 @@ from .console import (
     segment,
 )
 from .output import show, show_json, show_lines, show_stream, show_table
+from .tables import run_over_table, table_options
 
 WAIT_STEP_SECONDS = 30
 
@@ -244,12 +245,18 @@ def _report(run: dict, as_json: bool) -> int:
 @click.option("--idempotency-key", help="Send it again and get the same run, not a second.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole run as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No status lines on stderr.")
-def run(function, pairs, inputs_file, version, wait, timeout, idempotency_key, as_json, quiet):
-    """Run FUNCTION (an id, a name, or instance/package/function) and print its result.
+@table_options
+def run(function, pairs, inputs_file, version, wait, timeout, idempotency_key, as_json, quiet,
+        **table):  # fmt: skip
+    """Run FUNCTION (an id, a name, or instance/package/function) and print its result;
+    with --table, once per row of a CSV or JSON Lines file.
 
     Exits 0 when the run succeeded, 1 when it ended otherwise (see the exit codes above)."""
     console = _console()
     definition = _function(console, function)
+    if table["table"]:
+        options = {**table, "timeout": timeout, "quiet": quiet, "as_json": as_json}
+        sys.exit(run_over_table(console, definition, table["table"], options))
     body = {"function": definition["id"], "inputs": _inputs(definition, pairs, inputs_file)}
     if version:
         body["version"] = version

@@ -32,6 +32,7 @@ import uuid
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -147,6 +148,7 @@ class CodeEngineEmulator:
         ("GET", re.compile(r"/api/content/v2/groups/(?P<group_id>\d+)"), "_group"),
         ("GET", re.compile(r"/api/data/v3/datasources/(?P<dataset_id>[^/]+)"), "_dataset"),
         ("GET", re.compile(r"/api/data/v1/accounts/(?P<account_id>[^/]+)"), "_account"),
+        ("POST", re.compile(r"/api/query/v1/execute/(?P<dataset_id>[^/]+)"), "_dataset_query"),
         ("GET", re.compile(r"/api/codeengine/v2/packages/?"), "_list_packages"),
         ("GET", re.compile(r"/api/codeengine/v2/packages/(?P<package_id>[^/]+)"), "_package"),
         (
@@ -229,6 +231,31 @@ class CodeEngineEmulator:
                 return Reply(200, {**dataset, "owner": {"id": 481303514, "name": "Ada Lovelace"},
                                    "columnCount": 12, "lastUpdated": 1795000000000})  # fmt: skip
         return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
+
+    def _dataset_query(self, user: EmulatorUser, dataset_id: str, body: bytes, **_: Any) -> Reply:
+        """Domo's query API on the demo DataSets that have rows: `SELECT * FROM table`
+        with LIMIT and OFFSET, the only query a table run sends."""
+        if not user.may_execute(""):  # the limited token's user may not read DataSets
+            return _forbidden()
+        if dataset_id not in DEMO_DATASET_ROWS:
+            if any(dataset["id"] == dataset_id for dataset in DEMO_DATASETS):
+                return _bad_request(f"No indexed schema found for {dataset_id}")
+            return Reply(404, {"status": 404, "statusReason": "Not Found", "toe": _toe()})
+        sql = str(_json_object(body).get("sql") or "")
+        query = _SELECT_ALL.fullmatch(sql.strip())
+        if query is None:
+            return _bad_request("The emulator answers SELECT * FROM table only")
+        table = DEMO_DATASET_ROWS[dataset_id]
+        offset = int(query["offset"] or 0)
+        end = offset + int(query["limit"]) if query["limit"] else None
+        metadata = [{"type": kind, "dataSourceId": dataset_id} for kind in table["types"]]
+        rows = table["rows"][offset:end]
+        head = json.dumps({"datasource": dataset_id, "columns": table["columns"],
+                           "metadata": metadata, "numRows": len(rows),
+                           "numColumns": len(table["columns"])})  # fmt: skip
+        # Written by hand so that a Decimal keeps every digit, as Domo's own JSON does.
+        written = ",".join("[" + ",".join(map(_cell_json, row)) + "]" for row in rows)
+        return Reply(200, f'{head[:-1]}, "rows": [{written}]}}'.encode())
 
     def _account(self, account_id: str, **_: Any) -> Reply:
         for account in DEMO_ACCOUNTS:
@@ -581,12 +608,65 @@ DEMO_DATASETS = [
          ("Orders", 2_750_118), ("Support tickets", 33_917)]
     )
 ]  # fmt: skip
+# DataSets with rows, for runs over a table: their columns match demo functions' inputs.
+_PEOPLE_TO_GREET = [
+    ["Ada", True], ["Grace", False], ["Alan", None], ["Dana", True], ["Edsger", False],
+    ["Barbara", None], ["Margaret", True], ["Linus", False], ["Katherine", True],
+    ["Ken", None], ["Frances", True], ["Tim", False],
+]  # fmt: skip
+_NUMBER_PAIRS = [[number, number * 3 + 1] for number in range(1, 41)]
+_TYPED_VALUES = [
+    ["Line one\nline two", 42, Decimal("0.1"), True, "2026-04-23", "2026-04-23T12:00:00Z",
+     "14:30:05", "PT1H30M"],
+    ["naïve café", 9007199254740993, Decimal("12345.678901234567890"), False, "2026-02-28",
+     "2026-02-28T23:59:59+01:00", "09:00:00", "P1D"],
+    [None, -7, Decimal("-2.50"), None, None, None, None, None],
+    ["tab\there", 0, Decimal("1E+2"), True, "2026-12-31", "2026-12-31T00:00:00Z",
+     "00:00:00", "PT0S"],
+]  # fmt: skip
+DEMO_DATASET_ROWS = {
+    "9b1c4e2a-0000-4000-8000-000000000005": {
+        "name": "People to greet",
+        "columns": ["name", "excited"],
+        "types": ["STRING", "LONG"],
+        "rows": [[name, None if excited is None else int(excited)] for name, excited in
+                 _PEOPLE_TO_GREET],
+    },
+    "9b1c4e2a-0000-4000-8000-000000000006": {
+        "name": "Number pairs",
+        "columns": ["a", "b"],
+        "types": ["LONG", "LONG"],
+        "rows": _NUMBER_PAIRS,
+    },
+    "9b1c4e2a-0000-4000-8000-000000000007": {
+        "name": "Typed values",
+        "columns": ["text", "number", "decimal", "boolean", "date", "dateTime", "time",
+                    "duration"],
+        "types": ["STRING", "LONG", "DECIMAL", "STRING", "DATE", "DATETIME", "STRING",
+                  "STRING"],
+        "rows": _TYPED_VALUES,
+    },
+}  # fmt: skip
+DEMO_DATASETS += [
+    {"id": dataset_id, "name": table["name"], "rowCount": len(table["rows"])}
+    for dataset_id, table in DEMO_DATASET_ROWS.items()
+]
 DEMO_ACCOUNTS = [
     {"id": 31, "name": "Salesforce (production)", "displayName": "Salesforce (production)",
      "dataProviderType": "salesforce"},
     {"id": 32, "name": "Snowflake warehouse", "displayName": "Snowflake warehouse",
      "dataProviderType": "snowflake"},
 ]  # fmt: skip
+
+
+_SELECT_ALL = re.compile(
+    r"SELECT \* FROM table(?: LIMIT (?P<limit>\d{1,9}))?(?: OFFSET (?P<offset>\d{1,9}))?",
+    re.IGNORECASE,
+)
+
+
+def _cell_json(value: Any) -> str:
+    return str(value) if isinstance(value, Decimal) else json.dumps(value)
 
 
 def _whole(query: dict, name: str, default: int) -> int:
@@ -608,6 +688,11 @@ def _header(headers: dict[str, str], name: str) -> str:
 
 def _toe() -> str:
     return "EMU-" + uuid.uuid4().hex[:16].upper()
+
+
+def _bad_request(message: str) -> Reply:
+    return Reply(400, {"status": 400, "statusReason": "Bad Request", "toe": _toe(),
+                       "message": message})  # fmt: skip
 
 
 def _forbidden() -> Reply:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.utils.text import Truncator
@@ -331,6 +332,7 @@ TYPE_RULES: dict[str, TypeRule] = {
 }
 
 
+@cache  # a pure lookup, asked for every value of every row of a table
 def rule_for(type_name: str) -> TypeRule | None:
     """The rule for a declared type name; None for a type the console does not know."""
     canonical = canonical_type(type_name) if type_name else None

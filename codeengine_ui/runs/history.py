@@ -110,7 +110,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
-def _spreadsheet_safe(value):
+def spreadsheet_safe(value):
     """Text a spreadsheet would run as a formula, prefixed with ' so it stays text."""
     if (
         isinstance(value, str)
@@ -136,7 +136,7 @@ def csv_lines(executions: QuerySet, tokens: UsableTokens) -> Iterator[str]:
         for column in ("result", "error_information"):
             value = getattr(execution, column)
             record[column] = "" if value is None else compact(value)
-        writer.writerow({key: _spreadsheet_safe(value) for key, value in record.items()})
+        writer.writerow({key: spreadsheet_safe(value) for key, value in record.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -75,6 +75,10 @@ STOPPED_MESSAGE = (
 _DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
+# Runs whose ends a job of RUN_WORKER_JOBS judges at once.
+_JUDGED_SOURCES = (RunSource.SUITE, RunSource.TABLE)
+
+
 class RunWorker:
     def __init__(
         self,
@@ -446,9 +450,9 @@ class RunWorker:
             else:
                 for _, stored in batch:
                     stored.set_result(None)
-            if any(finished[0].source == RunSource.SUITE for finished, _ in batch):
+            if any(finished[0].source in _JUDGED_SOURCES for finished, _ in batch):
                 for due in self._jobs_due:
-                    due.set()  # a suite's cases await their verdicts
+                    due.set()  # a suite's cases and a table's rows await their verdicts
 
     def _ended(self, run: asyncio.Task) -> None:
         work_of = self._runs.pop(run, None)

@@ -36,7 +36,8 @@ def keys(django_user_model, member, viewer):
 def _url(path: str, greet, run, suites: dict) -> str:
     values = {"function": greet.pk, "run_id": run.pk, "file_format": "csv",
               "batch_id": "00000000-0000-0000-0000-000000000000",
-              "suite": suites["suite"].pk, "suite_run_id": suites["suite_run"].pk}  # fmt: skip
+              "suite": suites["suite"].pk, "suite_run_id": suites["suite_run"].pk,
+              "table_run_id": 1}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), path)
 
 

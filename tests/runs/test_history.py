@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import AccessToken, Function, Instance
-from codeengine_ui.runs.history import _spreadsheet_safe
+from codeengine_ui.runs.history import spreadsheet_safe
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import make_token, save_demo_function, stored_run
 
@@ -274,11 +274,11 @@ def test_csv_export_has_each_result_as_compact_json(member_client, runs):
 
 
 def test_a_cell_that_would_compute_stays_text_but_a_plain_number_stays_a_number():
-    assert _spreadsheet_safe("-1+1") == "'-1+1"
-    assert _spreadsheet_safe("-3") == "-3"
-    assert _spreadsheet_safe("-2.5e-3") == "-2.5e-3"
-    assert _spreadsheet_safe("+3") == "'+3"
-    assert _spreadsheet_safe("-3\n=1") == "'-3\n=1"
+    assert spreadsheet_safe("-1+1") == "'-1+1"
+    assert spreadsheet_safe("-3") == "-3"
+    assert spreadsheet_safe("-2.5e-3") == "-2.5e-3"
+    assert spreadsheet_safe("+3") == "'+3"
+    assert spreadsheet_safe("-3\n=1") == "'-3\n=1"
 
 
 def _older_flags(client) -> dict[int, bool]:
