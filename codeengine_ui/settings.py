@@ -399,7 +399,13 @@ RUN_WORKER_JOBS = [
     "codeengine_ui.suites.judging.judge_finished_cases",
     "codeengine_ui.suites.judging.judge_slow_cases",
     "codeengine_ui.suites.monitors.run_due_monitors",
+    "codeengine_ui.load_runs.tasks.settle_abandoned_load_runs",
 ]
+# Load runs: the most virtual users, seconds and calls one may ask for (a load run is also
+# capped to its instance's "runs at once").
+LOAD_RUN_MAX_USERS = env.int("LOAD_RUN_MAX_USERS", default=200)
+LOAD_RUN_MAX_SECONDS = env.int("LOAD_RUN_MAX_SECONDS", default=600)
+LOAD_RUN_MAX_CALLS = env.int("LOAD_RUN_MAX_CALLS", default=100_000)
 # How long one expectation of a test case may take to check before it is stopped (unmet).
 EXPECTATION_CHECK_SECONDS = env.float("EXPECTATION_CHECK_SECONDS", default=2.0)
 # The largest result "Save as test" keeps as a snapshot.

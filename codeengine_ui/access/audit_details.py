@@ -97,6 +97,7 @@ _LABELS = {
     "ok": "Connection",
     "older_than_days": "Older than",
     "output": "Output",
+    "production": "Production",
     "owner": "Owner",
     "client": "Client",
     "api_key": "API key",
