@@ -2,6 +2,8 @@
 again when a worker starts it: the person needs the "load" permission and the token; on a
 production instance an admin must have confirmed it."""
 
+from django.contrib.auth import get_user_model
+
 from codeengine_ui.access.roles import Role, may_start_load_runs, role_of
 from codeengine_ui.catalog.tokens import run_refusal
 
@@ -14,7 +16,7 @@ def person_refusal(user, token) -> str | None:
     """Why `user` may not start a load run with `token` now, or None."""
     if user is None:
         return "The account that asked for this load run was deleted."
-    fresh = type(user).objects.filter(pk=user.pk).first()  # never a cached role or grant
+    fresh = get_user_model().objects.filter(pk=user.pk).first()  # never a cached role or grant
     if fresh is None or not may_start_load_runs(fresh):
         name = user.get_username()
         return f"{name} may not start load runs. {NO_PERMISSION}"
@@ -35,7 +37,7 @@ def start_refusal(load_run) -> str | None:
         approver = load_run.approved_by
         if approver is None:
             return "It runs against a production instance and no admin confirmed it."
-        approver = type(approver).objects.filter(pk=approver.pk).first()
+        approver = get_user_model().objects.filter(pk=approver.pk).first()
         if approver is None or role_of(approver) < Role.ADMIN:
             return "The admin who confirmed it against production is no longer an admin."
     return None
