@@ -2,8 +2,8 @@
 live, its approval, stop, and two load runs side by side."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
