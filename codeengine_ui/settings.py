@@ -406,6 +406,8 @@ RUN_WORKER_JOBS = [
 LOAD_RUN_MAX_USERS = env.int("LOAD_RUN_MAX_USERS", default=200)
 LOAD_RUN_MAX_SECONDS = env.int("LOAD_RUN_MAX_SECONDS", default=600)
 LOAD_RUN_MAX_CALLS = env.int("LOAD_RUN_MAX_CALLS", default=100_000)
+# Load runs one person may have waiting or running at once.
+LOAD_RUN_MAX_IN_PROGRESS = env.int("LOAD_RUN_MAX_IN_PROGRESS", default=2)
 # How long one expectation of a test case may take to check before it is stopped (unmet).
 EXPECTATION_CHECK_SECONDS = env.float("EXPECTATION_CHECK_SECONDS", default=2.0)
 # The largest result "Save as test" keeps as a snapshot.

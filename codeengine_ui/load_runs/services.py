@@ -17,7 +17,7 @@ from codeengine_ui.parameters.types import inputs_problems
 from codeengine_ui.runs.services import InputsDoNotFit
 
 from .authority import person_refusal
-from .models import LoadRun, LoadRunStatus
+from .models import IN_PROGRESS, LoadRun, LoadRunStatus
 from .tasks import run_load
 
 
@@ -89,6 +89,14 @@ def start_load_run(plan: LoadSettings, user, *, api_key=None) -> LoadRun:
     if problems:
         field, message = problems[0]
         raise LoadRunRefused(message, field)
+    in_progress = LoadRun.objects.filter(started_by=user, status__in=IN_PROGRESS).count()
+    most = settings.LOAD_RUN_MAX_IN_PROGRESS
+    if in_progress >= most:
+        raise LoadRunRefused(
+            f"You have {in_progress} load run{'s' if in_progress != 1 else ''} not finished "
+            f"yet and may have {most} (LOAD_RUN_MAX_IN_PROGRESS): wait, or stop one.",
+            status=429,
+        )
     input_problems = inputs_problems(function.parameters, plan.inputs)
     if input_problems:
         raise InputsDoNotFit(input_problems)

@@ -32,3 +32,6 @@ def plan(function, token, **changes) -> LoadSettings:
         **changes,
     }
     return LoadSettings(**values)
+
+
+from tests.api.conftest import api, member_key  # noqa: E402, F401  (fixtures)
