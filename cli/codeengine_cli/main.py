@@ -528,5 +528,9 @@ def export(file_format, output, function, status, outcome, source, mine, since, 
             target.close()
 
 
+from .load import load  # noqa: E402  (built on the helpers above)
+
+cli.add_command(load)
+
 if __name__ == "__main__":
     cli()
