@@ -22,7 +22,6 @@ from codeengine_ui.catalog.models import Instance
 from codeengine_ui.domo.client import HttpPool
 from codeengine_ui.domo.errors import CodeEngineError
 from codeengine_ui.error_codes import ErrorCode
-from codeengine_ui.runs import liveness
 from codeengine_ui.runs.models import (
     DOMO_STATUSES,
     BudgetHold,
@@ -57,20 +56,26 @@ def run_load(context: TaskContext, load_run_id: int) -> str:
 def drive(load_run_id: int, worker_id: str) -> str:
     """Run a queued load run to its end on this thread; returns its status."""
     now = timezone.now()
-    taken = LoadRun.objects.filter(pk=load_run_id, status=LoadRunStatus.QUEUED).update(
-        status=LoadRunStatus.RUNNING, worker_id=worker_id, started_at=now, last_beat_at=now
-    )
-    if not taken:
-        return "not queued"
-    load_run = LoadRun.objects.select_related(
-        "function", "token__instance", "started_by", "api_key"
-    ).get(pk=load_run_id)
-    refusal = start_refusal(load_run)
-    if refusal:
-        _end(load_run, LoadRunStatus.ERROR, refusal)
-        return load_run.status
+    with transaction.atomic():
+        taken = LoadRun.objects.filter(pk=load_run_id, status=LoadRunStatus.QUEUED).update(
+            status=LoadRunStatus.RUNNING, worker_id=worker_id, started_at=now, last_beat_at=now
+        )
+        if not taken:
+            return "not queued"
+        load_run = LoadRun.objects.select_related(
+            "function", "token__instance", "started_by", "api_key"
+        ).get(pk=load_run_id)
+        # Held while it runs, and gone with a dead worker's (runs.housekeeping): a running
+        # load run without it was left by a dead worker.
+        hold = BudgetHold.objects.create(
+            instance_id=load_run.instance_id, holder=holder_of(load_run), worker_id=worker_id
+        )
     try:
-        _Controller(load_run, worker_id).run()
+        refusal = start_refusal(load_run)
+        if refusal:
+            _end(load_run, LoadRunStatus.ERROR, refusal)
+        else:
+            _Controller(load_run, hold, worker_id).run()
     except Exception as error:
         logger.error(
             "Load run %s failed:\n%s", load_run.pk, "".join(traceback.format_exception(error))
@@ -81,12 +86,18 @@ def drive(load_run_id: int, worker_id: str) -> str:
             f"The console failed while running it ({type(error).__name__}); the details are "
             "in the worker's log.",
         )
+    finally:
+        BudgetHold.objects.filter(pk=hold.pk).delete()
     return load_run.status
 
 
+def holder_of(load_run: LoadRun) -> str:
+    return f"load run #{load_run.pk}"
+
+
 class _Controller:
-    def __init__(self, load_run: LoadRun, worker_id: str):
-        self.load_run, self.worker_id = load_run, worker_id
+    def __init__(self, load_run: LoadRun, hold: BudgetHold, worker_id: str):
+        self.load_run, self.hold, self.worker_id = load_run, hold, worker_id
         function = load_run.function
         self.plan = Plan(
             users=load_run.users,
@@ -111,24 +122,16 @@ class _Controller:
         token = load_run.token
         engine = LoadEngine(self.plan, lambda: _client(token, self.plan.users))
         self.engine = engine
-        self.hold = BudgetHold.objects.create(
-            instance_id=load_run.instance_id,
-            holder=f"load run #{load_run.pk}",
-            worker_id=self.worker_id,
-        )
-        try:
-            self._steer()
-            engine.start()
-            stop_asked_at = None
-            while not engine.join(TICK_SECONDS):
-                if self._tick() and stop_asked_at is None:
-                    engine.stop()
-                    stop_asked_at = time.monotonic()
-                if stop_asked_at and time.monotonic() - stop_asked_at > STOP_WAIT_SECONDS:
-                    break
-            self._record(final=True)
-        finally:
-            BudgetHold.objects.filter(pk=self.hold.pk).delete()
+        self._steer()
+        engine.start()
+        stop_asked_at = None
+        while not engine.join(TICK_SECONDS):
+            if self._tick() and stop_asked_at is None:
+                engine.stop()
+                stop_asked_at = time.monotonic()
+            if stop_asked_at and time.monotonic() - stop_asked_at > STOP_WAIT_SECONDS:
+                break
+        self._record(final=True)
         if engine.failure is not None:
             raise engine.failure
         load_run.refresh_from_db(fields=["status", "stop_requested"])
@@ -349,18 +352,21 @@ def _end(load_run: LoadRun, status: str, message: str) -> None:
 
 
 def settle_abandoned_load_runs() -> int:
-    """End as interrupted the load runs whose worker died (or whose driver stopped beating),
-    and those whose task ended without starting them. A job of every worker."""
+    """End as interrupted the load runs whose worker died (its budget hold went with it,
+    runs.housekeeping) or whose driver stopped beating, and the queued ones whose task
+    ended without starting them. A job of every worker."""
     stale = timezone.now() - timedelta(seconds=settings.RUN_WORKER_STALE_SECONDS)
-    running = LoadRun.objects.filter(status=LoadRunStatus.RUNNING)
-    if not running.exists() and not LoadRun.objects.filter(status=LoadRunStatus.QUEUED).exists():
+    in_progress = LoadRun.objects.filter(status__in=[LoadRunStatus.RUNNING, LoadRunStatus.QUEUED])
+    if not in_progress.exists():
         return 0
-    dead = set(liveness.dead_workers())
+    running = list(LoadRun.objects.filter(status=LoadRunStatus.RUNNING))
+    # Read after the runs: a load run and its hold are stored together.
+    held = set(BudgetHold.objects.values_list("holder", flat=True))
     count = 0
     for load_run in running:
         beat_lost = load_run.last_beat_at is None or load_run.last_beat_at < stale
-        if load_run.worker_id in dead or beat_lost:
-            BudgetHold.objects.filter(holder=f"load run #{load_run.pk}").delete()
+        if holder_of(load_run) not in held or beat_lost:
+            BudgetHold.objects.filter(holder=holder_of(load_run)).delete()
             _end(load_run, LoadRunStatus.INTERRUPTED, INTERRUPTED_MESSAGE)
             count += 1
     for load_run in LoadRun.objects.filter(status=LoadRunStatus.QUEUED).exclude(task_id=""):
