@@ -64,9 +64,14 @@ def test_a_killed_worker_leaves_its_load_run_interrupted_with_what_it_measured(
 
     os.kill(worker_process.pid, signal.SIGKILL)
     worker_process.wait(10)
-    settle_dead_workers()  # what a live worker does every few seconds
-    settle_abandoned_load_runs()
 
+    def settled() -> bool:
+        settle_dead_workers()  # what a live worker does every few seconds
+        settle_abandoned_load_runs()
+        return _load_run(load_run.pk).is_finished
+
+    # On PostgreSQL a worker is judged dead once its lock is free and its beat 5 s old.
+    _wait(settled, 15, "the load run was not settled")
     ended = _load_run(load_run.pk)
     assert ended.status == LoadRunStatus.INTERRUPTED
     assert "crashed or was killed" in ended.status_message
