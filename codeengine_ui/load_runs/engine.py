@@ -75,6 +75,7 @@ class LoadEngine:
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
+        self._calls: set[asyncio.Task] = set()  # the users' tasks while they call
         self._thread: threading.Thread | None = None
         self.start_monotonic = 0.0
         self.start_wall = 0.0
@@ -89,7 +90,12 @@ class LoadEngine:
         """Start no more calls and cut those in flight short."""
         self._stop.set()
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._stopped.set)
+            self._loop.call_soon_threadsafe(self._cut_short)
+
+    def _cut_short(self) -> None:
+        self._stopped.set()
+        for call in list(self._calls):
+            call.cancel()
 
     @property
     def stopped(self) -> bool:
@@ -178,8 +184,11 @@ class LoadEngine:
     async def _call(self, index: int, client: CodeEngineClient, plan: Plan) -> None:
         wall = time.time()
         began = time.monotonic()
-        call = asyncio.ensure_future(
-            client.run_function_async(
+        call = asyncio.current_task()
+        self._calls.add(call)  # a stop cancels it
+        outcome, execution, error = Outcome.ERROR, None, None
+        try:
+            execution = await client.run_function_async(
                 plan.package_id,
                 plan.version,
                 plan.function_name,
@@ -187,34 +196,32 @@ class LoadEngine:
                 get_logs=False,
                 timeout=plan.time_limit,
             )
-        )
-        stop = asyncio.ensure_future(self._stopped.wait())
-        try:
-            await asyncio.wait({call, stop}, return_when=asyncio.FIRST_COMPLETED)
+            outcome = Outcome.SUCCESS if execution.succeeded else Outcome.FAILED
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+            call.uncancel()
+            outcome = Outcome.STOPPED
+        except RateLimitedError as limited:
+            outcome, error = Outcome.RATE_LIMITED, limited
+            self._back_off(limited.retry_after, time.monotonic())
+        except Exception as failure:
+            error = failure
         finally:
-            stop.cancel()
+            self._calls.discard(call)
         ended = time.monotonic()
-        result = CallResult(
-            user=index,
-            started=wall,
-            latency=ended - began,
-            second=max(0, math.floor(ended - self.start_monotonic)),
-            outcome=Outcome.ERROR,
-            active_users=self.active_users,
+        self.results.append(
+            CallResult(
+                user=index,
+                started=wall,
+                latency=ended - began,
+                second=max(0, math.floor(ended - self.start_monotonic)),
+                outcome=outcome,
+                execution=execution,
+                error=error,
+                active_users=self.active_users,
+            )
         )
-        if not call.done():
-            call.cancel()
-            result.outcome = Outcome.STOPPED
-        elif call.exception() is not None:
-            result.error = call.exception()
-            if isinstance(result.error, RateLimitedError):
-                result.outcome = Outcome.RATE_LIMITED
-                self._back_off(result.error.retry_after, ended)
-        else:
-            result.execution = call.result()
-            succeeded = result.execution.succeeded
-            result.outcome = Outcome.SUCCESS if succeeded else Outcome.FAILED
-        self.results.append(result)
 
     def _back_off(self, retry_after: float | None, now: float) -> None:
         pause = NO_RETRY_AFTER_SECONDS if retry_after is None else max(0.0, retry_after)

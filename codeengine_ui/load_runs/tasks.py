@@ -7,6 +7,8 @@ and ends as interrupted if its worker dies (`settle_abandoned_load_runs`)."""
 
 import logging
 import math
+import sys
+import threading
 import time
 import traceback
 from datetime import UTC, datetime, timedelta
@@ -40,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25
 WRITE_BATCH = 1000
-STOP_WAIT_SECONDS = 10.0  # after a stop, for the users to note their last calls
+STOP_WAIT_SECONDS = 10.0
+USERS_SWITCH_INTERVAL = 0.0005  # after a stop, for the users to note their last calls
 INTERRUPTED_MESSAGE = (
     "The worker running this load run stopped (it crashed or was killed) before it "
     "finished; the calls it had recorded are kept and summed up."
@@ -70,6 +73,7 @@ def drive(load_run_id: int, worker_id: str) -> str:
         hold = BudgetHold.objects.create(
             instance_id=load_run.instance_id, holder=holder_of(load_run), worker_id=worker_id
         )
+    _quick_switching(True)
     try:
         refusal = start_refusal(load_run)
         if refusal:
@@ -87,8 +91,26 @@ def drive(load_run_id: int, worker_id: str) -> str:
             "in the worker's log.",
         )
     finally:
+        _quick_switching(False)
         BudgetHold.objects.filter(pk=hold.pk).delete()
     return load_run.status
+
+
+_switching = {"load_runs": 0, "interval": sys.getswitchinterval()}
+_switching_lock = threading.Lock()
+
+
+def _quick_switching(on: bool) -> None:
+    """While load runs are driven in this process, its users' threads get the interpreter
+    back within half a millisecond of a reply rather than the default 5 ms, whatever this
+    thread or the worker's others are doing: that wait would count in every call's latency."""
+    with _switching_lock:
+        if on and _switching["load_runs"] == 0:
+            _switching["interval"] = sys.getswitchinterval()
+            sys.setswitchinterval(USERS_SWITCH_INTERVAL)
+        _switching["load_runs"] += 1 if on else -1
+        if not on and _switching["load_runs"] == 0:
+            sys.setswitchinterval(_switching["interval"])
 
 
 def holder_of(load_run: LoadRun) -> str:
