@@ -35,3 +35,21 @@ def plan(function, token, **changes) -> LoadSettings:
 
 
 from tests.api.conftest import api, member_key  # noqa: E402, F401  (fixtures)
+
+
+def sample_load_run(function, token, user):
+    """A stored load run (queued, never driven), for URLs that name one."""
+    from codeengine_ui.load_runs.models import LoadRun
+
+    return LoadRun.objects.create(
+        function=function,
+        function_name=function.function_name,
+        instance=function.instance,
+        instance_name=str(function.instance),
+        token=token,
+        version=function.version,
+        users_requested=1,
+        users=1,
+        total_calls=1,
+        started_by=user,
+    )
