@@ -73,6 +73,18 @@ def function_load_runs(request: HtmxHttpRequest, function_id: int) -> HttpRespon
 
 @role_required(Role.VIEWER)
 @require_GET
+def load_run_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every function's load runs: those waiting for an admin first, then the latest."""
+    runs = LoadRun.objects.select_related("started_by")
+    context = {
+        "awaiting": runs.filter(status=LoadRunStatus.AWAITING_APPROVAL).order_by("id"),
+        "load_runs": runs.exclude(status=LoadRunStatus.AWAITING_APPROVAL)[:100],
+    }
+    return render(request, "load_runs/load_run_list.html", context)
+
+
+@role_required(Role.VIEWER)
+@require_GET
 def load_run(request: HtmxHttpRequest, load_run_id: int) -> HttpResponse:
     """A load run: live while it runs (the live part asks again every second), then its
     summary and verdict."""

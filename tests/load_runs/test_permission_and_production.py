@@ -150,3 +150,15 @@ def test_a_declined_request_never_runs(production, developer_token, load_member,
 
     assert drive(load_run.pk, "test-worker") == "not queued"
     assert LoadRun.objects.get().status == LoadRunStatus.DECLINED
+
+
+def test_admins_find_the_requests_waiting_for_them(
+    admin_client, production, developer_token, load_member
+):
+    load_run = services.start_load_run(plan(production, developer_token), load_member)
+
+    page = admin_client.get(reverse("load_runs:load_run_list")).content.decode()
+    detail = admin_client.get(reverse("load_runs:load_run", args=[load_run.pk])).content.decode()
+
+    assert "Waiting for an admin" in page and f"#{load_run.pk} Greet someone" in page
+    assert "Approve and start" in detail and "Decline" in detail
