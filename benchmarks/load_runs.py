@@ -141,6 +141,11 @@ def main() -> None:
             ]
             console_p50, direct_p50 = percentile(console, 0.5), percentile(direct, 0.5)
             rounds.append((console_p50 - direct_p50, console_p50, direct_p50, calls.count()))
+            print(
+                f"round {len(rounds)}: load run {console_p50:.1f} ms, bare client "
+                f"{direct_p50:.1f} ms over the service time (p50)",
+                file=sys.stderr,
+            )
         added, console_p50, direct_p50, count = sorted(rounds)[len(rounds) // 2]
         figure("load_run_overhead_p50_ms", added, "ms")
         figure("load_run_call_overhead_p50_ms", console_p50, "ms")
