@@ -52,6 +52,7 @@ class LoadChart:
     onset_x: float | None
     onset_second: int | None
     seconds: int
+    onset_anchor: str = "start"
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -123,6 +124,8 @@ def load_chart(buckets: list) -> LoadChart | None:
         onset_x=None if onset is None else round(LEFT + step * onset, 2),
         onset_second=onset,
         seconds=seconds,
+        # The label reads away from the mark, inwards, wherever the mark falls.
+        onset_anchor="end" if onset is not None and onset > seconds / 2 else "start",
     )
 
 
