@@ -1,7 +1,6 @@
 """The load-run form: the function's inputs (as JSON, or a preset), the virtual users, how
 long or how many calls, the ramp-up and the thresholds."""
 
-import json
 import re
 from decimal import Decimal
 
@@ -9,8 +8,8 @@ from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 
-from codeengine_ui import json_text
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
+from codeengine_ui.parameters.types import Invalid, parse_json_exactly
 
 from .services import LoadSettings
 
@@ -92,11 +91,10 @@ class LoadRunForm(forms.Form):
             del self.fields["confirm_production"]
 
     def clean_inputs(self) -> dict:
-        text = self.cleaned_data["inputs"]
         try:
-            value = json_text.loads(text)
-        except (json.JSONDecodeError, json_text.NotStandardJSON, RecursionError) as error:
-            raise forms.ValidationError(f"This is not JSON: {error}", code="json") from None
+            value = parse_json_exactly(self.cleaned_data["inputs"])
+        except Invalid as error:
+            raise forms.ValidationError(str(error), code="json") from None
         if not isinstance(value, dict):
             raise forms.ValidationError('Write a JSON object: {"name": value, ...}.')
         return value

@@ -162,3 +162,18 @@ def test_admins_find_the_requests_waiting_for_them(
 
     assert "Waiting for an admin" in page and f"#{load_run.pk} Greet someone" in page
     assert "Approve and start" in detail and "Decline" in detail
+
+
+def test_inputs_keep_their_digits_or_are_refused(client, load_member, instance, developer_token):
+    from tests.conftest import save_demo_function
+
+    sleeper = save_demo_function(instance, developer_token, "sleepFor")
+    client.force_login(load_member)
+    url = reverse("load_runs:function_load_runs", args=[sleeper.pk])
+
+    lossy = client.post(url, _form(developer_token, inputs='{"seconds": 0.10000000000000000001}'))
+    kept = client.post(url, _form(developer_token, inputs='{"seconds": 0.10}'))
+
+    assert "more digits than a JSON number keeps" in lossy.content.decode()
+    assert kept.status_code == 302
+    assert LoadRun.objects.get().input_variables == {"seconds": 0.1}
