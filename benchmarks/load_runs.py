@@ -44,7 +44,7 @@ SECONDS = 14
 RAMP_SECONDS = 2
 DIRECT_SECONDS = 8
 SERVICE_SECONDS = 0.1
-ROUNDS = 3
+ROUNDS = 5
 
 
 def _service_ms(started_on, completed_on) -> float:

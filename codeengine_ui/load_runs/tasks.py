@@ -40,7 +40,7 @@ from .summary import summarise, verdict_of
 
 logger = logging.getLogger(__name__)
 
-TICK_SECONDS = 0.25
+TICK_SECONDS = 0.5
 WRITE_BATCH = 1000
 STOP_WAIT_SECONDS = 10.0
 USERS_SWITCH_INTERVAL = 0.0005  # after a stop, for the users to note their last calls
