@@ -105,8 +105,15 @@ def shared_stack():
     from codeengine_ui.demo.stack import DemoStack
 
     var = Path(__file__).resolve().parent.parent / "var"
-    database, log = var / "test-shared.sqlite3", var / "test-shared-stack.log"
-    with DemoStack(database, log, history=False) as stack:
+    stack = DemoStack(var / "test-shared.sqlite3", var / "test-shared-stack.log", history=False)
+    # Every module's keys are the demo admin's: room for all of them, and their requests.
+    stack.environment.update(
+        API_KEYS_PER_USER="500",
+        API_USER_REQUESTS_PER_MINUTE="6000",
+        API_WAITS_PER_USER="64",
+        MCP_WAIT_SECONDS="2",  # a call to a slow function answers with its run's id soon
+    )
+    with stack:
         yield stack
 
 

@@ -13,20 +13,14 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import Implementation
 
-from codeengine_ui.demo.stack import DemoStack
-
 pytestmark = pytest.mark.stack
 ROOT = Path(__file__).resolve().parent.parent.parent
 MODES = ["auto", "legacy"]  # auto: server/discover, the current version; legacy: initialize
 
 
 @pytest.fixture(scope="module")
-def stack():
-    var = ROOT / "var"
-    running = DemoStack(var / "test-mcp.sqlite3", var / "test-mcp-stack.log", history=False)
-    running.environment["MCP_WAIT_SECONDS"] = "2"
-    with running:
-        yield running
+def stack(shared_stack):
+    return shared_stack
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from codeengine_ui.demo.stack import DemoStack
-
 pytestmark = pytest.mark.stack
 CE = Path(sys.executable).parent / "ce"
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture(scope="module")
-def stack():
-    var = ROOT / "var"
-    with DemoStack(var / "test-cli.sqlite3", var / "test-cli-stack.log", history=False) as running:
-        yield running
+def stack(shared_stack):
+    return shared_stack
 
 
 @pytest.fixture(scope="module")
