@@ -282,9 +282,12 @@ def why_waiting(execution: Execution) -> str:
         running = in_flight([instance.pk])[instance.pk]
         if running >= instance.concurrency_budget:
             budget = instance.concurrency_budget
+            holds = BudgetHold.objects.filter(instance=instance, slots__gt=0)
+            held = "; ".join(f"{h.holder} holds {h.slots:,}" for h in holds.order_by("id")[:3])
             return (
                 f"{name} allows {budget:,} run{'s' if budget != 1 else ''} at once and "
-                f"{'all are' if budget != 1 else 'it is'} in use: this run starts when "
+                f"{'all are' if budget != 1 else 'it is'} in use"
+                f"{f' ({held})' if held else ''}: this run starts when "
                 f"{'one of them' if budget != 1 else 'that one'} ends."
             )
     if not WorkerHeartbeat.live().exists():

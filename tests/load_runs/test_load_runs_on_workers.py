@@ -128,7 +128,8 @@ def test_its_users_and_the_queued_runs_share_the_budget(
         ]
         waiting = Execution.objects.get(pk=queued[0].pk)
         assert waiting.status == ExecutionStatus.QUEUED
-        assert "at once and all are in use" in why_waiting(waiting)
+        assert "at once and all are in use (load run #" in why_waiting(waiting)
+        assert "holds 4)" in why_waiting(waiting)
 
         _wait(lambda: all(Execution.objects.get(pk=r.pk).is_finished for r in queued), 20, "runs")
         ended = _load_run(load_run.pk)
