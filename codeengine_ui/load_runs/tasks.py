@@ -32,6 +32,7 @@ from codeengine_ui.runs.models import (
     RunSource,
 )
 from codeengine_ui.runs.queue import hold_back_instance, take_budget
+from codeengine_ui.runs.worker import worker_stopping
 
 from .authority import start_refusal
 from .engine import CallResult, LoadEngine, Outcome, Plan, percentile
@@ -44,6 +45,10 @@ TICK_SECONDS = 0.5
 WRITE_BATCH = 1000
 STOP_WAIT_SECONDS = 10.0
 USERS_SWITCH_INTERVAL = 0.0005  # after a stop, for the users to note their last calls
+WORKER_STOPPED_MESSAGE = (
+    "Its worker was stopped (a deploy or a restart) before the end of its plan: no call "
+    "started after that, and what it measured is kept."
+)
 INTERRUPTED_MESSAGE = (
     "The worker running this load run stopped (it crashed or was killed) before it "
     "finished; the calls it had recorded are kept and summed up."
@@ -138,6 +143,7 @@ class _Controller:
         self.written_seconds: set[int] = set()
         self.calls_done = 0
         self.backoff_noted = 0.0
+        self.worker_stopped = False
 
     def run(self) -> None:
         load_run = self.load_run
@@ -159,7 +165,9 @@ class _Controller:
         load_run.refresh_from_db(fields=["status", "stop_requested"])
         if load_run.status != LoadRunStatus.RUNNING:
             return  # judged interrupted meanwhile, and so ended
-        if load_run.stop_requested:
+        if self.worker_stopped:
+            _end(load_run, LoadRunStatus.INTERRUPTED, WORKER_STOPPED_MESSAGE)
+        elif load_run.stop_requested:
             _end(load_run, LoadRunStatus.STOPPED, "Stopped before the end of its plan.")
         else:
             _end(load_run, LoadRunStatus.FINISHED, "")
@@ -200,7 +208,8 @@ class _Controller:
         LoadRun.objects.filter(pk=self.load_run.pk, status=LoadRunStatus.RUNNING).update(
             last_beat_at=now, active_users=engine.active_users, calls_done=self.calls_done
         )
-        return state is None or state[0] != LoadRunStatus.RUNNING or state[1]
+        self.worker_stopped = self.worker_stopped or worker_stopping(self.worker_id)
+        return state is None or state[0] != LoadRunStatus.RUNNING or state[1] or self.worker_stopped
 
     def _record(self, *, final: bool) -> None:
         results = self.engine.results

@@ -148,3 +148,23 @@ def _sleeper(instance, token):
     from tests.conftest import save_demo_function
 
     return save_demo_function(instance, token, "sleepFor")
+
+
+def test_a_stopping_worker_wraps_its_load_run_up_rather_than_hold_the_stop(
+    settings, instance, developer_token, load_member
+):
+    worker = running_worker(settings)
+    running = next(worker)
+    sleeper = _sleeper(instance, developer_token)
+    settings_ = plan(sleeper, developer_token, total_calls=None, duration_seconds=60)
+    load_run = services.start_load_run(settings_, load_member)
+    _wait(lambda: _load_run(load_run.pk).calls_done > 0, 20, "the worker did not start it")
+
+    asked = time.monotonic()
+    next(worker, None)  # SIGTERM's way: stop, and wait for the worker to end
+
+    ended = _load_run(load_run.pk)
+    assert not running.runs_in_flight and time.monotonic() - asked < 10
+    assert ended.status == LoadRunStatus.INTERRUPTED
+    assert "Its worker was stopped (a deploy or a restart)" in ended.status_message
+    assert ended.summary["calls"] > 0
