@@ -60,7 +60,7 @@ def test_a_killed_worker_leaves_its_load_run_interrupted_with_what_it_measured(
     sleeper = _sleeper(instance, developer_token)
     settings = plan(sleeper, developer_token, total_calls=None, duration_seconds=60)
     load_run = services.start_load_run(settings, load_member)
-    _wait(lambda: _load_run(load_run.pk).calls_done > 0, 20, "the worker did not start it")
+    _wait(lambda: _load_run(load_run.pk).calls_done > 0, 40, "the worker did not start it")
 
     os.kill(worker_process.pid, signal.SIGKILL)
     worker_process.wait(10)
@@ -88,7 +88,7 @@ def test_a_stop_from_the_page_ends_it_and_keeps_what_it_measured(
         sleeper = _sleeper(instance, developer_token)
         settings_ = plan(sleeper, developer_token, total_calls=None, duration_seconds=60)
         load_run = services.start_load_run(settings_, load_member)
-        _wait(lambda: _load_run(load_run.pk).calls_done > 0, 20, "the worker did not start it")
+        _wait(lambda: _load_run(load_run.pk).calls_done > 0, 40, "the worker did not start it")
         client.force_login(load_member)
 
         client.post(reverse("load_runs:stop", args=[load_run.pk]))
@@ -158,7 +158,7 @@ def test_a_stopping_worker_wraps_its_load_run_up_rather_than_hold_the_stop(
     sleeper = _sleeper(instance, developer_token)
     settings_ = plan(sleeper, developer_token, total_calls=None, duration_seconds=60)
     load_run = services.start_load_run(settings_, load_member)
-    _wait(lambda: _load_run(load_run.pk).calls_done > 0, 20, "the worker did not start it")
+    _wait(lambda: _load_run(load_run.pk).calls_done > 0, 40, "the worker did not start it")
 
     asked = time.monotonic()
     next(worker, None)  # SIGTERM's way: stop, and wait for the worker to end
