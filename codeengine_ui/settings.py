@@ -392,9 +392,10 @@ API_USER_RUNS_IN_FLIGHT = env.int("API_USER_RUNS_IN_FLIGHT", default=1000)
 API_WAITS_PER_KEY = env.int("API_WAITS_PER_KEY", default=4)
 API_WAITS_PER_USER = env.int("API_WAITS_PER_USER", default=8)
 API_KEYS_PER_USER = env.int("API_KEYS_PER_USER", default=20)
-# Jobs every worker runs every 2 s, and at once when a suite's runs finish, beside (never
-# on) its heartbeat; named by path so the worker does not depend on the apps that provide
-# them: judging the runs of suites, and the monitors (suites on a schedule).
+# Jobs every worker runs every 2 s, and at once when a suite's or a table's runs finish,
+# beside (never on) its heartbeat; named by path so the worker does not depend on the apps
+# that provide them: judging the runs of suites and tables, queuing a table's next rows,
+# the monitors (suites on a schedule), and ending load runs whose worker died.
 RUN_WORKER_JOBS = [
     "codeengine_ui.suites.judging.judge_finished_cases",
     "codeengine_ui.tables.judging.judge_finished_rows",
@@ -402,6 +403,7 @@ RUN_WORKER_JOBS = [
     "codeengine_ui.tables.services.forget_old_drafts",
     "codeengine_ui.suites.judging.judge_slow_cases",
     "codeengine_ui.suites.monitors.run_due_monitors",
+    "codeengine_ui.load_runs.tasks.settle_abandoned_load_runs",
 ]
 # Runs over a table: the most rows one table may have (a file's size is bounded by
 # MAX_UPLOAD_BYTES, or MAX_REQUEST_BYTES through the API), and the default row limit of a
@@ -410,6 +412,14 @@ TABLE_MAX_ROWS = env.int("TABLE_MAX_ROWS", default=10_000)
 TABLE_DATASET_ROWS = env.int("TABLE_DATASET_ROWS", default=1_000)
 # A table read but never run is forgotten after this many hours (its cells with it).
 TABLE_DRAFT_HOURS = env.int("TABLE_DRAFT_HOURS", default=24)
+
+# Load runs: the most virtual users, seconds and calls one may ask for (a load run is also
+# capped to its instance's "runs at once").
+LOAD_RUN_MAX_USERS = env.int("LOAD_RUN_MAX_USERS", default=200)
+LOAD_RUN_MAX_SECONDS = env.int("LOAD_RUN_MAX_SECONDS", default=600)
+LOAD_RUN_MAX_CALLS = env.int("LOAD_RUN_MAX_CALLS", default=100_000)
+# Load runs one person may have waiting or running at once.
+LOAD_RUN_MAX_IN_PROGRESS = env.int("LOAD_RUN_MAX_IN_PROGRESS", default=2)
 # How long one expectation of a test case may take to check before it is stopped (unmet).
 EXPECTATION_CHECK_SECONDS = env.float("EXPECTATION_CHECK_SECONDS", default=2.0)
 # The largest result "Save as test" keeps as a snapshot.

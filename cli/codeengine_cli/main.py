@@ -539,6 +539,9 @@ def export(file_format, output, function, status, outcome, source, mine, since, 
 for command in files_commands.COMMANDS:
     cli.add_command(command)
 
+from .load import load  # noqa: E402  (built on the helpers above)
+
+cli.add_command(load)
 
 if __name__ == "__main__":
     cli()

@@ -67,6 +67,7 @@ _BEFORE_AFTER = {
 
 _LABELS = {
     "acted_as": "Acts as",
+    "asked_by": "Asked by",
     "address": "Address",
     "all_members": "All members",
     "app_alias": "App alias",
@@ -97,6 +98,8 @@ _LABELS = {
     "ok": "Connection",
     "older_than_days": "Older than",
     "output": "Output",
+    "production": "Production",
+    "plan": "Plan",
     "owner": "Owner",
     "client": "Client",
     "api_key": "API key",

@@ -60,6 +60,10 @@ class AuditAction(models.TextChoices):
     AI_CLIENT_CONNECTED = "ai_client_connected", "AI client connected"
     AI_CLIENT_REVOKED = "ai_client_revoked", "AI client revoked"
     AI_TOOLS_LIMITED = "ai_tools_limited", "AI tools a key or client may use changed"
+    LOAD_RUN_CONFIRMED = "load_run_confirmed", "Load run on production started by an admin"
+    LOAD_RUN_REQUESTED = "load_run_requested", "Load run on production asked for"
+    LOAD_RUN_APPROVED = "load_run_approved", "Load run on production approved"
+    LOAD_RUN_DECLINED = "load_run_declined", "Load run on production declined"
 
 
 class AuditEvent(models.Model):
@@ -314,3 +318,16 @@ class ApiWait(models.Model):
 
     def __str__(self) -> str:
         return f"{self.api_key} waits until {self.until:%H:%M:%S}"
+
+
+class ConsolePermission(models.Model):
+    """The console's permissions beyond the three roles, each given to a person by an admin
+    (as a Django user permission, so its grants are audited). No table: it only names them."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [("start_load_runs", "May start load runs")]
+
+    def __str__(self) -> str:
+        return "console permissions"

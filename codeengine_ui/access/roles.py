@@ -4,6 +4,8 @@
 - member: also runs functions with the tokens granted to them, saves functions and presets.
 - admin: also manages instances, tokens, users and roles. Superusers are admins.
 
+Beyond the roles, an admin gives members the "load" permission (`may_start_load_runs`).
+
 Every view declares the least role it needs with `role_required`; the declaration is kept
 on the view, so a test can walk every URL and check that each one is enforced.
 """
@@ -11,7 +13,7 @@ on the view, so a test can walk every URL and check that each one is enforced.
 from enum import IntEnum
 from functools import wraps
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -97,3 +99,31 @@ def _refusal(user, role: Role) -> str:
     if role_of(user) == Role.NONE:
         return "Your account has no role yet: ask an admin to make you a viewer or a member."
     return f"This needs the {role.label.lower()} role; yours is {role_of(user).label.lower()}."
+
+
+LOAD_RUNS_CODENAME = "start_load_runs"
+
+
+def may_start_load_runs(user) -> bool:
+    """Load runs need the member role and the "load" permission an admin gives each member
+    (admins have it). Read from the database each time: checked when a load run starts
+    and at each approval, never from a cache."""
+    role = role_of(user)
+    if role >= Role.ADMIN:
+        return True
+    if role < Role.MEMBER:
+        return False
+    return user.user_permissions.filter(
+        codename=LOAD_RUNS_CODENAME, content_type__app_label="access"
+    ).exists()
+
+
+def allow_load_runs(user, allowed: bool) -> None:
+    """Give or take the "load" permission (the audit log records the change)."""
+    permission = Permission.objects.get(
+        codename=LOAD_RUNS_CODENAME, content_type__app_label="access"
+    )
+    if allowed:
+        user.user_permissions.add(permission)
+    else:
+        user.user_permissions.remove(permission)

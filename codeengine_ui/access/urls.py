@@ -7,6 +7,7 @@ urlpatterns = [
     path("team/", views.team, name="team"),
     path("team/add/", views.add_user, name="add_user"),
     path("team/<int:user_id>/role/", views.set_role, name="set_role"),
+    path("team/<int:user_id>/load-runs/", views.set_load_runs, name="set_load_runs"),
     path("team/<int:user_id>/password-link/", views.password_link, name="password_link"),
     path("audit/", views.audit_log, name="audit_log"),
     path("profile/", views.profile, name="profile"),

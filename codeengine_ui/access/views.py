@@ -31,7 +31,15 @@ from .audit_details import detail_lines, referenced_names
 from .context_processors import THEME_CYCLE
 from .forms import ApiKeyForm, AuditFilterForm, NewUserForm, PasswordLoginForm, RoleForm
 from .models import ApiKey, AuditAction, AuditEvent, Theme, UserPreferences
-from .roles import Role, give_role, has_role, role_of, role_required
+from .roles import (
+    Role,
+    allow_load_runs,
+    give_role,
+    has_role,
+    may_start_load_runs,
+    role_of,
+    role_required,
+)
 from .sign_in import (
     ID_TOKEN_SESSION_KEY,
     PROVIDER_SESSION_KEY,
@@ -55,6 +63,7 @@ def team(request: HtmxHttpRequest) -> HttpResponse:
             user,
             role_of(user),
             RoleForm(initial={"role": role_of(user).value}, prefix=f"user{user.pk}"),
+            may_start_load_runs(user),
         )
         for user in users
     ]
@@ -84,6 +93,21 @@ def set_role(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
         role = form.cleaned_data["role"]
         give_role(user, role)
         messages.success(request, f"{user} is now: {role.label}.")
+    return redirect("access:team")
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def set_load_runs(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
+    """Give a member the "load" permission, or take it back (audited)."""
+    person = get_object_or_404(get_user_model(), pk=user_id)
+    allowed = request.POST.get("allowed") == "1"
+    if role_of(person) != Role.MEMBER:
+        messages.error(request, "Only members need it: admins may always start load runs.")
+    else:
+        allow_load_runs(person, allowed)
+        verb = "may now start load runs" if allowed else "may no longer start load runs"
+        messages.success(request, f"{person} {verb}.")
     return redirect("access:team")
 
 

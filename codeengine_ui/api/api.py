@@ -16,7 +16,7 @@ from codeengine_ui.access.roles import Role, role_required
 from codeengine_ui.json_text import NotStandardJSON, loads
 from codeengine_ui.runs.views import health as health_page
 
-from . import functions, runs, suite_files, suites, tables
+from . import functions, load_runs, runs, suite_files, suites, tables
 from .keys import ApiKeyAuth
 from .problems import Problem, problem_response
 
@@ -55,6 +55,7 @@ api.add_router("", runs.router)
 api.add_router("", suites.router)
 api.add_router("", suite_files.router)
 api.add_router("", tables.router)
+api.add_router("", load_runs.router)
 
 
 @api.get("/health", auth=None, tags=["health"], summary="Database and workers")

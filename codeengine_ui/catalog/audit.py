@@ -137,7 +137,7 @@ m2m_changed.connect(
 
 # --- Instances ------------------------------------------------------------------------------
 
-_INSTANCE_FIELDS = frozenset({"name", "display_name", "custom_base_url"})
+_INSTANCE_FIELDS = frozenset({"name", "display_name", "custom_base_url", "is_production"})
 
 
 def _instance_state(pk) -> dict | None:
@@ -145,7 +145,7 @@ def _instance_state(pk) -> dict | None:
     if instance is None:
         return None
     return {"name": instance.name, "display_name": instance.display_name,
-            "address": instance.base_url}  # fmt: skip
+            "address": instance.base_url, "production": instance.is_production}  # fmt: skip
 
 
 def _compare_instance(pk, before) -> None:

@@ -410,7 +410,7 @@ class InstanceForm(forms.ModelForm):
 
     class Meta:
         model = Instance
-        fields = ["name", "display_name", "custom_base_url", "concurrency_budget"]
+        fields = ["name", "display_name", "custom_base_url", "concurrency_budget", "is_production"]
         widgets = {
             "name": forms.TextInput(attrs={"placeholder": "acme", "autocomplete": "off"}),
         }

@@ -108,6 +108,12 @@ class Instance(models.Model):
         "Domo does not document its rate limits: lower this if the instance answers 429. "
         "Empty: no limit.",
     )
+    is_production = models.BooleanField(
+        "production",
+        default=False,
+        help_text="Real users depend on this instance: a load run against it needs an "
+        "admin's confirmation.",
+    )
     # Until when every worker holds back new calls to this instance: it answered 429
     # (with its Retry-After, when it gave one).
     backoff_until = models.DateTimeField(null=True, blank=True, editable=False)

@@ -17,7 +17,9 @@ how many requests came with a token of that Domo user (whose token a call used).
 `refuse_runs(count,
 retry_after)` (or `POST /_emulator/rate-limit {"runs", "retry_after"}`) answers the next
 runs with HTTP 429 and a Retry-After header, as Domo's rate limit does, without running
-them.
+them. A function declared with a `concurrency_limit` (the demo's busyService) answers 429
+(Retry-After: 1) to a call that arrives while that many of its calls are running: a load
+run meets the limit as it ramps up.
 """
 
 import hashlib
@@ -136,6 +138,7 @@ class CodeEngineEmulator:
         # The latest run requests as received: (package id, version, function name, body).
         self.received_runs: deque[tuple[str, str, str, dict]] = deque(maxlen=200)
         self._calls_by_user: Counter[int] = Counter()
+        self._running_calls: Counter[str] = Counter()  # by function name
 
     # --- routing -------------------------------------------------------------------------
 
@@ -389,7 +392,24 @@ class CodeEngineEmulator:
                 self.repeated_runs += 1
             elif len(self._run_fingerprints) < _KEPT_FINGERPRINTS:
                 self._run_fingerprints.add(fingerprint)
-        execution = self._execute(user, package_id, version, function, request)
+        limit = function.get("concurrency_limit")
+        with self._lock:
+            busy = limit is not None and self._running_calls[function_name] >= limit
+            if busy:
+                self.rate_limited_runs += 1
+            else:
+                self._running_calls[function_name] += 1
+        if busy:
+            return Reply(
+                429,
+                {"status": 429, "message": "Too many requests", "toe": _toe()},
+                headers={"Retry-After": "1"},
+            )
+        try:
+            execution = self._execute(user, package_id, version, function, request)
+        finally:
+            with self._lock:
+                self._running_calls[function_name] -= 1
         if isinstance(execution, Reply):
             return execution
         with self._lock:

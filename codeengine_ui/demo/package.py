@@ -115,6 +115,15 @@ def sleep_for(inputs, console):
     return f"Slept {seconds:g} seconds"
 
 
+def busy_service(inputs, console):
+    seconds = inputs["seconds"]
+    time.sleep(max(0.0, seconds))
+    return f"Served in {seconds:g} seconds"
+
+
+BUSY_SERVICE_LIMIT = 4  # calls of busyService at once, above which the emulator answers 429
+
+
 def large_result(inputs, console):
     rows = inputs["rows"]
     console.log(f"Building {rows} rows")
@@ -276,6 +285,18 @@ _LATEST_FUNCTIONS = [
         variable("message", "text"),
         sleep_for,
     ),
+    {
+        **_function(
+            "busyService",
+            "Call a busy service",
+            f"Takes `seconds`; above {BUSY_SERVICE_LIMIT} calls at once the instance answers "
+            "429 (Retry-After: 1 s), as a rate-limited instance does: try a load run.",
+            [variable("seconds", "decimal", value=0.2)],
+            variable("message", "text"),
+            busy_service,
+        ),
+        "concurrency_limit": BUSY_SERVICE_LIMIT,
+    },
     _function(
         "largeResult",
         "Return a large result",

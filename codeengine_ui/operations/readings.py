@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count
 from django.utils import timezone
 
 from codeengine_ui.catalog.models import Instance
@@ -17,6 +16,7 @@ from codeengine_ui.error_codes import ErrorCode
 from codeengine_ui.runs import rollups
 from codeengine_ui.runs.liveness import stalled_runs
 from codeengine_ui.runs.models import Execution, ExecutionStatus, WorkerHeartbeat
+from codeengine_ui.runs.queue import in_flight
 
 
 @dataclass
@@ -117,13 +117,8 @@ def _instances(now: datetime) -> list[InstanceLoad]:
     for load in loads.values():
         if load.backing_off_until and load.backing_off_until <= now:
             load.backing_off_until = None
-    running = (
-        Execution.objects.filter(status=ExecutionStatus.RUNNING)
-        .values_list("instance")
-        .annotate(runs=Count("id"))
-        .order_by()
-    )
-    for pk, runs in running:
+    # Runs in flight and the slots load runs hold: what counts against each budget.
+    for pk, runs in in_flight(list(loads)).items():
         if pk in loads:
             loads[pk].in_flight = runs
     last_hour = now - timedelta(hours=1)

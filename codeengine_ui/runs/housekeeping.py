@@ -21,6 +21,7 @@ from codeengine_ui.error_codes import ErrorCode
 from . import liveness
 from .models import (
     IN_PROGRESS_STATUSES,
+    BudgetHold,
     Execution,
     ExecutionStatus,
     WorkerHeartbeat,
@@ -82,6 +83,7 @@ def settle_dead_workers(*, batch: int = SETTLE_BATCH) -> int:
         if len(held) < batch:  # all they held is settled
             if in_database_queue():
                 _end_tasks_of(set(dead))
+            BudgetHold.objects.filter(worker_id__in=dead).delete()
             WorkerHeartbeat.objects.filter(worker_id__in=dead).delete()
     return count
 

@@ -740,3 +740,18 @@ class StatusHour(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}:00 {self.status}: {self.runs}"
+
+
+class BudgetHold(models.Model):
+    """Slots of an instance's budget held by calls that are not queued runs (a load run's
+    virtual users): the queue counts them with the runs in flight, so together they never
+    exceed the instance's "runs at once". Held by a worker; a dead worker's holds go."""
+
+    instance = models.ForeignKey("catalog.Instance", on_delete=models.CASCADE, related_name="+")
+    slots = models.PositiveIntegerField(default=0)
+    holder = models.CharField(max_length=100)  # what holds them, in words ("load run #3")
+    worker_id = models.CharField(max_length=64, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.holder}: {self.slots} of {self.instance_id}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.tasks import task_backends
 from django.utils import timezone
 from django_tasks_db.backend import DatabaseBackend
@@ -32,7 +32,14 @@ from django_tasks_db.backend import DatabaseBackend
 from codeengine_ui.catalog.models import Instance
 
 from .liveness import LOCK_CLASS
-from .models import Execution, ExecutionStatus, RunSource, WorkerHeartbeat, story_line
+from .models import (
+    BudgetHold,
+    Execution,
+    ExecutionStatus,
+    RunSource,
+    WorkerHeartbeat,
+    story_line,
+)
 
 CLAIM_KEY = 1  # the advisory lock (LOCK_CLASS, CLAIM_KEY) of a claim's transaction
 BATCH_PRIORITY = RunSource.BATCH.priority
@@ -167,17 +174,53 @@ def _instance_room(now: datetime) -> _InstanceRoom:
     budgets = {pk: budget for pk, budget, _ in limited if budget is not None}
     closed.update(pk for pk, _, until in limited if until is not None and until > now)
     if budgets:
-        running = dict(
-            Execution.objects.filter(status=ExecutionStatus.RUNNING, instance__in=budgets)
-            .values_list("instance")
-            .annotate(count=Count("id"))
-            .values_list("instance", "count")
-        )
+        running = in_flight(budgets)
         for pk, budget in budgets.items():
             left[pk] = budget - running.get(pk, 0)
             if left[pk] <= 0:
                 closed.add(pk)
     return _InstanceRoom(closed, left)
+
+
+def in_flight(instance_ids, *, except_hold: int | None = None) -> Counter:
+    """{instance id: runs in flight on it, with the slots held for other calls (BudgetHold)}."""
+    counts = Counter(
+        dict(
+            Execution.objects.filter(status=ExecutionStatus.RUNNING, instance__in=instance_ids)
+            .values_list("instance")
+            .annotate(count=Count("id"))
+            .values_list("instance", "count")
+        )
+    )
+    holds = BudgetHold.objects.filter(instance__in=instance_ids, slots__gt=0)
+    if except_hold is not None:
+        holds = holds.exclude(pk=except_hold)
+    for pk, slots in (
+        holds.values_list("instance").annotate(n=Sum("slots")).values_list("instance", "n")
+    ):
+        counts[pk] += slots
+    return counts
+
+
+def take_budget(hold: BudgetHold, wanted: int) -> int:
+    """Grow or shrink `hold` towards `wanted` slots, within the room its instance's budget
+    leaves beside the runs in flight and the other holds; taken in turn with the workers'
+    claims, so the budget holds exactly. Returns the slots now held."""
+    with transaction.atomic():
+        _take_turn_to_claim()
+        budget = (
+            Instance.objects.filter(pk=hold.instance_id)
+            .values_list("concurrency_budget", flat=True)
+            .first()
+        )
+        granted = wanted
+        if budget is not None:
+            used = in_flight([hold.instance_id], except_hold=hold.pk)[hold.instance_id]
+            granted = max(0, min(wanted, budget - used))
+        if granted != hold.slots:
+            BudgetHold.objects.filter(pk=hold.pk).update(slots=granted, updated_at=timezone.now())
+            hold.slots = granted
+    return granted
 
 
 def runs_ready(now: datetime | None = None):
@@ -236,14 +279,15 @@ def why_waiting(execution: Execution) -> str:
             f"{timezone.localtime(instance.backoff_until):%H:%M:%S}, then this run starts."
         )
     if instance is not None and instance.concurrency_budget is not None:
-        running = Execution.objects.filter(
-            status=ExecutionStatus.RUNNING, instance=instance
-        ).count()
+        running = in_flight([instance.pk])[instance.pk]
         if running >= instance.concurrency_budget:
             budget = instance.concurrency_budget
+            holds = BudgetHold.objects.filter(instance=instance, slots__gt=0)
+            held = "; ".join(f"{h.holder} holds {h.slots:,}" for h in holds.order_by("id")[:3])
             return (
                 f"{name} allows {budget:,} run{'s' if budget != 1 else ''} at once and "
-                f"{'all are' if budget != 1 else 'it is'} in use: this run starts when "
+                f"{'all are' if budget != 1 else 'it is'} in use"
+                f"{f' ({held})' if held else ''}: this run starts when "
                 f"{'one of them' if budget != 1 else 'that one'} ends."
             )
     if not WorkerHeartbeat.live().exists():

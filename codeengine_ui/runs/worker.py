@@ -157,7 +157,11 @@ class RunWorker:
     def run(self) -> None:
         """Claim and run tasks until stopped."""
         _size_connection_pool(self.db_connections + 1)  # the database threads, the heartbeat
-        asyncio.run(self._main())
+        _workers_here[self.worker_id] = self
+        try:
+            asyncio.run(self._main())
+        finally:
+            _workers_here.pop(self.worker_id, None)
 
     # --- the loop ------------------------------------------------------------------------
 
@@ -682,6 +686,14 @@ class RunTakenAway(Exception):
 
 
 _thread_state = threading.local()
+_workers_here: dict[str, RunWorker] = {}  # this process's running workers, by id
+
+
+def worker_stopping(worker_id: str) -> bool:
+    """Whether this process's worker `worker_id` was asked to stop: a long task it runs
+    (a load run) wraps up rather than hold the stop for its whole plan."""
+    worker = _workers_here.get(worker_id)
+    return worker is not None and worker.stopping
 
 
 def _size_connection_pool(size: int) -> None:

@@ -227,6 +227,18 @@ RECORDED = {
         {"subject": "Nightly failed", "why": "SMTP refused the message"},
         ["Message: Nightly failed", "Why: SMTP refused the message"],
     ),
+    **{
+        action: (
+            {"plan": "50 virtual users for 30 s", "asked_by": "ada"},
+            ["Asked by: ada", "Plan: 50 virtual users for 30 s"],
+        )
+        for action in (
+            AuditAction.LOAD_RUN_CONFIRMED,
+            AuditAction.LOAD_RUN_REQUESTED,
+            AuditAction.LOAD_RUN_APPROVED,
+            AuditAction.LOAD_RUN_DECLINED,
+        )
+    },
 }
 
 

@@ -12,6 +12,7 @@ from codeengine_ui.catalog.models import InputPreset
 from codeengine_ui.demo.package import DEMO_PACKAGE_ID
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.conftest import stored_run, user_with_role
+from tests.load_runs.conftest import sample_load_run
 
 # Sample values for the URL parameters, by name (the URLs themselves come from the resolver).
 SAMPLE_VALUES = {
@@ -39,6 +40,9 @@ SAMPLE_VALUES = {
     "suite_run_id": lambda objects: objects["suite_run"].pk,
     "token": lambda objects: "set-password",
     "provider_id": lambda objects: "acme",
+    "load_run_id": lambda objects: (
+        sample_load_run(objects["function"], objects["token"], objects["target_user"]).pk
+    ),
 }
 # Sign-in pages that, with no sign-in under way, send the browser back to the login page.
 BACK_TO_LOGIN_WHEN_IDLE = {"socialaccount_signup"}

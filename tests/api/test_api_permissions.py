@@ -10,6 +10,7 @@ from codeengine_ui.api.api import api as console_api
 from codeengine_ui.runs.models import Execution, ExecutionStatus
 from tests.access.test_permissions import suite_objects
 from tests.conftest import stored_run, user_with_role
+from tests.load_runs.conftest import sample_load_run
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +38,8 @@ def _url(path: str, greet, run, suites: dict) -> str:
     values = {"function": greet.pk, "run_id": run.pk, "file_format": "csv",
               "batch_id": "00000000-0000-0000-0000-000000000000",
               "suite": suites["suite"].pk, "suite_run_id": suites["suite_run"].pk,
-              "table_run_id": 1}  # fmt: skip
+              "table_run_id": 1,
+              "load_run_id": sample_load_run(greet, run.token, run.requested_by).pk}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), path)
 
 

@@ -32,7 +32,7 @@ def test_the_demo_has_a_month_of_runs_of_every_outcome(db, demo_settings, monkey
 
     runs = Execution.objects.all()
     assert runs.count() == 64
-    assert AccessToken.objects.count() == 2 and Function.objects.count() == 15
+    assert AccessToken.objects.count() == 2 and Function.objects.count() == 16
     outcomes = Counter(
         OUTCOME_OF_STATUS[status] for status in runs.values_list("status", flat=True)
     )
