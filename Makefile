@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.8
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
-# The suite runs in this many processes; a module's tests stay in one of them.
+# The suite runs in this many processes (a module's tests stay in one of them); the tests
+# that measure latency run afterwards, alone.
 TEST_PROCESSES ?= 2
-PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile
+PYTEST := $(BIN)/pytest -n $(TEST_PROCESSES) --dist loadfile -m "not serial" && $(BIN)/pytest -m serial
 
 .DEFAULT_GOAL := help
 .PHONY: help install setup run cli test test-postgres bench screenshots lint format lock chromium prometheus clean
@@ -105,7 +106,7 @@ test-postgres: $(VENV)/.dev-installed chromium
 	  echo "PostgreSQL does not answer at $(POSTGRES_URL)."; \
 	  echo "Start it, e.g.: pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start"; \
 	  echo "(or: sudo service postgresql start), then run make test-postgres again."; exit 1; }
-	DATABASE_URL=$(POSTGRES_URL) $(PYTEST)
+	export DATABASE_URL=$(POSTGRES_URL) && $(PYTEST)
 
 screenshots: $(VENV)/.dev-installed chromium
 	$(BIN)/python docs/take_screenshots.py

@@ -157,6 +157,7 @@ LOADS = 10
 
 
 @pytest.mark.stack
+@pytest.mark.serial
 def test_with_200_waiting_requests_from_one_key_the_login_page_answers_within_half_a_second():
     var = ROOT / "var"
     with DemoStack(var / "test-waiters.sqlite3", var / "test-waiters.log", history=False) as stack:
