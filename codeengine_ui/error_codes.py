@@ -31,6 +31,7 @@ class ErrorCode(models.TextChoices):
     RESPONSE_TOO_LARGE = "response_too_large", "Answer too large"
     TIMEOUT = "timeout", "Timed out"
     UNREACHABLE = "unreachable", "Instance unreachable"
+    DATASET_UNREADABLE = "dataset_unreadable", "DataSet unreadable"
     # The console failed.
     INTERRUPTED = "interrupted", "Worker stopped"
     INTERNAL = "internal", "Console error"
@@ -72,6 +73,8 @@ _NEXT_STEPS = {
     "token granted to you.",
     ErrorCode.ROLE_REVOKED: "Only members run functions: ask an admin for the member role, "
     "then run again.",
+    ErrorCode.DATASET_UNREADABLE: "Check that the DataSet exists, is indexed and is shared "
+    "with the token's owner in Domo, or upload its rows as a file instead.",
     ErrorCode.TOKEN_UNREADABLE: "Ask an admin to paste it again under Access tokens (Rotate), "
     "or to add the old key back to TOKEN_ENCRYPTION_KEYS.",
     ErrorCode.INVALID_REQUEST: "Correct the function's package id, version or name, or the "

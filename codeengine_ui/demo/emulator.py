@@ -140,6 +140,12 @@ class CodeEngineEmulator:
         self._calls_by_user: Counter[int] = Counter()
         self._running_calls: Counter[str] = Counter()  # by function name
 
+    def runs_since(self, mark: int) -> list[tuple[str, str, str, dict]]:
+        """The run requests received since `runs_received` was `mark` (of the latest 200)."""
+        with self._lock:
+            newer = self.runs_received - mark
+            return list(self.received_runs)[-newer:] if newer > 0 else []
+
     # --- routing -------------------------------------------------------------------------
 
     _ROUTES = [

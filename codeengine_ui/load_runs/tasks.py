@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
 WRITE_BATCH = 1000
 STOP_WAIT_SECONDS = 10.0
+# How often a running load run asks again whether its person may still start it (role,
+# "load" permission, token grant, an admin's confirmation on production).
+AUTHORITY_SECONDS = 2.0
 USERS_SWITCH_INTERVAL = 0.0005  # after a stop, for the users to note their last calls
 WORKER_STOPPED_MESSAGE = (
     "Its worker was stopped (a deploy or a restart) before the end of its plan: no call "
@@ -144,6 +147,8 @@ class _Controller:
         self.calls_done = 0
         self.backoff_noted = 0.0
         self.worker_stopped = False
+        self.refused = ""
+        self.authority_asked_at = time.monotonic()
 
     def run(self) -> None:
         load_run = self.load_run
@@ -167,6 +172,8 @@ class _Controller:
             return  # judged interrupted meanwhile, and so ended
         if self.worker_stopped:
             _end(load_run, LoadRunStatus.INTERRUPTED, WORKER_STOPPED_MESSAGE)
+        elif self.refused:
+            _end(load_run, LoadRunStatus.STOPPED, f"Stopped while running: {self.refused}")
         elif load_run.stop_requested:
             _end(load_run, LoadRunStatus.STOPPED, "Stopped before the end of its plan.")
         else:
@@ -209,7 +216,11 @@ class _Controller:
             last_beat_at=now, active_users=engine.active_users, calls_done=self.calls_done
         )
         self.worker_stopped = self.worker_stopped or worker_stopping(self.worker_id)
-        return state is None or state[0] != LoadRunStatus.RUNNING or state[1] or self.worker_stopped
+        if not self.refused and time.monotonic() - self.authority_asked_at >= AUTHORITY_SECONDS:
+            self.authority_asked_at = time.monotonic()
+            self.refused = _refusal_now(self.load_run.pk)
+        stopping = self.worker_stopped or bool(self.refused)
+        return state is None or state[0] != LoadRunStatus.RUNNING or state[1] or stopping
 
     def _record(self, *, final: bool) -> None:
         results = self.engine.results
@@ -330,6 +341,16 @@ class _Bucket:
             p95_ms=percentile(ordered, 0.95),
             p99_ms=percentile(ordered, 0.99),
         )
+
+
+def _refusal_now(load_run_id: int) -> str:
+    """Why the load run's person may not go on now (read afresh), or ""."""
+    fresh = (
+        LoadRun.objects.select_related("function", "token__instance", "started_by", "api_key")
+        .filter(pk=load_run_id)
+        .first()
+    )
+    return (start_refusal(fresh) or "") if fresh is not None else ""
 
 
 def _client(token, users: int):

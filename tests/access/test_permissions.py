@@ -11,6 +11,7 @@ from codeengine_ui.access.roles import Role
 from codeengine_ui.catalog.models import InputPreset
 from codeengine_ui.demo.package import DEMO_PACKAGE_ID
 from codeengine_ui.runs.models import Execution, ExecutionStatus
+from codeengine_ui.tables.services import draft_from_rows
 from tests.conftest import stored_run, user_with_role
 from tests.load_runs.conftest import sample_load_run
 
@@ -40,6 +41,9 @@ SAMPLE_VALUES = {
     "suite_run_id": lambda objects: objects["suite_run"].pk,
     "token": lambda objects: "set-password",
     "provider_id": lambda objects: "acme",
+    "table_run_id": lambda objects: (
+        draft_from_rows(objects["function"], objects["target_user"], [{"name": "Ada"}]).pk
+    ),
     "load_run_id": lambda objects: (
         sample_load_run(objects["function"], objects["token"], objects["target_user"]).pk
     ),

@@ -26,8 +26,7 @@ def test_a_table_runs_from_the_function_page_with_values_exactly_as_in_the_cells
     function = save_demo_function(instance, developer_token, "describeTypes")
     table = tmp_path / "values.csv"
     table.write_bytes(CSV.encode())
-    runs = emulator.server.emulator.received_runs
-    before = len(runs)
+    before = emulator.server.emulator.runs_received
     log_in(page, "member", "member-password")
 
     page.goto(f"/functions/{function.pk}/run/")
@@ -44,8 +43,8 @@ def test_a_table_runs_from_the_function_page_with_values_exactly_as_in_the_cells
     page.get_by_role("button", name="Run the 2 valid rows").click()
 
     expect(page.locator(".table-summary")).to_contain_text("2 of 2 done: 2 succeeded, 0 failed")
-    sent = [body["inputVariables"] for _, _, name, body in list(runs)[before:]
-            if name == "describeTypes"]  # fmt: skip
+    sent = [body["inputVariables"] for _, _, name, body
+            in emulator.server.emulator.runs_since(before) if name == "describeTypes"]  # fmt: skip
     assert sorted((s["text"], s["time"], s["number"]) for s in sent) == [
         ("Line one\r\nline two", "14:30:05", 1), ("last", "23:59:59", 3)]  # fmt: skip
     rows = page.locator("table.table-results tbody tr")
@@ -83,8 +82,7 @@ def test_a_failed_row_runs_again_from_its_page(page, worker_thread, member, inst
 
 def test_a_dataset_picked_with_the_picker_runs_row_by_row(page, worker_thread, member, greet,
                                                           emulator):  # fmt: skip
-    runs = emulator.server.emulator.received_runs
-    before = len(runs)
+    before = emulator.server.emulator.runs_received
     log_in(page, "member", "member-password")
 
     page.goto(f"/functions/{greet.pk}/table/")
@@ -100,7 +98,8 @@ def test_a_dataset_picked_with_the_picker_runs_row_by_row(page, worker_thread, m
     page.get_by_role("button", name="Run 12 rows").click()
 
     expect(page.locator(".table-summary")).to_contain_text("12 of 12 done: 12 succeeded")
-    sent = [body["inputVariables"] for _, _, name, body in list(runs)[before:] if name == "greet"]
+    received = emulator.server.emulator.runs_since(before)
+    sent = [body["inputVariables"] for _, _, name, body in received if name == "greet"]
     assert {"name": "Ada", "excited": True} in sent
     assert {"name": "Alan", "excited": None} in sent
     assert not page.problems

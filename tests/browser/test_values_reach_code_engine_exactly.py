@@ -104,12 +104,12 @@ def all_widgets(instance, developer_token):
 
 
 def _run_and_read_sent(page, emulator) -> dict:
-    runs = emulator.server.emulator.received_runs
-    before = len(runs)
+    received = emulator.server.emulator
+    before = received.runs_received
     page.get_by_role("button", name="Run function").click()
     for _ in range(150):
-        if len(runs) > before:
-            return runs[-1][3]["inputVariables"]
+        if received.runs_received > before:
+            return received.runs_since(before)[-1][3]["inputVariables"]
         page.wait_for_timeout(100)
     refused = page.locator(".field-error, .form-error").all_inner_texts()
     raise AssertionError(f"the run did not reach Code Engine: {refused}")

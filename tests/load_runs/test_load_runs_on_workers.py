@@ -168,3 +168,28 @@ def test_a_stopping_worker_wraps_its_load_run_up_rather_than_hold_the_stop(
     assert ended.status == LoadRunStatus.INTERRUPTED
     assert "Its worker was stopped (a deploy or a restart)" in ended.status_message
     assert ended.summary["calls"] > 0
+
+
+def test_a_running_load_run_stops_when_its_person_may_no_longer_start_it(
+    settings, instance, developer_token, load_member
+):
+    from codeengine_ui.access.roles import allow_load_runs
+
+    worker = running_worker(settings)
+    next(worker)
+    try:
+        sleeper = _sleeper(instance, developer_token)
+        settings_ = plan(sleeper, developer_token, total_calls=None, duration_seconds=60)
+        load_run = services.start_load_run(settings_, load_member)
+        _wait(lambda: _load_run(load_run.pk).calls_done > 0, 40, "the worker did not start it")
+
+        allow_load_runs(load_member, False)
+        _wait(lambda: _load_run(load_run.pk).is_finished, 10, "it did not stop")
+
+        stopped = _load_run(load_run.pk)
+        assert stopped.status == LoadRunStatus.STOPPED
+        assert stopped.status_message.startswith("Stopped while running:")
+        assert "may not start load runs" in stopped.status_message
+        assert stopped.summary["calls"] > 0
+    finally:
+        next(worker, None)

@@ -36,7 +36,7 @@ def _stored() -> dict[str, int]:
     return {
         model.__name__: model.objects.count()
         for model in apps.get_models()
-        if model not in KEY_BOOKKEEPING
+        if model not in KEY_BOOKKEEPING and model._meta.managed
     }
 
 
@@ -46,7 +46,8 @@ def sample(greet, developer_token, member) -> dict:
     run = stored_run(
         greet, developer_token, member, {"name": "Ada"}, status=ExecutionStatus.SUCCESS
     )
-    return {"function": greet, "execution": run, **suite_objects(run, member)}
+    objects = {"function": greet, "execution": run, "token": developer_token}
+    return {**objects, "target_user": member, **suite_objects(run, member)}
 
 
 @pytest.fixture

@@ -167,9 +167,10 @@ def test_an_admin_testing_a_disabled_token_is_told_so_and_nothing_is_called(
 
 PACKAGE = Path(__file__).resolve().parent.parent.parent / "codeengine_ui"
 # Where a token's client may be made: `client_for` (every call made for a person or by
-# the workers' own jobs goes through it) and the run worker, which asks run_refusal itself
-# for each queued run just before its call.
-CLIENT_MADE_IN = {"catalog/tokens.py", "runs/tasks.py"}
+# the workers' own jobs goes through it), the run worker, which asks run_refusal itself
+# for each queued run just before its call, and a load run's task, which asks it when the
+# load run starts and again every few seconds while its virtual users call.
+CLIENT_MADE_IN = {"catalog/tokens.py", "runs/tasks.py", "load_runs/tasks.py"}
 
 
 def test_a_client_is_made_only_where_run_refusal_is_asked():
