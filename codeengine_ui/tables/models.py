@@ -64,7 +64,7 @@ class TableRun(models.Model):
     lines = models.JSONField(default=list, blank=True)
     more_rows = models.BooleanField(default=False)
     # {input name: {"column": name} | {"value": text} | {"default": true}}
-    mapping = models.JSONField(default=dict, blank=True)
+    mapping = OrderedJSONField(default=dict, blank=True)  # in the order of the inputs
     judged_by = models.CharField(max_length=8, choices=JudgedBy.choices, blank=True)
     case = models.ForeignKey(
         "suites.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

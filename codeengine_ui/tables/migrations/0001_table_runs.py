@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('cells', codeengine_ui.runs.fields.OrderedJSONField(blank=True, default=list)),
                 ('lines', models.JSONField(blank=True, default=list)),
                 ('more_rows', models.BooleanField(default=False)),
-                ('mapping', models.JSONField(blank=True, default=dict)),
+                ('mapping', codeengine_ui.runs.fields.OrderedJSONField(blank=True, default=dict)),
                 ('judged_by', models.CharField(blank=True, choices=[('', 'Not judged'), ('case', "A test case's expectations"), ('column', 'An expected-result column')], max_length=8)),
                 ('expect_column', models.CharField(blank=True, max_length=200)),
                 ('expect_path', models.CharField(blank=True, max_length=500)),
