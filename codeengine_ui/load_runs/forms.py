@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator
 from codeengine_ui.catalog.models import AccessToken, Function, InputPreset
 from codeengine_ui.parameters.types import Invalid, parse_json_exactly
 
-from .services import LoadSettings
+from .services import MOST_P95_MS, LoadSettings
 
 _SPAN = re.compile(r"^\s*(\d+)\s*(ms|s|m|min)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "s": 1, "m": 60, "min": 60}
@@ -58,7 +58,10 @@ class LoadRunForm(forms.Form):
         help_text="The users start one after another over this time.",
     )
     p95_below_ms = forms.IntegerField(
-        label="Pass if p95 latency is below (ms)", required=False, min_value=1
+        label="Pass if p95 latency is below (ms)",
+        required=False,
+        min_value=1,
+        max_value=MOST_P95_MS,
     )
     errors_below_percent = forms.DecimalField(
         label="Pass if the error rate is below (%)",

@@ -54,11 +54,14 @@ def test_bad_settings_and_inputs_are_problems(api, member, greet):
     too_many_users = api.post("/load-runs", {**BODY, "users": 5000})
     both = api.post("/load-runs", {**BODY, "duration_seconds": 10})
     misfit = api.post("/load-runs", {**BODY, "inputs": {"name": 7}})
+    huge_p95 = api.post("/load-runs", {**BODY, "p95_below_ms": 99999999999999999999})
 
     assert too_many_users.status_code == 422
     assert too_many_users.json()["errors"][0]["path"] == "users"
     assert both.status_code == 422 and "either a duration" in both.json()["detail"]
     assert misfit.status_code == 422 and misfit.json()["code"] == "inputs_do_not_fit"
+    assert huge_p95.status_code == 422
+    assert huge_p95.json()["errors"][0]["path"] == "p95_below_ms"
 
 
 def test_a_read_only_key_cannot_start_one(client, member, greet):

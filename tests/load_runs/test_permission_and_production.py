@@ -90,10 +90,12 @@ def test_bad_settings_are_refused_at_their_field(client, load_member, greet, dev
     too_many = client.post(url, _form(developer_token, users="100000"))
     bad_inputs = client.post(url, _form(developer_token, inputs='{"name": 3}'))
     bad_span = client.post(url, _form(developer_token, mode="duration", duration="soon"))
+    huge_p95 = client.post(url, _form(developer_token, p95_below_ms="99999999999999999999"))
 
     assert too_many.status_code == 400 and "less than or equal to 200" in too_many.content.decode()
     assert "name:" in bad_inputs.content.decode()
     assert "whole seconds or minutes" in bad_span.content.decode()
+    assert huge_p95.status_code == 400 and "600000" in huge_p95.content.decode().replace(",", "")
     assert not LoadRun.objects.exists()
 
 
