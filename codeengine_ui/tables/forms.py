@@ -6,6 +6,7 @@ import uuid
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.template.defaultfilters import filesizeformat
 
 from codeengine_ui.catalog.forms import UsableTokenField
@@ -51,6 +52,7 @@ class TableSourceForm(forms.Form):
              "placeholder": "Type to search, or paste an id"}
         )  # fmt: skip
         self.fields["row_limit"].max_value = settings.TABLE_MAX_ROWS
+        self.fields["row_limit"].validators.append(MaxValueValidator(settings.TABLE_MAX_ROWS))
         self.fields["row_limit"].widget.attrs["max"] = settings.TABLE_MAX_ROWS
         self.fields["row_limit"].initial = min(settings.TABLE_DATASET_ROWS, settings.TABLE_MAX_ROWS)
         self.fields[

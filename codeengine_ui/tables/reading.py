@@ -140,7 +140,10 @@ def _too_many(limit: int) -> TableUnreadable:
 def read_json_lines(text: str) -> Table:
     objects, lines = [], []
     limit = max_rows()
-    for line, source in enumerate(text.splitlines(), start=1):
+    # Lines end at \n (or \r\n) only: U+2028 and the other breaks str.splitlines() knows
+    # are text inside a JSON string.
+    for line, source in enumerate(text.split("\n"), start=1):
+        source = source.removesuffix("\r")
         if not source.strip():
             continue
         try:

@@ -32,7 +32,7 @@ from codeengine_ui.suites.models import Case
 
 from .mapping import RowReader, automatic_mapping
 from .models import JudgedBy, RowVerdict, TableRow, TableRun, TableSource
-from .reading import Table, read_table, table_from_objects
+from .reading import Table, max_rows, read_table, table_from_objects
 
 PREVIEW_ROWS = 20
 # Rows queued at once: the first chunk as the table run starts (in the request), the
@@ -82,7 +82,7 @@ def draft_from_dataset(
     is decrypted only for someone who may use it now). DataSetReadError, TokenRefused or
     another client error when they cannot be read."""
     client = client_for(token, user)
-    found = read_dataset_rows(client, dataset_id, limit=limit)
+    found = read_dataset_rows(client, dataset_id, limit=min(limit, max_rows()))
     entry = client.directory_entry("dataset", dataset_id)
     table = Table(columns=found.columns, rows=found.rows,
                   lines=list(range(1, len(found.rows) + 1)))  # fmt: skip

@@ -80,6 +80,14 @@ def test_json_lines_keep_numbers_exactly_and_name_columns_in_order_first_seen():
     assert table.lines == [1, 3]
 
 
+def test_json_lines_end_only_at_line_feeds():
+    content = '{"text": "a\u2028b\u0085c"}\r\n{"text": "ok"}\n'.encode()
+
+    table, _ = read_table("rows.jsonl", content)
+
+    assert table.rows == [["a\u2028b\u0085c"], ["ok"]]
+
+
 cell_text = st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"))
 
 
@@ -103,7 +111,8 @@ def test_any_csv_a_writer_makes_reads_back_cell_for_cell(rows, bom):
                                      st.one_of(cell_text, st.integers(), st.none()),
                                      min_size=1), min_size=1, max_size=5))  # fmt: skip
 def test_any_json_lines_read_back_value_for_value(rows):
-    content = "\n".join(json.dumps(row) for row in rows).encode()
+    # As written by tools that keep text as it is: U+2028, U+0085 and the like stay raw.
+    content = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).encode()
 
     table, _ = read_table("t.jsonl", content)
 

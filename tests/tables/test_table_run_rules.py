@@ -69,6 +69,18 @@ def test_a_dataset_is_read_with_the_token_on_the_form(member_client, greet, deve
     assert DEVELOPER_TOKEN not in page
 
 
+def test_a_dataset_read_is_bounded_by_the_tables_row_limit(member_client, greet,
+                                                          developer_token):  # fmt: skip
+    form = {"source": "dataset", "dataset_id": PEOPLE, "token": developer_token.pk}
+
+    refused = member_client.post(f"/functions/{greet.pk}/table/",
+                                 {**form, "row_limit": 10**20})  # fmt: skip
+
+    assert refused.status_code == 200
+    assert "less than or equal to 10000" in refused.content.decode()
+    assert not TableRun.objects.exists()
+
+
 def test_rows_are_judged_by_a_test_cases_expectations(greet, member, developer_token,
                                                       worker_thread):  # fmt: skip
     case = Case.objects.create(function=greet, name="greets politely", input_variables={},
