@@ -7,9 +7,9 @@ and names its functions by instance, package, function and version; cases name a
 by the key it has in the file.
 
 Values reach the console exactly as written, whatever reads the file:
-- files are read with YAML 1.2's core schema, as editors read them: `no`, `on`, `1:30`,
-  `2026-12-05` and `0777` stay text; only `true`/`false`, `null`/`~` and numbers as
-  JSON writes them (and `0o17`, `0x1F`) are not text;
+- files are read with YAML 1.2's core schema, as editors read them: `no`, `on`, `1:30`
+  and `2026-12-05` stay text; only `true`/`false`, `null`/`~` and numbers are not (`0777`
+  is 777, `0o17` and `0x1F` are numbers too), so text with a leading zero is quoted;
 - files are written so that YAML 1.1 readers read the same: every text either schema could
   take for something else is quoted;
 - text of several lines is a literal block (`|`), unless it holds characters a block would
