@@ -7,8 +7,11 @@ ends, with the suites' own checks and deadlines. A pass stops after PASS_SECONDS
 next one goes on, so one large table never holds the job for long.
 """
 
+import contextlib
 import logging
+import re
 import time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -75,13 +78,13 @@ def _compared(table_run: TableRun, row: TableRow, execution: Execution) -> tuple
     path = table_run.expect_path or "$"
     facts = RunFacts(status=execution.status, result=execution.result, stdout=[], stderr=[],
                      duration_ms=None)  # fmt: skip
-    failures = []
+    failure = None
     for wanted in _readings(row.expected):
         expectation = {"kind": "path", "path": path, "equals": wanted}
         failures = unmet([expectation], facts, seconds=settings.EXPECTATION_CHECK_SECONDS)
         if not failures:
             return RowVerdict.PASS, []
-    failure = failures[0]
+        failure = failure or failures[0]  # told in the cell's first (likeliest) meaning
     return RowVerdict.FAIL, [{
         "expectation": failure.expectation,
         "message": f"Column “{table_run.expect_column}”: {failure.message}",
@@ -89,13 +92,27 @@ def _compared(table_run: TableRun, row: TableRow, execution: Execution) -> tuple
     }]  # fmt: skip
 
 
+_NUMBER = re.compile(r"\s*[-+]?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*")
+
+
 def _readings(cell: Any) -> list[Any]:
     """What an expected cell may mean: a CSV's text is compared as JSON (42, true,
-    {"a": 1}) and as the text itself; a typed cell as it is."""
+    {"a": 1}), as a number however a spreadsheet wrote it (3.0, 03 and 3 are all 3), and
+    as the text itself; an empty cell as null or empty text; a typed cell as it is."""
     if not isinstance(cell, str):
         return [cell]
-    try:
-        parsed = parse_json_exactly(cell)
-    except Invalid:
-        return [cell]
-    return [parsed, cell] if parsed != cell else [cell]
+    if not cell.strip():
+        return [None, cell]
+    readings = []
+    with contextlib.suppress(Invalid):
+        readings.append(parse_json_exactly(cell))
+    if _NUMBER.fullmatch(cell):
+        try:
+            number = Decimal(cell.strip())
+        except InvalidOperation:
+            number = None
+        if number is not None and abs(number.adjusted()) < 300:  # a float holds it
+            whole = number == number.to_integral_value()
+            readings.append(int(number) if whole else float(number))
+    readings.append(cell)
+    return readings

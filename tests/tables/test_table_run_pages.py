@@ -121,3 +121,20 @@ def test_failed_rows_run_again(member_client, instance, developer_token, worker_
     assert [row.attempts for row in rows] == [1, 2]
     assert Execution.objects.count() == 3
     assert Execution.objects.order_by("pk").last().input_variables == {"reason": "two"}
+
+
+def test_an_expected_cell_is_read_as_a_spreadsheet_writes_it(
+    member_client, add, developer_token, worker_thread
+):
+    _upload(member_client, add, "sums.csv", b"a,b,sum\n1,2,3.0\n1,2,03\n1,2, 3\n1,2,\n1,2,4\n")
+    table_run = TableRun.objects.get()
+    member_client.post(f"/table-runs/{table_run.pk}/mapping/", {
+        "token": developer_token.pk, "map-a": "column:a", "map-b": "column:b",
+        "judged_by": "column", "expect_column": "sum", "action": "start"})  # fmt: skip
+    table_run = _finished(table_run, member_client)
+
+    verdicts = dict(table_run.rows.values_list("number", "verdict"))
+    empty = table_run.rows.get(number=4)
+
+    assert verdicts == {1: "pass", 2: "pass", 3: "pass", 4: "fail", 5: "fail"}
+    assert empty.unmet[0]["message"] == "Column “sum”: $ should equal null."
