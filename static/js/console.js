@@ -468,17 +468,22 @@
   }
   document.addEventListener("htmx:load", function (event) { nameAll(event.target); });
   document.addEventListener("DOMContentLoaded", function () { nameAll(document); });
-  // A chip list's "Add" brings a new, empty chip: the cursor goes into it.
-  var chipListToFocus = null;
+  // A chip list's "Add" brings a new, empty chip: the cursor goes into it once it is there
+  // (another part of the page may settle first: its swap is not the one awaited).
+  var chipListToFocus = null, chipsBefore = 0;
+  function chipsOf(id) { return document.querySelectorAll("#" + id + " .chip-input"); }
   document.addEventListener("click", function (event) {
     var adder = event.target.closest && event.target.closest("[data-focus-new-chip]");
-    if (adder) chipListToFocus = adder.closest(".chip-list").id;
+    if (!adder) return;
+    chipListToFocus = adder.closest(".chip-list").id;
+    chipsBefore = chipsOf(chipListToFocus).length;
   });
   document.addEventListener("htmx:afterSettle", function () {
     if (!chipListToFocus) return;
-    var chips = document.querySelectorAll("#" + chipListToFocus + " .chip-input");
+    var chips = chipsOf(chipListToFocus);
+    if (chips.length <= chipsBefore) return;
     chipListToFocus = null;
-    if (chips.length) chips[chips.length - 1].focus();
+    chips[chips.length - 1].focus();
   });
   document.addEventListener("input", function (event) {
     var input = event.target.closest && event.target.closest("input[data-picker]");
