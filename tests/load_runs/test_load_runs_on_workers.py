@@ -85,10 +85,7 @@ def test_a_stop_from_the_page_ends_it_and_keeps_what_it_measured(
     worker = running_worker(settings)
     next(worker)
     try:
-        sleeper = _sleeper(instance, developer_token)
-        settings_ = plan(sleeper, developer_token, total_calls=None, duration_seconds=60)
-        load_run = services.start_load_run(settings_, load_member)
-        _wait(lambda: _load_run(load_run.pk).calls_done > 0, 40, "the worker did not start it")
+        load_run = _a_minute_long_load_run_under_way(instance, developer_token, load_member)
         client.force_login(load_member)
 
         client.post(reverse("load_runs:stop", args=[load_run.pk]))
@@ -144,6 +141,14 @@ def test_its_users_and_the_queued_runs_share_the_budget(
         next(worker, None)
 
 
+def _a_minute_long_load_run_under_way(instance, token, person) -> LoadRun:
+    """A load run of sleepFor for a minute, once the worker has made its first calls."""
+    settings_ = plan(_sleeper(instance, token), token, total_calls=None, duration_seconds=60)
+    load_run = services.start_load_run(settings_, person)
+    _wait(lambda: _load_run(load_run.pk).calls_done > 0, 40, "the worker did not start it")
+    return load_run
+
+
 def _sleeper(instance, token):
     from tests.conftest import save_demo_function
 
@@ -178,10 +183,7 @@ def test_a_running_load_run_stops_when_its_person_may_no_longer_start_it(
     worker = running_worker(settings)
     next(worker)
     try:
-        sleeper = _sleeper(instance, developer_token)
-        settings_ = plan(sleeper, developer_token, total_calls=None, duration_seconds=60)
-        load_run = services.start_load_run(settings_, load_member)
-        _wait(lambda: _load_run(load_run.pk).calls_done > 0, 40, "the worker did not start it")
+        load_run = _a_minute_long_load_run_under_way(instance, developer_token, load_member)
 
         allow_load_runs(load_member, False)
         _wait(lambda: _load_run(load_run.pk).is_finished, 10, "it did not stop")
